@@ -166,8 +166,7 @@ class Golden:
         x = self.read(k.x).reshape(-1, n, h, w, c)
         f = self.read(k.filters).reshape(-1, g, hf, wf, cin_g, cout)[0]
         xp = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr), (0, 0)))
-        cout_g = cout // g
-        acc = np.zeros((x.shape[0], n, ho, wo, cout), dtype=np.int64)
+        acc = np.zeros((x.shape[0], n, ho, wo, g * cout), dtype=np.int64)
         for gi in range(g):
             for i in range(hf):
                 for j in range(wf):
@@ -178,9 +177,12 @@ class Golden:
                         j * dw : j * dw + sw * (wo - 1) + 1 : sw,
                         gi * cin_g : (gi + 1) * cin_g,
                     ]
-                    wts = f[gi, i, j][:, gi * cout_g : (gi + 1) * cout_g]  # (cin_g, cout_g)
-                    prods = patch[..., :, None] * wts
-                    acc[..., gi * cout_g : (gi + 1) * cout_g] += shr(prods, k.prod_shift).sum(axis=-2)
+                    wts = f[gi, i, j]  # (CIN/G, COUT): this group's filters at tap (i, j)
+                    if k.prod_shift == 0:  # exact either way; a matrix product is faster
+                        acc[..., gi * cout : (gi + 1) * cout] += patch @ wts
+                    else:
+                        prods = patch[..., :, None] * wts
+                        acc[..., gi * cout : (gi + 1) * cout] += shr(prods, k.prod_shift).sum(axis=-2)
         self._finish(k, _fits(acc, k.wide, "conv accumulator"), k.out_shift, k.out)
 
     def _broadcast_b(self, a: np.ndarray, b: np.ndarray, mode: str) -> np.ndarray:

@@ -130,7 +130,8 @@ class SparseMatVec(Kernel):
 
 @dataclass(frozen=True)
 class Conv2d(Kernel):
-    """NHWC convolution; filters [G, HF, WF, CIN/G, COUT]; zero padding; products as MatMul."""
+    """NHWC convolution; filters [G, HF, WF, CIN/G, COUT] (COUT per group, G·COUT outputs);
+    zero padding; products shifted and summed as in MatMul."""
 
     x: Ref
     filters: Ref

@@ -8,6 +8,7 @@ named ``X`` is the model's input. Every error is one line with the source line:c
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -58,10 +59,19 @@ def _parser() -> Lark:
     return Lark(grammar, parser="earley", propagate_positions=True, ambiguity="resolve")
 
 
+def _terminal_text(name: str) -> str:
+    if name in _TOKEN_TEXT:
+        return _TOKEN_TEXT[name]
+    if name.startswith('"'):
+        return repr(name.strip('"').lower())
+    for t in _parser().terminals:  # anonymous terminals (__ANON_0 …) and keywords: show their text
+        if t.name == name and t.pattern.type == "str":
+            return repr(t.pattern.value)
+    return name
+
+
 def _describe_expected(expected: set[str]) -> str:
-    names = sorted(
-        {_TOKEN_TEXT.get(e, repr(e.strip('"').lower()) if e.startswith('"') else e) for e in expected}
-    )
+    names = sorted({_terminal_text(e) for e in expected})
     if len(names) > 6:
         names = names[:6] + ["…"]
     return " or ".join(names)
@@ -76,7 +86,8 @@ def parse_text(text: str, filename: str | None = None) -> Tree:
         raise ParseError("program must end with an expression, not stop here", loc) from None
     except UnexpectedCharacters as e:
         loc = SourceLoc(e.line, e.column, filename)
-        char = text[e.pos_in_stream] if e.pos_in_stream is not None and e.pos_in_stream < len(text) else "?"
+        word = re.compile(r"\w+|\S").match(text, e.pos_in_stream or 0)
+        char = word.group() if word else "?"
         expected = _describe_expected(set(e.allowed or ()))
         hint = f"expected {expected}, not {char!r}" if expected else f"unexpected character {char!r}"
         raise ParseError(hint, loc) from None
@@ -127,13 +138,21 @@ class _Lowering:
     def int_literal(self, value: int, loc: SourceLoc | None) -> str:
         return self.b.add(ops.IntConst(value), loc, "c")
 
+    def literal(self, value: str) -> int | None:
+        """The value of an integer literal (also when let-bound or negated), else None."""
+        for block in reversed(self.b._blocks):
+            for node in block:
+                if node.out == value:
+                    return node.op.value if isinstance(node.op, ops.IntConst) else None
+        return None
+
     def as_real(self, value: str, loc: SourceLoc | None) -> str:
         """Integer literals meet real tensors as real constants; computed integers may not."""
         if not self.b.types[value].is_int:
             return value
-        for node in reversed(self.b._blocks[-1]):
-            if node.out == value and isinstance(node.op, ops.IntConst):
-                return self.b.add(ops.RealConst(float(node.op.value)), loc, "c")
+        lit = self.literal(value)
+        if lit is not None:
+            return self.b.add(ops.RealConst(float(lit)), loc, "c")
         raise ModelError("operand must be a real tensor, not a computed integer", loc)
 
     # -- declarations --------------------------------------------------------------------------
@@ -188,6 +207,9 @@ class _Lowering:
         if kind == "neg":
             x = self.expr(c[0])
             if self.b.types[x].is_int:
+                lit = self.literal(x)
+                if lit is not None:
+                    return self.int_literal(-lit, loc)
                 zero = self.int_literal(0, loc)
                 return self.b.add(ops.IntBinary("-", zero, x), loc, "i")
             return self.b.add(ops.Unary("neg", x), loc)
@@ -198,7 +220,11 @@ class _Lowering:
         if kind == "index":
             x = self.expr(c[0])
             i = self.expr(c[1])
-            return self.b.add(ops.Index(x, i), loc)
+            node = self.b.add(ops.Index(x, i), loc)
+            lit, extent = self.literal(i), self.b.types[x].shape[0]
+            if lit is not None and not 0 <= lit < extent:
+                raise ModelError(f"index must be in 0..{extent - 1}, not {lit}", loc)
+            return node
         if kind == "splice":
             return self.splice(tree)
         if kind == "call":
@@ -275,7 +301,16 @@ class _Lowering:
         x = self.expr(node)
         starts = tuple(self.expr(start) for start, _ in ranges)
         sizes = tuple(size for _, size in ranges)
-        return self.b.add(ops.Splice(x, starts, sizes), self.loc(tree))
+        node = self.b.add(ops.Splice(x, starts, sizes), self.loc(tree))
+        extents = self.b.types[x].shape[: len(sizes)]  # Splice.infer checked there are enough
+        for dim, (start, size, extent) in enumerate(zip(starts, sizes, extents, strict=True)):
+            lit = self.literal(start)
+            if lit is not None and not 0 <= lit <= extent - size:
+                raise ModelError(
+                    f"start of the splice of dimension {dim + 1} must be in 0..{extent - size}, not {lit}",
+                    self.loc(tree),
+                )
+        return node
 
     def call(self, fn: str, x: str, loc: SourceLoc | None) -> str:
         if fn == "argmax":
@@ -364,6 +399,8 @@ def parse_program(
     """Parse, type-check and bind weights; raise a located HlsfixError on any mistake."""
     tree = parse_text(text, filename)
     lowering = _Lowering(weights, filename)
+    for decl in tree.find_data("let_decl"):
+        lowering.b.reserve(str(decl.children[0]))
     result = lowering.expr(tree)
     if lowering.input is None:
         raise ModelError(

@@ -117,6 +117,10 @@ class GraphBuilder:
         self._used[hint] += 1
         return hint if n == 0 else f"{hint}.{n}"
 
+    def reserve(self, name: str) -> None:
+        """Keep ``fresh`` from ever giving this name (a parameter declared later takes it)."""
+        self._used[name] = max(self._used[name], 1)
+
     def declare(self, name: str, t: TensorType) -> None:
         """A value defined outside any node (the input, parameters, loop indices, carried values)."""
         self.types[name] = t

@@ -79,15 +79,15 @@ def reshape_rows(x: np.ndarray, shape: tuple[int, ...], order: tuple[int, ...]) 
 
 
 def conv2d_rows(x: np.ndarray, f: np.ndarray, op: ops.Conv2d) -> np.ndarray:
-    """NHWC convolution of x (B, n, H, W, C) by f (1 or B, G, HF, WF, CIN/G, COUT), by im2col."""
+    """NHWC convolution of x (B, n, H, W, C) by f (1, G, HF, WF, CIN/G, COUT): group g reads input
+    channels [g·CIN/G, (g+1)·CIN/G) and writes output channels [g·COUT, (g+1)·COUT)."""
     b, n, h, w, c = x.shape
     g, hf, wf, cin_g, cout = f.shape[1:]
     (pt, pb, pl, pr), (sh, sw), (dh, dw) = op.pads, op.strides, op.dilations
     xp = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr), (0, 0)))
     ho = (h + pt + pb - dh * (hf - 1) - 1) // sh + 1
     wo = (w + pl + pr - dw * (wf - 1) - 1) // sw + 1
-    cout_g = cout // g
-    out = np.zeros((b, n, ho, wo, cout), dtype=np.result_type(x, f))
+    out = np.zeros((b, n, ho, wo, g * cout), dtype=np.result_type(x, f))
     for gi in range(g):
         for i in range(hf):
             for j in range(wf):
@@ -98,13 +98,7 @@ def conv2d_rows(x: np.ndarray, f: np.ndarray, op: ops.Conv2d) -> np.ndarray:
                     j * dw : j * dw + sw * (wo - 1) + 1 : sw,
                     gi * cin_g : (gi + 1) * cin_g,
                 ]
-                weights = f[:, gi, i, j][:, None, None, None]  # (1|B, 1, 1, 1, CIN/G, COUT)
-                contrib = np.einsum(
-                    "bnhwc,bnhwco->bnhwo",
-                    patch,
-                    np.broadcast_to(weights, (weights.shape[0], 1, 1, 1, cin_g, cout)),
-                )
-                out[..., gi * cout_g : (gi + 1) * cout_g] += contrib[..., gi * cout_g : (gi + 1) * cout_g]
+                out[..., gi * cout : (gi + 1) * cout] += patch @ f[0, gi, i, j]
     return out
 
 
@@ -175,16 +169,11 @@ class Interpreter:
             return _bcast(_scalar(v(op.scalar)), x.ndim) * x
         if isinstance(op, ops.Elementwise):
             a, b = v(op.a), v(op.b)
-            if a.ndim != b.ndim:  # a one-element operand broadcast over the other
-                if a.ndim < b.ndim:
-                    a = _bcast(_scalar(a), b.ndim)
-                else:
+            if a.shape[1:] != b.shape[1:]:  # a one-element operand broadcast over the other,
+                if int(np.prod(b.shape[1:])) == 1:  # the right one first, as ops.Elementwise.infer
                     b = _bcast(_scalar(b), a.ndim)
-            elif a.shape[1:] != b.shape[1:]:
-                if int(np.prod(a.shape[1:])) == 1:
-                    a = _bcast(_scalar(a), b.ndim)
                 else:
-                    b = _bcast(_scalar(b), a.ndim)
+                    a = _bcast(_scalar(a), b.ndim)
             return {"add": np.add, "sub": np.subtract, "mul": np.multiply}[op.kind](a, b)
         if isinstance(op, ops.BiasAdd):
             x, b = v(op.x), v(op.bias)

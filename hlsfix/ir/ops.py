@@ -280,7 +280,8 @@ class Splice(Op):
 
 @dataclass(frozen=True)
 class Conv2d(Op):
-    """NHWC convolution; filter layout [groups, HF, WF, CIN/groups, COUT]."""
+    """NHWC convolution; filter layout [groups, HF, WF, CIN/groups, COUT] as in SeeDot: each group
+    has its own COUT filters, so the output has groups × COUT channels."""
 
     x: str
     filters: str
@@ -307,15 +308,13 @@ class Conv2d(Op):
             raise ShapeMismatch(
                 f"filter input channels × groups must equal the input's {c} channels, not {cin_g * g}"
             )
-        if cout % g:
-            raise ShapeMismatch(f"output channels must be a multiple of the groups {g}, not {cout}")
         if min(self.strides) < 1 or min(self.dilations) < 1 or min(self.pads) < 0:
             raise ShapeMismatch("strides and dilations of conv2d must be ≥ 1 and paddings ≥ 0")
         ho = (h + self.pads[0] + self.pads[1] - self.dilations[0] * (hf - 1) - 1) // self.strides[0] + 1
         wo = (w + self.pads[2] + self.pads[3] - self.dilations[1] * (wf - 1) - 1) // self.strides[1] + 1
         if ho < 1 or wo < 1:
             raise ShapeMismatch(f"conv2d output must be at least 1×1, not {ho}×{wo}")
-        return real((n, ho, wo, cout))
+        return real((n, ho, wo, g * cout))  # SeeDot: COUT filters per group
 
 
 @dataclass(frozen=True)

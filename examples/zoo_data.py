@@ -1,0 +1,79 @@
+"""Data sets of the bundled model zoo: one fixed train/test split per data set.
+
+Every ``train_<name>.py`` script loads its data through this module, so all the digits models
+share exactly the same split (and so do any later comparisons between them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.datasets import load_breast_cancer, load_digits
+from sklearn.model_selection import train_test_split
+
+TEST_SIZE = 0.25
+SPLIT_SEED = 0
+
+
+@dataclass(frozen=True)
+class Split:
+    """A train/test split; X is float32 of shape (N, features) (row-major flattened), y is int64."""
+
+    X_train: np.ndarray
+    y_train: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    dataset: str
+    input_preprocessing: str
+
+    @property
+    def n_classes(self) -> int:
+        return int(max(self.y_train.max(), self.y_test.max())) + 1
+
+
+def _split(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    return train_test_split(X, y, test_size=TEST_SIZE, stratify=y, random_state=SPLIT_SEED)
+
+
+def digits_split() -> Split:
+    """sklearn's 8x8 digits, pixels scaled from 0..16 to [0, 1]; 1347 train / 450 test images."""
+    data = load_digits()
+    X = (data.data / 16.0).astype(np.float32)
+    y = data.target.astype(np.int64)
+    X_train, X_test, y_train, y_test = _split(X, y)
+    return Split(
+        X_train=np.ascontiguousarray(X_train),
+        y_train=y_train,
+        X_test=np.ascontiguousarray(X_test),
+        y_test=y_test,
+        dataset="sklearn load_digits (8x8 handwritten digits, 64 features, 10 classes)",
+        input_preprocessing=(
+            "Pixel intensities 0..16 divided by 16.0 into [0, 1]; each 8x8 image is flattened "
+            "row-major (flat index = 8 * row + column)."
+        ),
+    )
+
+
+def breast_cancer_split() -> Split:
+    """sklearn's breast-cancer data, standardised with the mean/std of the training split."""
+    data = load_breast_cancer()
+    X = data.data.astype(np.float64)
+    y = data.target.astype(np.int64)  # 0 = malignant, 1 = benign
+    X_train, X_test, y_train, y_test = _split(X, y)
+    # Statistics of the training split only, so no test information leaks into the inputs.
+    mean = X_train.mean(axis=0)
+    std = X_train.std(axis=0)
+    X_train = ((X_train - mean) / std).astype(np.float32)
+    X_test = ((X_test - mean) / std).astype(np.float32)
+    return Split(
+        X_train=X_train,
+        y_train=y_train,
+        X_test=X_test,
+        y_test=y_test,
+        dataset="sklearn load_breast_cancer (Wisconsin diagnostic, 30 features, 0 = malignant, 1 = benign)",
+        input_preprocessing=(
+            "Each of the 30 features is standardised as (x - mean) / std with the mean and "
+            "(population) std of the training split; the stored arrays are already standardised."
+        ),
+    )

@@ -1,0 +1,217 @@
+"""Exploration on data: pick the fixed-point program that does best on the training set.
+
+SeeDot (PLDI'19) compiled one C program per candidate scale; here each candidate is lowered and run
+through the golden model on the whole training set in one numpy call, so a search is seconds.
+
+1. Uniform widths: the input's scale offset × the headroom of computed values × (when the model has
+   sigmoid/tanh) table vs clipped-linear activations; keep the best by the chosen metric.
+2. Mixed 8/16 (Shiftry, OOPSLA'20): from the best 16-bit program, try each value at 8 bits with
+   scale offsets 0, 1, 2; rank values by the metric they reach alone; demote cumulatively in that
+   order while training accuracy stays within ``budget_pp`` of float.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from hlsfix.errors import CompileError
+from hlsfix.fixedpoint.golden import quantize_input, run_golden
+from hlsfix.fixedpoint.lower import Activation, LowerOptions, lower
+from hlsfix.fixedpoint.profile import Profile
+from hlsfix.fixedpoint.program import KernelProgram
+from hlsfix.fixedpoint.scales import FormatPolicy, assign_formats, demotable_values
+from hlsfix.ir import ops
+from hlsfix.ir.graph import Graph
+
+Metric = Literal["acc", "disagree", "red_disagree"]
+METRICS: tuple[Metric, ...] = ("acc", "disagree", "red_disagree")
+Bits = Literal["8", "16", "32", "mixed"]
+HEADROOMS = (0, 1, 2, 3)
+INPUT_OFFSETS = (0, 1, 2)
+DEMOTION_OFFSETS = (0, 1, 2)
+RANKING_ROWS = 400
+
+
+@dataclass(frozen=True)
+class Score:
+    """How a candidate does on the training data (higher ``key`` is better)."""
+
+    acc: float
+    disagree: float
+    red_disagree: float
+    saturations: int
+
+    def key(self, metric: Metric) -> tuple[float, int]:
+        value = self.acc if metric == "acc" else -getattr(self, metric)
+        return (round(value, 12), -self.saturations)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    policy: FormatPolicy
+    activation: Activation
+    program: KernelProgram
+    score: Score
+
+
+class Evaluator:
+    """Scores programs on fixed training data against the float model's predictions."""
+
+    def __init__(self, graph: Graph, prof: Profile, x: np.ndarray, y: np.ndarray, float_pred: np.ndarray):
+        self.graph, self.prof, self.x, self.y = graph, prof, x, y
+        self.float_pred = float_pred
+        self.float_right = float_pred == y
+        self.runs = 0
+
+    def subset(self, rows: int) -> Evaluator:
+        """The same evaluation on an evenly spread subset of at most ``rows`` rows."""
+        if len(self.x) <= rows:
+            return self
+        pick = np.linspace(0, len(self.x) - 1, rows).astype(np.int64)
+        return Evaluator(self.graph, self.prof, self.x[pick], self.y[pick], self.float_pred[pick])
+
+    def build(self, policy: FormatPolicy, activation: Activation, bits_label: str) -> KernelProgram:
+        fmts = assign_formats(self.graph, self.prof, policy)
+        return lower(self.graph, fmts, self.prof, LowerOptions(activation), bits_label)
+
+    def score(self, program: KernelProgram) -> Score:
+        self.runs += 1
+        result = run_golden(program, quantize_input(program, self.x))
+        pred = result.output
+        differ = pred != self.float_pred
+        return Score(
+            acc=float(np.mean(pred == self.y)),
+            disagree=float(np.mean(differ)),
+            red_disagree=float(np.mean(differ & self.float_right)),
+            saturations=sum(result.saturations),
+        )
+
+    def candidate(self, policy: FormatPolicy, activation: Activation, bits_label: str) -> Candidate:
+        program = self.build(policy, activation, bits_label)
+        return Candidate(policy, activation, program, self.score(program))
+
+
+def has_squash(graph: Graph) -> bool:
+    return any(isinstance(n.op, ops.Unary) and n.op.fn in ("sigmoid", "tanh") for n in graph.walk())
+
+
+def activations_for(graph: Graph, activation: Activation | Literal["auto"]) -> tuple[Activation, ...]:
+    if activation != "auto":
+        return (activation,)
+    return ("table", "linear") if has_squash(graph) else ("table",)
+
+
+class Progress:
+    """A one-line progress bar on stderr (silent unless enabled)."""
+
+    def __init__(self, enabled: bool, total: int, label: str) -> None:
+        self.enabled, self.total, self.label, self.done = enabled, max(total, 1), label, 0
+
+    def step(self, n: int = 1) -> None:
+        self.done += n
+        if self.enabled:
+            filled = int(30 * min(self.done, self.total) / self.total)
+            sys.stderr.write(
+                f"\r{self.label:<24} [{'#' * filled}{'.' * (30 - filled)}] {self.done}/{self.total}"
+            )
+            sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.enabled:
+            sys.stderr.write("\n")
+
+
+def best_of(candidates: Iterable[Candidate], metric: Metric) -> Candidate:
+    best: Candidate | None = None
+    for c in candidates:  # the first of equals wins: candidates come most-precise first
+        if best is None or c.score.key(metric) > best.score.key(metric):
+            best = c
+    assert best is not None
+    return best
+
+
+def explore_uniform(
+    ev: Evaluator, bits: int, metric: Metric, activation: Activation | Literal["auto"], show: bool = False
+) -> Candidate:
+    grid = list(itertools.product(activations_for(ev.graph, activation), HEADROOMS, INPUT_OFFSETS))
+    bar = Progress(show, len(grid), f"{bits}-bit scales")
+    found = []
+    for act, headroom, offset in grid:
+        found.append(ev.candidate(FormatPolicy(bits, headroom, offset), act, str(bits)))
+        bar.step()
+    bar.close()
+    return best_of(found, metric)
+
+
+def explore_mixed(
+    ev: Evaluator,
+    start: Candidate,
+    metric: Metric,
+    budget_pp: float,
+    float_acc: float,
+    weight_budget: int | None = None,
+    show: bool = False,
+) -> Candidate:
+    values = demotable_values(ev.graph)
+    # Ranking needs only an ordering, so it runs on a subsample; acceptance uses every row.
+    ranker = ev.subset(RANKING_ROWS)
+    bar = Progress(show, len(values) * (len(DEMOTION_OFFSETS) + 1), "mixed 8/16 demotion")
+    ranked: list[tuple[tuple[float, int], str, int]] = []
+    for value in values:
+        trials = [
+            ranker.candidate(start.policy.with_override(value, 8, off), start.activation, "mixed")
+            for off in DEMOTION_OFFSETS
+        ]
+        bar.step(len(DEMOTION_OFFSETS))
+        best = max(range(len(trials)), key=lambda i: trials[i].score.key(metric))
+        ranked.append((trials[best].score.key(metric), value, DEMOTION_OFFSETS[best]))
+    ranked.sort(key=lambda r: r[0], reverse=True)
+    floor = float_acc - budget_pp / 100.0
+    current = start
+    for _, value, offset in ranked:
+        trial = ev.candidate(current.policy.with_override(value, 8, offset), start.activation, "mixed")
+        bar.step()
+        if trial.score.acc >= floor - 1e-12:
+            current = trial
+    bar.close()
+    ev.runs += ranker.runs if ranker is not ev else 0
+    if weight_budget is not None and current.program.const_bytes() > weight_budget:
+        raise CompileError(
+            f"weights must fit the budget of {weight_budget} bytes, not need {current.program.const_bytes()} "
+            f"bytes (the smallest mixed program within {budget_pp} pp of float accuracy)"
+        )
+    if current is start:
+        return Candidate(
+            start.policy, start.activation, ev.build(start.policy, start.activation, "mixed"), start.score
+        )
+    return current
+
+
+def explore(
+    ev: Evaluator,
+    bits: Bits,
+    metric: Metric = "red_disagree",
+    activation: Activation | Literal["auto"] = "auto",
+    budget_pp: float = 1.0,
+    weight_budget: int | None = None,
+    float_acc: float | None = None,
+    show: bool = False,
+    log: Callable[[str], None] | None = None,
+) -> Candidate:
+    if metric not in METRICS:
+        raise CompileError(f"metric must be one of {', '.join(METRICS)}, not {metric!r}")
+    if bits not in ("8", "16", "32", "mixed"):
+        raise CompileError(f"bits must be 8, 16, 32 or mixed, not {bits!r}")
+    if budget_pp < 0:
+        raise CompileError(f"accuracy budget must be ≥ 0 percentage points, not {budget_pp}")
+    if bits != "mixed":
+        return explore_uniform(ev, int(bits), metric, activation, show)
+    start = explore_uniform(ev, 16, metric, activation, show)
+    base = float(np.mean(ev.float_pred == ev.y)) if float_acc is None else float_acc
+    return explore_mixed(ev, start, metric, budget_pp, base, weight_budget, show)
