@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -45,6 +46,8 @@ def compile_report(cm: CompiledModel) -> dict:
             "n": int(len(y)),
         }
         kernels = kernel_rows(program, golden.saturations)
+    # Buffers carry C-safe names (t.2 → t_2); map the profile's value names the same way.
+    ranges = {re.sub(r"[^A-Za-z0-9_]", "_", k): v for k, v in cm.profile.ranges.items()}
     tensors = []
     for b in program.buffers:
         if (
@@ -54,7 +57,7 @@ def compile_report(cm: CompiledModel) -> dict:
             and b.name.endswith(("_row", "_col"))
         ):
             continue  # sparse index arrays: integers, not fixed-point values
-        r = cm.profile.ranges.get(b.name)
+        r = ranges.get(b.name)
         tensors.append(
             {
                 "name": b.name,

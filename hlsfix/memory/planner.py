@@ -24,14 +24,14 @@ from dataclasses import dataclass, field
 
 ALIGNMENTS = (1, 2, 4)
 
-# Placement cost is ~ (buffers + conflict pairs) elementary steps per evaluated order; this
-# rate (steps per second, measured on a ~3 GHz x86 core with CPython 3.11) turns
-# search_seconds into a deterministic evaluation budget. A wall clock would make the plan
-# depend on machine load, which breaks reproducible firmware builds.
-_STEPS_PER_SECOND = 1_250_000
+# Cost model turning search_seconds into a deterministic number of evaluated orders: one
+# placement pass costs about 2 us per buffer plus 0.4 us per conflicting pair (measured with
+# CPython 3.11 on a ~3 GHz x86 core). A wall clock would make the plan depend on machine load,
+# which breaks reproducible firmware builds; the price is that slower hosts take longer.
+_US_PER_BUFFER, _US_PER_PAIR, _US_PER_EVAL = 2.0, 0.4, 5.0
 
 # Children examined by the exact search before it gives up (~1-2 s of CPython worst case).
-DEFAULT_EXACT_NODES = 60_000
+DEFAULT_EXACT_NODES = 50_000
 
 
 @dataclass(frozen=True)
@@ -155,9 +155,10 @@ class _Problem:
 
 @dataclass
 class _Best:
+    """Best packing found so far, and which step found it."""
+
     offs: list[int]
     arena: int
-    score: tuple[int, int]
     method: str
 
 
@@ -168,11 +169,27 @@ def _greedy_order(buffers: Sequence[Buffer]) -> list[int]:
     )
 
 
-def _search(prob: _Problem, best: _Best, floor: int, evals: int, seed: int) -> None:
-    """Improve `best` in place: alternative orderings first, then random perturbations."""
-    bufs = prob.buffers
-    n = prob.n
+def _search(prob: _Problem, best: _Best, floor: int, evals: int, seed: int) -> int:
+    """Improve `best` in place: alternative orderings, then random perturbations.
+
+    Returns the number of evaluations left when it stopped (it stops early at the bound).
+    """
+    bufs, n = prob.buffers, prob.n
     span = [b.end - b.start + 1 for b in bufs]
+
+    def evaluate(order: list[int], ff: bool) -> tuple[list[int], tuple[int, int]]:
+        nonlocal evals
+        evals -= 1
+        offs, arena, tops = prob.place(order, ff)
+        if arena < best.arena:
+            best.offs, best.arena, best.method = offs, arena, "search"
+        return offs, (arena, tops)
+
+    # The walk is scored by (arena, sum of tops) so it can tell "more compact" apart on a
+    # plateau; `best` only changes when the arena itself shrinks. First fit in offset order
+    # never places anything higher, so it turns the best packing so far into a start order.
+    elite_order = sorted(range(n), key=lambda i: (best.offs[i], i))
+    elite = (elite_order, True, *evaluate(elite_order, True))
     orders = [
         _greedy_order(bufs),
         sorted(range(n), key=lambda i: (bufs[i].start, -bufs[i].size, i)),
@@ -180,28 +197,21 @@ def _search(prob: _Problem, best: _Best, floor: int, evals: int, seed: int) -> N
         sorted(range(n), key=lambda i: (bufs[i].end, -bufs[i].size, i)),
         sorted(range(n), key=lambda i: (-bufs[i].end, -bufs[i].size, i)),
     ]
-    # State = (order, placement policy); the greedy (order 0, best fit) is already in `best`.
-    cur_order, cur_ff, cur_score = orders[0], False, best.score
-    for k, order in enumerate(orders):
+    for order in orders:
         for ff in (False, True):
-            if (k == 0 and not ff) or evals <= 0:
-                continue
-            evals -= 1
-            offs, arena, tops = prob.place(order, ff)
-            if (arena, tops) < best.score:
-                best.offs, best.arena, best.score, best.method = offs, arena, (arena, tops), "search"
-                cur_order, cur_ff, cur_score = order, ff, best.score
-            if best.arena <= floor:
-                return
+            if evals <= 0 or best.arena <= floor:
+                return evals
+            offs, score = evaluate(order, ff)
+            if score < elite[3]:
+                elite = (order, ff, offs, score)
 
-    # Local search: plateau moves are accepted (arena not worse) so the walk can cross the
-    # wide flat regions typical of this problem; after a long stall it restarts from the best.
+    # Local search from the elite: plateau moves (arena not worse) are accepted so the walk
+    # can cross the wide flat regions typical of this problem; a long stall restarts it.
     rng = random.Random(seed)
-    cur_offs = prob.place(cur_order, cur_ff)[0]
+    cur = elite
     stall = 0
     while evals > 0 and best.arena > floor and n > 1:
-        evals -= 1
-        order, ff = list(cur_order), cur_ff
+        order, ff, cur_offs, cur_score = list(cur[0]), cur[1], cur[2], cur[3]
         move = rng.random()
         if move < 0.5:
             # Pull a buffer that touches the arena top to an earlier slot so it is placed lower.
@@ -213,21 +223,16 @@ def _search(prob: _Problem, best: _Best, floor: int, evals: int, seed: int) -> N
             order[a], order[b] = order[b], order[a]
         else:
             ff = not ff
-        offs, arena, tops = prob.place(order, ff)
-        if arena <= cur_score[0]:
-            cur_order, cur_ff, cur_offs, cur_score = order, ff, offs, (arena, tops)
-        if (arena, tops) < best.score:
-            best.offs, best.arena, best.score, best.method = offs, arena, (arena, tops), "search"
-            stall = 0
+        offs, score = evaluate(order, ff)
+        if score[0] <= cur_score[0]:
+            cur = (order, ff, offs, score)
+        if score < elite[3]:
+            elite, stall = cur, 0
         else:
             stall += 1
         if stall > 50 + 5 * n:
-            # First fit in offset order never places anything higher, so this restarts the
-            # walk from (at worst) the best packing, expressed as an order.
-            cur_order, cur_ff, stall = sorted(range(n), key=lambda i: (best.offs[i], i)), True, 0
-            cur_offs, arena, tops = prob.place(cur_order, cur_ff)
-            cur_score = (arena, tops)
-            evals -= 1
+            cur, stall = elite, 0
+    return evals
 
 
 def _exact(prob: _Problem, best: _Best, floor: int, node_budget: int) -> bool:
@@ -299,7 +304,7 @@ def _exact(prob: _Problem, best: _Best, floor: int, node_budget: int) -> bool:
         nonlocal nodes
         if not unplaced:
             if top < best.arena:
-                best.offs, best.arena, best.score, best.method = list(offs), top, (top, 0), "exact"
+                best.offs, best.arena, best.method = list(offs), top, "exact"
             return True
         # Placing more buffers only raises each one's first-fit offset, and canonical order
         # forbids going below `level`, so g + size bounds the arena for every unplaced buffer.
@@ -346,15 +351,23 @@ def plan_arena(
     floor = lower_bound(buffers)
     linear = sum(b.size for b in buffers)
     prob = _Problem(buffers)
-    offs, arena, tops = prob.place(_greedy_order(buffers), first_fit=False)
-    best = _Best(offs, arena, (arena, tops), "greedy")
+    offs, arena, _ = prob.place(_greedy_order(buffers), first_fit=False)
+    best = _Best(offs, arena, "greedy")
 
-    if best.arena > floor and search_seconds > 0:
-        evals = int(search_seconds * _STEPS_PER_SECOND / (prob.n + prob.pairs + 1))
-        _search(prob, best, floor, evals, seed)
+    eval_us = _US_PER_EVAL + _US_PER_BUFFER * prob.n + _US_PER_PAIR * prob.pairs
+    evals = int(search_seconds * 1e6 / eval_us)
+    small = prob.n <= exact_max_buffers
+    if best.arena > floor and evals > 0:
+        # Small programs go to the exact search soon: it only needs a decent incumbent to
+        # prune with, and it is far better than random moves at closing the last few bytes.
+        warm = min(evals, 20 * prob.n) if small else evals
+        evals -= warm - _search(prob, best, floor, warm, seed)
     proven = best.arena <= floor
-    if not proven and prob.n <= exact_max_buffers:
+    if not proven and small:
         proven = _exact(prob, best, floor, exact_node_budget)
+    if not proven and evals > 0:
+        _search(prob, best, floor, evals, seed + 1)
+        proven = best.arena <= floor
 
     return ArenaPlan(
         offsets=tuple((b.name, o) for b, o in zip(buffers, best.offs, strict=True)),

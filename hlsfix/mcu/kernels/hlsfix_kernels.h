@@ -1,0 +1,353 @@
+/*
+ * hlsfix_kernels.h -- the fixed-point kernel library (hand-written, reviewed once).
+ *
+ * One kernel per KernelProgram kind, with exactly the integer semantics of
+ * hlsfix/fixedpoint/golden.py.  Operands come in three element types (i8, i16, i32) and two
+ * memory spaces: `r` (RAM: the arena, the caller's input) and `c` (constants: flash on AVR,
+ * read with pgm_read_*; plain memory elsewhere).  A program mixing widths (8-bit weights,
+ * 16-bit activations) needs many combinations, so the arithmetic kernels are written once as
+ * macros, and the generated model.c instantiates just the variants it calls, e.g.
+ *
+ *     HLSFIX_DEF_MATMUL(i16, c, i16, r, i16, 32)   defines   hlsfix_matmul_i16c_i16r_i16_w32()
+ *
+ * (a: int16 constant, b: int16 in RAM, out: int16, products/accumulator in int32_t).
+ * Each element i of an element-wise kernel reads all its operands before it writes out[i],
+ * so such a kernel may write over its input in place (see hlsfix/memory/liveness.py).
+ * Data movement that does not depend on the element type (permute, window, fill, copies)
+ * is byte-generic and lives in hlsfix_kernels.c.
+ *
+ * Sizes, indices and registers are int16_t: every buffer has fewer than 32768 elements
+ * (emit.py checks), and on AVR `int` is 16 bits anyway.
+ */
+#ifndef HLSFIX_KERNELS_H
+#define HLSFIX_KERNELS_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "hlsfix_arith.h"
+
+/* ---- constants: flash on AVR (unless HLSFIX_CONST_IN_RAM), plain memory elsewhere --------- */
+#if defined(__AVR__) && !defined(HLSFIX_CONST_IN_RAM)
+#include <avr/pgmspace.h>
+#define HLSFIX_PROGMEM PROGMEM
+#define HLSFIX_CONST_READ8(p) ((int8_t)pgm_read_byte(p))
+#define HLSFIX_CONST_READ16(p) ((int16_t)pgm_read_word(p))
+#define HLSFIX_CONST_READ32(p) ((int32_t)pgm_read_dword(p))
+#define HLSFIX_CONST_READF(p) (pgm_read_float(p))
+#define HLSFIX_CONST_MEMCPY(dst, src, n) memcpy_P((dst), (src), (n))
+#else
+#define HLSFIX_PROGMEM
+#define HLSFIX_CONST_READ8(p) (*(p))
+#define HLSFIX_CONST_READ16(p) (*(p))
+#define HLSFIX_CONST_READ32(p) (*(p))
+#define HLSFIX_CONST_READF(p) (*(p))
+#define HLSFIX_CONST_MEMCPY(dst, src, n) memcpy((dst), (src), (n))
+#endif
+
+typedef int8_t hlsfix_i8_t;
+typedef int16_t hlsfix_i16_t;
+typedef int32_t hlsfix_i32_t;
+
+#define HLSFIX_BITS_i8 8
+#define HLSFIX_BITS_i16 16
+#define HLSFIX_BITS_i32 32
+#define HLSFIX_MIN_i8 INT8_MIN
+#define HLSFIX_MIN_i16 INT16_MIN
+#define HLSFIX_MIN_i32 INT32_MIN
+
+/* HLSFIX_LD_<space>_<type>(p): one element at p. */
+#define HLSFIX_LD_r_i8(p) (*(p))
+#define HLSFIX_LD_r_i16(p) (*(p))
+#define HLSFIX_LD_r_i32(p) (*(p))
+#define HLSFIX_LD_c_i8(p) HLSFIX_CONST_READ8(p)
+#define HLSFIX_LD_c_i16(p) HLSFIX_CONST_READ16(p)
+#define HLSFIX_LD_c_i32(p) HLSFIX_CONST_READ32(p)
+#define HLSFIX_LD(S, T, p) HLSFIX_LD_##S##_##T(p)
+
+/* The wide type's accumulator array (SparseMatVec scratch in the arena, 4-byte aligned):
+ * int64_t needs 8-byte alignment on some hosts, so the 64-bit one is accessed by memcpy. */
+HLSFIX_INLINE void hlsfix_acc_add32(int32_t *acc, int16_t i, int32_t v) { acc[i] += v; }
+HLSFIX_INLINE int32_t hlsfix_acc_get32(const int32_t *acc, int16_t i) { return acc[i]; }
+HLSFIX_INLINE void hlsfix_acc_add64(int32_t *acc, int16_t i, int64_t v)
+{
+    int64_t cur;
+    memcpy(&cur, acc + 2 * i, sizeof cur);
+    cur += v;
+    memcpy(acc + 2 * i, &cur, sizeof cur);
+}
+HLSFIX_INLINE int64_t hlsfix_acc_get64(const int32_t *acc, int16_t i)
+{
+    int64_t cur;
+    memcpy(&cur, acc + 2 * i, sizeof cur);
+    return cur;
+}
+
+#define HLSFIX_T(T) hlsfix_##T##_t
+#define HLSFIX_W(W) int##W##_t
+#define HLSFIX_STORE(TO, W, v, s) ((HLSFIX_T(TO))hlsfix_rescale_sat##W((v), (s), HLSFIX_BITS_##TO))
+
+/* ---- MatMul: out[m x n] = rescale_sat(sum_k shr(a[i,l] * b[l,j], ps), os) ------------------ */
+#define HLSFIX_DEF_MATMUL(TA, SA, TB, SB, TO, W)                                                     \
+    static void hlsfix_matmul_##TA##SA##_##TB##SB##_##TO##_w##W(                                     \
+        const HLSFIX_T(TA) * a, const HLSFIX_T(TB) * b, HLSFIX_T(TO) * out, int16_t m, int16_t k,   \
+        int16_t n, int16_t ps, int16_t os)                                                           \
+    {                                                                                                \
+        int16_t i, j, l;                                                                             \
+        for (i = 0; i < m; i++) {                                                                    \
+            for (j = 0; j < n; j++) {                                                                \
+                HLSFIX_W(W) acc = 0;                                                                 \
+                for (l = 0; l < k; l++) {                                                            \
+                    HLSFIX_W(W) p = (HLSFIX_W(W))HLSFIX_LD(SA, TA, a + i * k + l) *                  \
+                                    (HLSFIX_W(W))HLSFIX_LD(SB, TB, b + l * n + j);                   \
+                    acc += hlsfix_shr##W(p, ps);                                                     \
+                }                                                                                    \
+                out[i * n + j] = HLSFIX_STORE(TO, W, acc, os);                                       \
+            }                                                                                        \
+        }                                                                                            \
+    }
+
+/* ---- SparseMatVec: column-compressed constant matrix times x; acc: `rows` wide scratch ---- */
+#define HLSFIX_DEF_SPMV(TV, TR, TC, TX, SX, TO, W)                                                   \
+    static void hlsfix_spmv_##TV##_##TR##_##TC##_##TX##SX##_##TO##_w##W(                             \
+        const HLSFIX_T(TV) * vals, const HLSFIX_T(TR) * rows, const HLSFIX_T(TC) * cols,             \
+        const HLSFIX_T(TX) * x, HLSFIX_T(TO) * out, int32_t *acc, int16_t nrows, int16_t ncols,      \
+        int16_t ps, int16_t os)                                                                      \
+    {                                                                                                \
+        int16_t r, c, j, end;                                                                        \
+        memset(acc, 0, (size_t)nrows * (W / 8));                                                     \
+        for (c = 0; c < ncols; c++) {                                                                \
+            HLSFIX_W(W) xv = (HLSFIX_W(W))HLSFIX_LD(SX, TX, x + c);                                  \
+            end = (int16_t)HLSFIX_LD_c_##TC(cols + c + 1);                                           \
+            for (j = (int16_t)HLSFIX_LD_c_##TC(cols + c); j < end; j++) {                            \
+                HLSFIX_W(W) p = (HLSFIX_W(W))HLSFIX_LD_c_##TV(vals + j) * xv;                        \
+                hlsfix_acc_add##W(acc, (int16_t)HLSFIX_LD_c_##TR(rows + j), hlsfix_shr##W(p, ps));   \
+            }                                                                                        \
+        }                                                                                            \
+        for (r = 0; r < nrows; r++) {                                                                \
+            out[r] = HLSFIX_STORE(TO, W, hlsfix_acc_get##W(acc, r), os);                             \
+        }                                                                                            \
+    }
+
+/* ---- Conv2d: NHWC, filters [G, HF, WF, CIN/G, COUT], zero padding (skipped taps) ----------- */
+#define HLSFIX_DEF_CONV2D(TX, SX, TF, SF, TO, W)                                                     \
+    static void hlsfix_conv2d_##TX##SX##_##TF##SF##_##TO##_w##W(                                     \
+        const HLSFIX_T(TX) * x, const HLSFIX_T(TF) * f, HLSFIX_T(TO) * out, int16_t nb, int16_t h,   \
+        int16_t w, int16_t c, int16_t g, int16_t hf, int16_t wf, int16_t cin_g, int16_t cout,        \
+        int16_t ho, int16_t wo, int16_t sh, int16_t sw, int16_t pt, int16_t pl, int16_t dh,          \
+        int16_t dw, int16_t ps, int16_t os)                                                          \
+    {                                                                                                \
+        int16_t nn, oh, ow, co, i, j, ci, ih, iw, gi;                                                \
+        int16_t cout_g = (int16_t)(cout / g);                                                        \
+        HLSFIX_T(TO) *o = out;                                                                       \
+        for (nn = 0; nn < nb; nn++)                                                                  \
+            for (oh = 0; oh < ho; oh++)                                                              \
+                for (ow = 0; ow < wo; ow++)                                                          \
+                    for (co = 0; co < cout; co++) {                                                  \
+                        HLSFIX_W(W) acc = 0;                                                         \
+                        gi = (int16_t)(co / cout_g);                                                 \
+                        for (i = 0; i < hf; i++) {                                                   \
+                            ih = (int16_t)(oh * sh + i * dh - pt);                                   \
+                            if (ih < 0 || ih >= h)                                                   \
+                                continue;                                                            \
+                            for (j = 0; j < wf; j++) {                                               \
+                                const HLSFIX_T(TX) * xp;                                             \
+                                const HLSFIX_T(TF) * fp;                                             \
+                                iw = (int16_t)(ow * sw + j * dw - pl);                               \
+                                if (iw < 0 || iw >= w)                                               \
+                                    continue;                                                        \
+                                xp = x + ((nn * h + ih) * w + iw) * c + gi * cin_g;                  \
+                                fp = f + ((gi * hf + i) * wf + j) * cin_g * cout + co;               \
+                                for (ci = 0; ci < cin_g; ci++) {                                     \
+                                    HLSFIX_W(W) p = (HLSFIX_W(W))HLSFIX_LD(SX, TX, xp + ci) *        \
+                                                    (HLSFIX_W(W))HLSFIX_LD(SF, TF, fp + ci * cout);  \
+                                    acc += hlsfix_shr##W(p, ps);                                     \
+                                }                                                                    \
+                            }                                                                        \
+                        }                                                                            \
+                        *o++ = HLSFIX_STORE(TO, W, acc, os);                                         \
+                    }                                                                                \
+    }
+
+/* b broadcast over a: 0 element by element, 1 one scalar, 2 along the last dim (nb values). */
+#define HLSFIX_BCAST_FULL 0
+#define HLSFIX_BCAST_SCALAR 1
+#define HLSFIX_BCAST_LASTDIM 2
+#define HLSFIX_NEXT_B(mode, i, j, nb)                                                                \
+    ((mode) == HLSFIX_BCAST_FULL ? (int16_t)((i) + 1)                                                \
+                                 : ((mode) == HLSFIX_BCAST_SCALAR ? 0 : ((j) + 1 == (nb) ? 0 : (int16_t)((j) + 1))))
+
+/* ---- AddSub: out = rescale_sat(a·2^as ± b·2^bs, os); op 0: a+b, 1: a-b, 2: b-a ----------- */
+#define HLSFIX_DEF_ADDSUB(TA, SA, TB, SB, TO, W)                                                     \
+    static void hlsfix_addsub_##TA##SA##_##TB##SB##_##TO##_w##W(                                     \
+        const HLSFIX_T(TA) * a, const HLSFIX_T(TB) * b, HLSFIX_T(TO) * out, int16_t n, int16_t nb,   \
+        uint8_t mode, uint8_t op, int16_t as, int16_t bs, int16_t os)                                \
+    {                                                                                                \
+        int16_t i, j = 0;                                                                            \
+        for (i = 0; i < n; i++) {                                                                    \
+            HLSFIX_W(W) av = hlsfix_shift_exact##W((HLSFIX_W(W))HLSFIX_LD(SA, TA, a + i), as);       \
+            HLSFIX_W(W) bv = hlsfix_shift_exact##W((HLSFIX_W(W))HLSFIX_LD(SB, TB, b + j), bs);       \
+            HLSFIX_W(W) t = op == 0 ? av + bv : (op == 1 ? av - bv : bv - av);                       \
+            out[i] = HLSFIX_STORE(TO, W, t, os);                                                     \
+            j = HLSFIX_NEXT_B(mode, i, j, nb);                                                       \
+        }                                                                                            \
+    }
+
+/* ---- Mul: out = rescale_sat(a · b, os), b broadcast as in AddSub -------------------------- */
+#define HLSFIX_DEF_MUL(TA, SA, TB, SB, TO, W)                                                        \
+    static void hlsfix_mul_##TA##SA##_##TB##SB##_##TO##_w##W(                                        \
+        const HLSFIX_T(TA) * a, const HLSFIX_T(TB) * b, HLSFIX_T(TO) * out, int16_t n, int16_t nb,   \
+        uint8_t mode, int16_t os)                                                                    \
+    {                                                                                                \
+        int16_t i, j = 0;                                                                            \
+        for (i = 0; i < n; i++) {                                                                    \
+            HLSFIX_W(W) p = (HLSFIX_W(W))HLSFIX_LD(SA, TA, a + i) *                                  \
+                            (HLSFIX_W(W))HLSFIX_LD(SB, TB, b + j);                                   \
+            out[i] = HLSFIX_STORE(TO, W, p, os);                                                     \
+            j = HLSFIX_NEXT_B(mode, i, j, nb);                                                       \
+        }                                                                                            \
+    }
+
+/* ---- Rescale: out = rescale_sat(±x, shift); W is 64 for an int32 x (so -INT32_MIN fits) --- */
+#define HLSFIX_DEF_RESCALE(TX, SX, TO, W)                                                            \
+    static void hlsfix_rescale_##TX##SX##_##TO##_w##W(const HLSFIX_T(TX) * x, HLSFIX_T(TO) * out,    \
+                                                      int16_t n, int16_t shift, uint8_t negate)      \
+    {                                                                                                \
+        int16_t i;                                                                                   \
+        for (i = 0; i < n; i++) {                                                                    \
+            HLSFIX_W(W) v = (HLSFIX_W(W))HLSFIX_LD(SX, TX, x + i);                                   \
+            out[i] = HLSFIX_STORE(TO, W, negate ? -v : v, shift);                                    \
+        }                                                                                            \
+    }
+
+/* ---- Clamp: out = min(max(x, lo), hi), same element type (emit.py checks) ----------------- */
+#define HLSFIX_DEF_CLAMP(T, SX)                                                                      \
+    static void hlsfix_clamp_##T##SX(const HLSFIX_T(T) * x, HLSFIX_T(T) * out, int16_t n,            \
+                                     HLSFIX_T(T) lo, HLSFIX_T(T) hi)                                 \
+    {                                                                                                \
+        int16_t i;                                                                                   \
+        for (i = 0; i < n; i++) {                                                                    \
+            HLSFIX_T(T) v = HLSFIX_LD(SX, T, x + i);                                                 \
+            out[i] = v < lo ? lo : (v > hi ? hi : v);                                                \
+        }                                                                                            \
+    }
+
+/* ---- MaxPool: NHWC; padded taps hold the type's minimum, so they never win ---------------- */
+#define HLSFIX_DEF_MAXPOOL(T, SX)                                                                    \
+    static void hlsfix_maxpool_##T##SX(const HLSFIX_T(T) * x, HLSFIX_T(T) * out, int16_t nb,         \
+                                       int16_t h, int16_t w, int16_t c, int16_t ho, int16_t wo,      \
+                                       int16_t kh, int16_t kw, int16_t sh, int16_t sw, int16_t pt,   \
+                                       int16_t pl)                                                   \
+    {                                                                                                \
+        int16_t nn, oh, ow, ch, i, j, ih, iw;                                                        \
+        HLSFIX_T(T) *o = out;                                                                        \
+        for (nn = 0; nn < nb; nn++)                                                                  \
+            for (oh = 0; oh < ho; oh++)                                                              \
+                for (ow = 0; ow < wo; ow++)                                                          \
+                    for (ch = 0; ch < c; ch++) {                                                     \
+                        HLSFIX_T(T) m = HLSFIX_MIN_##T;                                              \
+                        for (i = 0; i < kh; i++) {                                                   \
+                            ih = (int16_t)(oh * sh + i - pt);                                        \
+                            if (ih < 0 || ih >= h)                                                   \
+                                continue;                                                            \
+                            for (j = 0; j < kw; j++) {                                               \
+                                HLSFIX_T(T) v;                                                       \
+                                iw = (int16_t)(ow * sw + j - pl);                                    \
+                                if (iw < 0 || iw >= w)                                               \
+                                    continue;                                                        \
+                                v = HLSFIX_LD(SX, T, x + ((nn * h + ih) * w + iw) * c + ch);         \
+                                if (v > m)                                                           \
+                                    m = v;                                                           \
+                            }                                                                        \
+                        }                                                                            \
+                        *o++ = m;                                                                    \
+                    }                                                                                \
+    }
+
+/* exp by two tables: y = min(shr(max(y, 0), k), 2^(2t) - 1); hi[y >> t] · lo[y & (2^t - 1)]. */
+#define HLSFIX_EXP_TABLES(W, TH, TL, y, k, t, hi, lo)                                                \
+    ((y) = (y) < 0 ? 0 : hlsfix_shr##W((y), (k)),                                                    \
+     (y) = (y) > ((HLSFIX_W(W))1 << (2 * (t))) - 1 ? ((HLSFIX_W(W))1 << (2 * (t))) - 1 : (y),        \
+     (HLSFIX_W(W))HLSFIX_LD_c_##TH((hi) + (int16_t)((y) >> (t))) *                                  \
+         (HLSFIX_W(W))HLSFIX_LD_c_##TL((lo) + (int16_t)((y) & (((HLSFIX_W(W))1 << (t)) - 1))))
+
+/* ---- Exp: out = rescale_sat(tables(x_top - x), table_shift) ------------------------------- */
+#define HLSFIX_DEF_EXP(TX, SX, TH, TL, TO, W)                                                        \
+    static void hlsfix_exp_##TX##SX##_##TH##_##TL##_##TO##_w##W(                                     \
+        const HLSFIX_T(TX) * x, HLSFIX_T(TO) * out, int16_t n, HLSFIX_W(W) x_top, int16_t k,         \
+        int16_t t, const HLSFIX_T(TH) * hi, const HLSFIX_T(TL) * lo, int16_t ts)                     \
+    {                                                                                                \
+        int16_t i;                                                                                   \
+        for (i = 0; i < n; i++) {                                                                    \
+            HLSFIX_W(W) y = x_top - (HLSFIX_W(W))HLSFIX_LD(SX, TX, x + i);                           \
+            HLSFIX_W(W) p = HLSFIX_EXP_TABLES(W, TH, TL, y, k, t, hi, lo);                           \
+            out[i] = HLSFIX_STORE(TO, W, p, ts);                                                     \
+        }                                                                                            \
+    }
+
+/* ---- SigmoidTanh: e = exp(-|x|·2^-arg_shift) by tables, then one floor division ----------- */
+#define HLSFIX_DEF_SIGMOID_TANH(TX, SX, TH, TL, TO, W)                                               \
+    static void hlsfix_sigtanh_##TX##SX##_##TH##_##TL##_##TO##_w##W(                                 \
+        const HLSFIX_T(TX) * x, HLSFIX_T(TO) * out, int16_t n, uint8_t is_tanh, int16_t arg_shift,   \
+        int16_t k, int16_t t, const HLSFIX_T(TH) * hi, const HLSFIX_T(TL) * lo, int16_t ts,          \
+        int16_t e_frac, int16_t out_frac)                                                            \
+    {                                                                                                \
+        int16_t i;                                                                                   \
+        HLSFIX_W(W) one = (HLSFIX_W(W))1 << e_frac;                                                  \
+        HLSFIX_W(W) scale = (HLSFIX_W(W))1 << out_frac;                                              \
+        for (i = 0; i < n; i++) {                                                                    \
+            HLSFIX_W(W) xv = (HLSFIX_W(W))HLSFIX_LD(SX, TX, x + i);                                  \
+            HLSFIX_W(W) u = hlsfix_shift_exact##W(xv < 0 ? -xv : xv, (int16_t)-arg_shift);           \
+            HLSFIX_W(W) e = hlsfix_shr##W(HLSFIX_EXP_TABLES(W, TH, TL, u, k, t, hi, lo), ts);        \
+            HLSFIX_W(W) q;                                                                           \
+            if (is_tanh) {                                                                           \
+                q = hlsfix_floordiv##W((one - e) * scale, one + e);                                  \
+                if (xv < 0)                                                                          \
+                    q = -q;                                                                          \
+            } else {                                                                                 \
+                q = hlsfix_floordiv##W((xv >= 0 ? one : e) * scale, one + e);                        \
+            }                                                                                        \
+            out[i] = (HLSFIX_T(TO))hlsfix_sat##W(q, HLSFIX_BITS_##TO);                               \
+        }                                                                                            \
+    }
+
+/* ---- HardSigmoidTanh: clip(rescale_sat(x, shift, W - 2) + half, lo, hi), saturated -------- */
+#define HLSFIX_DEF_HARD_SIGMOID_TANH(TX, SX, TO, W)                                                  \
+    static void hlsfix_hardsig_##TX##SX##_##TO##_w##W(const HLSFIX_T(TX) * x, HLSFIX_T(TO) * out,    \
+                                                      int16_t n, int16_t shift, HLSFIX_W(W) half,    \
+                                                      HLSFIX_W(W) lo, HLSFIX_W(W) hi)                \
+    {                                                                                                \
+        int16_t i;                                                                                   \
+        for (i = 0; i < n; i++) {                                                                    \
+            HLSFIX_W(W) v = hlsfix_rescale_sat##W((HLSFIX_W(W))HLSFIX_LD(SX, TX, x + i), shift,      \
+                                                  (int16_t)(W - 2)) + half;                          \
+            v = v < lo ? lo : (v > hi ? hi : v);                                                     \
+            out[i] = (HLSFIX_T(TO))hlsfix_sat##W(v, HLSFIX_BITS_##TO);                               \
+        }                                                                                            \
+    }
+
+/* ---- Argmax (first of equal maxima) and Sgn, into int16_t registers ----------------------- */
+#define HLSFIX_DEF_ARGMAX(T, SX)                                                                     \
+    static int16_t hlsfix_argmax_##T##SX(const HLSFIX_T(T) * x, int16_t n)                           \
+    {                                                                                                \
+        int16_t i, best = 0;                                                                         \
+        HLSFIX_T(T) m = HLSFIX_LD(SX, T, x);                                                         \
+        for (i = 1; i < n; i++) {                                                                    \
+            HLSFIX_T(T) v = HLSFIX_LD(SX, T, x + i);                                                 \
+            if (v > m) {                                                                             \
+                m = v;                                                                               \
+                best = i;                                                                            \
+            }                                                                                        \
+        }                                                                                            \
+        return best;                                                                                 \
+    }
+
+/* ---- byte-generic data movement (hlsfix_kernels.c) ---------------------------------------- */
+
+/* out[e] = x[base + sum_d idx_d · strides[d]] for idx over dims (row-major): permute, window. */
+void hlsfix_gather(void *out, const void *x, uint8_t x_is_const, uint8_t esize, int16_t base,
+                   int16_t ndim, const int16_t *dims, const int16_t *strides);
+void hlsfix_copy(void *out, const void *src, uint8_t src_is_const, uint16_t nbytes);
+void hlsfix_fill(void *out, uint8_t esize, int16_t n, int32_t value);
+
+#endif /* HLSFIX_KERNELS_H */
