@@ -50,10 +50,20 @@ def main() -> None:
             if bits == "16":
                 weights16 = wbytes
             ratio = f"{wbytes / weights16 - 1:+.0%}" if weights16 else "—"
-            print(
-                f"| {name} | {bits} | {float_acc:.4f} | {fixed:.4f} | {100 * (float_acc - fixed):+.2f} | {wbytes} "
-                f"| {ratio} | {cm.candidates_run} | {sum(golden.saturations)} | {seconds:.2f} |"
+            loss = 100 * (float_acc - fixed)
+            cells = (
+                name,
+                bits,
+                f"{float_acc:.4f}",
+                f"{fixed:.4f}",
+                f"{loss:+.2f}",
+                wbytes,
+                ratio,
+                cm.candidates_run,
+                sum(golden.saturations),
+                f"{seconds:.2f}",
             )
+            print("| " + " | ".join(str(c) for c in cells) + " |")
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from hlsfix.errors import DataError, HlsfixError
-from hlsfix.zoo import DEFAULT_MODEL, ZOO_NAMES, Model, load_dataset, load_model
+from hlsfix.zoo import DEFAULT_MODEL, ZOO_NAMES, Model, load_model
 
 EXIT_USER_ERROR = 2
 
@@ -58,8 +58,8 @@ def cmd_info(args: argparse.Namespace) -> int:
     for p in g.params:
         sparse = ""
         if p.sparse:
-            nnz = int(np.count_nonzero(g.weights[p.name]))
-            sparse = f"  sparse: {nnz}/{g.weights[p.name].size} non-zero ({1 - nnz / g.weights[p.name].size:.0%} zeros)"
+            nnz, size = int(np.count_nonzero(g.weights[p.name])), g.weights[p.name].size
+            sparse = f"  sparse: {nnz}/{size} non-zero ({1 - nnz / size:.0%} zeros)"
         print(f"  {p.name:<8} {str(p.shape):<14} range {list(p.declared_range)}{sparse}")
     print(f"MACs per inference: {st.macs}")
     print("ops: " + ", ".join(f"{name} {n}" for name, n in st.op_counts))

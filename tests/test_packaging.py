@@ -31,8 +31,8 @@ def test_installed_package_runs_outside_checkout(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(target)}
     code = (
         "import hlsfix, pathlib; "
-        "assert not str(pathlib.Path(hlsfix.__file__)).startswith(%r), hlsfix.__file__; "
-        "from hlsfix.cli import main; raise SystemExit(main(['eval', 'protonn']))" % str(ROOT)
+        f"assert not str(pathlib.Path(hlsfix.__file__)).startswith({str(ROOT)!r}), hlsfix.__file__; "
+        "from hlsfix.cli import main; raise SystemExit(main(['eval', 'protonn']))"
     )
     run = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
