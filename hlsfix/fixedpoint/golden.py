@@ -16,6 +16,7 @@ import numpy as np
 
 from hlsfix.fixedpoint import program as kp
 from hlsfix.fixedpoint.program import KernelProgram, Ref
+from hlsfix.ir.interp import conv_taps
 
 # ------------------------------------------------------------------------------------------------
 # Integer primitives, shared by every kernel (the C library's hlsfix_arith.h mirrors these).
@@ -159,30 +160,18 @@ class Golden:
         self._finish(k, _fits(acc, k.wide, "sparse accumulator"), k.out_shift, k.out)
 
     def k_Conv2d(self, k: kp.Conv2d) -> None:
-        n, h, w, c = k.in_shape
-        g, hf, wf, cin_g, cout = k.filter_shape
-        _, ho, wo, _ = k.out_shape
-        (pt, pb, pl, pr), (sh, sw), (dh, dw) = k.pads, k.strides, k.dilations
-        x = self.read(k.x).reshape(-1, n, h, w, c)
-        f = self.read(k.filters).reshape(-1, g, hf, wf, cin_g, cout)[0]
-        xp = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr), (0, 0)))
-        acc = np.zeros((x.shape[0], n, ho, wo, g * cout), dtype=np.int64)
-        for gi in range(g):
-            for i in range(hf):
-                for j in range(wf):
-                    patch = xp[
-                        :,
-                        :,
-                        i * dh : i * dh + sh * (ho - 1) + 1 : sh,
-                        j * dw : j * dw + sw * (wo - 1) + 1 : sw,
-                        gi * cin_g : (gi + 1) * cin_g,
-                    ]
-                    wts = f[gi, i, j]  # (CIN/G, COUT): this group's filters at tap (i, j)
-                    if k.prod_shift == 0:  # exact either way; a matrix product is faster
-                        acc[..., gi * cout : (gi + 1) * cout] += patch @ wts
-                    else:
-                        prods = patch[..., :, None] * wts
-                        acc[..., gi * cout : (gi + 1) * cout] += shr(prods, k.prod_shift).sum(axis=-2)
+        cout = k.filter_shape[-1]
+        x = self.read(k.x).reshape(-1, *k.in_shape)
+        f = self.read(k.filters).reshape(-1, *k.filter_shape)[0]
+        _, taps = conv_taps(x, k.filter_shape, k.pads, k.strides, k.dilations)
+        acc = np.zeros((x.shape[0], *k.out_shape), dtype=np.int64)
+        for gi, i, j, patch in taps:
+            wts = f[gi, i, j]  # (CIN/G, COUT): this group's filters at tap (i, j)
+            if k.prod_shift == 0:  # exact either way; a matrix product is faster
+                acc[..., gi * cout : (gi + 1) * cout] += patch @ wts
+            else:
+                prods = patch[..., :, None] * wts
+                acc[..., gi * cout : (gi + 1) * cout] += shr(prods, k.prod_shift).sum(axis=-2)
         self._finish(k, _fits(acc, k.wide, "conv accumulator"), k.out_shift, k.out)
 
     def _broadcast_b(self, a: np.ndarray, b: np.ndarray, mode: str) -> np.ndarray:

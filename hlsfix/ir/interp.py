@@ -78,27 +78,53 @@ def reshape_rows(x: np.ndarray, shape: tuple[int, ...], order: tuple[int, ...]) 
     return np.transpose(x, perm).reshape((x.shape[0], *shape))
 
 
-def conv2d_rows(x: np.ndarray, f: np.ndarray, op: ops.Conv2d) -> np.ndarray:
-    """NHWC convolution of x (B, n, H, W, C) by f (1, G, HF, WF, CIN/G, COUT): group g reads input
-    channels [g·CIN/G, (g+1)·CIN/G) and writes output channels [g·COUT, (g+1)·COUT)."""
-    b, n, h, w, c = x.shape
-    g, hf, wf, cin_g, cout = f.shape[1:]
-    (pt, pb, pl, pr), (sh, sw), (dh, dw) = op.pads, op.strides, op.dilations
+ConvTap = tuple[int, int, int, np.ndarray]  # group, filter row, filter column, input patch
+
+
+def conv_taps(
+    x: np.ndarray,
+    filter_shape: tuple[int, ...],
+    pads: tuple[int, int, int, int],
+    strides: tuple[int, int],
+    dilations: tuple[int, int],
+) -> tuple[tuple[int, int], list[ConvTap]]:
+    """The output size of an NHWC convolution of x (B, n, H, W, C) and, for every group and filter
+    tap, the (B, n, HO, WO, CIN/G) slice of the zero-padded input that tap multiplies. Shared by
+    the float reference and the golden model so both read the same windows."""
+    g, hf, wf, cin_g, _ = filter_shape
+    (pt, pb, pl, pr), (sh, sw), (dh, dw) = pads, strides, dilations
+    h, w = x.shape[2], x.shape[3]
     xp = np.pad(x, ((0, 0), (0, 0), (pt, pb), (pl, pr), (0, 0)))
     ho = (h + pt + pb - dh * (hf - 1) - 1) // sh + 1
     wo = (w + pl + pr - dw * (wf - 1) - 1) // sw + 1
-    out = np.zeros((b, n, ho, wo, g * cout), dtype=np.result_type(x, f))
-    for gi in range(g):
-        for i in range(hf):
-            for j in range(wf):
-                patch = xp[
-                    :,
-                    :,
-                    i * dh : i * dh + sh * (ho - 1) + 1 : sh,
-                    j * dw : j * dw + sw * (wo - 1) + 1 : sw,
-                    gi * cin_g : (gi + 1) * cin_g,
-                ]
-                out[..., gi * cout : (gi + 1) * cout] += patch @ f[0, gi, i, j]
+    taps = [
+        (
+            gi,
+            i,
+            j,
+            xp[
+                :,
+                :,
+                i * dh : i * dh + sh * (ho - 1) + 1 : sh,
+                j * dw : j * dw + sw * (wo - 1) + 1 : sw,
+                gi * cin_g : (gi + 1) * cin_g,
+            ],
+        )
+        for gi in range(g)
+        for i in range(hf)
+        for j in range(wf)
+    ]
+    return (ho, wo), taps
+
+
+def conv2d_rows(x: np.ndarray, f: np.ndarray, op: ops.Conv2d) -> np.ndarray:
+    """NHWC convolution of x (B, n, H, W, C) by f (1, G, HF, WF, CIN/G, COUT): group g reads input
+    channels [g·CIN/G, (g+1)·CIN/G) and writes output channels [g·COUT, (g+1)·COUT)."""
+    g, cout = f.shape[1], f.shape[-1]
+    (ho, wo), taps = conv_taps(x, f.shape[1:], op.pads, op.strides, op.dilations)
+    out = np.zeros((x.shape[0], x.shape[1], ho, wo, g * cout), dtype=np.result_type(x, f))
+    for gi, i, j, patch in taps:
+        out[..., gi * cout : (gi + 1) * cout] += patch @ f[0, gi, i, j]
     return out
 
 
