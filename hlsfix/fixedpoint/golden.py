@@ -28,7 +28,7 @@ def sat_bounds(bits: int) -> tuple[int, int]:
 
 def shr(v: np.ndarray, s: int) -> np.ndarray:
     """Arithmetic (floor) right shift; shifts past the width give 0 or −1, as floor does."""
-    return v >> min(s, 62)
+    return v >> min(s, 63)  # numpy, like C, leaves shifts of 64 and more undefined
 
 
 def saturate(v: np.ndarray, bits: int) -> tuple[np.ndarray, int]:
@@ -183,8 +183,9 @@ class Golden:
         return b
 
     def k_AddSub(self, k: kp.AddSub) -> None:
-        a = shift_exact(self.read(k.a), k.a_shift)
-        b = self._broadcast_b(a, shift_exact(self.read(k.b), k.b_shift), k.b_mode)
+        a = _fits(shift_exact(self.read(k.a), k.a_shift), k.wide, "aligned add/sub operand")
+        b = _fits(shift_exact(self.read(k.b), k.b_shift), k.wide, "aligned add/sub operand")
+        b = self._broadcast_b(a, b, k.b_mode)
         if k.subtract:
             total = b - a if k.b_first else a - b
         else:
@@ -285,7 +286,10 @@ class Golden:
         self.write(k, k.out, value, n_sat)
 
     def k_Fill(self, k: kp.Fill) -> None:
-        self.write(k, k.out, np.full((1, self.bufs[k.out].size), k.value, dtype=np.int64))
+        value, n_sat = saturate(
+            np.full((1, self.bufs[k.out].size), k.value, dtype=np.int64), self.out_bits(k.out)
+        )
+        self.write(k, k.out, value, n_sat)
 
     def k_Argmax(self, k: kp.Argmax) -> None:
         self.regs[k.out] = np.argmax(self.read(k.x), axis=1).astype(np.int64)
@@ -310,6 +314,8 @@ class Golden:
         for i in range(k.start, k.stop):
             self.regs[k.index] = np.array([i], dtype=np.int64)
             self.block(k.body)
+        # As after a C for loop: the index has stepped past the range.
+        self.regs[k.index] = np.array([k.stop], dtype=np.int64)
 
 
 def run_golden(program: KernelProgram, x_q: np.ndarray, *, keep_buffers: bool = False) -> GoldenResult:

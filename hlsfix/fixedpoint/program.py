@@ -385,6 +385,11 @@ KERNEL_TYPES: dict[str, type[Kernel]] = {
 }
 
 
+# The JSON key naming a kernel's type; "@" keeps it apart from every field name (MaxPool has a
+# field called ``kernel``).
+KIND_KEY = "@kernel"
+
+
 def walk_kernels(kernels: tuple[Kernel, ...]) -> Iterator[Kernel]:
     for k in kernels:
         yield k
@@ -427,7 +432,7 @@ class KernelProgram:
         def enc(obj: object) -> object:
             if isinstance(obj, Kernel):
                 body = {f.name: enc(getattr(obj, f.name)) for f in fields(obj)}
-                return {"kernel": type(obj).__name__, **body}
+                return {KIND_KEY: type(obj).__name__, **body}
             if isinstance(obj, Ref | Buffer | Format):
                 return asdict(obj)
             if isinstance(obj, tuple | list):
@@ -435,7 +440,7 @@ class KernelProgram:
             return obj
 
         doc = {
-            "format": "hlsfix-kernel-program/1",
+            "format": "hlsfix-kernel-program/2",
             "name": self.name,
             "bits": self.bits,
             "input": self.input,
@@ -477,7 +482,7 @@ def _dec_buffer(d: dict) -> Buffer:
 
 
 def _dec_value(v: object) -> object:
-    if isinstance(v, dict) and "kernel" in v:
+    if isinstance(v, dict) and KIND_KEY in v:
         return _dec_kernel(v)
     if isinstance(v, dict) and "buffer" in v and "length" in v:
         return Ref(**v)
@@ -487,5 +492,5 @@ def _dec_value(v: object) -> object:
 
 
 def _dec_kernel(d: dict) -> Kernel:
-    cls = KERNEL_TYPES[d["kernel"]]
-    return cls(**{k: _dec_value(v) for k, v in d.items() if k != "kernel"})
+    cls = KERNEL_TYPES[d[KIND_KEY]]
+    return cls(**{k: _dec_value(v) for k, v in d.items() if k != KIND_KEY})

@@ -18,6 +18,7 @@ from hlsfix.fixedpoint.profile import Profile
 from hlsfix.fixedpoint.program import Format
 from hlsfix.ir import ops
 from hlsfix.ir.graph import Graph, walk_block
+from hlsfix.ir.interp import partial_sum_name
 from hlsfix.ir.types import Block
 
 # Beyond this magnitude a float model's value is a sign of divergence, not a range to represent.
@@ -108,6 +109,8 @@ def assign_formats(graph: Graph, prof: Profile, policy: FormatPolicy) -> dict[st
                 fmts[node.out] = fmts[_source(op)]
             elif isinstance(op, ops.Loop):
                 fmts[node.out] = fmt_for(node.out, policy.headroom, (op.carried, op.body.result))
+            elif isinstance(op, ops.Sum):
+                fmts[node.out] = fmt_for(node.out, policy.headroom, (partial_sum_name(op),))
             else:
                 fmts[node.out] = fmt_for(node.out, policy.headroom)
                 if isinstance(op, ops.Unary) and op.fn in ("sigmoid", "tanh"):

@@ -156,6 +156,11 @@ _UNARY: Mapping[str, Callable[[np.ndarray], np.ndarray]] = {
 }
 
 
+def partial_sum_name(op: ops.Sum) -> str:
+    """The profile key under which a sum's partial totals are recorded (index names are unique)."""
+    return f"{op.index}$partial"
+
+
 class Interpreter:
     def __init__(self, graph: Graph, recorder: Recorder | None = None) -> None:
         self.graph = graph
@@ -236,6 +241,8 @@ class Interpreter:
                 env[op.index] = np.array([i], dtype=np.int64)
                 term = self.block(op.body, env)
                 total = term if total is None else total + term
+                if self.record:  # the accumulator holds every partial sum, not just the last
+                    self.record(partial_sum_name(op), total)
             assert total is not None
             return total
         if isinstance(op, ops.Loop):
