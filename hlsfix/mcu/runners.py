@@ -219,8 +219,11 @@ def compile_avr(
     include_dirs: Sequence[Path] = (),
     defines: Sequence[str] = (),
     opt: str = "-Os",
+    link_flags: Sequence[str] = (),
 ) -> Path:
-    """Build an ATmega328P (16 MHz) ELF from ``sources`` plus target_avr.c."""
+    """Build an ATmega328P (16 MHz) ELF from ``sources`` plus target_avr.c.
+
+    ``link_flags`` are added to the command as they are (e.g. ``-Wl,...`` options)."""
     cc = _tool("avr-gcc", "Debian packages gcc-avr and avr-libc")
     cmd = [
         cc,
@@ -230,6 +233,7 @@ def compile_avr(
         "-ffunction-sections",
         "-fdata-sections",
         "-Wl,--gc-sections",
+        *link_flags,
         *_with_target(sources, TARGET_AVR),
         "-o",
         str(out_elf),

@@ -213,7 +213,9 @@ class MemoryPlan:
         return tuple(_plan_buffer(lt) for lt in self.lifetimes)
 
     def arena_plan(self) -> ArenaPlan:
-        return ArenaPlan(self.offsets, self.arena_bytes, self.lower_bound_bytes, self.linear_bytes, self.method)
+        return ArenaPlan(
+            self.offsets, self.arena_bytes, self.lower_bound_bytes, self.linear_bytes, self.method
+        )
 
 
 def _plan_buffer(lt: Lifetime) -> PlanBuffer:
@@ -250,7 +252,8 @@ def plan_memory(program: KernelProgram, *, search_seconds: float = 0.5) -> Memor
     shared = tuple(
         p
         for p in live.in_place
-        if offsets[p.source] < offsets[p.out] + size[p.out] and offsets[p.out] < offsets[p.source] + size[p.source]
+        if offsets[p.source] < offsets[p.out] + size[p.out]
+        and offsets[p.out] < offsets[p.source] + size[p.source]
     )
     return MemoryPlan(
         plan.offsets,

@@ -251,13 +251,16 @@ def _exact(prob: _Problem, best: _Best, floor: int, node_budget: int) -> bool:
     live = [sum(1 << i for i, b in enumerate(bufs) if b.start <= t <= b.end) for t in points]
     member = [[p for p, t in enumerate(points) if b.start <= t <= b.end] for b in bufs]
     member_mask = [sum(1 << p for p in ps) for ps in member]
-    # Total and smallest size of every subset of buffers, indexed by bit mask.
-    subset_size, subset_min = [0] * (1 << n), [0] * (1 << n)
-    for m in range(1, 1 << n):
-        low = m & -m
-        size = sizes[low.bit_length() - 1]
-        subset_size[m] = subset_size[m ^ low] + size
-        subset_min[m] = min(subset_min[m ^ low], size) if m != low else size
+    # Total and smallest size of a set of buffers given as a bit mask. Memoised rather than
+    # tabulated: a 2**n table would explode if a caller raises exact_max_buffers.
+    mask_cache: dict[int, tuple[int, int]] = {}
+
+    def mask_sizes(mask: int) -> tuple[int, int]:
+        got = mask_cache.get(mask)
+        if got is None:
+            members = [sizes[i] for i in range(n) if mask >> i & 1]
+            got = mask_cache[mask] = (sum(members), min(members, default=0))
+        return got
 
     offs = [-1] * n
     placed: list[int] = []
@@ -284,10 +287,9 @@ def _exact(prob: _Problem, best: _Best, floor: int, node_budget: int) -> bool:
         # buffers live at t) smaller than the smallest of them are wasted.
         worst = level
         for p, live_p in enumerate(live):
-            need_here = subset_size[unplaced & live_p]
+            need_here, smallest = mask_sizes(unplaced & live_p)
             if not need_here:
                 continue
-            smallest = subset_min[unplaced & live_p]
             cursor, got = level, 0
             for lo, hi in sorted((offs[k], offs[k] + sizes[k]) for k in placed if member_mask[k] >> p & 1):
                 if hi <= cursor:

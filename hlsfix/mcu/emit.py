@@ -1,0 +1,433 @@
+"""KernelProgram + MemoryPlan → ``model.h`` / ``model.c`` calling the hand-written C kernels.
+
+Python decides every value (C expressions of views, kernel variants, constant tables, arena
+offsets); the Jinja2 templates in ``templates/`` only lay them out. The generated code has one
+static arena (no malloc), constants marked HLSFIX_PROGMEM (flash on AVR), registers as int16_t
+locals and the program's loops as C ``for`` loops (never unrolled).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+import numpy as np
+
+from hlsfix.errors import HlsfixError
+from hlsfix.fixedpoint import program as kp
+from hlsfix.fixedpoint.program import Buffer, KernelProgram, Ref
+from hlsfix.memory.liveness import MemoryPlan, scratch_name
+
+KERNELS_DIR = Path(__file__).parent / "kernels"
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+C_TYPES = {8: "int8_t", 16: "int16_t", 32: "int32_t"}
+TOKENS = {8: "i8", 16: "i16", 32: "i32"}
+MAX_INDEX = 32767  # sizes and indices are int16_t in the kernels
+
+
+class UnsupportedProgram(HlsfixError):
+    """A program the C backend cannot express without undefined behaviour."""
+
+
+@dataclass(frozen=True)
+class EmittedModel:
+    header: str
+    source: str
+    sources: tuple[Path, ...]  # model.c plus the kernel library
+    include_dirs: tuple[Path, ...]
+
+
+def _env() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def c_array(values: np.ndarray, per_line: int = 16) -> list[str]:
+    vals = [str(int(v)) for v in np.asarray(values).reshape(-1)]
+    return [", ".join(vals[i : i + per_line]) for i in range(0, len(vals), per_line)]
+
+
+def c_int(v: int, bits: int) -> str:
+    """An integer literal of a wide type (INT32_C/INT64_C: on AVR a bare literal is 16-bit int)."""
+    return f"INT{bits}_C({v})" if v != -(1 << (bits - 1)) else f"INT{bits}_MIN"
+
+
+class _Emitter:
+    def __init__(self, program: KernelProgram, plan: MemoryPlan) -> None:
+        self.p = program
+        self.plan = plan
+        self.bufs = {b.name: b for b in program.buffers}
+        self.defs: dict[str, None] = {}  # ordered set of kernel-variant instantiations
+        self.lines: list[str] = []
+        self.labels = list(program.labels)
+        self.step = 0
+        self.used: dict[str, None] = {}  # buffers the generated code names (unused constants are left out)
+
+    # -- names and views -------------------------------------------------------------------
+    def cname(self, buf: str) -> str:
+        self.used[buf] = None
+        kind = self.bufs[buf].kind
+        return "x" if kind == "input" else ("k_" if kind == "const" else "b_") + buf
+
+    def space(self, buf: str) -> str:
+        return "c" if self.bufs[buf].kind == "const" else "r"
+
+    def tok(self, buf: str) -> str:
+        return TOKENS[self.bufs[buf].fmt.bits]
+
+    def view(self, ref: Ref) -> str:
+        b = self.bufs[ref.buffer]
+        last = ref.offset + ref.length
+        if ref.index is not None:
+            last += ref.stride * (b.size // max(ref.stride, 1))
+        if b.size > MAX_INDEX or ref.offset > MAX_INDEX:
+            raise UnsupportedProgram(f"buffer {b.name} must have at most {MAX_INDEX} elements, not {b.size}")
+        expr = self.cname(ref.buffer)
+        if ref.offset:
+            expr += f" + {ref.offset}"
+        if ref.index is not None and ref.stride:
+            expr += f" + {ref.stride} * {ref.index}"
+        return expr
+
+    def operand(self, v: kp.IntOperand) -> str:
+        return str(v)
+
+    def check_shift(self, s: int, wide: int, what: str) -> None:
+        if not -(wide - 2) <= s <= wide - 2:
+            raise UnsupportedProgram(f"{what} shift must be within ±{wide - 2}, not {s}")
+
+    def no_alias(self, k: kp.Kernel, out: str) -> None:
+        """Kernels that are not element-wise must not write a buffer they read."""
+        if out in {r.buffer for r in k.reads()}:
+            raise UnsupportedProgram(f"{type(k).__name__} must not write its own input {out}")
+
+    def elementwise_alias(self, k: kp.Kernel, out: str) -> None:
+        for r in k.reads():
+            if r.buffer == out and (r.index is not None or r.offset or r.length != self.bufs[out].size):
+                raise UnsupportedProgram(
+                    f"{type(k).__name__} reads {out} through a moved view while writing it"
+                )
+        if isinstance(k, kp.AddSub | kp.Mul) and k.b.buffer == out and k.b_mode != "full":
+            raise UnsupportedProgram(f"{type(k).__name__} broadcasts {out} while writing it")
+
+    def same_type(self, k: kp.Kernel, a: str, b: str) -> None:
+        if self.bufs[a].fmt.bits != self.bufs[b].fmt.bits:
+            raise UnsupportedProgram(f"{type(k).__name__}: {a} and {b} must have one element width")
+
+    def use(self, macro: str, *args: str) -> None:
+        self.defs[f"{macro}({', '.join(args)})"] = None
+
+    def call(self, text: str) -> None:
+        self.lines.append(text)
+
+    # -- kernels ---------------------------------------------------------------------------
+    def block(self, kernels: tuple[kp.Kernel, ...], depth: int) -> None:
+        for k in kernels:
+            label = self.labels[self.step] if self.step < len(self.labels) else ""
+            step = self.step
+            self.step += 1
+            ind = "    " * depth
+            if isinstance(k, kp.Loop):
+                self.call(f"{ind}/* {label} */" if label else f"{ind}/* loop */")
+                self.call(f"{ind}for ({k.index} = {k.start}; {k.index} < {k.stop}; {k.index}++) {{")
+                self.block(k.body, depth + 1)
+                self.call(f"{ind}}}")
+                continue
+            before = len(self.lines)
+            getattr(self, "k_" + type(k).__name__)(k, step)
+            new = self.lines[before:]
+            del self.lines[before:]
+            if label:
+                self.call(f"{ind}/* {label}: {type(k).__name__} */")
+            self.lines.extend(ind + line for line in new)
+
+    def k_MatMul(self, k: kp.MatMul, step: int) -> None:
+        self.no_alias(k, k.out)
+        self.check_shift(k.prod_shift, k.wide, "product")
+        args = (self.tok(k.a.buffer), self.space(k.a.buffer), self.tok(k.b.buffer), self.space(k.b.buffer))
+        self.use("HLSFIX_DEF_MATMUL", *args, self.tok(k.out), str(k.wide))
+        fn = f"hlsfix_matmul_{args[0]}{args[1]}_{args[2]}{args[3]}_{self.tok(k.out)}_w{k.wide}"
+        self.call(
+            f"{fn}({self.view(k.a)}, {self.view(k.b)}, {self.cname(k.out)}, "
+            f"{k.m}, {k.k}, {k.n}, {k.prod_shift}, {k.out_shift});"
+        )
+
+    def k_SparseMatVec(self, k: kp.SparseMatVec, step: int) -> None:
+        self.no_alias(k, k.out)
+        self.check_shift(k.prod_shift, k.wide, "product")
+        tv, tr, tc = self.tok(k.values), self.tok(k.row_index), self.tok(k.col_start)
+        tx, sx, to = self.tok(k.x.buffer), self.space(k.x.buffer), self.tok(k.out)
+        self.use("HLSFIX_DEF_SPMV", tv, tr, tc, tx, sx, to, str(k.wide))
+        acc = f"(int32_t *)(hlsfix_arena.bytes + {self.plan.offset(scratch_name(step))})"
+        self.call(
+            f"hlsfix_spmv_{tv}_{tr}_{tc}_{tx}{sx}_{to}_w{k.wide}({self.cname(k.values)}, "
+            f"{self.cname(k.row_index)}, {self.cname(k.col_start)}, {self.view(k.x)}, "
+            f"{self.cname(k.out)}, {acc}, {k.rows}, {k.cols}, {k.prod_shift}, {k.out_shift});"
+        )
+
+    def k_Conv2d(self, k: kp.Conv2d, step: int) -> None:
+        self.no_alias(k, k.out)
+        self.check_shift(k.prod_shift, k.wide, "product")
+        n, h, w, c = k.in_shape
+        g, hf, wf, cin_g, cout = k.filter_shape
+        _, ho, wo, _ = k.out_shape
+        tx, sx, tf, sf = (
+            self.tok(k.x.buffer),
+            self.space(k.x.buffer),
+            self.tok(k.filters.buffer),
+            self.space(k.filters.buffer),
+        )
+        to = self.tok(k.out)
+        self.use("HLSFIX_DEF_CONV2D", tx, sx, tf, sf, to, str(k.wide))
+        geom = [n, h, w, c, g, hf, wf, cin_g, cout, ho, wo, *k.strides, k.pads[0], k.pads[2], *k.dilations]
+        self.call(
+            f"hlsfix_conv2d_{tx}{sx}_{tf}{sf}_{to}_w{k.wide}({self.view(k.x)}, {self.view(k.filters)}, "
+            f"{self.cname(k.out)}, {', '.join(map(str, geom))}, {k.prod_shift}, {k.out_shift});"
+        )
+
+    def _binary(self, k: kp.AddSub | kp.Mul, macro: str, fn: str) -> str:
+        self.elementwise_alias(k, k.out)
+        args = (self.tok(k.a.buffer), self.space(k.a.buffer), self.tok(k.b.buffer), self.space(k.b.buffer))
+        self.use(macro, *args, self.tok(k.out), str(k.wide))
+        mode = {
+            "full": "HLSFIX_BCAST_FULL",
+            "scalar": "HLSFIX_BCAST_SCALAR",
+            "lastdim": "HLSFIX_BCAST_LASTDIM",
+        }
+        return (
+            f"hlsfix_{fn}_{args[0]}{args[1]}_{args[2]}{args[3]}_{self.tok(k.out)}_w{k.wide}("
+            f"{self.view(k.a)}, {self.view(k.b)}, {self.cname(k.out)}, {k.n}, {k.b.length}, {mode[k.b_mode]}"
+        )
+
+    def k_AddSub(self, k: kp.AddSub, step: int) -> None:
+        for s in (k.a_shift, k.b_shift):
+            self.check_shift(s, k.wide, "operand")
+        op = 0 if not k.subtract else (2 if k.b_first else 1)
+        head = self._binary(k, "HLSFIX_DEF_ADDSUB", "addsub")
+        self.call(f"{head}, {op}, {k.a_shift}, {k.b_shift}, {k.out_shift});")
+
+    def k_Mul(self, k: kp.Mul, step: int) -> None:
+        self.call(f"{self._binary(k, 'HLSFIX_DEF_MUL', 'mul')}, {k.out_shift});")
+
+    def k_Rescale(self, k: kp.Rescale, step: int) -> None:
+        self.elementwise_alias(k, k.out)
+        tx, sx, to = self.tok(k.x.buffer), self.space(k.x.buffer), self.tok(k.out)
+        wide = 64 if self.bufs[k.x.buffer].fmt.bits == 32 else 32
+        self.use("HLSFIX_DEF_RESCALE", tx, sx, to, str(wide))
+        self.call(
+            f"hlsfix_rescale_{tx}{sx}_{to}_w{wide}({self.view(k.x)}, {self.cname(k.out)}, {k.n}, "
+            f"{k.shift}, {int(k.negate)});"
+        )
+
+    def k_Clamp(self, k: kp.Clamp, step: int) -> None:
+        self.elementwise_alias(k, k.out)
+        self.same_type(k, k.x.buffer, k.out)
+        fmt = self.bufs[k.out].fmt
+        lo = fmt.qmin if k.lo is None else max(k.lo, fmt.qmin)
+        hi = fmt.qmax if k.hi is None else min(k.hi, fmt.qmax)
+        t, sx = self.tok(k.out), self.space(k.x.buffer)
+        self.use("HLSFIX_DEF_CLAMP", t, sx)
+        ct = C_TYPES[fmt.bits]
+        self.call(
+            f"hlsfix_clamp_{t}{sx}({self.view(k.x)}, {self.cname(k.out)}, {k.n}, "
+            f"({ct}){c_int(lo, 32)}, ({ct}){c_int(hi, 32)});"
+        )
+
+    def _gather(self, k: kp.Kernel, x: Ref, out: str, base: str, dims: list[int], strides: list[int]) -> None:
+        self.no_alias(k, out)
+        self.same_type(k, x.buffer, out)
+        if len(dims) > 8:
+            raise UnsupportedProgram(f"{type(k).__name__} must have at most 8 dimensions, not {len(dims)}")
+        esize = self.bufs[out].fmt.bits // 8
+        self.call(
+            f"hlsfix_gather({self.cname(out)}, {self.view(x)}, {int(self.space(x.buffer) == 'c')}, {esize}, "
+            f"{base}, {len(dims)}, (const int16_t[]){{{', '.join(map(str, dims))}}}, "
+            f"(const int16_t[]){{{', '.join(map(str, strides))}}});"
+        )
+
+    def k_Permute(self, k: kp.Permute, step: int) -> None:
+        in_strides = [int(np.prod(k.in_shape[i + 1 :], dtype=np.int64)) for i in range(len(k.in_shape))]
+        dims = [k.in_shape[p] for p in k.perm]
+        self._gather(k, k.x, k.out, "0", dims, [in_strides[p] for p in k.perm])
+
+    def k_Window(self, k: kp.Window, step: int) -> None:
+        in_strides = [int(np.prod(k.in_shape[i + 1 :], dtype=np.int64)) for i in range(len(k.in_shape))]
+        terms = [f"{s} * {st}" if st != 1 else str(s) for s, st in zip(k.starts, in_strides, strict=True)]
+        base = f"(int16_t)({' + '.join(terms)})" if terms else "0"
+        self._gather(k, k.x, k.out, base, list(k.sizes), in_strides)
+
+    def k_MaxPool(self, k: kp.MaxPool, step: int) -> None:
+        self.no_alias(k, k.out)
+        self.same_type(k, k.x.buffer, k.out)
+        t, sx = self.tok(k.out), self.space(k.x.buffer)
+        self.use("HLSFIX_DEF_MAXPOOL", t, sx)
+        n, h, w, c = k.in_shape
+        _, ho, wo, _ = k.out_shape
+        geom = [n, h, w, c, ho, wo, *k.kernel, *k.strides, k.pads[0], k.pads[2]]
+        self.call(
+            f"hlsfix_maxpool_{t}{sx}({self.view(k.x)}, {self.cname(k.out)}, {', '.join(map(str, geom))});"
+        )
+
+    def _tables(self, k: kp.Exp | kp.SigmoidTanh) -> tuple[str, str]:
+        for name in (k.hi, k.lo):
+            if np.asarray(self.p.constants[name]).min() < 0:
+                raise UnsupportedProgram(f"exp table {name} must be non-negative")
+        if not 0 < 2 * k.t <= k.wide - 2:
+            raise UnsupportedProgram(f"exp table bits must be within 1..{(k.wide - 2) // 2}, not {k.t}")
+        return self.tok(k.hi), self.tok(k.lo)
+
+    def k_Exp(self, k: kp.Exp, step: int) -> None:
+        self.elementwise_alias(k, k.out)
+        th, tl = self._tables(k)
+        tx, sx, to = self.tok(k.x.buffer), self.space(k.x.buffer), self.tok(k.out)
+        if abs(k.x_top) >= 1 << (k.wide - 2):
+            raise UnsupportedProgram(f"exp x_top must fit int{k.wide} with headroom, not {k.x_top}")
+        self.use("HLSFIX_DEF_EXP", tx, sx, th, tl, to, str(k.wide))
+        self.call(
+            f"hlsfix_exp_{tx}{sx}_{th}_{tl}_{to}_w{k.wide}({self.view(k.x)}, {self.cname(k.out)}, {k.n}, "
+            f"{c_int(k.x_top, k.wide)}, {k.k}, {k.t}, {self.cname(k.hi)}, {self.cname(k.lo)}, "
+            f"{k.table_shift});"
+        )
+
+    def k_SigmoidTanh(self, k: kp.SigmoidTanh, step: int) -> None:
+        self.elementwise_alias(k, k.out)
+        th, tl = self._tables(k)
+        tx, sx, to = self.tok(k.x.buffer), self.space(k.x.buffer), self.tok(k.out)
+        if self.bufs[k.x.buffer].fmt.bits == 32 and k.wide == 32:
+            raise UnsupportedProgram("sigmoid/tanh of an int32 value must use the 64-bit wide type")
+        self.check_shift(k.arg_shift, k.wide, "argument")
+        for s in (k.e_frac, k.out_frac):
+            self.check_shift(s, k.wide, "fraction")
+        self.use("HLSFIX_DEF_SIGMOID_TANH", tx, sx, th, tl, to, str(k.wide))
+        self.call(
+            f"hlsfix_sigtanh_{tx}{sx}_{th}_{tl}_{to}_w{k.wide}({self.view(k.x)}, {self.cname(k.out)}, "
+            f"{k.n}, {int(k.fn == 'tanh')}, {k.arg_shift}, {k.k}, {k.t}, {self.cname(k.hi)}, "
+            f"{self.cname(k.lo)}, {k.table_shift}, {k.e_frac}, {k.out_frac});"
+        )
+
+    def k_HardSigmoidTanh(self, k: kp.HardSigmoidTanh, step: int) -> None:
+        self.elementwise_alias(k, k.out)
+        tx, sx, to = self.tok(k.x.buffer), self.space(k.x.buffer), self.tok(k.out)
+        self.use("HLSFIX_DEF_HARD_SIGMOID_TANH", tx, sx, to, str(k.wide))
+        w = k.wide
+        self.call(
+            f"hlsfix_hardsig_{tx}{sx}_{to}_w{w}({self.view(k.x)}, {self.cname(k.out)}, {k.n}, {k.shift}, "
+            f"{c_int(k.half, w)}, {c_int(k.lo, w)}, {c_int(k.hi, w)});"
+        )
+
+    def k_Fill(self, k: kp.Fill, step: int) -> None:
+        b = self.bufs[k.out]
+        self.call(f"hlsfix_fill({self.cname(k.out)}, {b.fmt.bits // 8}, {b.size}, {c_int(k.value, 32)});")
+
+    def k_Argmax(self, k: kp.Argmax, step: int) -> None:
+        t, sx = self.tok(k.x.buffer), self.space(k.x.buffer)
+        self.use("HLSFIX_DEF_ARGMAX", t, sx)
+        self.call(f"{k.out} = hlsfix_argmax_{t}{sx}({self.view(k.x)}, {k.x.length});")
+
+    def first(self, ref: Ref) -> str:
+        return f"HLSFIX_LD_{self.space(ref.buffer)}_{self.tok(ref.buffer)}({self.view(ref)})"
+
+    def k_Sgn(self, k: kp.Sgn, step: int) -> None:
+        self.call(f"{k.out} = (int16_t)({self.first(k.x)} > 0);")
+
+    def k_IntOp(self, k: kp.IntOp, step: int) -> None:
+        a, b = self.operand(k.a), self.operand(k.b)
+        # int32 arithmetic, then back to int16_t: no int (16-bit on AVR) overflow is possible.
+        expr = a if k.op == "=" else f"(int32_t){a} {k.op} (int32_t){b}"
+        self.call(f"{k.out} = (int16_t)({expr});")
+
+    def k_Select(self, k: kp.Select, step: int) -> None:
+        bits = self.bufs[k.x.buffer].fmt.bits
+        cond = f"{self.first(k.x)} >= ({C_TYPES[bits]}){c_int(k.threshold, 32)}"
+        if k.is_int:
+            self.call(f"{k.out} = ({cond}) ? (int16_t){k.a} : (int16_t){k.b};")
+            return
+        a, b = str(k.a), str(k.b)
+        for src in (a, b):
+            self.same_type(k, src, k.out)
+        nbytes = k.n * self.bufs[k.out].fmt.bits // 8
+
+        def copy(src: str) -> str:
+            flash = int(self.space(src) == "c")
+            return f"hlsfix_copy({self.cname(k.out)}, {self.cname(src)}, {flash}, {nbytes});"
+
+        self.call(f"if ({cond}) {{")
+        self.call(f"    {copy(a)}")
+        self.call("} else {")
+        self.call(f"    {copy(b)}")
+        self.call("}")
+
+
+def emit_model(program: KernelProgram, plan: MemoryPlan, out_dir: Path | None = None) -> EmittedModel:
+    """Generate ``model.h``/``model.c`` (written to ``out_dir`` when given)."""
+    em = _Emitter(program, plan)
+    em.block(program.kernels, 1)
+    inb = program.input_buffer
+    buffers = []
+    planned = {name for name, _ in plan.offsets}
+    for b in program.buffers:
+        if b.kind == "temp" and b.name in planned:  # a temp no kernel touches needs no space
+            buffers.append(_buffer_info(b, em.cname(b.name), plan.offset(b.name)))
+    consts = [
+        {
+            "name": em.cname(b.name),
+            "ctype": C_TYPES[b.fmt.bits],
+            "comment": f"{b.name}: {list(b.shape)}, {b.fmt.bits}-bit, frac {b.fmt.frac}",
+            "rows": c_array(program.constants[b.name]),
+        }
+        for b in program.buffers
+        if b.kind == "const" and b.name in em.used
+    ]
+    out_buf = None if program.output_is_class else program.buffer(program.output)
+    ctx = {
+        "name": program.name,
+        "bits": program.bits,
+        "guard": "HLSFIX_MODEL_H",
+        "in_ctype": C_TYPES[inb.fmt.bits],
+        "in_size": inb.size,
+        "in_bits": inb.fmt.bits,
+        "in_frac": inb.fmt.frac,
+        "in_scale": f"0x1p{inb.fmt.frac}f",
+        "in_qmin": c_int(inb.fmt.qmin, 32),
+        "in_qmax": c_int(inb.fmt.qmax, 32),
+        "in_comment": f"{inb.name}: {list(inb.shape)}, {inb.fmt.bits}-bit, frac {inb.fmt.frac}",
+        "is_class": program.output_is_class,
+        "output": program.output,
+        "out_ctype": C_TYPES[out_buf.fmt.bits] if out_buf else "int16_t",
+        "out_size": out_buf.size if out_buf else 1,
+        "out_cname": em.cname(out_buf.name) if out_buf else "",
+        "arena_bytes": plan.arena_bytes,
+        "arena_alloc": max(plan.arena_bytes, 4),
+        "lower_bound_bytes": plan.lower_bound_bytes,
+        "buffers": buffers,
+        "consts": consts,
+        "defs": list(em.defs),
+        "registers": list(program.registers),
+        "body": em.lines,
+    }
+    env = _env()
+    header = env.get_template("model.h.j2").render(**ctx)
+    source = env.get_template("model.c.j2").render(**ctx)
+    sources: tuple[Path, ...] = (KERNELS_DIR / "hlsfix_kernels.c",)
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / "model.h").write_text(header)
+        (out_dir / "model.c").write_text(source)
+        sources = (out_dir / "model.c", *sources)
+    return EmittedModel(header, source, sources, (KERNELS_DIR,) + ((out_dir,) if out_dir else ()))
+
+
+def _buffer_info(b: Buffer, cname: str, offset: int) -> dict[str, object]:
+    return {
+        "name": cname,
+        "ctype": C_TYPES[b.fmt.bits],
+        "offset": offset,
+        "comment": f"{b.name}: {list(b.shape)}, {b.fmt.bits}-bit, frac {b.fmt.frac}, "
+        f"bytes {offset}..{offset + b.nbytes - 1}",
+    }

@@ -1,0 +1,219 @@
+"""Build a compiled model for the Arduino Uno: sources, an Arduino sketch, a Makefile, and a
+measured, bit-exact-checked test firmware.
+
+``build_uno`` writes into ``out_dir``:
+
+* ``model.h``/``model.c`` and the kernel library (``hlsfix_kernels.[ch]``, ``hlsfix_arith.h``),
+  ``main.c`` (classifies a built-in example without the Arduino core) and a ``Makefile`` for
+  plain avr-gcc;
+* ``sketch/<name>/<name>.ino`` with the same C files beside it, for the Arduino IDE.
+
+It then builds the measurement firmware (the same model.c with the first ``n_inputs`` test inputs
+compiled in), runs it in simavr, and raises unless every output equals the golden model.  Flash
+and static RAM come from avr-size of that firmware, stack depth and cycles from simavr.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from hlsfix.boards import BOARDS, McuBoard
+from hlsfix.errors import BoardError, DataError, HlsfixError
+from hlsfix.fixedpoint.golden import quantize_input
+from hlsfix.mcu import runners
+from hlsfix.mcu.emit import KERNELS_DIR, _env, emit_model
+from hlsfix.mcu.firmware import decode_records, emit_firmware
+from hlsfix.memory.liveness import MemoryPlan, plan_memory
+
+if TYPE_CHECKING:
+    from hlsfix.compiler import CompiledModel
+
+KERNEL_FILES = ("hlsfix_kernels.c", "hlsfix_kernels.h", "hlsfix_arith.h")
+BAUD = 115200
+# Link without the device's memory limits so that an oversized design still links and its size
+# can be reported; the fit check against the board comes right after.
+_UNLIMITED_LINK = (
+    "-Wl,--defsym=__TEXT_REGION_LENGTH__=0x100000",
+    "-Wl,--defsym=__DATA_REGION_LENGTH__=0xffa0",
+)
+
+
+class MismatchError(HlsfixError):
+    """The firmware on the simulated MCU disagrees with the golden model (a bug in hlsfix)."""
+
+
+@dataclass(frozen=True)
+class UnoBuild:
+    """What ``build_uno`` wrote and measured."""
+
+    board: McuBoard
+    sketch_dir: Path
+    makefile: Path
+    flash_bytes: int
+    ram_bytes: int  # static: .data + .bss
+    stack_bytes: int
+    cycles: tuple[int, ...]  # of hlsfix_predict, one per checked input
+    checked_inputs: int
+    bit_exact: bool
+    plan: MemoryPlan
+
+    @property
+    def mean_cycles(self) -> float:
+        return float(np.mean(self.cycles))
+
+    @property
+    def ms(self) -> float:
+        """Mean milliseconds per prediction at the board's clock."""
+        return self.mean_cycles / self.board.f_cpu_hz * 1000
+
+    def mcu_report(self) -> dict:
+        return {
+            "board": self.board.name,
+            "flash_bytes": self.flash_bytes,
+            "ram_bytes": self.ram_bytes,
+            "stack_bytes": self.stack_bytes,
+            "cycles": round(self.mean_cycles),
+            "ms_at_16mhz": round(self.mean_cycles / 16_000_000 * 1000, 3),
+            "bit_exact": self.bit_exact,
+            "checked_inputs": self.checked_inputs,
+            "simulator": "simavr",
+        }
+
+    def memory_report(self) -> dict:
+        return {
+            "arena_bytes": self.plan.arena_bytes,
+            "lower_bound_bytes": self.plan.lower_bound_bytes,
+            "linear_bytes": self.plan.linear_bytes,
+        }
+
+
+def sketch_name(name: str) -> str:
+    """A name the Arduino IDE accepts for a sketch (and make for a target): [A-Za-z0-9_]."""
+    safe = re.sub(r"[^A-Za-z0-9_]", "_", name)
+    return safe if safe[:1].isalpha() else "m_" + safe
+
+
+def _c_float(v: float) -> str:
+    """A C float literal that reads back as the same float32 (9 significant digits suffice)."""
+    text = f"{v:.9g}"
+    return text + (".0f" if text.lstrip("-").isdigit() else "f")
+
+
+def _float_rows(x: np.ndarray, per_line: int = 8) -> list[str]:
+    vals = [_c_float(float(v)) for v in np.asarray(x, dtype=np.float32).reshape(-1)]
+    return [", ".join(vals[i : i + per_line]) for i in range(0, len(vals), per_line)]
+
+
+def _write_sources(
+    cm: CompiledModel, plan: MemoryPlan, board: McuBoard, out_dir: Path, x0: np.ndarray
+) -> Path:
+    """model.[ch], kernels, main.c, Makefile in out_dir and the sketch folder; return the sketch dir."""
+    program = cm.program
+    name = sketch_name(cm.name)
+    x0 = np.asarray(x0, dtype=np.float32)
+    expected = int(cm.golden(x0.astype(np.float64)[None, ...]).output[0])
+    ctx = {
+        "name": name,
+        "bits": program.bits,
+        "in_size": program.input_buffer.size,
+        "example": _float_rows(x0),
+        "expected": expected,
+        "baud": BAUD,
+        "board": board.name,
+        "mcu": board.mcu,
+        "f_cpu": board.f_cpu_hz,
+    }
+    env = _env()
+    sketch_dir = out_dir / "sketch" / name
+    for d in (out_dir, sketch_dir):
+        emit_model(program, plan, d)
+        for f in KERNEL_FILES:
+            shutil.copyfile(KERNELS_DIR / f, d / f)
+    (out_dir / "main.c").write_text(env.get_template("uno_main.c.j2").render(**ctx))
+    (out_dir / "Makefile").write_text(env.get_template("uno_Makefile.j2").render(**ctx))
+    (sketch_dir / f"{name}.ino").write_text(env.get_template("uno_sketch.ino.j2").render(**ctx))
+    return sketch_dir
+
+
+def check_fit(board: McuBoard, flash: int, ram: int, stack: int) -> None:
+    """BoardError naming what overflowed, and by how much."""
+    problems = []
+    if flash > board.flash_bytes:
+        problems.append(
+            f"flash must fit the Uno's {board.flash_bytes} bytes, not need {flash} "
+            f"({flash - board.flash_bytes} too many)"
+        )
+    if ram + stack > board.ram_bytes:
+        problems.append(
+            f"RAM must fit the Uno's {board.ram_bytes} bytes, not need {ram + stack} "
+            f"(static {ram} + stack {stack})"
+        )
+    if problems:
+        raise BoardError(f"{board.name}: " + "; ".join(problems))
+
+
+def build_uno(
+    cm: CompiledModel, out_dir: Path, n_inputs: int = 20, board: McuBoard | None = None
+) -> UnoBuild:
+    """Write the Uno sources and sketch to ``out_dir``; build, fit-check and run the test firmware.
+
+    Raises BoardError when the design does not fit the board, MismatchError when the simulated
+    MCU disagrees with the golden model on any of the first ``n_inputs`` test inputs.
+    """
+    board = board or BOARDS["arduino-uno"]
+    program = cm.program
+    if not program.output_is_class:
+        raise HlsfixError(f"model {cm.name} must output a class for the Uno build, not a tensor")
+    if cm.test is None or len(cm.test[0]) == 0:
+        raise DataError(f"model {cm.name}: test inputs must be known to check the Uno build, not missing")
+    x = np.asarray(cm.test[0][:n_inputs])
+    plan = plan_memory(program)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    sketch_dir = _write_sources(cm, plan, board, out_dir, x[0])
+
+    want = cm.golden(x).output
+    with tempfile.TemporaryDirectory(prefix="hlsfix-uno-") as tmp:
+        d = Path(tmp)
+        fw = emit_firmware(program, plan, quantize_input(program, x), d)
+        elf = runners.compile_avr(
+            fw.sources, d / "fw.elf", include_dirs=fw.include_dirs, link_flags=_UNLIMITED_LINK
+        )
+        flash, ram = runners.avr_size(elf)
+        # Static RAM alone overflowing makes the firmware unrunnable: report it before simulating.
+        check_fit(board, flash, ram, 0)
+        run = runners.run_avr(elf)
+    stack = run.max_stack_bytes or 0
+    check_fit(board, flash, ram, stack)
+    got = decode_records(program, run.records)
+    if got.shape != want.shape or len(run.measurements) != len(x):
+        raise MismatchError(
+            f"AVR build of {cm.name}: the firmware must report {len(x)} outputs and cycle counts, "
+            f"not {len(got)} and {len(run.measurements)}"
+        )
+    bad = np.flatnonzero(got != want)
+    if bad.size:
+        i = int(bad[0])
+        raise MismatchError(
+            f"AVR build of {cm.name}: outputs must equal the golden model's, not differ on "
+            f"{bad.size} of {len(x)} inputs (first: input {i}, got {got[i]}, want {want[i]})"
+        )
+    return UnoBuild(
+        board=board,
+        sketch_dir=sketch_dir,
+        makefile=out_dir / "Makefile",
+        flash_bytes=flash,
+        ram_bytes=ram,
+        stack_bytes=stack,
+        cycles=tuple(run.measurements),
+        checked_inputs=len(x),
+        bit_exact=True,
+        plan=plan,
+    )
