@@ -201,6 +201,10 @@ def build_parser() -> argparse.ArgumentParser:
         "-o", "--output", required=True, metavar="OUT", help="output directory (replaced on success)"
     )
     p.set_defaults(func=cmd_compile)
+
+    from hlsfix.build import add_build_parser
+
+    add_build_parser(sub, _add_model_args, _add_compile_args)
     return parser
 
 

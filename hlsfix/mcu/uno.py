@@ -142,19 +142,18 @@ def _write_sources(
     return sketch_dir
 
 
-def check_fit(board: McuBoard, flash: int, ram: int, stack: int) -> None:
-    """BoardError naming what overflowed, and by how much."""
+def check_fit(board: McuBoard, flash: int, ram: int, stack: int | None) -> None:
+    """BoardError naming what overflowed, and by how much (``stack`` None: not yet measured)."""
     problems = []
     if flash > board.flash_bytes:
         problems.append(
             f"flash must fit the Uno's {board.flash_bytes} bytes, not need {flash} "
             f"({flash - board.flash_bytes} too many)"
         )
-    if ram + stack > board.ram_bytes:
-        problems.append(
-            f"RAM must fit the Uno's {board.ram_bytes} bytes, not need {ram + stack} "
-            f"(static {ram} + stack {stack})"
-        )
+    need = ram + (stack or 0)
+    if need > board.ram_bytes:
+        parts = f"static {ram} + stack {stack}" if stack is not None else f"static {ram}, before any stack"
+        problems.append(f"RAM must fit the Uno's {board.ram_bytes} bytes, not need {need} ({parts})")
     if problems:
         raise BoardError(f"{board.name}: " + "; ".join(problems))
 
@@ -188,7 +187,7 @@ def build_uno(
         )
         flash, ram = runners.avr_size(elf)
         # Static RAM alone overflowing makes the firmware unrunnable: report it before simulating.
-        check_fit(board, flash, ram, 0)
+        check_fit(board, flash, ram, None)
         run = runners.run_avr(elf)
     stack = run.max_stack_bytes or 0
     check_fit(board, flash, ram, stack)

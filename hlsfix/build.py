@@ -1,0 +1,67 @@
+"""``hlsfix build``: compile a model and build it for a board, with a measured, checked report."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from hlsfix.boards import BOARDS, get_board
+from hlsfix.report import write_reports
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    import hlsfix
+    from hlsfix.cli import _model, staged_output
+    from hlsfix.mcu.uno import build_uno
+
+    board = get_board(args.board)  # before the (slow) compile: a wrong board fails at once
+    m = _model(args)
+    cm = hlsfix.compile(
+        m,
+        bits=args.bits,
+        metric=args.metric,
+        activation=args.activation,
+        budget_pp=args.budget_pp,
+        weight_budget=args.weight_budget,
+        progress=not args.quiet and sys.stderr.isatty(),
+    )
+    with staged_output(Path(args.output)) as stage:
+        report = cm.save(stage)
+        built = build_uno(cm, stage, n_inputs=args.inputs, board=board)
+        report["mcu"] = built.mcu_report()
+        report["memory"] = built.memory_report()
+        write_reports(stage, report)
+    mcu = report["mcu"]
+    print(
+        f"{board.name}: flash {mcu['flash_bytes']}/{board.flash_bytes} bytes, RAM {mcu['ram_bytes']} + "
+        f"stack {mcu['stack_bytes']}/{board.ram_bytes} bytes, {mcu['cycles']} cycles "
+        f"({mcu['ms_at_16mhz']} ms at 16 MHz), bit-exact on {mcu['checked_inputs']} inputs (simavr)"
+    )
+    print(f"wrote {args.output}/ (sketch/{built.sketch_dir.name}/, Makefile, report.md, report.json)")
+    return 0
+
+
+def add_build_parser(sub: argparse._SubParsersAction, add_model_args, add_compile_args) -> None:
+    p = sub.add_parser(
+        "build",
+        help="compile a model and build it for a board (sketch, Makefile, measured report)",
+        description="Compile the model, write its C sources, an Arduino sketch and a Makefile, and "
+        "check the build on the simulated board: bit-exact with the golden model, cycles, flash, RAM "
+        "and stack, and that it fits.",
+    )
+    add_model_args(p, optional=True)
+    add_compile_args(p)
+    p.add_argument(
+        "--board",
+        default="arduino-uno",
+        metavar="BOARD",
+        help=f"target board: {', '.join(BOARDS)} (default arduino-uno)",
+    )
+    p.add_argument(
+        "--inputs", type=int, default=20, metavar="N", help="test inputs checked in simulation (default 20)"
+    )
+    p.add_argument(
+        "-o", "--output", required=True, metavar="OUT", help="output directory (replaced on success)"
+    )
+    p.set_defaults(func=cmd_build)

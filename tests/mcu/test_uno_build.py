@@ -1,0 +1,131 @@
+"""``hlsfix build --board arduino-uno``: sources, sketch and Makefile written, the simavr firmware
+bit-exact with the golden model, and the design checked against the Uno's flash and RAM."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import hlsfix
+from hlsfix.boards import BOARDS, get_board
+from hlsfix.cli import main
+from hlsfix.errors import BoardError
+from hlsfix.mcu.uno import build_uno, check_fit
+from tests.tools import require_tool
+
+UNO = BOARDS["arduino-uno"]
+MCU_KEYS = {
+    "board",
+    "flash_bytes",
+    "ram_bytes",
+    "stack_bytes",
+    "cycles",
+    "ms_at_16mhz",
+    "bit_exact",
+    "checked_inputs",
+    "simulator",
+}
+
+
+def require_avr() -> None:
+    for tool in ("avr-gcc", "avr-size", "gcc"):
+        require_tool(tool)
+
+
+@pytest.mark.parametrize("name", ["protonn", "bonsai"])
+def test_cli_build_fits_the_uno_and_is_bit_exact(
+    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    require_avr()
+    out = tmp_path / "out"
+    assert main(["build", name, "--board", "arduino-uno", "--bits", "16", "-q", "-o", str(out)]) == 0
+    report = json.loads((out / "report.json").read_text())
+    mcu = report["mcu"]
+    assert set(mcu) == MCU_KEYS
+    assert mcu["bit_exact"] is True and mcu["checked_inputs"] == 20 and mcu["simulator"] == "simavr"
+    assert mcu["board"] == "arduino-uno"
+    assert 0 < mcu["flash_bytes"] <= 32768
+    assert mcu["stack_bytes"] > 0 and mcu["ram_bytes"] + mcu["stack_bytes"] <= 2048
+    assert mcu["cycles"] > 0 and mcu["ms_at_16mhz"] == pytest.approx(mcu["cycles"] / 16_000, abs=1e-3)
+    mem = report["memory"]
+    assert set(mem) == {"arena_bytes", "lower_bound_bytes", "linear_bytes"}
+    assert mem["lower_bound_bytes"] <= mem["arena_bytes"] <= mem["linear_bytes"]
+    assert "## mcu" in (out / "report.md").read_text()
+    for f in (
+        "program.json",
+        "constants.npz",
+        "model.h",
+        "model.c",
+        "hlsfix_kernels.c",
+        "main.c",
+        "Makefile",
+    ):
+        assert (out / f).is_file(), f
+    sketch = out / "sketch" / name
+    assert (sketch / f"{name}.ino").is_file()
+    for f in ("model.h", "model.c", "hlsfix_kernels.c", "hlsfix_kernels.h", "hlsfix_arith.h"):
+        assert (sketch / f).is_file(), f
+    assert "hlsfix_predict_float" in (sketch / f"{name}.ino").read_text()
+    assert "bit-exact on 20 inputs" in capsys.readouterr().out
+    # The Makefile builds with plain avr-gcc, without warnings, into something that fits.
+    if shutil.which("make") and shutil.which("avr-objcopy"):
+        proc = subprocess.run(["make", "-C", str(out)], capture_output=True, text=True, check=False)
+        assert proc.returncode == 0, proc.stderr
+        assert "warning" not in proc.stderr
+        assert (out / f"{name}.hex").is_file()
+
+
+@pytest.mark.parametrize(
+    ("board", "message"),
+    [
+        ("arty-a7", "hlsfix: error: board arty-a7: the FPGA build is not available yet"),
+        ("x", "hlsfix: error: board must be one of arduino-uno, not 'x'"),
+    ],
+)
+def test_unknown_or_unbuilt_board_is_one_line_exit_2(
+    board: str, message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out"
+    assert main(["build", "--board", board, "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == message
+    assert not out.exists()
+
+
+def test_get_board() -> None:
+    assert get_board("arduino-uno") == UNO
+    assert (UNO.mcu, UNO.f_cpu_hz, UNO.flash_bytes, UNO.ram_bytes) == ("atmega328p", 16_000_000, 32768, 2048)
+    with pytest.raises(BoardError, match="board must be one of arduino-uno, not 'uno'"):
+        get_board("uno")
+
+
+def test_check_fit_names_what_overflowed_and_by_how_much() -> None:
+    check_fit(UNO, 32768, 2000, 48)
+    with pytest.raises(
+        BoardError, match=r"RAM must fit the Uno's 2048 bytes, not need 2210 \(static 1900 \+ stack 310\)"
+    ):
+        check_fit(UNO, 1000, 1900, 310)
+    with pytest.raises(
+        BoardError, match=r"flash must fit the Uno's 32768 bytes, not need 40000 \(7232 too many\)"
+    ):
+        check_fit(UNO, 40000, 100, 10)
+
+
+def test_a_model_too_big_for_the_uno_is_a_board_error(tmp_path: Path) -> None:
+    require_avr()
+    cm = hlsfix.compile("cnn", bits=32)
+    with pytest.raises(BoardError, match="RAM must fit the Uno's 2048 bytes, not need"):
+        build_uno(cm, tmp_path / "out")
+
+
+def test_cli_too_big_is_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    require_avr()
+    out = tmp_path / "out"
+    assert main(["build", "cnn", "--bits", "32", "-q", "-o", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("hlsfix: error: arduino-uno: RAM must fit") and "\n" not in err
+    assert not out.exists()
