@@ -15,10 +15,10 @@ $(STAMP): pyproject.toml scripts/install-system-tools.sh
 	$(VENV)/bin/pip install -q -e ".[dev]"
 	touch $@
 
-# The main job: until the Arty A7 board build lands, the furthest working step — the fixed-point
-# program of the bundled default model with its reports.
+# The main job: until the Arty A7 board build lands, the furthest working step — the bundled default
+# model (ProtoNN) built for an Arduino Uno, verified bit for bit in simavr, with its reports.
 main: setup
-	$(VENV)/bin/hlsfix compile protonn --bits 16 -o $(OUT)/protonn
+	$(VENV)/bin/hlsfix build --board arduino-uno -o $(OUT)/protonn-uno
 
 test: setup
 	$(VENV)/bin/python -m pytest -q
@@ -29,6 +29,7 @@ lint: setup
 
 bench: setup
 	$(VENV)/bin/python benchmarks/bench_explore.py
+	$(VENV)/bin/python benchmarks/bench_mcu.py
 
 clean:
 	rm -rf $(OUT) .pytest_cache
