@@ -522,6 +522,7 @@ class Lowerer:
         self.current_label = f"{out} += term"
         self.addsub_into(acc, term, fo, size)
         body = tuple(self.stack.pop())
+        self.current_label = f"{out} = $({op.index} = [{op.start}:{op.stop}]) …"
         self.emit(kp.Loop(reg, op.start, op.stop, body))
         self.refs[out] = Ref(acc, size)
 
@@ -560,6 +561,7 @@ class Lowerer:
         self.current_label = f"{op.carried} = next value"
         self.emit(kp.Rescale(result, carried, size, self.fmt_of(result).frac - fo.frac))
         body = tuple(self.stack.pop())
+        self.current_label = f"{out} = loop({op.index} = [{op.start}:{op.stop}], {op.carried}) …"
         self.emit(kp.Loop(reg, op.start, op.stop, body))
         self.refs[out] = Ref(carried, size)
 

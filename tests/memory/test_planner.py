@@ -119,6 +119,22 @@ def test_greedy_is_suboptimal_and_exact_search_reaches_the_bound() -> None:
     assert brute_force_optimum(GREEDY_TRAP) == 8
 
 
+def test_greedy_uses_best_fit() -> None:
+    # Size order E, A, B, D, C gives E[0,3), A[3,6), B[6,7), D[7,8). C (live at t2 only) sees
+    # A and D, so holes [0,3) and [6,7): best fit takes the exact 1-byte hole, first fit would
+    # take 0 and break up the 3-byte hole.
+    bufs = [
+        Buffer("A", 3, 1, 2),
+        Buffer("B", 1, 0, 1),
+        Buffer("C", 1, 2, 2),
+        Buffer("D", 1, 1, 2),
+        Buffer("E", 3, 0, 1),
+    ]
+    greedy = plan_arena(bufs, search_seconds=0, exact_max_buffers=0)
+    check_plan(bufs, greedy)
+    assert dict(greedy.offsets) == {"A": 3, "B": 6, "C": 6, "D": 7, "E": 0}
+
+
 def test_search_alone_also_escapes_the_greedy_trap() -> None:
     plan = plan_arena(GREEDY_TRAP, exact_max_buffers=0)
     check_plan(GREEDY_TRAP, plan)
