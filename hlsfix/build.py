@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 from hlsfix.boards import BOARDS, get_board
@@ -11,21 +10,11 @@ from hlsfix.report import write_reports
 
 
 def cmd_build(args: argparse.Namespace) -> int:
-    import hlsfix
-    from hlsfix.cli import _model, staged_output
+    from hlsfix.cli import compile_from_args, staged_output
     from hlsfix.mcu.uno import build_uno
 
     board = get_board(args.board)  # before the (slow) compile: a wrong board fails at once
-    m = _model(args)
-    cm = hlsfix.compile(
-        m,
-        bits=args.bits,
-        metric=args.metric,
-        activation=args.activation,
-        budget_pp=args.budget_pp,
-        weight_budget=args.weight_budget,
-        progress=not args.quiet and sys.stderr.isatty(),
-    )
+    cm = compile_from_args(args)
     with staged_output(Path(args.output)) as stage:
         report = cm.save(stage)
         built = build_uno(cm, stage, n_inputs=args.inputs, board=board)

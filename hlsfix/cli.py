@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hlsfix.compiler import CompiledModel
 from hlsfix.errors import DataError, HlsfixError
 from hlsfix.zoo import DEFAULT_MODEL, ZOO_NAMES, Model, load_model
 
@@ -85,12 +86,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_compile(args: argparse.Namespace) -> int:
+def compile_from_args(args: argparse.Namespace) -> CompiledModel:
+    """The model and fixed-point options every compiling subcommand shares."""
     import hlsfix
 
-    m = _model(args)
-    cm = hlsfix.compile(
-        m,
+    return hlsfix.compile(
+        _model(args),
         bits=args.bits,
         metric=args.metric,
         activation=args.activation,
@@ -98,6 +99,10 @@ def cmd_compile(args: argparse.Namespace) -> int:
         weight_budget=args.weight_budget,
         progress=not args.quiet and sys.stderr.isatty(),
     )
+
+
+def cmd_compile(args: argparse.Namespace) -> int:
+    cm = compile_from_args(args)
     with staged_output(Path(args.output)) as stage:
         report = cm.save(stage)
     acc = report.get("accuracy") or {}
