@@ -98,13 +98,14 @@ def main() -> None:
     )
     print(header)
     print("-" * len(header))
-    totals = {"greedy": 0.0, "final": 0.0, "rows": 0}
+    summary: list[str] = []
     for shape, gen in (
         ("chain", random_chain),
         ("tree", random_tree),
         ("dag", random_dag),
         ("stress", random_intervals),
     ):
+        greedy_pct, final_pct, at_bound, proven, slowest = [], [], 0, 0, 0.0
         for n in args.sizes:
             for seed in range(args.seeds):
                 bufs = gen(random.Random(1000 * n + seed), n)
@@ -114,20 +115,24 @@ def main() -> None:
                 dt = time.perf_counter() - t0
                 check_plan(bufs, plan)
                 lb = plan.lower_bound_bytes
-                gp, fp = 100 * (g - lb) / lb, 100 * (plan.arena_bytes - lb) / lb
-                totals["greedy"] += gp
-                totals["final"] += fp
-                totals["rows"] += 1
+                greedy_pct.append(100 * (g - lb) / lb)
+                final_pct.append(100 * (plan.arena_bytes - lb) / lb)
+                at_bound += plan.arena_bytes == lb
+                proven += plan.optimal
+                slowest = max(slowest, dt)
                 print(
-                    f"{shape:6} {n:>4} {g:>9} {plan.arena_bytes:>8} {lb:>8} {gp:>8.1f}% {fp:>7.1f}% "
-                    f"{plan.linear_bytes:>9} {plan.method:>7} {'yes' if plan.optimal else 'no':>7} "
-                    f"{1000 * dt:>8.1f}"
+                    f"{shape:6} {n:>4} {g:>9} {plan.arena_bytes:>8} {lb:>8} {greedy_pct[-1]:>8.1f}% "
+                    f"{final_pct[-1]:>7.1f}% {plan.linear_bytes:>9} {plan.method:>7} "
+                    f"{'yes' if plan.optimal else 'no':>7} {1000 * dt:>8.1f}"
                 )
-    rows = totals["rows"]
-    print(
-        f"\nmean % above bound over {rows} instances: greedy {totals['greedy'] / rows:.2f}%, "
-        f"final {totals['final'] / rows:.2f}%"
-    )
+        rows = len(final_pct)
+        summary.append(
+            f"{shape:6} mean above bound: greedy {sum(greedy_pct) / rows:5.2f}%, final "
+            f"{sum(final_pct) / rows:5.2f}%; at bound {at_bound}/{rows}, proven optimal {proven}/{rows}, "
+            f"slowest {1000 * slowest:.0f} ms"
+        )
+    print()
+    print("\n".join(summary))
 
 
 if __name__ == "__main__":

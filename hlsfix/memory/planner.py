@@ -69,11 +69,6 @@ class ArenaPlan:
             raise KeyError(f"no buffer named {name!r} in this plan") from None
 
 
-def conflicts(a: Buffer, b: Buffer) -> bool:
-    """True when the two lifetimes share at least one time step."""
-    return a.start <= b.end and b.start <= a.end
-
-
 def _validate(buffers: Sequence[Buffer]) -> None:
     seen: set[str] = set()
     for b in buffers:
