@@ -1,4 +1,5 @@
-"""Every zoo model at 16 bits on the Arduino Uno (simavr cycles, sizes, stack) and on a Cortex-M3
+"""Every zoo model at 16 bits on the Arduino Uno (simavr cycles, sizes, stack; the float build of
+the same model on the same inputs, and the speedup of fixed point over it) and on a Cortex-M3
 (QEMU instructions): one markdown table.
 
     .venv/bin/python benchmarks/bench_mcu.py
@@ -38,6 +39,8 @@ def main() -> int:
         "model",
         "Uno cycles (mean of 20)",
         "ms @ 16 MHz",
+        "Uno cycles float",
+        "speedup",
         "flash B",
         "static RAM B",
         "stack B",
@@ -52,11 +55,16 @@ def main() -> int:
             try:
                 b = build_uno(cm, Path(tmp) / "uno", n_inputs=N_INPUTS)
             except HlsfixError as e:
-                print(f"| {name} | does not build: {e} |||||||")
+                print(f"| {name} | does not build: {e} |||||||||")
                 continue
             m3 = cortex_m3_instructions(cm, b.plan, Path(tmp) / "m3")
+        fb = b.float_baseline
+        f, speedup = b.mean_cycles_float, b.speedup
+        cycles_float = f"{f:.0f}" if f is not None else f"— ({fb.note if fb else 'not built'})"
+        speedup_text = f"{speedup:.2f}×" if speedup is not None else "—"
         print(
-            f"| {name} | {b.mean_cycles:.0f} | {b.ms:.2f} | {b.flash_bytes} | {b.ram_bytes} | "
+            f"| {name} | {b.mean_cycles:.0f} | {b.ms:.2f} | {cycles_float} | {speedup_text} | "
+            f"{b.flash_bytes} | {b.ram_bytes} | "
             f"{b.stack_bytes} | {b.plan.arena_bytes} / {b.plan.lower_bound_bytes} | {m3:.0f} |"
         )
         sys.stdout.flush()

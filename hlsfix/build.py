@@ -27,6 +27,10 @@ def cmd_build(args: argparse.Namespace) -> int:
         f"stack {mcu['stack_bytes']}/{board.ram_bytes} bytes, {mcu['cycles']} cycles "
         f"({mcu['ms_at_16mhz']} ms at 16 MHz), bit-exact on {mcu['checked_inputs']} inputs (simavr)"
     )
+    if mcu["cycles_float"] is not None:
+        print(f"float baseline: {mcu['cycles_float']} cycles, fixed point is {mcu['speedup']}x faster")
+    else:
+        print(f"float baseline: no cycles ({mcu['float_note']})")
     print(f"wrote {args.output}/ (sketch/{built.sketch_dir.name}/, Makefile, report.md, report.json)")
     return 0
 

@@ -75,6 +75,10 @@ class Lowerer:
         self.current_label = ""
 
     # -- storage ---------------------------------------------------------------------------------
+    def quantize(self, values: np.ndarray, fmt: Format) -> np.ndarray:
+        """Real values → what is stored for them (the float lowering keeps the reals)."""
+        return quantize(values, fmt)
+
     def new_buffer(self, hint: str, shape: tuple[int, ...], fmt: Format, kind: kp.BufferKind = "temp") -> str:
         name = base = _c_name(hint)
         n = 1
@@ -127,7 +131,7 @@ class Lowerer:
             if p.sparse:
                 self.refs[p.name] = Ref(p.name, math.prod(p.shape))  # resolved by SparseMatVec
             else:
-                self.new_const(p.name, quantize(g.weights[p.name], fmt).reshape(p.shape), fmt)
+                self.new_const(p.name, self.quantize(g.weights[p.name], fmt).reshape(p.shape), fmt)
                 self.refs[p.name] = Ref(p.name, math.prod(p.shape))
         self.block(g.body)
         result = g.body.result
@@ -177,12 +181,12 @@ class Lowerer:
             self.ints[out] = op.value
         elif isinstance(op, ops.RealConst):
             fmt = self.fmts[out]
-            name = self.new_const(out, quantize(np.array([op.value]), fmt), fmt)
+            name = self.new_const(out, self.quantize(np.array([op.value]), fmt), fmt)
             self.refs[out] = Ref(name, 1)
         elif isinstance(op, ops.Init):
             fmt = self.fmts[out]
             name = self.new_buffer(out, op.shape, fmt)
-            self.emit(kp.Fill(name, int(quantize(np.array([op.value]), fmt)[0])))
+            self.emit(kp.Fill(name, self.quantize(np.array([op.value]), fmt)[0].item()))
             self.refs[out] = Ref(name, math.prod(op.shape))
         elif isinstance(op, ops.MatMul):
             self.matmul(out, op)
@@ -317,7 +321,7 @@ class Lowerer:
 
     def sparse_matmul(self, out: str, op: ops.SparseMatMul) -> None:
         fw = self.fmts[op.matrix]
-        q = quantize(self.g.weights[op.matrix], fw)
+        q = self.quantize(self.g.weights[op.matrix], fw)
         rows, cols = q.shape
         values, row_index, col_start = [], [], [0]
         for c in range(cols):

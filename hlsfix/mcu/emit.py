@@ -366,6 +366,8 @@ class _Emitter:
 
 def emit_model(program: KernelProgram, plan: MemoryPlan, out_dir: Path | None = None) -> EmittedModel:
     """Generate ``model.h``/``model.c`` (written to ``out_dir`` when given)."""
+    if program.bits == "float":
+        raise UnsupportedProgram("model.c needs a fixed-point program, not a float one (see emit_float.py)")
     em = _Emitter(program, plan)
     em.block(program.kernels, 1)
     inb = program.input_buffer

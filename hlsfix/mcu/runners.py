@@ -220,10 +220,12 @@ def compile_avr(
     defines: Sequence[str] = (),
     opt: str = "-Os",
     link_flags: Sequence[str] = (),
+    libs: Sequence[str] = (),
 ) -> Path:
     """Build an ATmega328P (16 MHz) ELF from ``sources`` plus target_avr.c.
 
-    ``link_flags`` are added to the command as they are (e.g. ``-Wl,...`` options)."""
+    ``link_flags`` are added to the command as they are (e.g. ``-Wl,...`` options); ``libs``
+    (e.g. ``-lm``) come after the sources."""
     cc = _tool("avr-gcc", "Debian packages gcc-avr and avr-libc")
     cmd = [
         cc,
@@ -235,6 +237,7 @@ def compile_avr(
         "-Wl,--gc-sections",
         *link_flags,
         *_with_target(sources, TARGET_AVR),
+        *libs,
         "-o",
         str(out_elf),
     ]
@@ -508,8 +511,10 @@ def compile_host(
     include_dirs: Sequence[Path] = (),
     defines: Sequence[str] = (),
     opt: str = "-O1",
+    libs: Sequence[str] = (),
 ) -> Path:
-    """Build a native executable from ``sources`` plus target_host.c, optionally with ASan+UBSan."""
+    """Build a native executable from ``sources`` plus target_host.c, optionally with ASan+UBSan;
+    ``libs`` (e.g. ``-lm``) come after the sources."""
     cc = _tool("gcc")
     cmd = [
         cc,
@@ -517,6 +522,7 @@ def compile_host(
         "-g",
         *(SANITIZE_FLAGS if sanitize else ()),
         *_with_target(sources, TARGET_HOST),
+        *libs,
         "-o",
         str(out_exe),
     ]

@@ -11,6 +11,11 @@ measured, bit-exact-checked test firmware.
 It then builds the measurement firmware (the same model.c with the first ``n_inputs`` test inputs
 compiled in), runs it in simavr, and raises unless every output equals the golden model.  Flash
 and static RAM come from avr-size of that firmware, stack depth and cycles from simavr.
+
+Last, the float baseline: ``model_float.h``/``.c`` (the same kernel structure in ``float`` with the
+float weights, see ``emit_float.py``) is written beside model.c and measured the same way on the
+same inputs, giving ``cycles_float`` and ``speedup`` (cycles_float / cycles).  A baseline that does
+not fit the board is reported (no cycles, with the reason), never an error of the fixed build.
 """
 
 from __future__ import annotations
@@ -26,9 +31,17 @@ import numpy as np
 
 from hlsfix.boards import BOARDS, McuBoard
 from hlsfix.errors import BoardError, DataError, HlsfixError
+from hlsfix.fixedpoint.float_lower import float_program
 from hlsfix.fixedpoint.golden import quantize_input
+from hlsfix.ir.interp import run_float
 from hlsfix.mcu import runners
-from hlsfix.mcu.emit import KERNELS_DIR, _env, emit_model
+from hlsfix.mcu.emit import KERNELS_DIR, UnsupportedProgram, _env, emit_model
+from hlsfix.mcu.emit_float import (
+    FLOAT_KERNEL_FILES,
+    decode_float_records,
+    emit_float_firmware,
+    emit_float_model,
+)
 from hlsfix.mcu.firmware import decode_records, emit_firmware
 from hlsfix.memory.liveness import MemoryPlan, plan_memory
 
@@ -50,6 +63,22 @@ class MismatchError(HlsfixError):
 
 
 @dataclass(frozen=True)
+class FloatBaseline:
+    """The float build of the same model on the same inputs (``cycles`` empty: not run, see note)."""
+
+    flash_bytes: int | None
+    ram_bytes: int | None
+    stack_bytes: int | None
+    cycles: tuple[int, ...]
+    classes_equal_float: int  # checked inputs whose class equals the float reference's (run_float)
+    note: str | None = None  # why there are no cycles
+
+    @property
+    def mean_cycles(self) -> float | None:
+        return float(np.mean(self.cycles)) if self.cycles else None
+
+
+@dataclass(frozen=True)
 class UnoBuild:
     """What ``build_uno`` wrote and measured."""
 
@@ -63,6 +92,7 @@ class UnoBuild:
     checked_inputs: int
     bit_exact: bool
     plan: MemoryPlan
+    float_baseline: FloatBaseline | None = None
 
     @property
     def mean_cycles(self) -> float:
@@ -73,7 +103,19 @@ class UnoBuild:
         """Mean milliseconds per prediction at the board's clock."""
         return self.mean_cycles / self.board.f_cpu_hz * 1000
 
+    @property
+    def mean_cycles_float(self) -> float | None:
+        return self.float_baseline.mean_cycles if self.float_baseline else None
+
+    @property
+    def speedup(self) -> float | None:
+        """Float cycles over fixed-point cycles (None: no float measurement)."""
+        f = self.mean_cycles_float
+        return f / self.mean_cycles if f is not None else None
+
     def mcu_report(self) -> dict:
+        fb = self.float_baseline
+        f, speedup = self.mean_cycles_float, self.speedup
         return {
             "board": self.board.name,
             "flash_bytes": self.flash_bytes,
@@ -81,6 +123,12 @@ class UnoBuild:
             "stack_bytes": self.stack_bytes,
             "cycles": round(self.mean_cycles),
             "ms_at_16mhz": round(self.mean_cycles / 16_000_000 * 1000, 3),
+            "cycles_float": round(f) if f is not None else None,
+            "speedup": round(speedup, 2) if speedup is not None else None,
+            "float_flash_bytes": fb.flash_bytes if fb else None,
+            "float_ram_bytes": fb.ram_bytes if fb else None,
+            "float_stack_bytes": fb.stack_bytes if fb else None,
+            "float_note": fb.note if fb else "not built",
             "bit_exact": self.bit_exact,
             "checked_inputs": self.checked_inputs,
             "simulator": "simavr",
@@ -136,6 +184,8 @@ def _write_sources(
         emit_model(program, plan, d)
         for f in KERNEL_FILES:
             shutil.copyfile(KERNELS_DIR / f, d / f)
+    for f in FLOAT_KERNEL_FILES:
+        shutil.copyfile(KERNELS_DIR / f, out_dir / f)
     (out_dir / "main.c").write_text(env.get_template("uno_main.c.j2").render(**ctx))
     (out_dir / "Makefile").write_text(env.get_template("uno_Makefile.j2").render(**ctx))
     (sketch_dir / f"{name}.ino").write_text(env.get_template("uno_sketch.ino.j2").render(**ctx))
@@ -204,6 +254,7 @@ def build_uno(
             f"AVR build of {cm.name}: outputs must equal the golden model's, not differ on "
             f"{bad.size} of {len(x)} inputs (first: input {i}, got {got[i]}, want {want[i]})"
         )
+    baseline = measure_float_baseline(cm, board, x, out_dir)
     return UnoBuild(
         board=board,
         sketch_dir=sketch_dir,
@@ -215,4 +266,37 @@ def build_uno(
         checked_inputs=len(x),
         bit_exact=True,
         plan=plan,
+        float_baseline=baseline,
     )
+
+
+def measure_float_baseline(cm: CompiledModel, board: McuBoard, x: np.ndarray, out_dir: Path) -> FloatBaseline:
+    """Write model_float.[ch] to ``out_dir``, build and run the float firmware on ``x`` in simavr.
+
+    A baseline that does not fit the board (or that the C backend cannot express) comes back
+    without cycles and with the reason in ``note``."""
+    program = float_program(cm.graph)
+    plan = plan_memory(program)
+    want = run_float(cm.graph, x)
+    flash = ram = stack = None
+    try:
+        emit_float_model(program, plan, out_dir)
+        with tempfile.TemporaryDirectory(prefix="hlsfix-uno-float-") as tmp:
+            d = Path(tmp)
+            fw = emit_float_firmware(program, plan, x, d)
+            elf = runners.compile_avr(
+                fw.sources,
+                d / "fw.elf",
+                include_dirs=fw.include_dirs,
+                link_flags=_UNLIMITED_LINK,
+                libs=("-lm",),
+            )
+            flash, ram = runners.avr_size(elf)
+            check_fit(board, flash, ram, None)
+            run = runners.run_avr(elf)
+        stack = run.max_stack_bytes or 0
+        check_fit(board, flash, ram, stack)
+    except (BoardError, UnsupportedProgram) as e:
+        return FloatBaseline(flash, ram, stack, (), 0, f"float build: {e}")
+    got = decode_float_records(program, run.records)
+    return FloatBaseline(flash, ram, stack, tuple(run.measurements), int(np.sum(got == want)))

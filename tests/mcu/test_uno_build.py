@@ -25,6 +25,12 @@ MCU_KEYS = {
     "stack_bytes",
     "cycles",
     "ms_at_16mhz",
+    "cycles_float",
+    "speedup",
+    "float_flash_bytes",
+    "float_ram_bytes",
+    "float_stack_bytes",
+    "float_note",
     "bit_exact",
     "checked_inputs",
     "simulator",
@@ -51,6 +57,10 @@ def test_cli_build_fits_the_uno_and_is_bit_exact(
     assert 0 < mcu["flash_bytes"] <= 32768
     assert mcu["stack_bytes"] > 0 and mcu["ram_bytes"] + mcu["stack_bytes"] <= 2048
     assert mcu["cycles"] > 0 and mcu["ms_at_16mhz"] == pytest.approx(mcu["cycles"] / 16_000, abs=1e-3)
+    # the float build of the same model on the same inputs: slower, and it fits too
+    assert mcu["float_note"] is None and mcu["cycles_float"] > mcu["cycles"]
+    assert mcu["speedup"] == pytest.approx(mcu["cycles_float"] / mcu["cycles"], abs=0.01)
+    assert mcu["float_ram_bytes"] + mcu["float_stack_bytes"] <= 2048
     mem = report["memory"]
     assert set(mem) == {"arena_bytes", "lower_bound_bytes", "linear_bytes"}
     assert mem["lower_bound_bytes"] <= mem["arena_bytes"] <= mem["linear_bytes"]
@@ -70,7 +80,11 @@ def test_cli_build_fits_the_uno_and_is_bit_exact(
     for f in ("model.h", "model.c", "hlsfix_kernels.c", "hlsfix_kernels.h", "hlsfix_arith.h"):
         assert (sketch / f).is_file(), f
     assert "hlsfix_predict_float" in (sketch / f"{name}.ino").read_text()
-    assert "bit-exact on 20 inputs" in capsys.readouterr().out
+    out_text = capsys.readouterr().out
+    assert "bit-exact on 20 inputs" in out_text
+    assert (
+        f"float baseline: {mcu['cycles_float']} cycles, fixed point is {mcu['speedup']}x faster" in out_text
+    )
     # The Makefile builds with plain avr-gcc, without warnings, into something that fits.
     if shutil.which("make") and shutil.which("avr-objcopy"):
         proc = subprocess.run(["make", "-C", str(out)], capture_output=True, text=True, check=False)

@@ -1,0 +1,248 @@
+"""The float build of a model: float KernelProgram + MemoryPlan → ``model_float.h``/``.c``.
+
+The baseline that fixed-point cycles are compared with (SeeDot's "float emulation" on an Uno):
+the same kernel sequence, loops, views and arena plan as ``model.c``, computing in ``float`` with
+the true weights (``hlsfix.fixedpoint.float_lower.float_program``) through the hand-written float
+kernels ``kernels/hlsfix_float_kernels.[ch]`` (link with -lm). Entry point::
+
+    int16_t hlsfix_predict_float_model(const float *x);               (a class)
+    void hlsfix_predict_float_model_out(const float *x, float *out);  (a tensor)
+
+Not to be confused with ``hlsfix_predict_float`` of model.c, which quantises a float input and
+runs the fixed-point model.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from hlsfix.fixedpoint import program as kp
+from hlsfix.fixedpoint.program import KernelProgram
+from hlsfix.mcu.emit import C_TYPES, KERNELS_DIR, EmittedModel, UnsupportedProgram, _Emitter, _env
+from hlsfix.memory.liveness import MemoryPlan, scratch_name
+
+FLOAT_KERNEL_FILES = ("hlsfix_float_kernels.c", "hlsfix_float_kernels.h")
+
+
+def c_float(v: float) -> str:
+    """A C float literal that reads back as the same float32 (9 significant digits suffice)."""
+    if not abs(v) <= float(np.finfo(np.float32).max):
+        raise UnsupportedProgram(f"a float constant must be finite in float32, not {v}")
+    text = f"{float(np.float32(v)):.9g}"
+    return text + (".0f" if text.lstrip("-").isdigit() else "f")
+
+
+def float_rows(values: np.ndarray, per_line: int = 8) -> list[str]:
+    vals = [c_float(v) for v in np.asarray(values, dtype=np.float64).reshape(-1)]
+    return [", ".join(vals[i : i + per_line]) for i in range(0, len(vals), per_line)]
+
+
+class _FloatEmitter(_Emitter):
+    """The kernels of ``_Emitter`` in float: shifts, widths and tables are ignored; views,
+    aliasing checks, loops, registers, Permute/Window (byte gathers) are shared."""
+
+    def ld(self, ref: kp.Ref) -> str:
+        return f"HLSFIX_LDF_{self.space(ref.buffer)}({self.view(ref)})"
+
+    def first(self, ref: kp.Ref) -> str:
+        return self.ld(ref)
+
+    def k_MatMul(self, k: kp.MatMul, step: int) -> None:
+        self.no_alias(k, k.out)
+        sa, sb = self.space(k.a.buffer), self.space(k.b.buffer)
+        self.use("HLSFIX_DEF_FMATMUL", sa, sb)
+        self.call(
+            f"hlsfix_fmatmul_{sa}_{sb}({self.view(k.a)}, {self.view(k.b)}, {self.cname(k.out)}, "
+            f"{k.m}, {k.k}, {k.n});"
+        )
+
+    def k_SparseMatVec(self, k: kp.SparseMatVec, step: int) -> None:
+        self.no_alias(k, k.out)
+        tr, tc, sx = self.tok(k.row_index), self.tok(k.col_start), self.space(k.x.buffer)
+        self.use("HLSFIX_DEF_FSPMV", tr, tc, sx)
+        acc = f"(float *)(hlsfix_float_arena.bytes + {self.plan.offset(scratch_name(step))})"
+        self.call(
+            f"hlsfix_fspmv_{tr}_{tc}_{sx}({self.cname(k.values)}, {self.cname(k.row_index)}, "
+            f"{self.cname(k.col_start)}, {self.view(k.x)}, {self.cname(k.out)}, {acc}, {k.rows}, {k.cols});"
+        )
+
+    def k_Conv2d(self, k: kp.Conv2d, step: int) -> None:
+        self.no_alias(k, k.out)
+        n, h, w, c = k.in_shape
+        g, hf, wf, cin_g, cout = k.filter_shape
+        _, ho, wo, _ = k.out_shape
+        sx, sf = self.space(k.x.buffer), self.space(k.filters.buffer)
+        self.use("HLSFIX_DEF_FCONV2D", sx, sf)
+        geom = [n, h, w, c, g, hf, wf, cin_g, cout, ho, wo, *k.strides, k.pads[0], k.pads[2], *k.dilations]
+        self.call(
+            f"hlsfix_fconv2d_{sx}_{sf}({self.view(k.x)}, {self.view(k.filters)}, {self.cname(k.out)}, "
+            f"{', '.join(map(str, geom))});"
+        )
+
+    def _fbinary(self, k: kp.AddSub | kp.Mul, macro: str, fn: str) -> str:
+        self.elementwise_alias(k, k.out)
+        sa, sb = self.space(k.a.buffer), self.space(k.b.buffer)
+        self.use(macro, sa, sb)
+        mode = {
+            "full": "HLSFIX_BCAST_FULL",
+            "scalar": "HLSFIX_BCAST_SCALAR",
+            "lastdim": "HLSFIX_BCAST_LASTDIM",
+        }
+        return (
+            f"hlsfix_{fn}_{sa}_{sb}({self.view(k.a)}, {self.view(k.b)}, {self.cname(k.out)}, {k.n}, "
+            f"{k.b.length}, {mode[k.b_mode]}"
+        )
+
+    def k_AddSub(self, k: kp.AddSub, step: int) -> None:
+        op = 0 if not k.subtract else (2 if k.b_first else 1)
+        self.call(f"{self._fbinary(k, 'HLSFIX_DEF_FADDSUB', 'faddsub')}, {op});")
+
+    def k_Mul(self, k: kp.Mul, step: int) -> None:
+        self.call(f"{self._fbinary(k, 'HLSFIX_DEF_FMUL', 'fmul')});")
+
+    def _unary(self, k: kp.Kernel, x: kp.Ref, out: str, macro: str, fn: str, *extra: str) -> None:
+        self.elementwise_alias(k, out)
+        sx = self.space(x.buffer)
+        self.use(macro, sx)
+        args = ", ".join((self.view(x), self.cname(out), str(x.length), *extra))
+        self.call(f"hlsfix_{fn}_{sx}({args});")
+
+    def k_Rescale(self, k: kp.Rescale, step: int) -> None:
+        self._unary(k, k.x, k.out, "HLSFIX_DEF_FCOPY", "fcopy", str(int(k.negate)))
+
+    def k_Clamp(self, k: kp.Clamp, step: int) -> None:
+        lo = "-FLT_MAX" if k.lo is None else c_float(k.lo)
+        hi = "FLT_MAX" if k.hi is None else c_float(k.hi)
+        self._unary(k, k.x, k.out, "HLSFIX_DEF_FCLAMP", "fclamp", lo, hi)
+
+    def k_MaxPool(self, k: kp.MaxPool, step: int) -> None:
+        self.no_alias(k, k.out)
+        sx = self.space(k.x.buffer)
+        self.use("HLSFIX_DEF_FMAXPOOL", sx)
+        n, h, w, c = k.in_shape
+        _, ho, wo, _ = k.out_shape
+        geom = [n, h, w, c, ho, wo, *k.kernel, *k.strides, k.pads[0], k.pads[2]]
+        self.call(
+            f"hlsfix_fmaxpool_{sx}({self.view(k.x)}, {self.cname(k.out)}, {', '.join(map(str, geom))});"
+        )
+
+    def k_Exp(self, k: kp.Exp, step: int) -> None:
+        self._unary(k, k.x, k.out, "HLSFIX_DEF_FEXP", "fexp")
+
+    def k_SigmoidTanh(self, k: kp.SigmoidTanh, step: int) -> None:
+        self._unary(k, k.x, k.out, "HLSFIX_DEF_FSIGMOID_TANH", "fsigtanh", str(int(k.fn == "tanh")))
+
+    def k_HardSigmoidTanh(self, k: kp.HardSigmoidTanh, step: int) -> None:
+        self._unary(k, k.x, k.out, "HLSFIX_DEF_FHARD_SIGMOID_TANH", "fhardsig", str(int(k.fn == "tanh")))
+
+    def k_Fill(self, k: kp.Fill, step: int) -> None:
+        self.call(f"hlsfix_ffill({self.cname(k.out)}, {self.bufs[k.out].size}, {c_float(k.value)});")
+
+    def k_Argmax(self, k: kp.Argmax, step: int) -> None:
+        sx = self.space(k.x.buffer)
+        self.use("HLSFIX_DEF_FARGMAX", sx)
+        self.call(f"{k.out} = hlsfix_fargmax_{sx}({self.view(k.x)}, {k.x.length});")
+
+    def k_Select(self, k: kp.Select, step: int) -> None:
+        cond = f"{self.first(k.x)} >= {c_float(k.threshold)}"
+        if k.is_int:
+            self.call(f"{k.out} = ({cond}) ? (int16_t){k.a} : (int16_t){k.b};")
+            return
+        nbytes = 4 * k.n
+        a, b = (
+            f"hlsfix_copy({self.cname(k.out)}, {self.cname(s)}, {int(self.space(s) == 'c')}, {nbytes});"
+            for s in (str(k.a), str(k.b))
+        )
+        self.call(f"if ({cond}) {{")
+        self.call(f"    {a}")
+        self.call("} else {")
+        self.call(f"    {b}")
+        self.call("}")
+
+
+def emit_float_model(program: KernelProgram, plan: MemoryPlan, out_dir: Path | None = None) -> EmittedModel:
+    """Generate ``model_float.h``/``model_float.c`` (written to ``out_dir`` when given) from a
+    float program (``float_program``) and its memory plan."""
+    if program.bits != "float":
+        raise UnsupportedProgram(f"the float build needs a float program, not a {program.bits}-bit one")
+    em = _FloatEmitter(program, plan)
+    em.block(program.kernels, 1)
+    planned = {name for name, _ in plan.offsets}
+    buffers = []
+    for b in program.buffers:
+        if b.kind == "temp" and b.name in planned:  # a temp no kernel touches needs no space
+            at = plan.offset(b.name)
+            comment = f"{b.name}: {list(b.shape)}, bytes {at}..{at + b.nbytes - 1}"
+            buffers.append({"name": em.cname(b.name), "offset": at, "comment": comment})
+    consts = []
+    for b in program.buffers:
+        if b.kind != "const" or b.name not in em.used:
+            continue
+        data = program.constants[b.name]
+        real = data.dtype.kind == "f"
+        consts.append(
+            {
+                "name": em.cname(b.name),
+                "ctype": "float" if real else C_TYPES[b.fmt.bits],
+                "comment": f"{b.name}: {list(b.shape)}" + ("" if real else f", {b.fmt.bits}-bit indices"),
+                "rows": float_rows(data) if real else [", ".join(str(int(v)) for v in data.reshape(-1))],
+            }
+        )
+    out_buf = None if program.output_is_class else program.buffer(program.output)
+    ctx = {
+        "name": program.name,
+        "in_size": program.input_buffer.size,
+        "is_class": program.output_is_class,
+        "output": program.output,
+        "out_size": out_buf.size if out_buf else 1,
+        "out_cname": em.cname(out_buf.name) if out_buf else "",
+        "arena_bytes": plan.arena_bytes,
+        "arena_alloc": max(plan.arena_bytes, 4),
+        "lower_bound_bytes": plan.lower_bound_bytes,
+        "buffers": buffers,
+        "consts": consts,
+        "defs": list(em.defs),
+        "registers": list(program.registers),
+        "body": em.lines,
+    }
+    env = _env()
+    header = env.get_template("model_float.h.j2").render(**ctx)
+    source = env.get_template("model_float.c.j2").render(**ctx)
+    sources: tuple[Path, ...] = (KERNELS_DIR / "hlsfix_float_kernels.c", KERNELS_DIR / "hlsfix_kernels.c")
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        (out_dir / "model_float.h").write_text(header)
+        (out_dir / "model_float.c").write_text(source)
+        sources = (out_dir / "model_float.c", *sources)
+    return EmittedModel(header, source, sources, (KERNELS_DIR,) + ((out_dir,) if out_dir else ()))
+
+
+def emit_float_firmware(
+    program: KernelProgram, plan: MemoryPlan, x: np.ndarray, out_dir: Path
+) -> EmittedModel:
+    """model_float.[ch] and firmware_float.c running the float model on the rows of ``x``."""
+    model = emit_float_model(program, plan, out_dir)
+    rows = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
+    text = (
+        _env()
+        .get_template("firmware_float.c.j2")
+        .render(
+            name=program.name,
+            n_inputs=len(rows),
+            rows=[", ".join(c_float(v) for v in row) for row in rows],
+            is_class=program.output_is_class,
+        )
+    )
+    (out_dir / "firmware_float.c").write_text(text)
+    return EmittedModel(
+        model.header, model.source, (out_dir / "firmware_float.c", *model.sources), model.include_dirs
+    )
+
+
+def decode_float_records(program: KernelProgram, records: tuple[bytes, ...]) -> np.ndarray:
+    """Records of the float firmware → (N,) classes or (N, size) float32 outputs."""
+    if program.output_is_class:
+        return np.array([int.from_bytes(r, "little", signed=True) for r in records], dtype=np.int64)
+    return np.stack([np.frombuffer(r, dtype="<f4") for r in records])
