@@ -6,7 +6,24 @@ import argparse
 from pathlib import Path
 
 from hlsfix.boards import BOARDS, get_board
+from hlsfix.memory.liveness import MemoryPlan
 from hlsfix.report import write_reports
+
+
+def write_plan_pictures(plan: MemoryPlan, directory: Path, name: str) -> dict:
+    """The arena plan as a time × address picture: SVG always (no dependency), PNG with matplotlib."""
+    from hlsfix.memory.plot import render_plan_png, render_plan_svg_text
+
+    buffers, arena = plan.plan_buffers(), plan.arena_plan()
+    title = f"{name}: arena {plan.arena_bytes} B, lower bound {plan.lower_bound_bytes} B"
+    (directory / "memory_plan.svg").write_text(render_plan_svg_text(buffers, arena, title))
+    pictures = {"picture_svg": "memory_plan.svg"}
+    try:
+        render_plan_png(buffers, arena, directory / "memory_plan.png", title)
+        pictures["picture_png"] = "memory_plan.png"
+    except ImportError:  # matplotlib is optional (the `plots` extra)
+        pass
+    return pictures
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -19,7 +36,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         report = cm.save(stage)
         built = build_uno(cm, stage, n_inputs=args.inputs, board=board)
         report["mcu"] = built.mcu_report()
-        report["memory"] = built.memory_report()
+        report["memory"] = {**built.memory_report(), **write_plan_pictures(built.plan, stage, cm.name)}
         write_reports(stage, report)
     mcu = report["mcu"]
     print(

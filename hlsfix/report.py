@@ -127,6 +127,9 @@ def render_markdown(report: dict) -> str:
             f"no reuse {m['linear_bytes']} B).",
             "",
         ]
+        picture = m.get("picture_png") or m.get("picture_svg")
+        if picture:
+            lines += [f"![memory plan: time × address]({picture})", ""]
     lines += ["## Tensors", ""]
     rows = []
     for t in report["tensors"]:
