@@ -19,7 +19,6 @@ def test_build_writes_memory_plan_pictures(tmp_path: Path) -> None:
     memory = json.loads((out / "report.json").read_text())["memory"]
     svg = ET.fromstring((out / memory["picture_svg"]).read_text())
     assert svg.tag.endswith("svg")
-    # one labelled rectangle per arena buffer: every planned buffer's name appears in the picture
     text = (out / memory["picture_svg"]).read_text()
     assert f"arena {memory['arena_bytes']} B" in text
     png = out / memory["picture_png"]
