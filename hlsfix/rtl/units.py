@@ -1,0 +1,102 @@
+"""Datapath building blocks shared by every lane: the numeric contract's integer primitives as
+combinational helpers (``rescale_sat``, ``shift_exact``) and the pipelined divider of the table unit.
+
+They mirror ``hlsfix.fixedpoint.golden`` function for function; ``tests/rtl/test_units.py`` checks
+each against it in amaranth.sim.
+"""
+
+from __future__ import annotations
+
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed, unsigned
+from amaranth.lib import wiring
+from amaranth.lib.wiring import In, Out
+
+SHIFT_CAP = 72  # every shift amount the contract can ask for saturates or zeroes well before this
+
+
+def shift_exact(m: Module, v, s, width: int, name: str):
+    """v · 2^s for s ≥ 0, floor(v · 2^-s) for s < 0 (golden ``shift_exact``); s a signed Value."""
+    out = Signal(signed(width), name=name)
+    left = Mux(s[-1], 0, s.as_unsigned())[:7]
+    right = Mux(s[-1], -s, 0).as_unsigned()[:7]
+    m.d.comb += out.eq(Mux(s[-1], v >> right, v << left))
+    return out
+
+
+def saturate(m: Module, v, bits, name: str):
+    """Clip v to the signed range of ``bits`` (a Value or an int)."""
+    amount = bits - 1 if isinstance(bits, int) else (bits - 1).as_unsigned()[: len(bits)]
+    hi = Signal(signed(SHIFT_CAP), name=f"{name}_hi")
+    lo = Signal(signed(SHIFT_CAP), name=f"{name}_lo")
+    out = Signal(signed(SHIFT_CAP), name=name)
+    m.d.comb += [
+        hi.eq((Const(1, SHIFT_CAP) << amount) - 1),
+        lo.eq(-hi - 1),
+        out.eq(Mux(v > hi, hi, Mux(v < lo, lo, v))),
+    ]
+    return out
+
+
+def rescale_sat(m: Module, v, s, bits, name: str):
+    """sat(floor(v · 2^-s)) to ``bits`` (golden ``rescale_sat``): a right shift for s ≥ 0, a
+    saturating left shift for s < 0. A left shift past ``bits`` saturates any non-zero v, so the
+    amount is capped there and the shifted value never needs more than width + 64 bits."""
+    neg = s[-1]
+    left = Signal(7, name=f"{name}_left")
+    m.d.comb += left.eq(Mux(neg, Mux((-s).as_unsigned() > 64, 64, (-s).as_unsigned()), 0))
+    right = Mux(neg, 0, s.as_unsigned())[:7]
+    shifted = Signal(signed(len(v) + 64), name=f"{name}_shifted")
+    m.d.comb += shifted.eq(Mux(neg, v << left, v >> right))
+    return saturate(m, shifted, bits, name)
+
+
+class Divider(wiring.Component):
+    """Pipelined restoring divider: q = num // den for num ≥ 0, den > 0, q < 2^q_bits.
+
+    One quotient bit per stage, one division accepted per cycle, result ``q_bits`` + 1 cycles
+    later; ``tag`` travels alongside (the lane's destination and sign). Division is only needed by
+    SigmoidTanh, and a pipelined unit keeps it at one element per cycle like every other kernel.
+    """
+
+    def __init__(self, num_bits: int, den_bits: int, q_bits: int, tag_bits: int) -> None:
+        self.num_bits, self.den_bits, self.q_bits = num_bits, den_bits, q_bits
+        super().__init__(
+            {
+                "in_valid": In(1),
+                "num": In(unsigned(num_bits)),
+                "den": In(unsigned(den_bits)),
+                "tag": In(tag_bits),
+                "out_valid": Out(1),
+                "q": Out(unsigned(q_bits)),
+                "tag_out": Out(tag_bits),
+                "busy": Out(1),  # a division is somewhere in the pipeline
+            }
+        )
+
+    @property
+    def latency(self) -> int:
+        return self.q_bits + 1
+
+    def elaborate(self, platform):
+        m = Module()
+        width = max(self.num_bits, self.den_bits + self.q_bits) + 1
+        valid, rem, den, q, tag = self.in_valid, self.num, self.den, Const(0, self.q_bits), self.tag
+        valids = []
+        for i in reversed(range(self.q_bits)):
+            trial = Signal(signed(width), name=f"trial{i}")
+            m.d.comb += trial.eq(rem - (den << i))
+            nvalid, nrem = Signal(name=f"v{i}"), Signal(unsigned(width), name=f"rem{i}")
+            nden, nq = Signal(unsigned(self.den_bits), name=f"den{i}"), Signal(self.q_bits, name=f"q{i}")
+            ntag = Signal(len(self.tag), name=f"tag{i}")
+            m.d.sync += [
+                nvalid.eq(valid),
+                nrem.eq(Mux(trial[-1], rem, trial)),
+                nden.eq(den),
+                nq.eq(q | Mux(trial[-1], 0, 1 << i)),
+                ntag.eq(tag),
+            ]
+            valid, rem, den, q, tag = nvalid, nrem, nden, nq, ntag
+            valids.append(nvalid)
+        m.d.sync += [self.out_valid.eq(valid), self.q.eq(q), self.tag_out.eq(tag)]
+        m.d.comb += self.busy.eq(Cat(*valids, self.out_valid).any())
+        return m

@@ -1,0 +1,144 @@
+"""Run the accelerator's Verilog under cocotb and score it against the golden model.
+
+``run_cocotb(program, x_q, lanes)`` emits the Verilog, builds it for the simulator, streams the
+integer inputs through ``tb_accelerator.py`` and returns the outputs, whether every one equals the
+golden model's, and cycles per inference (with a per-kernel breakdown against the ideal).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from hlsfix.fixedpoint.golden import run_golden
+from hlsfix.fixedpoint.program import KernelProgram
+from hlsfix.rtl.microcode import Image, compile_image
+from hlsfix.rtl.verilog import TOP, emit_verilog
+
+SIM_DIR = Path(__file__).resolve().parent
+
+
+@dataclass
+class SimResult:
+    outputs: np.ndarray  # (N,) classes or (N, size) output buffers
+    expected: np.ndarray
+    cycles_per_inference: float  # mean over the inputs, from the last input beat to the result
+    bit_exact: bool
+    mismatches: list[int]
+    ideal_cycles: int
+    per_kernel: list[tuple[str, int, int]] = field(default_factory=list)  # (kernel, measured, ideal)
+    wall_seconds: float = 0.0
+
+    @property
+    def ratio(self) -> float:
+        return self.cycles_per_inference / max(1, self.ideal_cycles)
+
+
+def kernel_names(image: Image) -> list[str]:
+    labels = image.program.labels
+    return [
+        f"{i}:{type(k).__name__}" + (f" {labels[i]}" if i < len(labels) else "")
+        for i, k in enumerate(image.kernels)
+    ]
+
+
+def run_cocotb(
+    program: KernelProgram,
+    x_q: np.ndarray,
+    lanes: int,
+    simulator: str = "icarus",
+    *,
+    build_dir: Path | None = None,
+    fault: Callable[[Image], None] | None = None,
+    trace: bool = True,
+) -> SimResult:
+    """Simulate the accelerator on every row of ``x_q``. ``fault`` may corrupt the image (ROM,
+    microcode) before the Verilog is written, to show the scoreboard catches a broken design."""
+    from cocotb_tools.runner import get_runner
+
+    t0 = time.monotonic()
+    x_q = np.asarray(x_q, dtype=np.int64).reshape(len(x_q), -1)
+    image = compile_image(program, lanes)
+    golden = run_golden(program, x_q).output
+    expected = golden.reshape(len(x_q), -1)
+    if fault is not None:
+        fault(image)
+    own_tmp = build_dir is None
+    tmp = Path(tempfile.mkdtemp(prefix="hlsfix-sim-")) if own_tmp else Path(build_dir)
+    verilog = emit_verilog(program, lanes, tmp, image=image)
+    # The per-cycle traced inference is an extra run of the first input, not scored: its output is
+    # sampled on the clock rather than on the valid edge (see "what is missing" in the report).
+    lead = x_q[:1].tolist() if trace else []
+    cfg = {
+        "inputs": lead + x_q.tolist(),
+        "expected": expected[:1].tolist() * len(lead) + expected.tolist(),
+        "out_len": image.output_len,
+        "in_bits": program.input_buffer.fmt.bits,
+        "trace": trace,
+    }
+    (tmp / "tb_config.json").write_text(json.dumps(cfg))
+    # The simulator's embedded Python imports the testbench from the working directory.
+    shutil.copy(SIM_DIR / "tb_accelerator.py", tmp / "tb_accelerator.py")
+    result_file = tmp / "tb_result.json"
+    runner = get_runner(simulator)
+    build_args = ["-Wno-fatal"] if simulator == "verilator" else []
+    runner.build(
+        sources=[verilog],
+        hdl_toplevel=TOP,
+        build_dir=tmp / "build",
+        timescale=("1ns", "1ps"),
+        build_args=build_args,
+        always=True,
+    )
+    env = {
+        "HLSFIX_TB_CONFIG": str(tmp / "tb_config.json"),
+        "HLSFIX_TB_RESULT": str(result_file),
+        "PYTHONPATH": os.pathsep.join([str(tmp), os.environ.get("PYTHONPATH", "")]),
+    }
+    try:  # a failing scoreboard fails the cocotb test; its result file still says which inputs
+        runner.test(
+            hdl_toplevel=TOP,
+            test_module="tb_accelerator",
+            build_dir=tmp / "build",
+            test_dir=tmp,
+            extra_env=env,
+            timescale=("1ns", "1ps"),
+        )
+    except Exception:
+        if not result_file.exists():
+            raise
+    if not result_file.exists():
+        raise RuntimeError(f"the cocotb testbench wrote no results (see {tmp})")
+    res = json.loads(result_file.read_text())
+    if trace:
+        res["outputs"], res["cycles"] = res["outputs"][1:], res["cycles"][1:]
+        res["mismatches"] = [i - 1 for i in res["mismatches"] if i > 0]
+    outputs = np.array(res["outputs"], dtype=np.int64)
+    if program.output_is_class:
+        outputs, expected = outputs[:, 0], expected[:, 0]
+    per_kernel = []
+    if res["per_pc"]:
+        measured = [0] * len(image.kernels)
+        for pc, n in res["per_pc"].items():
+            if pc != "io":
+                measured[image.kernel_of[int(pc)]] += n
+        names = kernel_names(image)
+        per_kernel = [(names[i], measured[i], image.ideal[i]) for i in range(len(names))]
+    return SimResult(
+        outputs=outputs,
+        expected=expected,
+        cycles_per_inference=float(np.mean(res["cycles"])),
+        bit_exact=not res["mismatches"],
+        mismatches=res["mismatches"],
+        ideal_cycles=sum(image.ideal),
+        per_kernel=per_kernel,
+        wall_seconds=time.monotonic() - t0,
+    )
