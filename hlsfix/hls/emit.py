@@ -1,0 +1,454 @@
+"""KernelProgram → Vivado/Vitis HLS C++: the top function, its header, the constants and the TCL.
+
+Python decides every value (kernel template arguments, array offsets, lane counts from the cost
+model, partition factors, interface pragmas and the reason for each); the Jinja2 templates in
+``hlsfix/hls_templates`` only lay them out. The kernels themselves are the hand-written C++
+templates of ``hlsfix_hls_kernels.h``.
+
+Every buffer is its own array (HLS maps each to a block RAM, LUT RAM or registers and can
+partition it), not a slice of one byte arena as on a microcontroller. The input is copied into a
+local array first, so every interface (ap_memory, AXI4-Lite, AXI4-Stream) reads it once, in order.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+import numpy as np
+
+from hlsfix.errors import HlsfixError
+from hlsfix.fixedpoint import program as kp
+from hlsfix.fixedpoint.program import KernelProgram, Ref
+from hlsfix.hls.cost import UnrollPlan
+from hlsfix.hls.pragmas import interface_pragmas, partition_pragmas
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "hls_templates"
+KERNEL_HEADER = "hlsfix_hls_kernels.h"
+C_TYPES = {8: "int8_t", 16: "int16_t", 32: "int32_t"}
+REGISTER_TYPE = "int32_t"
+
+
+class UnsupportedHlsProgram(HlsfixError):
+    """A program the HLS backend cannot express without undefined behaviour."""
+
+
+def env() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def cpp_rows(values: np.ndarray, per_line: int = 16) -> list[str]:
+    vals = [str(int(v)) for v in np.asarray(values).reshape(-1)]
+    return [", ".join(vals[i : i + per_line]) for i in range(0, len(vals), per_line)]
+
+
+def cpp_int(v: int, bits: int) -> str:
+    """A literal of an intN_t, typed so that no implicit int promotion changes it."""
+    if v == -(1 << (bits - 1)):
+        return f"INT{bits}_MIN"
+    return f"INT64_C({v})" if bits == 64 else f"int{bits}_t({v})"
+
+
+class _Emitter:
+    def __init__(self, program: KernelProgram, plan: UnrollPlan) -> None:
+        self.p = program
+        self.plan = plan
+        self.bufs = {b.name: b for b in program.buffers}
+        self.lines: list[str] = []
+        self.labels = list(program.labels)
+        self.step = 0
+        self.used: dict[str, None] = {}
+        self.partitions: dict[str, list[tuple[int, str]]] = {}  # buffer -> (factor, reader)
+        self.loop_labels: set[str] = set()
+
+    # -- names and views -------------------------------------------------------------------
+    def cname(self, buf: str) -> str:
+        self.used[buf] = None
+        kind = self.bufs[buf].kind
+        return "x_in" if kind == "input" else ("k_" if kind == "const" else "b_") + buf
+
+    def ctype(self, buf: str) -> str:
+        return C_TYPES[self.bufs[buf].fmt.bits]
+
+    def offset(self, ref: Ref) -> str:
+        b = self.bufs[ref.buffer]
+        if ref.offset + ref.length > b.size and ref.index is None:
+            raise UnsupportedHlsProgram(f"view of {b.name} must lie inside its {b.size} elements")
+        expr = str(ref.offset)
+        if ref.index is not None and ref.stride:
+            expr = (
+                f"{ref.stride} * {ref.index}"
+                if not ref.offset
+                else f"{ref.offset} + {ref.stride} * {ref.index}"
+            )
+        return expr
+
+    def view(self, ref: Ref) -> str:
+        return f"{self.cname(ref.buffer)}, {self.offset(ref)}"
+
+    def partition(self, buf: str, factor: int, reader: str) -> None:
+        if factor > 1:
+            self.partitions.setdefault(buf, []).append((factor, reader))
+
+    def no_alias(self, k: kp.Kernel, out: str) -> None:
+        if out in {r.buffer for r in k.reads()}:
+            raise UnsupportedHlsProgram(f"{type(k).__name__} must not write its own input {out}")
+
+    def elementwise_alias(self, k: kp.Kernel, out: str) -> None:
+        for r in k.reads():
+            if r.buffer == out and (r.index is not None or r.offset or r.length != self.bufs[out].size):
+                raise UnsupportedHlsProgram(
+                    f"{type(k).__name__} reads {out} through a moved view while writing it"
+                )
+
+    def same_type(self, k: kp.Kernel, a: str, b: str) -> None:
+        if self.bufs[a].fmt.bits != self.bufs[b].fmt.bits:
+            raise UnsupportedHlsProgram(f"{type(k).__name__}: {a} and {b} must have one element width")
+
+    def check_shift(self, s: int, wide: int, what: str) -> None:
+        if not -(wide - 2) <= s <= wide - 2:
+            raise UnsupportedHlsProgram(f"{what} shift must be within ±{wide - 2}, not {s}")
+
+    def wtype(self, wide: int) -> str:
+        return f"int{wide}_t"
+
+    def call(self, text: str) -> None:
+        self.lines.append(text)
+
+    # -- kernels ---------------------------------------------------------------------------
+    def block(self, kernels: tuple[kp.Kernel, ...], depth: int) -> None:
+        for k in kernels:
+            label = self.labels[self.step] if self.step < len(self.labels) else ""
+            step = self.step
+            self.step += 1
+            ind = "    " * depth
+            if isinstance(k, kp.Loop):
+                name = f"loop_{k.index}"
+                while name in self.loop_labels:
+                    name += "_"
+                self.loop_labels.add(name)
+                self.call(f"{ind}// {label}" if label else f"{ind}// a loop of the program")
+                self.call(f"{ind[:-4]}{name}:")
+                self.call(f"{ind}for ({k.index} = {k.start}; {k.index} < {k.stop}; {k.index}++) {{")
+                self.block(k.body, depth + 1)
+                self.call(f"{ind}}}")
+                continue
+            before = len(self.lines)
+            getattr(self, "k_" + type(k).__name__)(k, step)
+            new = self.lines[before:]
+            del self.lines[before:]
+            kind = type(k).__name__
+            if not label:
+                self.call(f"{ind}// {kind}")
+            else:
+                self.call(f"{ind}// {label}" if kind in label else f"{ind}// {label}: {kind}")
+            self.lines.extend(ind + line for line in new)
+
+    def lanes(self, step: int) -> int:
+        return self.plan.factors.get(step, 1)
+
+    def lanes_comment(self, step: int, what: str) -> None:
+        m = next(m for m in self.plan.loops if m.step == step)
+        u = self.lanes(step)
+        self.call(
+            f"// {u} lane{'s' if u > 1 else ''} ({what}): {u * m.lane_dsp} DSP48, "
+            f"MAC cycles per inference: {m.cycles(u)} (cost model, hlsfix/hls/cost.py)"
+        )
+
+    def k_MatMul(self, k: kp.MatMul, step: int) -> None:
+        self.no_alias(k, k.out)
+        self.check_shift(k.prod_shift, k.wide, "product")
+        u = self.lanes(step)
+        key = f"matmul_{k.out}@{step}"
+        self.partition(k.a.buffer, u, key)
+        self.partition(k.b.buffer, u * k.n, key)
+        self.lanes_comment(step, f"{k.k}-long dot products")
+        self.call(
+            f"hlsfix::matmul<{self.wtype(k.wide)}, {k.m}, {k.k}, {k.n}, {u}>({self.view(k.a)}, "
+            f"{self.view(k.b)}, {self.cname(k.out)}, {k.prod_shift}, {k.out_shift});"
+        )
+
+    def k_SparseMatVec(self, k: kp.SparseMatVec, step: int) -> None:
+        self.no_alias(k, k.out)
+        self.check_shift(k.prod_shift, k.wide, "product")
+        self.call(
+            f"hlsfix::spmv<{self.wtype(k.wide)}, {k.rows}, {k.cols}>({self.cname(k.values)}, "
+            f"{self.cname(k.row_index)}, {self.cname(k.col_start)}, {self.view(k.x)}, {self.cname(k.out)}, "
+            f"{k.prod_shift}, {k.out_shift});"
+        )
+
+    def k_Conv2d(self, k: kp.Conv2d, step: int) -> None:
+        self.no_alias(k, k.out)
+        self.check_shift(k.prod_shift, k.wide, "product")
+        n, h, w, c = k.in_shape
+        g, hf, wf, cin_g, cout = k.filter_shape
+        _, ho, wo, _ = k.out_shape
+        u = self.lanes(step)
+        self.partition(k.filters.buffer, u, f"conv2d_{k.out}@{step}")
+        geom = [n, h, w, c, g, hf, wf, cin_g, cout, ho, wo, *k.strides, k.pads[0], k.pads[2], *k.dilations, u]
+        self.lanes_comment(step, f"output channels of {cout}")
+        self.call(
+            f"hlsfix::conv2d<{self.wtype(k.wide)}, {', '.join(map(str, geom))}>({self.view(k.x)}, "
+            f"{self.view(k.filters)}, {self.cname(k.out)}, {k.prod_shift}, {k.out_shift});"
+        )
+
+    def _binary_head(self, k: kp.AddSub | kp.Mul, fn: str) -> str:
+        self.elementwise_alias(k, k.out)
+        if k.b.buffer == k.out and k.b_mode != "full":
+            raise UnsupportedHlsProgram(f"{type(k).__name__} broadcasts {k.out} while writing it")
+        mode = {
+            "full": "hlsfix::BCAST_FULL",
+            "scalar": "hlsfix::BCAST_SCALAR",
+            "lastdim": "hlsfix::BCAST_LASTDIM",
+        }
+        return (
+            f"hlsfix::{fn}<{self.wtype(k.wide)}, {k.n}, {mode[k.b_mode]}, {max(k.b.length, 1)}>("
+            f"{self.view(k.a)}, {self.view(k.b)}, {self.cname(k.out)}"
+        )
+
+    def k_AddSub(self, k: kp.AddSub, step: int) -> None:
+        for s in (k.a_shift, k.b_shift, k.out_shift):
+            self.check_shift(s, k.wide, "operand")
+        op = 0 if not k.subtract else (2 if k.b_first else 1)
+        self.call(f"{self._binary_head(k, 'addsub')}, {op}, {k.a_shift}, {k.b_shift}, {k.out_shift});")
+
+    def k_Mul(self, k: kp.Mul, step: int) -> None:
+        self.call(f"{self._binary_head(k, 'mul')}, {k.out_shift});")
+
+    def k_Rescale(self, k: kp.Rescale, step: int) -> None:
+        self.elementwise_alias(k, k.out)
+        wide = 64 if self.bufs[k.x.buffer].fmt.bits == 32 else 32
+        self.call(
+            f"hlsfix::rescale<{self.wtype(wide)}, {k.n}>({self.view(k.x)}, {self.cname(k.out)}, "
+            f"{k.shift}, {'true' if k.negate else 'false'});"
+        )
+
+    def k_Clamp(self, k: kp.Clamp, step: int) -> None:
+        self.elementwise_alias(k, k.out)
+        self.same_type(k, k.x.buffer, k.out)
+        fmt = self.bufs[k.out].fmt
+        lo = fmt.qmin if k.lo is None else min(max(k.lo, fmt.qmin), fmt.qmax)
+        hi = fmt.qmax if k.hi is None else max(min(k.hi, fmt.qmax), fmt.qmin)
+        self.call(
+            f"hlsfix::clamp<{k.n}>({self.view(k.x)}, {self.cname(k.out)}, "
+            f"{cpp_int(lo, fmt.bits)}, {cpp_int(hi, fmt.bits)});"
+        )
+
+    def _gather(self, k: kp.Kernel, x: Ref, out: str, base: str, dims: list[int], strides: list[int]) -> None:
+        self.no_alias(k, out)
+        self.same_type(k, x.buffer, out)
+        if not dims:
+            dims, strides = [1], [0]
+        total = math.prod(dims)
+        self.call("{")
+        self.call(f"    static const int dims[{len(dims)}] = {{{', '.join(map(str, dims))}}};")
+        self.call(f"    static const int strides[{len(dims)}] = {{{', '.join(map(str, strides))}}};")
+        base = base if x.offset == 0 and x.index is None else f"{self.offset(x)} + {base}"
+        self.call(
+            f"    hlsfix::gather<{len(dims)}, {total}>({self.cname(x.buffer)}, {base}, dims, strides, "
+            f"{self.cname(out)});"
+        )
+        self.call("}")
+
+    def k_Permute(self, k: kp.Permute, step: int) -> None:
+        in_strides = [math.prod(k.in_shape[i + 1 :]) for i in range(len(k.in_shape))]
+        self._gather(k, k.x, k.out, "0", [k.in_shape[p] for p in k.perm], [in_strides[p] for p in k.perm])
+
+    def k_Window(self, k: kp.Window, step: int) -> None:
+        in_strides = [math.prod(k.in_shape[i + 1 :]) for i in range(len(k.in_shape))]
+        terms = [f"{s} * {st}" if st != 1 else str(s) for s, st in zip(k.starts, in_strides, strict=True)]
+        self._gather(k, k.x, k.out, " + ".join(terms) or "0", list(k.sizes), in_strides)
+
+    def k_MaxPool(self, k: kp.MaxPool, step: int) -> None:
+        self.no_alias(k, k.out)
+        self.same_type(k, k.x.buffer, k.out)
+        n, h, w, c = k.in_shape
+        _, ho, wo, _ = k.out_shape
+        geom = [n, h, w, c, ho, wo, *k.kernel, *k.strides, k.pads[0], k.pads[2]]
+        self.call(f"hlsfix::maxpool<{', '.join(map(str, geom))}>({self.view(k.x)}, {self.cname(k.out)});")
+
+    def _tables(self, k: kp.Exp | kp.SigmoidTanh) -> None:
+        for name in (k.hi, k.lo):
+            if np.asarray(self.p.constants[name]).min() < 0:
+                raise UnsupportedHlsProgram(f"exp table {name} must be non-negative")
+        if not 0 < 2 * k.t <= k.wide - 2:
+            raise UnsupportedHlsProgram(f"exp table bits must be within 1..{(k.wide - 2) // 2}, not {k.t}")
+
+    def k_Exp(self, k: kp.Exp, step: int) -> None:
+        self.elementwise_alias(k, k.out)
+        self._tables(k)
+        if abs(k.x_top) >= 1 << (k.wide - 2):
+            raise UnsupportedHlsProgram(f"exp x_top must fit int{k.wide} with headroom, not {k.x_top}")
+        self.call(
+            f"hlsfix::exponential<{self.wtype(k.wide)}, {k.n}>({self.view(k.x)}, {self.cname(k.out)}, "
+            f"{cpp_int(k.x_top, k.wide)}, {k.k}, {k.t}, {self.cname(k.hi)}, {self.cname(k.lo)}, "
+            f"{k.table_shift});"
+        )
+
+    def k_SigmoidTanh(self, k: kp.SigmoidTanh, step: int) -> None:
+        self.elementwise_alias(k, k.out)
+        self._tables(k)
+        if self.bufs[k.x.buffer].fmt.bits == 32 and k.wide == 32:
+            raise UnsupportedHlsProgram("sigmoid/tanh of an int32 value must use the 64-bit wide type")
+        self.check_shift(k.arg_shift, k.wide, "argument")
+        for s in (k.e_frac, k.out_frac):
+            self.check_shift(s, k.wide, "fraction")
+        self.call(
+            f"hlsfix::sigmoid_tanh<{self.wtype(k.wide)}, {k.n}>({self.view(k.x)}, {self.cname(k.out)}, "
+            f"{'true' if k.fn == 'tanh' else 'false'}, {k.arg_shift}, {k.k}, {k.t}, {self.cname(k.hi)}, "
+            f"{self.cname(k.lo)}, {k.table_shift}, {k.e_frac}, {k.out_frac});"
+        )
+
+    def k_HardSigmoidTanh(self, k: kp.HardSigmoidTanh, step: int) -> None:
+        self.elementwise_alias(k, k.out)
+        w = k.wide
+        self.call(
+            f"hlsfix::hard_sigmoid_tanh<{self.wtype(w)}, {k.n}>({self.view(k.x)}, {self.cname(k.out)}, "
+            f"{k.shift}, {cpp_int(k.half, w)}, {cpp_int(k.lo, w)}, {cpp_int(k.hi, w)});"
+        )
+
+    def k_Fill(self, k: kp.Fill, step: int) -> None:
+        fmt = self.bufs[k.out].fmt
+        value = min(max(k.value, fmt.qmin), fmt.qmax)  # the golden model saturates the value
+        self.call(f"hlsfix::fill<{self.bufs[k.out].size}>({self.cname(k.out)}, {cpp_int(value, fmt.bits)});")
+
+    def k_Argmax(self, k: kp.Argmax, step: int) -> None:
+        self.call(f"{k.out} = hlsfix::argmax<{k.x.length}>({self.view(k.x)});")
+
+    def first(self, ref: Ref) -> str:
+        return f"{self.cname(ref.buffer)}[{self.offset(ref)}]"
+
+    def k_Sgn(self, k: kp.Sgn, step: int) -> None:
+        self.call(f"{k.out} = {self.first(k.x)} > 0 ? 1 : 0;")
+
+    def k_IntOp(self, k: kp.IntOp, step: int) -> None:
+        if k.op == "=":
+            self.call(f"{k.out} = {k.a};")
+            return
+        self.call(f"{k.out} = {REGISTER_TYPE}(int64_t({k.a}) {k.op} int64_t({k.b}));")
+
+    def k_Select(self, k: kp.Select, step: int) -> None:
+        bits = self.bufs[k.x.buffer].fmt.bits
+        cond = f"{self.first(k.x)} >= {cpp_int(min(max(k.threshold, -(2**31)), 2**31 - 1), 32)}"
+        if bits == 32 and not -(2**31) <= k.threshold < 2**31:
+            raise UnsupportedHlsProgram(f"select threshold must fit int32, not {k.threshold}")
+        if k.is_int:
+            self.call(f"{k.out} = {cond} ? {k.a} : {k.b};")
+            return
+        for src in (str(k.a), str(k.b)):
+            self.same_type(k, src, k.out)
+            if src == k.out:
+                raise UnsupportedHlsProgram(f"Select must not copy {src} onto itself")
+        self.call(f"if ({cond}) {{")
+        self.call(f"    hlsfix::copy<{k.n}>({self.cname(str(k.a))}, 0, {self.cname(k.out)});")
+        self.call("} else {")
+        self.call(f"    hlsfix::copy<{k.n}>({self.cname(str(k.b))}, 0, {self.cname(k.out)});")
+        self.call("}")
+
+
+@dataclass(frozen=True)
+class HlsSources:
+    files: dict[str, str]  # file name -> text
+    plan: UnrollPlan
+
+
+def emit_hls(
+    program: KernelProgram,
+    plan: UnrollPlan,
+    interface: str,
+    x_q: np.ndarray,
+    expected: np.ndarray,
+    *,
+    part: str,
+    clock_ns: float,
+) -> HlsSources:
+    """The HLS project's files: model_top.cpp/.h, model_constants.h, the kernel header, tb.cpp
+    (checking ``expected`` for every row of ``x_q``) and run_hls.tcl."""
+    if len(x_q) == 0:
+        raise UnsupportedHlsProgram("the testbench must check at least one input")
+    interface_prags = interface_pragmas(interface)
+    em = _Emitter(program, plan)
+    em.block(program.kernels, 1)
+    inb = program.input_buffer
+    input_used = inb.name in em.used
+    out_buf = None if program.output_is_class else program.buffer(program.output)
+    temps = [
+        {"name": em.cname(b.name), "ctype": C_TYPES[b.fmt.bits], "size": b.size, "comment": _describe(b)}
+        for b in program.buffers
+        if b.kind == "temp" and b.name in em.used
+    ]
+    consts = [
+        {
+            "name": em.cname(b.name),
+            "ctype": C_TYPES[b.fmt.bits],
+            "size": b.size,
+            "comment": _describe(b),
+            "rows": cpp_rows(program.constants[b.name]),
+        }
+        for b in program.buffers
+        if b.kind == "const" and b.name in em.used
+    ]
+    out_ctype = C_TYPES[out_buf.fmt.bits] if out_buf else REGISTER_TYPE
+    out_size = out_buf.size if out_buf else 1
+    ctx = {
+        "name": program.name,
+        "bits": program.bits,
+        "part": part,
+        "clock_ns": f"{clock_ns:g}",
+        "interface": interface,
+        "in_ctype": C_TYPES[inb.fmt.bits],
+        "in_size": inb.size,
+        "in_comment": _describe(inb),
+        "input_used": input_used,
+        "is_class": program.output_is_class,
+        "output": program.output,
+        "out_ctype": out_ctype,
+        "out_size": out_size,
+        "out_cname": em.cname(out_buf.name) if out_buf else "",
+        "out_comment": _describe(out_buf) if out_buf else f"the class (register {program.output})",
+        "temps": temps,
+        "consts": consts,
+        "registers": list(program.registers),
+        "interface_pragmas": interface_prags,
+        "partition_pragmas": partition_pragmas(em.partitions, em.bufs, em.cname),
+        "body": em.lines,
+        "estimated_lut": plan.lut,
+        "estimated_dsp": plan.dsp,
+        "n_tests": len(x_q),
+        "tb_inputs": [", ".join(str(int(v)) for v in row) for row in np.asarray(x_q).reshape(len(x_q), -1)],
+        "tb_expected": [
+            ", ".join(str(int(v)) for v in row) for row in np.asarray(expected).reshape(len(x_q), -1)
+        ],
+        "kernel_header": KERNEL_HEADER,
+    }
+    e = env()
+    files = {
+        "model_top.h": e.get_template("model_top.h.j2").render(**ctx),
+        "model_top.cpp": e.get_template("model_top.cpp.j2").render(**ctx),
+        "model_constants.h": e.get_template("model_constants.h.j2").render(**ctx),
+        "tb.cpp": e.get_template("tb.cpp.j2").render(**ctx),
+        "run_hls.tcl": e.get_template("run_hls.tcl.j2").render(**ctx),
+        KERNEL_HEADER: (TEMPLATES_DIR / KERNEL_HEADER).read_text(),
+    }
+    return HlsSources(files, plan)
+
+
+def _describe(b: kp.Buffer) -> str:
+    return f"{b.name}: {list(b.shape)}, {b.fmt.bits}-bit, frac {b.fmt.frac}"
+
+
+def write_sources(sources: HlsSources, out_dir: Path) -> list[Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, text in sources.files.items():
+        (out_dir / name).write_text(text)
+        paths.append(out_dir / name)
+    return paths
