@@ -24,6 +24,10 @@ TEMPLATES_DIR = Path(__file__).parent / "templates"
 C_TYPES = {8: "int8_t", 16: "int16_t", 32: "int32_t"}
 TOKENS = {8: "i8", 16: "i16", 32: "i32"}
 MAX_INDEX = 32767  # sizes and indices are int16_t in the kernels
+# A 16-bit matrix-vector product of at least this many products takes HLSFIX_DEF_MATVEC16 (its
+# dot-product loop pays off over the call it costs, measured on the zoo with simavr); smaller ones
+# the general MatMul, which the compiler can inline and specialise.
+MATVEC_MIN_PRODUCTS = 64
 
 
 class UnsupportedProgram(HlsfixError):
@@ -102,6 +106,20 @@ class _Emitter:
         if not -(wide - 2) <= s <= wide - 2:
             raise UnsupportedProgram(f"{what} shift must be within ±{wide - 2}, not {s}")
 
+    def dot_product(self, k: kp.MatMul | kp.SparseMatVec | kp.Conv2d, *operands: str) -> str:
+        """Check a dot-product kernel's product shift and operand widths; its variant suffix.
+
+        The product shift is a parameter of the kernel variant (a compile-time constant in the
+        inner loop), and a 32-bit wide type means a 16 x 16 -> 32 multiply in the kernels."""
+        if not 0 <= k.prod_shift <= k.wide - 2:
+            raise UnsupportedProgram(f"product shift must be within 0..{k.wide - 2}, not {k.prod_shift}")
+        for buf in operands:
+            if k.wide == 32 and self.bufs[buf].fmt.bits > 16:
+                raise UnsupportedProgram(
+                    f"{type(k).__name__}: {buf} must have at most 16 bits for int32 products"
+                )
+        return f"_w{k.wide}_ps{k.prod_shift}"
+
     def no_alias(self, k: kp.Kernel, out: str) -> None:
         """Kernels that are not element-wise must not write a buffer they read."""
         if out in {r.buffer for r in k.reads()}:
@@ -149,31 +167,49 @@ class _Emitter:
 
     def k_MatMul(self, k: kp.MatMul, step: int) -> None:
         self.no_alias(k, k.out)
-        self.check_shift(k.prod_shift, k.wide, "product")
+        suffix = self.dot_product(k, k.a.buffer, k.b.buffer)
         args = (self.tok(k.a.buffer), self.space(k.a.buffer), self.tok(k.b.buffer), self.space(k.b.buffer))
-        self.use("HLSFIX_DEF_MATMUL", *args, self.tok(k.out), str(k.wide))
-        fn = f"hlsfix_matmul_{args[0]}{args[1]}_{args[2]}{args[3]}_{self.tok(k.out)}_w{k.wide}"
+        matvec16 = k.n == 1 and k.wide == 32 and args[0] == args[2] == "i16" and args[3] == "r"
+        if matvec16 and k.m * k.k >= MATVEC_MIN_PRODUCTS:
+            # matrix times vector, 16-bit: the dot-product loop of HLSFIX_DEF_MATVEC16
+            self.use("HLSFIX_DEF_MATVEC16", args[1], self.tok(k.out), str(k.prod_shift))
+            self.call(
+                f"hlsfix_matvec16_i16{args[1]}_{self.tok(k.out)}_ps{k.prod_shift}({self.view(k.a)}, "
+                f"{self.view(k.b)}, {self.cname(k.out)}, {k.m}, {k.k}, {k.out_shift});"
+            )
+            return
+        self.use("HLSFIX_DEF_MATMUL", *args, self.tok(k.out), str(k.wide), str(k.prod_shift))
+        fn = f"hlsfix_matmul_{args[0]}{args[1]}_{args[2]}{args[3]}_{self.tok(k.out)}{suffix}"
         self.call(
             f"{fn}({self.view(k.a)}, {self.view(k.b)}, {self.cname(k.out)}, "
-            f"{k.m}, {k.k}, {k.n}, {k.prod_shift}, {k.out_shift});"
+            f"{k.m}, {k.k}, {k.n}, {k.out_shift});"
         )
 
     def k_SparseMatVec(self, k: kp.SparseMatVec, step: int) -> None:
         self.no_alias(k, k.out)
-        self.check_shift(k.prod_shift, k.wide, "product")
+        suffix = self.dot_product(k, k.values, k.x.buffer)
         tv, tr, tc = self.tok(k.values), self.tok(k.row_index), self.tok(k.col_start)
         tx, sx, to = self.tok(k.x.buffer), self.space(k.x.buffer), self.tok(k.out)
-        self.use("HLSFIX_DEF_SPMV", tv, tr, tc, tx, sx, to, str(k.wide))
         acc = f"(int32_t *)(hlsfix_arena.bytes + {self.plan.offset(scratch_name(step))})"
+        if k.wide == 32 and tv == tx == "i16" and tr in ("i8", "i16"):
+            # 16-bit values and x: the column loop of HLSFIX_DEF_SPMV16
+            self.use("HLSFIX_DEF_SPMV16", tr, tc, sx, to, str(k.prod_shift))
+            self.call(
+                f"hlsfix_spmv16_{tr}_{tc}_i16{sx}_{to}_ps{k.prod_shift}({self.cname(k.values)}, "
+                f"{self.cname(k.row_index)}, {self.cname(k.col_start)}, {self.view(k.x)}, "
+                f"{self.cname(k.out)}, {acc}, {k.rows}, {k.cols}, {k.out_shift});"
+            )
+            return
+        self.use("HLSFIX_DEF_SPMV", tv, tr, tc, tx, sx, to, str(k.wide), str(k.prod_shift))
         self.call(
-            f"hlsfix_spmv_{tv}_{tr}_{tc}_{tx}{sx}_{to}_w{k.wide}({self.cname(k.values)}, "
+            f"hlsfix_spmv_{tv}_{tr}_{tc}_{tx}{sx}_{to}{suffix}({self.cname(k.values)}, "
             f"{self.cname(k.row_index)}, {self.cname(k.col_start)}, {self.view(k.x)}, "
-            f"{self.cname(k.out)}, {acc}, {k.rows}, {k.cols}, {k.prod_shift}, {k.out_shift});"
+            f"{self.cname(k.out)}, {acc}, {k.rows}, {k.cols}, {k.out_shift});"
         )
 
     def k_Conv2d(self, k: kp.Conv2d, step: int) -> None:
         self.no_alias(k, k.out)
-        self.check_shift(k.prod_shift, k.wide, "product")
+        suffix = self.dot_product(k, k.x.buffer, k.filters.buffer)
         n, h, w, c = k.in_shape
         g, hf, wf, cin_g, cout = k.filter_shape
         _, ho, wo, _ = k.out_shape
@@ -184,11 +220,11 @@ class _Emitter:
             self.space(k.filters.buffer),
         )
         to = self.tok(k.out)
-        self.use("HLSFIX_DEF_CONV2D", tx, sx, tf, sf, to, str(k.wide))
+        self.use("HLSFIX_DEF_CONV2D", tx, sx, tf, sf, to, str(k.wide), str(k.prod_shift))
         geom = [n, h, w, c, g, hf, wf, cin_g, cout, ho, wo, *k.strides, k.pads[0], k.pads[2], *k.dilations]
         self.call(
-            f"hlsfix_conv2d_{tx}{sx}_{tf}{sf}_{to}_w{k.wide}({self.view(k.x)}, {self.view(k.filters)}, "
-            f"{self.cname(k.out)}, {', '.join(map(str, geom))}, {k.prod_shift}, {k.out_shift});"
+            f"hlsfix_conv2d_{tx}{sx}_{tf}{sf}_{to}{suffix}({self.view(k.x)}, {self.view(k.filters)}, "
+            f"{self.cname(k.out)}, {', '.join(map(str, geom))}, {k.out_shift});"
         )
 
     def _binary(self, k: kp.AddSub | kp.Mul, macro: str, fn: str) -> str:
@@ -257,10 +293,15 @@ class _Emitter:
         self._gather(k, k.x, k.out, "0", dims, [in_strides[p] for p in k.perm])
 
     def k_Window(self, k: kp.Window, step: int) -> None:
+        # A splice may give fewer ranges than x has dimensions: the rest are taken whole.
         in_strides = [int(np.prod(k.in_shape[i + 1 :], dtype=np.int64)) for i in range(len(k.in_shape))]
-        terms = [f"{s} * {st}" if st != 1 else str(s) for s, st in zip(k.starts, in_strides, strict=True)]
+        terms = [
+            f"{s} * {st}" if st != 1 else str(s)
+            for s, st in zip(k.starts, in_strides[: len(k.starts)], strict=True)
+        ]
         base = f"(int16_t)({' + '.join(terms)})" if terms else "0"
-        self._gather(k, k.x, k.out, base, list(k.sizes), in_strides)
+        dims = [*k.sizes, *k.in_shape[len(k.sizes) :]]
+        self._gather(k, k.x, k.out, base, dims, in_strides)
 
     def k_MaxPool(self, k: kp.MaxPool, step: int) -> None:
         self.no_alias(k, k.out)
