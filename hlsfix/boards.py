@@ -1,9 +1,11 @@
-"""The boards hlsfix builds for: their MCU, clock and memory sizes."""
+"""The boards hlsfix builds for: microcontroller boards here (MCU, clock, memory sizes), FPGA boards in
+``hlsfix.board.fpga_boards`` (part, clock, capacity, amaranth-boards platform)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hlsfix.board.fpga_boards import FPGA_BOARD_ALIASES, FPGA_BOARDS, FpgaBoard, get_fpga_board
 from hlsfix.errors import BoardError
 
 
@@ -23,14 +25,14 @@ BOARDS: dict[str, McuBoard] = {
     "arduino-uno": McuBoard("arduino-uno", "atmega328p", 16_000_000, 32768, 2048, "avr-gcc"),
 }
 
-# Boards that are known but whose build is not written yet.
-PLANNED_BOARDS: dict[str, str] = {"arty-a7": "the FPGA build is not available yet"}
+# Every name ``hlsfix build --board`` accepts, in the order the help and errors list them.
+ALL_BOARD_NAMES: tuple[str, ...] = (*BOARDS, *FPGA_BOARD_ALIASES, *FPGA_BOARDS)
 
 
-def get_board(name: str) -> McuBoard:
-    """The board called ``name``; BoardError for a planned or unknown one."""
+def get_board(name: str) -> McuBoard | FpgaBoard:
+    """The board called ``name`` (an MCU board or an FPGA board); BoardError for an unknown one."""
     if name in BOARDS:
         return BOARDS[name]
-    if name in PLANNED_BOARDS:
-        raise BoardError(f"board {name}: {PLANNED_BOARDS[name]}")
-    raise BoardError(f"board must be one of {', '.join(BOARDS)}, not {name!r}")
+    if name in FPGA_BOARD_ALIASES or name in FPGA_BOARDS:
+        return get_fpga_board(name)
+    raise BoardError(f"board must be one of {', '.join(ALL_BOARD_NAMES)}, not {name!r}")

