@@ -8,7 +8,7 @@ from pathlib import Path
 
 from hlsfix.board.fpga_boards import FpgaBoard
 from hlsfix.boards import ALL_BOARD_NAMES, get_board
-from hlsfix.errors import BoardError
+from hlsfix.errors import BoardError, HlsfixError
 from hlsfix.memory.liveness import MemoryPlan
 from hlsfix.report import render_markdown, write_reports
 
@@ -36,6 +36,10 @@ def cmd_build(args: argparse.Namespace) -> int:
     from hlsfix.mcu.uno import build_uno
 
     board = get_board(args.board)  # before the (slow) compile: a wrong board fails at once
+    if args.backend == "hls":
+        if not isinstance(board, FpgaBoard):
+            raise BoardError(f"--backend hls needs an FPGA board (arty-a7, …), not {board.name}")
+        return build_hls_project(args, board)
     if isinstance(board, FpgaBoard):
         return build_fpga(args, board)
     cm = compile_from_args(args)
@@ -152,6 +156,33 @@ def build_fpga(args: argparse.Namespace, board: FpgaBoard) -> int:
     return 0
 
 
+def build_hls_project(args: argparse.Namespace, board: FpgaBoard) -> int:
+    """``hlsfix build --backend hls``: HLS C++ project for Vivado/Vitis HLS, checked by C-simulation."""
+    from hlsfix.cli import compile_from_args, staged_output
+    from hlsfix.hls.build import build_hls
+
+    cm = compile_from_args(args)
+    with staged_output(Path(args.output)) as stage:
+        report = cm.save(stage)
+        hls = build_hls(cm, stage / "hls", board.part, args.clock_ns, args.interface)
+        report["hls"] = hls
+        if hls["bit_exact"] is False:  # never leave a project that disagrees with the golden model
+            raise HlsfixError(
+                "HLS C-simulation must equal the golden model, not differ "
+                f"({hls['checked_inputs']} inputs checked)"
+            )
+        write_reports(stage, report)
+    exact = (
+        "not checked (no g++)" if hls["bit_exact"] is None else f"bit-exact on {hls['checked_inputs']} inputs"
+    )
+    print(
+        f"HLS for {board.name} ({board.part}): C-simulation {exact}; estimated "
+        f"{hls['estimated_lut']} LUT, {hls['estimated_dsp']} DSP48E1 ({args.interface} interface)"
+    )
+    print(f"wrote {args.output}/ (hls/: model_top.cpp, hlsfix_hls_kernels.h, tb.cpp, run_hls.tcl; reports)")
+    return 0
+
+
 def add_build_parser(sub: argparse._SubParsersAction, add_model_args, add_compile_args) -> None:
     p = sub.add_parser(
         "build",
@@ -170,6 +201,19 @@ def add_build_parser(sub: argparse._SubParsersAction, add_model_args, add_compil
         metavar="BOARD",
         help=f"target board: {', '.join(ALL_BOARD_NAMES)} (default arduino-uno)",
     )
+    p.add_argument(
+        "--backend",
+        choices=("rtl", "hls"),
+        default="rtl",
+        help="FPGA: the Amaranth accelerator (rtl, default) or Vivado/Vitis HLS C++ (hls)",
+    )
+    p.add_argument(
+        "--interface",
+        choices=("ap_memory", "s_axilite", "axis"),
+        default="ap_memory",
+        help="HLS: top-level interface (default ap_memory)",
+    )
+    p.add_argument("--clock-ns", type=float, default=10.0, help="HLS: clock period in ns (default 10)")
     p.add_argument(
         "--lanes",
         default="auto",
