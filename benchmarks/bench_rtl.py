@@ -27,7 +27,10 @@ def main() -> None:
     ap.add_argument("--bits", default="16")
     ap.add_argument("-v", "--verbose", action="store_true", help="per-kernel breakdown")
     args = ap.parse_args()
-    print(f"{'model':14} {'P':>3} {'cycles':>9} {'ideal':>8} {'ratio':>6} {'bit-exact':>10} {'wall s':>7}")
+    print(
+        f"{'model':14} {'P':>3} {'cycles':>9} {'ideal':>8} {'ratio':>6} {'bit-exact':>10} {'wall s':>7}"
+        "  schedule model"
+    )
     for model in args.models:
         cm = hlsfix.compile(model, bits=args.bits)
         x_q = quantize_input(cm.program, cm.test[0][: args.inputs])
@@ -36,7 +39,8 @@ def main() -> None:
             exact = f"{len(x_q) - len(r.mismatches)}/{len(x_q)}"
             print(
                 f"{model:14} {lanes:>3} {r.cycles_per_inference:>9.0f} {r.ideal_cycles:>8} {r.ratio:>6.2f} "
-                f"{exact:>10} {r.wall_seconds:>7.1f}",
+                f"{exact:>10} {r.wall_seconds:>7.1f}  "
+                + ("exact" if r.cycles_per_inference == r.predicted_cycles else f"{r.predicted_cycles}"),
                 flush=True,
             )
             for name, measured, ideal in r.per_kernel:

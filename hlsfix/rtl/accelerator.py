@@ -27,7 +27,7 @@ from amaranth.lib.wiring import In, Out
 
 from hlsfix.rtl.isa import ADDR, CNT, PC, Op, entry_layout, insn_layout
 from hlsfix.rtl.microcode import Image
-from hlsfix.rtl.units import Divider, rescale_sat, shift_exact
+from hlsfix.rtl.units import DIV_BITS_PER_STAGE, Divider, rescale_sat, shift_exact
 
 
 def _pack(layout: data.StructLayout, value: dict) -> int:
@@ -96,9 +96,20 @@ class Accelerator(wiring.Component):
             return Mux(v_reg, regs[v[: len(u.dst)]], v)
 
         # RAM ports: per lane two reads and one write; lane 0's are shared with the stream I/O.
-        ram_ra = [ram.read_port(domain="sync") for _ in range(P)]
-        ram_rb = [ram.read_port(domain="sync") for _ in range(P)]
+        # Reads are transparent: a kernel may read a word in the cycle its producer writes it.
         ram_w = [ram.write_port() for _ in range(P)]
+        ram_ra = [ram.read_port(domain="sync", transparent_for=ram_w) for _ in range(P)]
+        ram_rb = [ram.read_port(domain="sync", transparent_for=ram_w) for _ in range(P)]
+        gap = Signal(6, init=63)  # cycles since the last issued beat (saturating)
+        m.d.sync += gap.eq(Mux(issue, 1, Mux(gap == 63, 63, gap + 1)))
+        u_next = insn_at(pc + 1)
+
+        def start_kernel(insn):
+            m.d.sync += [o1.eq(0), c.eq(0), o0c.eq(0), r1.eq(0), r0.eq(0)]
+            for s in streams:
+                f = getattr(insn, s)
+                m.d.sync += addr[s].eq(f.base + Mux(f.reg_en, regs[f.reg] * f.rs, 0))
+
         in_we, in_addr, in_data = Signal(), Signal(signed(ADDR)), Signal(signed(WB))
         out_addr = Signal(signed(ADDR))
 
@@ -120,7 +131,7 @@ class Accelerator(wiring.Component):
                 with m.If(u.op == Op.DONE), m.If(~pipe_busy):
                     m.d.sync += out_count.eq(0)
                     m.next = "OUTREAD"
-                with m.Elif(u.drain & pipe_busy):
+                with m.Elif((u.drain & pipe_busy) | (gap < u.wait)):
                     pass
                 with m.Elif(u.op == Op.INTOP):
                     a, b = operand(u.opa_reg, u.opa), operand(u.opb_reg, u.opb)
@@ -132,10 +143,7 @@ class Accelerator(wiring.Component):
                     nxt = regs[u.dst] + 1
                     m.d.sync += [regs[u.dst].eq(nxt), pc.eq(Mux(nxt < u.imm, u.target, pc + 1))]
                 with m.Else():
-                    m.d.sync += [o1.eq(0), c.eq(0), o0c.eq(0), r1.eq(0), r0.eq(0)]
-                    for s in streams:
-                        f = getattr(u, s)
-                        m.d.sync += addr[s].eq(f.base + Mux(f.reg_en, regs[f.reg] * f.rs, 0))
+                    start_kernel(u)
                     m.next = "ISSUE"
             with m.State("ISSUE"):
                 m.d.comb += [issue.eq(1), self.running.eq(1)]
@@ -154,7 +162,12 @@ class Accelerator(wiring.Component):
                     m.d.sync += [addr[s].eq(addr[s] + f.d3) for s, f in step.items()]
                 with m.Else():
                     m.d.sync += pc.eq(pc + 1)
-                    m.next = "SETUP"
+                    # The next kernel starts with the next beat unless it must wait (or is a
+                    # sequencer instruction, which takes the SETUP cycle).
+                    with m.If((u_next.op < Op.INTOP) & ~u_next.drain & (u_next.wait == 0)):
+                        start_kernel(u_next)
+                    with m.Else():
+                        m.next = "SETUP"
             with m.State("OUTREAD"):  # one cycle for the registered RAM read of a buffer output
                 m.d.comb += out_addr.eq(self._out_base() + out_count * self._out_scale())
                 m.next = "OUTSEND"
@@ -185,10 +198,21 @@ class Accelerator(wiring.Component):
         pc1, pc2, pc3, pc4 = (Signal(PC, name=f"pc{i}") for i in (1, 2, 3, 4))
         m.d.sync += [pc1.eq(pc), pc2.eq(pc1), pc3.eq(pc2), pc4.eq(pc3)]
         u1, u2, u3, u4 = insn_at(pc1), insn_at(pc2), insn_at(pc3), insn_at(pc4)
-        div = Divider(W, W, img.div_bits, 1 + ADDR + PC) if img.div_bits else None
+        div = Divider(W, W, img.div_bits, 1 + ADDR + PC, DIV_BITS_PER_STAGE) if img.div_bits else None
         if div is not None:
             m.submodules.div = div
             busy_terms.append(div.busy)
+        # Forwarding: each lane's RAM write of this cycle, seen by every lane's operand stage S2
+        # (a kernel may start one cycle before its operands reach the RAM).
+        fw_en = [Signal(name=f"fw_en_{q}") for q in range(P)]
+        fw_addr = [Signal(signed(ADDR), name=f"fw_addr_{q}") for q in range(P)]
+        fw_data = [Signal(signed(WB), name=f"fw_data_{q}") for q in range(P)]
+
+        def forwarded(value, address):
+            for q in range(P):
+                value = Mux(fw_en[q] & (fw_addr[q] == address), fw_data[q], value)
+            return value
+
         for p in range(P):
             rom_a, rom_b = rom.read_port(domain="sync"), rom.read_port(domain="sync")
             rom_t1, rom_t2 = rom.read_port(domain="sync"), rom.read_port(domain="sync")
@@ -217,8 +241,11 @@ class Accelerator(wiring.Component):
             v2, f2, l2, pad2 = (Signal(name=f"{n}2_{p}") for n in ("v", "f", "l", "pad"))
             ri2, oa2 = Signal(CNT, name=f"ri2_{p}"), Signal(signed(ADDR), name=f"oa2_{p}")
             ev2 = Signal(signed(W), name=f"ev2_{p}")
+            aa2, ba2 = Signal(signed(ADDR), name=f"aa2_{p}"), Signal(signed(ADDR), name=f"ba2_{p}")
             m.d.sync += [
                 v2.eq(v1 & (~u1.sparse | e.valid)),
+                aa2.eq(a_addr),
+                ba2.eq(b_addr),
                 f2.eq(Mux(u1.sparse, e.first, f1)),
                 l2.eq(Mux(u1.sparse, e.last, l1)),
                 pad2.eq((u1.a_ind | u1.b_ind) & ~u1.sparse & ~e.valid),
@@ -227,12 +254,12 @@ class Accelerator(wiring.Component):
                 ev2.eq(e.value),
             ]
             # S2 → S3
-            a_raw = Array([ram_ra[p].data, rom_a.data, ev2, u2.imm])[u2.a_src]
+            a_raw = Array([forwarded(ram_ra[p].data, aa2), rom_a.data, ev2, u2.imm])[u2.a_src]
             a = Signal(signed(W), name=f"a_{p}")
             b = Signal(signed(W), name=f"b_{p}")
             m.d.comb += [
                 a.eq(Mux(pad2, Mux(u2.op == Op.MAX, u2.imm, 0), a_raw)),
-                b.eq(Array([ram_rb[p].data, rom_b.data, 0, 0])[u2.b_src]),
+                b.eq(Array([forwarded(ram_rb[p].data, ba2), rom_b.data, 0, 0])[u2.b_src]),
             ]
             ap = shift_exact(m, a, u2.a_sh, W + 1, f"ap_{p}")
             bp = shift_exact(m, b, u2.b_sh, W + 1, f"bp_{p}")
@@ -329,7 +356,7 @@ class Accelerator(wiring.Component):
                 wpc_s.eq(Mux(w1v, pc5, pc4)),
             ]
             if div is not None:
-                dv = Divider(W, W, img.div_bits, 1 + ADDR + PC) if p else div
+                dv = Divider(W, W, img.div_bits, 1 + ADDR + PC, DIV_BITS_PER_STAGE) if p else div
                 if p:
                     m.submodules[f"div{p}"] = dv
                     busy_terms.append(dv.busy)
@@ -354,6 +381,7 @@ class Accelerator(wiring.Component):
             uw = insn_at(wpc_s)
             out = rescale_sat(m, wval, uw.out_shift, uw.out_bits, f"wr_{p}")
             is_reg = (uw.op == Op.ARGMAX) | (uw.op == Op.SGN) | (uw.op == Op.SELECT)
+            m.d.comb += [fw_en[p].eq(wv & ~is_reg), fw_addr[p].eq(wa), fw_data[p].eq(out)]
             if p == 0:
                 m.d.comb += [
                     ram_w[0].en.eq(Mux(self.running, wv & ~is_reg, in_we)),

@@ -68,6 +68,7 @@ insn_layout = data.StructLayout(
     {
         "op": unsigned(5),
         "drain": unsigned(1),  # wait for the pipeline to empty first (a hazard the compiler found)
+        "wait": unsigned(6),  # or only until this many cycles have passed since the last beat
         "n1": unsigned(CNT),
         "n0": unsigned(CNT),
         "chunks": unsigned(CNT),  # ceil(n0 / P)

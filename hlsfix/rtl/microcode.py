@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from hlsfix.fixedpoint import program as kp
 from hlsfix.fixedpoint.program import KernelProgram, Ref
 from hlsfix.memory.liveness import plan_memory
-from hlsfix.rtl.isa import INTOPS, SEQUENCER_OPS, Op, Src
-from hlsfix.rtl.schedule import InsnUse, schedule_drains
+from hlsfix.rtl.isa import INTOPS, Op, Src
+from hlsfix.rtl.schedule import InsnUse, schedule
+from hlsfix.rtl.units import divider_latency
 
 
 class UnsupportedKernel(NotImplementedError):
@@ -51,6 +52,7 @@ class Image:
     out_loc: tuple[int, int] = (0, 1)  # first RAM word and words per element of a buffer output
     ideal: list[int] = field(default_factory=list)  # per kernel: Σ ceil(work / P) over its executions
     kernels: list[kp.Kernel] = field(default_factory=list)
+    predicted_cycles: int = 0  # the schedule's exact timing model of one inference
 
     @property
     def rom_depth(self) -> int:
@@ -612,13 +614,14 @@ def compile_image(program: KernelProgram, lanes: int) -> Image:
     c = _Compiler(program, lanes)
     c.img.ideal = [0] * len(c.img.kernels)
     c.block(program.kernels, 1)
-    c.img.insns.append({"op": int(Op.DONE), "drain": 1})
+    c.img.insns.append({"op": int(Op.DONE)})
     c.img.kernel_of.append(len(c.img.kernels) - 1)
     c.img.uses.append(InsnUse(Op.DONE))
-    drains = schedule_drains(c.img.insns, c.img.uses)
-    for insn, d in zip(c.img.insns, drains, strict=True):
-        if insn["op"] not in SEQUENCER_OPS or d:
-            insn["drain"] = int(d or insn.get("drain", 0))
+    beats = [i.get("n1", 0) * i.get("chunks", 0) * i.get("m1", 0) * i.get("m0", 0) for i in c.img.insns]
+    div_latency = divider_latency(c.img.div_bits)
+    drains, waits, c.img.predicted_cycles = schedule(c.img.insns, c.img.uses, beats, div_latency)
+    for insn, d, w in zip(c.img.insns, drains, waits, strict=True):
+        insn["drain"], insn["wait"] = int(d), w
     if not c.img.entries:
         c.img.entries.append({"value": 0, "col": 0, "row": 0, "first": 0, "last": 0, "valid": 0})
     return c.img

@@ -1,12 +1,23 @@
-"""Static hazard schedule: which instructions must wait for the pipeline to drain.
+"""Static hazard schedule: how long each instruction must wait before it starts.
 
 Instructions issue in order and each beat-producing kernel writes its results a fixed number of
 cycles after it reads its operands, so a kernel may start while earlier ones are still in the
-pipeline unless it reads what they write (RAW, on RAM address ranges or registers), would finish
-before them (a shorter write latency: results must leave in order through the one write stage),
-or is a sequencer instruction touching a register a pending kernel writes or reads late.
-Loop trip counts are static, so the dynamic instruction trace is enumerated exactly and an
-instruction drains if any of its executions needs to.
+pipeline. The sequencer counts the cycles since the last issued beat, and each instruction carries
+the smallest value of that counter at which it may be accepted (``wait``); an instruction with
+``wait`` 0 is accepted during the previous kernel's last beat, so independent kernels issue back
+to back. ``drain`` (wait for the pipeline to empty) is left for the end of the program.
+
+The pipeline (``accelerator.py``), counted from a beat issued at t: its RAM operands are read at
+t + 1 (transparent to a write in that cycle) and used at t + 2 (forwarded from a write in that
+cycle); a result is written at t + 4 (RAM, or a register
+visible from t + 5), an Exp result at t + 5, a SigmoidTanh result after the divider. Results leave
+in order through one write stage. A kernel accepted at cycle s reads registers (its addresses) at
+s and issues its first beat at s + 1; a sequencer instruction reads and writes registers at s.
+
+Loop trip counts are static, so the dynamic instruction trace and the sequencer's timing are
+simulated exactly; an instruction's wait is the largest any of its executions needs. The simulated
+cycle count is returned too, and the testbench checks it against the hardware's: the schedule is
+only safe while that model is exact.
 """
 
 from __future__ import annotations
@@ -14,6 +25,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hlsfix.rtl.isa import SEQUENCER_OPS, Op
+
+MAX_WAIT = 63  # the instruction field is 6 bits wide
+
+
+def write_at(div_latency: int) -> dict[int, int]:
+    """Write-stage cycle after a beat's issue, per latency class (2: through the divider)."""
+    return {0: 4, 1: 5, 2: 4 + div_latency}
 
 
 @dataclass(frozen=True)
@@ -31,16 +49,25 @@ def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
     return a[0] < b[1] and b[0] < a[1]
 
 
-def _conflict(pending: InsnUse, new: InsnUse) -> bool:
+def _need(pending: InsnUse, new: InsnUse, writes: dict[int, int]) -> int:
+    """How many cycles after ``pending``'s last beat ``new`` may be accepted (0: any time)."""
     late_w = {pending.reg_write} if pending.reg_write is not None else set()
+    write_at = writes[pending.latency]
     if new.op in SEQUENCER_OPS:
         touched = set(new.regs_issue) | ({new.reg_write} if new.reg_write is not None else set())
-        return bool(late_w & touched) or (new.reg_write in pending.regs_post)
+        return write_at + 1 if late_w & touched or new.reg_write in pending.regs_post else 0
+    need = 0
     if pending.ram_write and any(_overlap(pending.ram_write, r) for r in new.ram_reads):
-        return True
-    if late_w & (new.regs_issue | new.regs_post):
-        return True
-    return new.latency < pending.latency
+        need = write_at - 3  # the first operand, read at s + 2 and used at s + 3, sees the write
+        # (a transparent RAM port at s + 2, forwarding from the write stage at s + 3)
+    if late_w & new.regs_issue:
+        need = write_at + 1  # addresses are computed at s from registers
+    if late_w & new.regs_post:
+        need = max(need, 1)
+    if new.latency < pending.latency:
+        # results leave in order through one write stage: the first write must follow the last
+        need = max(need, write_at - writes[new.latency])
+    return need
 
 
 def trace(insns: list[dict]) -> list[int]:
@@ -62,19 +89,51 @@ def trace(insns: list[dict]) -> list[int]:
         pc += 1
 
 
-def schedule_drains(insns: list[dict], uses: list[InsnUse]) -> list[bool]:
+def schedule(
+    insns: list[dict], uses: list[InsnUse], beats: list[int], div_latency: int
+) -> tuple[list[bool], list[int], int]:
+    """Per instruction (drain, wait), and the cycles of one inference under that schedule.
+
+    The sequencer's timing is simulated exactly over the dynamic trace: when an instruction is
+    considered, each pending producer j (last beat at t_j) requires acceptance at s >= t_j + need,
+    which the instruction's wait turns into a bound from the latest beat. Waits only grow between
+    passes and larger waits only spread the trace, so the fixed point satisfies every bound."""
     order = trace(insns)
-    drain = [False] * len(insns)
-    changed = True
-    while changed:  # flags only grow, so this reaches a fixed point
+    writes = write_at(div_latency)
+    free_after = {k: v + 1 for k, v in writes.items()}  # the pipeline is empty from then on
+    drain, wait = [False] * len(insns), [0] * len(insns)
+    for pc, use in enumerate(uses):
+        drain[pc] = use.op == Op.DONE
+    while True:
         changed = False
-        pending: list[int] = []
+        pending: list[tuple[int, int]] = []  # (pc, last beat)
+        t_latest, busy_until = -(1 << 30), 0
+        s0, after_kernel = 0, False  # first cycle the instruction can be accepted in
         for pc in order:
             use = uses[pc]
-            if drain[pc] or any(_conflict(uses[j], use) for j in pending):
-                if not drain[pc]:
-                    drain[pc] = changed = True
+            # producers retired before the earliest acceptance (s0 - 1: the fast path) impose nothing
+            pending = [(j, t) for j, t in pending if t + free_after[uses[j].latency] > s0 - 1]
+            req = max([t + _need(uses[j], use, writes) - t_latest for j, t in pending], default=0)
+            if req > MAX_WAIT and not drain[pc]:
+                drain[pc] = changed = True
+            if not drain[pc] and req > wait[pc]:
+                wait[pc], changed = req, True
+            kernel = use.op not in SEQUENCER_OPS
+            if kernel and after_kernel and not drain[pc] and wait[pc] == 0:
+                s = s0 - 1  # accepted during the previous kernel's last beat
+            else:
+                s = max(s0, t_latest + wait[pc], busy_until if drain[pc] else s0)
+            if drain[pc]:
                 pending = []
-            if use.op not in SEQUENCER_OPS:
-                pending.append(pc)
-    return drain
+            if use.op == Op.DONE:
+                total = s + 2  # OUTREAD, then the result is valid
+                break
+            if kernel:
+                t_latest = s + beats[pc]
+                busy_until = max(busy_until, t_latest + free_after[use.latency])
+                pending.append((pc, t_latest))
+                s0, after_kernel = t_latest + 1, True
+            else:
+                s0, after_kernel = s + 1, False
+        if not changed:
+            return drain, wait, total

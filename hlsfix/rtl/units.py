@@ -50,16 +50,23 @@ def rescale_sat(m: Module, v, s, bits, name: str):
     return saturate(m, shifted, bits, name)
 
 
+DIV_BITS_PER_STAGE = 2  # two restoring steps per register stage: short enough for 100 MHz
+
+
 class Divider(wiring.Component):
     """Pipelined restoring divider: q = num // den for num ≥ 0, den > 0, q < 2^q_bits.
 
-    One quotient bit per stage, one division accepted per cycle, result ``q_bits`` + 1 cycles
-    later; ``tag`` travels alongside (the lane's destination and sign). Division is only needed by
-    SigmoidTanh, and a pipelined unit keeps it at one element per cycle like every other kernel.
+    ``bits_per_stage`` quotient bits per register stage, one division accepted per cycle, result
+    ``latency`` cycles later; ``tag`` travels alongside (the lane's destination and sign). Division
+    is only needed by SigmoidTanh, and a pipelined unit keeps it at one element per cycle like every
+    other kernel; more bits per stage shorten the wait of whatever depends on the result.
     """
 
-    def __init__(self, num_bits: int, den_bits: int, q_bits: int, tag_bits: int) -> None:
+    def __init__(
+        self, num_bits: int, den_bits: int, q_bits: int, tag_bits: int, bits_per_stage: int = 1
+    ) -> None:
         self.num_bits, self.den_bits, self.q_bits = num_bits, den_bits, q_bits
+        self.bits_per_stage = bits_per_stage
         super().__init__(
             {
                 "in_valid": In(1),
@@ -75,28 +82,31 @@ class Divider(wiring.Component):
 
     @property
     def latency(self) -> int:
-        return self.q_bits + 1
+        return divider_latency(self.q_bits, self.bits_per_stage)
 
     def elaborate(self, platform):
         m = Module()
         width = max(self.num_bits, self.den_bits + self.q_bits) + 1
         valid, rem, den, q, tag = self.in_valid, self.num, self.den, Const(0, self.q_bits), self.tag
         valids = []
-        for i in reversed(range(self.q_bits)):
+        for step, i in enumerate(reversed(range(self.q_bits))):
             trial = Signal(signed(width), name=f"trial{i}")
             m.d.comb += trial.eq(rem - (den << i))
-            nvalid, nrem = Signal(name=f"v{i}"), Signal(unsigned(width), name=f"rem{i}")
-            nden, nq = Signal(unsigned(self.den_bits), name=f"den{i}"), Signal(self.q_bits, name=f"q{i}")
-            ntag = Signal(len(self.tag), name=f"tag{i}")
-            m.d.sync += [
-                nvalid.eq(valid),
-                nrem.eq(Mux(trial[-1], rem, trial)),
-                nden.eq(den),
-                nq.eq(q | Mux(trial[-1], 0, 1 << i)),
-                ntag.eq(tag),
-            ]
-            valid, rem, den, q, tag = nvalid, nrem, nden, nq, ntag
-            valids.append(nvalid)
+            nrem, nq = Signal(unsigned(width), name=f"rem{i}"), Signal(self.q_bits, name=f"q{i}")
+            registered = (step + 1) % self.bits_per_stage == 0 or i == 0
+            domain = m.d.sync if registered else m.d.comb
+            domain += [nrem.eq(Mux(trial[-1], rem, trial)), nq.eq(q | Mux(trial[-1], 0, 1 << i))]
+            rem, q = nrem, nq
+            if registered:
+                nvalid, nden = Signal(name=f"v{i}"), Signal(unsigned(self.den_bits), name=f"den{i}")
+                ntag = Signal(len(self.tag), name=f"tag{i}")
+                m.d.sync += [nvalid.eq(valid), nden.eq(den), ntag.eq(tag)]
+                valid, den, tag = nvalid, nden, ntag
+                valids.append(nvalid)
         m.d.sync += [self.out_valid.eq(valid), self.q.eq(q), self.tag_out.eq(tag)]
         m.d.comb += self.busy.eq(Cat(*valids, self.out_valid).any())
         return m
+
+
+def divider_latency(q_bits: int, bits_per_stage: int = DIV_BITS_PER_STAGE) -> int:
+    return -(-q_bits // bits_per_stage) + 1

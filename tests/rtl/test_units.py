@@ -57,12 +57,13 @@ def test_shift_exact_matches_golden():
     assert got == want
 
 
-def test_pipelined_divider_matches_floor_division():
+@pytest.mark.parametrize("bits_per_stage", [1, 2, 3])
+def test_pipelined_divider_matches_floor_division(bits_per_stage):
     rng = np.random.default_rng(3)
     q_bits = 16
     dens = rng.integers(1 << 14, 1 << 15, 100)
     nums = [int(rng.integers(0, int(d) << q_bits)) for d in dens]
-    dut = Divider(32, 32, q_bits, 8)
+    dut = Divider(32, 32, q_bits, 8, bits_per_stage)
     sim = Simulator(dut)
     sim.add_clock(1e-8)
     got = []
