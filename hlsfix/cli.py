@@ -211,6 +211,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_build_parser(sub, _add_model_args, _add_compile_args)
     add_run_board_parser(sub, _add_model_args, _add_compile_args)
+    __import__("hlsfix.rtl.cli").rtl.cli.register(sub, _add_model_args, _add_compile_args)
     return parser
 
 

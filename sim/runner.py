@@ -13,6 +13,7 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,6 +52,42 @@ def kernel_names(image: Image) -> list[str]:
     ]
 
 
+VCD_DUMP_TOP = "hlsfix_vcd_dump"
+
+
+def _vcd_dump_module(directory: Path, vcd: Path) -> Path:
+    """A second top-level module that dumps every signal of the accelerator to ``vcd``."""
+    path = Path(vcd).resolve()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    escaped = str(path).replace("\\", "\\\\").replace('"', '\\"')
+    text = (
+        f"module {VCD_DUMP_TOP}();\n"
+        f'  initial begin\n    $dumpfile("{escaped}");\n    $dumpvars(0, {TOP});\n  end\n'
+        "endmodule\n"
+    )
+    src = directory / f"{VCD_DUMP_TOP}.v"
+    src.write_text(text)
+    return src
+
+
+@contextmanager
+def _vcd_format(enabled: bool):
+    """cocotb's Icarus runner passes ``-none`` (no waveforms) to vvp unless it dumps FST itself;
+    an extended argument given later wins, and ``SIM_CMD_SUFFIX`` is appended last."""
+    if not enabled:
+        yield
+        return
+    saved = os.environ.get("SIM_CMD_SUFFIX")
+    os.environ["SIM_CMD_SUFFIX"] = ((saved or "") + " -vcd").strip()
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("SIM_CMD_SUFFIX", None)
+        else:
+            os.environ["SIM_CMD_SUFFIX"] = saved
+
+
 def run_cocotb(
     program: KernelProgram,
     x_q: np.ndarray,
@@ -60,14 +97,18 @@ def run_cocotb(
     build_dir: Path | None = None,
     fault: Callable[[Image], None] | None = None,
     trace: bool = True,
+    vcd: Path | None = None,
+    ram_layout: str = "auto",
 ) -> SimResult:
     """Simulate the accelerator on every row of ``x_q``. ``fault`` may corrupt the image (ROM,
-    microcode) before the Verilog is written, to show the scoreboard catches a broken design."""
+    microcode) before the Verilog is written, to show the scoreboard catches a broken design.
+    ``vcd`` (Icarus only) names a VCD waveform file of the whole run to write; ``ram_layout`` is
+    ``compile_image``'s."""
     from cocotb_tools.runner import get_runner
 
     t0 = time.monotonic()
     x_q = np.asarray(x_q, dtype=np.int64).reshape(len(x_q), -1)
-    image = compile_image(program, lanes)
+    image = compile_image(program, lanes, ram_layout)
     golden = run_golden(program, x_q).output
     expected = golden.reshape(len(x_q), -1)
     if fault is not None:
@@ -89,8 +130,14 @@ def run_cocotb(
     result_file.unlink(missing_ok=True)  # a reused build directory must not report an old run
     runner = get_runner(simulator)
     build_args = ["-Wno-fatal"] if simulator == "verilator" else []
+    sources = [verilog]
+    if vcd is not None:
+        if simulator != "icarus":
+            raise ValueError(f"VCD waveforms are written with Icarus only, not {simulator}")
+        sources.append(_vcd_dump_module(tmp, Path(vcd)))
+        build_args += ["-s", VCD_DUMP_TOP]
     runner.build(
-        sources=[verilog],
+        sources=sources,
         hdl_toplevel=TOP,
         build_dir=tmp / "build",
         timescale=("1ns", "1ps"),
@@ -104,14 +151,15 @@ def run_cocotb(
         "GPI_LOG_LEVEL": os.environ.get("GPI_LOG_LEVEL", "WARNING"),
     }
     try:
-        runner.test(
-            hdl_toplevel=TOP,
-            test_module="tb_accelerator",
-            build_dir=tmp / "build",
-            test_dir=tmp,
-            extra_env=env,
-            timescale=("1ns", "1ps"),
-        )
+        with _vcd_format(vcd is not None):
+            runner.test(
+                hdl_toplevel=TOP,
+                test_module="tb_accelerator",
+                build_dir=tmp / "build",
+                test_dir=tmp,
+                extra_env=env,
+                timescale=("1ns", "1ps"),
+            )
     except (Exception, SystemExit):
         # A failing scoreboard fails the cocotb test, and under pytest the runner then calls
         # sys.exit(1) (SystemExit is not an Exception); the result file still says which inputs.

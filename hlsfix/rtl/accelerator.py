@@ -9,13 +9,14 @@ each lane runs the same pipeline:
   S1 address    + table column/row (gathers, sparse) → RAM/ROM operand reads
   S2 operate    select operands; multiply (MAC) / align (ALU) / table index → table reads
   S3 reduce     accumulate, max, argmax, clamp / table product
-  S4 table      exp result / divider input (SigmoidTanh: + the divider's stages)
+  S4 table      exp result / divider input (SigmoidTanh: + the divider's stages) / lane 0: the
+                adder tree over every lane's partial sum (a dot product split across the lanes)
   write         rescale_sat to the destination's bits, RAM or register write
 
-Results leave in order through the one write stage; ``schedule.py`` marks the instructions that
-must wait for the pipeline to drain (data dependences, latency order), so independent kernels
-overlap. Memory reads are registered (block-RAM friendly) and the multiply is registered before
-the accumulate (DSP48 friendly).
+Each lane has one write stage; ``schedule.py`` gives each instruction the wait its data
+dependences and that stage need (a short-latency kernel may overtake an Exp or SigmoidTanh when
+their writes never meet in a cycle), so independent kernels overlap. Memory reads are registered
+(block-RAM friendly) and the multiply is registered before the accumulate (DSP48 friendly).
 """
 
 from __future__ import annotations
@@ -28,6 +29,23 @@ from amaranth.lib.wiring import In, Out
 from hlsfix.rtl.isa import ADDR, CNT, PC, Op, entry_layout, insn_layout
 from hlsfix.rtl.microcode import Image
 from hlsfix.rtl.units import DIV_BITS_PER_STAGE, Divider, rescale_sat, shift_exact
+
+
+def _adder_tree(m: Module, values: list, width: int):
+    """Σ values by a balanced tree of two-input adders (combinational, ⌈log2 n⌉ levels), each
+    sum kept to ``width`` + 2 bits: only the low ``width`` bits of the total are used."""
+    level = list(values)
+    depth = 0
+    while len(level) > 1:
+        nxt = []
+        for i in range(0, len(level) - 1, 2):
+            s = Signal(signed(width + 2), name=f"tree{depth}_{i // 2}")
+            m.d.comb += s.eq(level[i] + level[i + 1])
+            nxt.append(s)
+        if len(level) % 2:
+            nxt.append(level[-1])
+        level, depth = nxt, depth + 1
+    return level[0]
 
 
 def _pack(layout: data.StructLayout, value: dict) -> int:
@@ -208,6 +226,9 @@ class Accelerator(wiring.Component):
         fw_addr = [Signal(signed(ADDR), name=f"fw_addr_{q}") for q in range(P)]
         fw_data = [Signal(signed(WB), name=f"fw_data_{q}") for q in range(P)]
 
+        # Split dot products: each lane's partial sum (its result register), added by lane 0's tree.
+        w0vals = [Signal(signed(W + 2), name=f"w0val_{q}") for q in range(P)]
+
         def forwarded(value, address):
             for q in range(P):
                 value = Mux(fw_en[q] & (fw_addr[q] == address), fw_data[q], value)
@@ -223,7 +244,12 @@ class Accelerator(wiring.Component):
             ri1 = Signal(CNT, name=f"ri1_{p}")
             part = {s: Signal(signed(ADDR), name=f"part_{s}_{p}") for s in ("a", "b", "o")}
             m.d.comb += ent_r.addr.eq(addr["x"] + u.x.lane * p)
-            m.d.sync += [v1.eq(issue & (o0c + p < u.n0)), f1.eq(first0), l1.eq(last0), ri1.eq(r0)]
+            m.d.sync += [
+                v1.eq(issue & (u.split | (o0c + p < u.n0))),
+                f1.eq(first0),
+                l1.eq(last0),
+                ri1.eq(r0),
+            ]
             m.d.sync += [part[s].eq(addr[s] + getattr(u, s).lane * p) for s in part]
             # S1 → S2
             a_addr, b_addr = Signal(signed(ADDR), name=f"aa_{p}"), Signal(signed(ADDR), name=f"ba_{p}")
@@ -280,6 +306,9 @@ class Accelerator(wiring.Component):
                 rom_t1.addr.eq(u2.hi_base + (y >> u2.t)),
                 rom_t2.addr.eq(u2.lo_base + (y & ((1 << u2.t) - 1))),
             ]
+            # a split kernel's last beat: lanes past the dot product's end contribute nothing
+            kill = Signal(name=f"kill_{p}")
+            m.d.comb += kill.eq(u2.split & l2 & (u2.split_rem <= p))
             v3, f3, l3, neg3 = (Signal(name=f"{n}3_{p}") for n in ("v", "f", "l", "neg"))
             ri3, oa3 = Signal(CNT, name=f"ri3_{p}"), Signal(signed(ADDR), name=f"oa3_{p}")
             a3, prod3 = Signal(signed(W), name=f"a3_{p}"), Signal(signed(2 * W), name=f"prod3_{p}")
@@ -292,7 +321,7 @@ class Accelerator(wiring.Component):
                 ri3.eq(ri2),
                 oa3.eq(oa2),
                 a3.eq(a),
-                prod3.eq(a * b),
+                prod3.eq(Mux(kill, 0, a * b)),
                 ap3.eq(ap),
                 bp3.eq(bp),
             ]
@@ -330,17 +359,32 @@ class Accelerator(wiring.Component):
                 m.d.sync += acc.eq(nacc)
                 with m.If(better):
                     m.d.sync += best_i.eq(ri3)
-            class0 = (u3.op != Op.EXP) & (u3.op != Op.SIGTANH)
-            w0v, w0val = Signal(name=f"w0v_{p}"), Signal(signed(W + 2), name=f"w0val_{p}")
+            class0 = (u3.op != Op.EXP) & (u3.op != Op.SIGTANH) & ~u3.split
+            w0v, w0val = Signal(name=f"w0v_{p}"), w0vals[p]
             w0a = Signal(signed(ADDR), name=f"w0a_{p}")
             m.d.sync += [w0v.eq(v3 & l3 & class0), w0val.eq(res), w0a.eq(oa3)]
             # S3 → S4: table product
             v4, neg4 = Signal(name=f"v4_{p}"), Signal(name=f"neg4_{p}")
             oa4, tprod = Signal(signed(ADDR), name=f"oa4_{p}"), Signal(signed(2 * WB), name=f"tprod_{p}")
             m.d.sync += [v4.eq(v3 & ~class0), neg4.eq(neg3), oa4.eq(oa3), tprod.eq(rom_t1.data * rom_t2.data)]
-            w1v, w1val = Signal(name=f"w1v_{p}"), Signal(signed(2 * WB), name=f"w1val_{p}")
+            w1v, w1val = Signal(name=f"w1v_{p}"), Signal(signed(max(2 * WB, W)), name=f"w1val_{p}")
             w1a = Signal(signed(ADDR), name=f"w1a_{p}")
-            m.d.sync += [w1v.eq(v4 & (u4.op == Op.EXP)), w1val.eq(tprod), w1a.eq(oa4)]
+            if p == 0 and P > 1:
+                # S4 of a split kernel: lane 0 adds every lane's partial sum (one adder tree, its
+                # result registered like an Exp product). The true total fits ``wide`` (the
+                # contract checks it), so the sum modulo 2^W is exact.
+                ws = Signal(name="split_last")
+                m.d.sync += ws.eq(v3 & l3 & u3.split)
+                total = Signal(signed(W), name="split_total")
+                m.d.comb += total.eq(_adder_tree(m, w0vals, W)[:W])
+                m.d.sync += [
+                    w1v.eq((v4 & (u4.op == Op.EXP)) | ws),
+                    w1val.eq(Mux(ws, total, tprod)),
+                    w1a.eq(oa4),
+                ]
+                busy_terms.append(ws)
+            else:
+                m.d.sync += [w1v.eq(v4 & (u4.op == Op.EXP)), w1val.eq(tprod), w1a.eq(oa4)]
             busy_terms += [v1, v2, v3, v4, w0v, w1v]
             # S4 → divider (SigmoidTanh): only lane-parallel if the program has one
             wv = Signal(name=f"wv_{p}")

@@ -84,6 +84,8 @@ insn_layout = data.StructLayout(
         "b_ind": unsigned(1),
         "o_ind": unsigned(1),  # add the table's row to the output address
         "sparse": unsigned(1),  # first/last/valid come from the entry table
+        "split": unsigned(1),  # one dot product dealt across the lanes, summed by the adder tree
+        "split_rem": unsigned(CNT),  # lanes with a product in a split kernel's last beat
         "ps": unsigned(7),
         "out_shift": signed(8),
         "out_bits": unsigned(7),

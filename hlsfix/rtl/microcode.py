@@ -2,9 +2,12 @@
 
 This is the thin generated layer: it decides nothing numeric (every shift, bound and table comes
 from the program), it only maps each kernel onto the generic loop nest of ``isa.py``, lays the
-scratch RAM out by the memory plan, concatenates the constants into the weight ROM and re-lays
-sparse matrices into per-lane entry lists (rows dealt to lanes by non-zeros, so no two lanes ever
-own one accumulator).
+scratch RAM out (by the memory plan, or one region per temporary when that costs no block RAM),
+concatenates the constants into the weight ROM and re-lays sparse matrices into per-lane entry
+lists (rows dealt to lanes by non-zeros, so no two lanes ever own one accumulator). A row vector
+times a matrix is split across the lanes instead (each dot product dealt out, summed by lane 0's
+adder tree). Straight-line runs of kernels are list-scheduled on their actual RAM and register
+dependences when that shortens the schedule, so independent kernels fill the pipeline's waits.
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ class Image:
     ideal: list[int] = field(default_factory=list)  # per kernel: Σ ceil(work / P) over its executions
     kernels: list[kp.Kernel] = field(default_factory=list)
     predicted_cycles: int = 0  # the schedule's exact timing model of one inference
+    ram_layout: str = "plan"  # temporaries placed by the memory plan, or "spread" (no reuse)
 
     @property
     def rom_depth(self) -> int:
@@ -79,8 +83,16 @@ def _stream(base=0, s_o1=0, s_o0=0, s_r1=0, s_r0=0, *, g, lane=None, reg=None, r
     }
 
 
+RAM_LAYOUTS = ("auto", "plan", "spread")
+BRAM_BITS = 32768  # data bits of one RAMB36E1
+
+
+def _bram_blocks(words: int, word_bits: int) -> int:
+    return -(-words * word_bits // BRAM_BITS)
+
+
 class _Compiler:
-    def __init__(self, program: KernelProgram, lanes: int) -> None:
+    def __init__(self, program: KernelProgram, lanes: int, ram_layout: str = "auto") -> None:
         self.p = program
         self.P = lanes
         self.img = Image(program, lanes)
@@ -93,16 +105,39 @@ class _Compiler:
         temps = [b for b in program.buffers if b.kind in ("temp", "input")]
         unit = math.gcd(*[b.fmt.bits // 8 for b in temps]) if temps else 1
         plan = plan_memory(program)
-        self.locs: dict[str, Loc] = {}
+        planned: dict[str, int] = {}
         for b in program.buffers:
             if b.kind == "temp":
                 try:
-                    off = plan.offset(b.name)
+                    planned[b.name] = plan.offset(b.name)
                 except KeyError:
                     continue  # never used
-                self.locs[b.name] = Loc(Src.RAM, off // unit, b.fmt.bits // 8 // unit)
+        # "spread": every temporary its own words (no reuse), so kernels that the plan's reuse
+        # would chain (one writing where another still reads) may overlap or be reordered;
+        # "auto" spreads when that costs no block RAM over the plan's arena.
+        spread, arena_bytes = {}, 0
+        for name in planned:
+            spread[name], arena_bytes = arena_bytes, arena_bytes + self.bufs[name].nbytes
         inb = program.input_buffer
-        self.img.input_base = -(-plan.arena_bytes // unit)
+        word_bits = max(b.fmt.bits for b in program.buffers)
+        extra = inb.size * inb.fmt.bits // 8
+
+        def blocks(arena: int) -> int:
+            return _bram_blocks(-(-(arena + extra) // unit), word_bits)  # RAM words are word_bits wide
+
+        if ram_layout not in RAM_LAYOUTS:
+            raise ValueError(f"ram_layout must be one of {RAM_LAYOUTS}, not {ram_layout!r}")
+        use_spread = ram_layout == "spread" or (
+            ram_layout == "auto" and blocks(arena_bytes) <= blocks(plan.arena_bytes)
+        )
+        offsets = spread if use_spread else planned
+        self.img.ram_layout = "spread" if use_spread else "plan"
+        arena_bytes = arena_bytes if use_spread else plan.arena_bytes
+        self.locs: dict[str, Loc] = {}
+        for name, off in offsets.items():
+            b = self.bufs[name]
+            self.locs[name] = Loc(Src.RAM, off // unit, b.fmt.bits // 8 // unit)
+        self.img.input_base = -(-arena_bytes // unit)
         self.img.input_scale = inb.fmt.bits // 8 // unit
         self.locs[inb.name] = Loc(Src.RAM, self.img.input_base, self.img.input_scale)
         self.img.ram_depth = self.img.input_base + inb.size * self.img.input_scale
@@ -120,6 +155,8 @@ class _Compiler:
         fracs = [k.out_frac for k in program.walk() if isinstance(k, kp.SigmoidTanh)]
         self.img.div_bits = max(fracs) + 1 if fracs else 0
         self.gathers: dict[tuple, int] = {}
+        # straight-line runs of kernels (no loop inside), each a list of instruction ranges
+        self.runs: list[list[tuple[int, int]]] = []
         if not program.output_is_class:
             loc = self.locs[program.output]
             self.img.out_loc = (loc.base, loc.scale)
@@ -155,11 +192,18 @@ class _Compiler:
         return (loc.base, loc.base + (size if length is None else length) * loc.scale)
 
     def use(
-        self, k: kp.Kernel, op: Op, refs=(), out: str | None = None, reg_out=None, regs_post=()
+        self,
+        k: kp.Kernel,
+        op: Op,
+        refs=(),
+        out: str | None = None,
+        reg_out=None,
+        regs_post=(),
+        latency: int | None = None,
     ) -> InsnUse:
         reads = tuple(s for r in refs if (s := self.span(r.buffer, ref=r)) is not None)
         regs_issue = {self.img.regs[r.index] for r in refs if r.index is not None}
-        lat = {Op.EXP: 1, Op.SIGTANH: 2}.get(op, 0)
+        lat = {Op.EXP: 1, Op.SIGTANH: 2}.get(op, 0) if latency is None else latency
         return InsnUse(
             op=op,
             ram_reads=reads,
@@ -205,12 +249,18 @@ class _Compiler:
 
     # -- kernels ------------------------------------------------------------------------------
     def block(self, kernels: tuple[kp.Kernel, ...], trips: int) -> None:
+        run: list[tuple[int, int]] = []
         for k in kernels:
             if isinstance(k, kp.Loop):
+                self.runs.append(run)
+                run = []
                 self.loop(k, trips)
                 continue
             self.img.ideal[self.kid[id(k)]] += trips * -(-self.work(k) // self.P)
+            start = len(self.img.insns)
             getattr(self, "k_" + type(k).__name__)(k)
+            run.append((start, len(self.img.insns)))
+        self.runs.append(run)
 
     def work(self, k: kp.Kernel) -> int:
         if isinstance(k, kp.MatMul):
@@ -245,6 +295,9 @@ class _Compiler:
         return {"op": Op.MAC, "ps": prod_shift, "out_shift": out_shift, "out_bits": self.bufs[name].fmt.bits}
 
     def k_MatMul(self, k: kp.MatMul) -> None:
+        if k.m == 1 and k.k > 1 and self.P > 1:
+            self.split_matmul(k)
+            return
         g = self.geom(k.n, k.m, 1, k.k)
         la, a0, ra = self.ref(k.a)
         lb, b0, rb = self.ref(k.b)
@@ -258,6 +311,30 @@ class _Compiler:
             o=_stream(lo.base, lo.scale, k.n * lo.scale, g=g),
             a_src=la.space,
             b_src=lb.space,
+            **self.mac_tail(k, k.out, k.prod_shift, k.out_shift),
+        )
+
+    def split_matmul(self, k: kp.MatMul) -> None:
+        """A row vector times a matrix: every lane would idle but one, so each dot product is dealt
+        across the lanes instead (lane p takes terms p, p + P, …) and the adder tree sums the
+        partial sums: ⌈k/P⌉ beats per output, written one cycle later (latency class 1)."""
+        P = self.P
+        beats = -(-k.k // P)
+        g = {"n1": k.n, "n0": 1, "chunks": 1, "m1": 1, "m0": beats, "lanes": P}
+        la, a0, ra = self.ref(k.a)
+        lb, b0, rb = self.ref(k.b)
+        lo = self.out(k.out)
+        self.emit(
+            k,
+            self.use(k, Op.MAC, (k.a, k.b), k.out, latency=1),
+            **{kk: v for kk, v in g.items() if kk != "lanes"},
+            a=_stream(a0, 0, 0, 0, P * la.scale, g=g, lane=la.scale, **ra),
+            b=_stream(b0, lb.scale, 0, 0, P * k.n * lb.scale, g=g, lane=k.n * lb.scale, **rb),
+            o=_stream(lo.base, lo.scale, 0, g=g, lane=0),
+            a_src=la.space,
+            b_src=lb.space,
+            split=1,
+            split_rem=k.k - (beats - 1) * P,
             **self.mac_tail(k, k.out, k.prod_shift, k.out_shift),
         )
 
@@ -606,12 +683,67 @@ class _Compiler:
         )
 
 
-def compile_image(program: KernelProgram, lanes: int) -> Image:
+def _depends(a: InsnUse, b: InsnUse) -> bool:
+    """Must ``b`` stay after ``a``? (it reads what a writes, writes what a reads, or both write)"""
+
+    def meets(x, ys) -> bool:
+        return x is not None and any(_overlap(x, y) for y in ys)
+
+    if meets(a.ram_write, b.ram_reads) or meets(b.ram_write, a.ram_reads):
+        return True
+    if a.ram_write is not None and meets(a.ram_write, [b.ram_write] if b.ram_write else []):
+        return True
+    a_regs = a.regs_issue | a.regs_post | {a.reg_write}
+    b_regs = b.regs_issue | b.regs_post | {b.reg_write}
+    return (a.reg_write is not None and a.reg_write in b_regs) or (
+        b.reg_write is not None and b.reg_write in a_regs
+    )
+
+
+def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def _reordered(img: Image, runs: list[list[tuple[int, int]]], beats: list[int], div_latency: int):
+    """Instruction order with each straight-line run list-scheduled: kernels keep every memory
+    and register dependence (on the actual addresses, so the memory plan's reuse is respected),
+    and the one heading the longest chain of dependent latencies goes first, so independent
+    work fills the pipeline's waits (a SigmoidTanh's divider, a Select's register)."""
+    order = list(range(len(img.insns)))
+    done_at = {0: 5, 1: 6, 2: 5 + div_latency}
+    for run in runs:
+        if len(run) < 2:
+            continue
+        n = len(run)
+        uses = [[img.uses[i] for i in range(a, b)] for a, b in run]
+        deps = [
+            [j for j in range(i) if any(_depends(x, y) for x in uses[j] for y in uses[i])] for i in range(n)
+        ]
+        weight = [sum(beats[i] + done_at[img.uses[i].latency] for i in range(a, b)) for a, b in run]
+        users = [[i for i in range(n) if j in deps[i]] for j in range(n)]
+        chain = [0] * n
+        for j in reversed(range(n)):
+            chain[j] = weight[j] + max((chain[i] for i in users[j]), default=0)
+        placed: list[int] = []
+        left = set(range(n))
+        while left:
+            ready = [i for i in sorted(left) if all(d not in left for d in deps[i])]
+            pick = max(ready, key=lambda i: (chain[i], -i))
+            placed.append(pick)
+            left.remove(pick)
+        first = run[0][0]
+        order[first : run[-1][1]] = [i for g in placed for i in range(*run[g])]
+    return order
+
+
+def compile_image(program: KernelProgram, lanes: int, ram_layout: str = "auto") -> Image:
     """The complete generated layer of one accelerator: microcode (with its drain flags), ROM
-    and entry-table contents, RAM size, and the ideal cycle count per kernel."""
+    and entry-table contents, RAM size, and the ideal cycle count per kernel. ``ram_layout``:
+    temporaries where the memory plan puts them ("plan"), each in its own words ("spread"), or
+    spread when that needs no more block RAM than the plan ("auto")."""
     if lanes < 1:
         raise ValueError(f"lanes must be at least 1, not {lanes}")
-    c = _Compiler(program, lanes)
+    c = _Compiler(program, lanes, ram_layout)
     c.img.ideal = [0] * len(c.img.kernels)
     c.block(program.kernels, 1)
     c.img.insns.append({"op": int(Op.DONE)})
@@ -619,7 +751,19 @@ def compile_image(program: KernelProgram, lanes: int) -> Image:
     c.img.uses.append(InsnUse(Op.DONE))
     beats = [i.get("n1", 0) * i.get("chunks", 0) * i.get("m1", 0) * i.get("m0", 0) for i in c.img.insns]
     div_latency = divider_latency(c.img.div_bits)
-    drains, waits, c.img.predicted_cycles = schedule(c.img.insns, c.img.uses, beats, div_latency)
+    best = schedule(c.img.insns, c.img.uses, beats, div_latency)
+    order = _reordered(c.img, c.runs, beats, div_latency)
+    if order != sorted(order):
+        # LOOPNEXT targets are the first instruction of a run, which the reordering keeps first
+        # in position (not in content): the targets stay valid.
+        insns = [c.img.insns[i] for i in order]
+        uses = [c.img.uses[i] for i in order]
+        trial = schedule(insns, uses, [beats[i] for i in order], div_latency)
+        if trial[2] < best[2]:
+            best = trial
+            c.img.insns, c.img.uses = insns, uses
+            c.img.kernel_of = [c.img.kernel_of[i] for i in order]
+    drains, waits, c.img.predicted_cycles = best
     for insn, d, w in zip(c.img.insns, drains, waits, strict=True):
         insn["drain"], insn["wait"] = int(d), w
     if not c.img.entries:

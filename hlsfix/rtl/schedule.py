@@ -10,8 +10,10 @@ to back. ``drain`` (wait for the pipeline to empty) is left for the end of the p
 The pipeline (``accelerator.py``), counted from a beat issued at t: its RAM operands are read at
 t + 1 (transparent to a write in that cycle) and used at t + 2 (forwarded from a write in that
 cycle); a result is written at t + 4 (RAM, or a register
-visible from t + 5), an Exp result at t + 5, a SigmoidTanh result after the divider. Results leave
-in order through one write stage. A kernel accepted at cycle s reads registers (its addresses) at
+visible from t + 5), an Exp result at t + 5, a SigmoidTanh result after the divider (a dot product split
+across the lanes, latency class 1, like Exp). Each lane has one write stage: a kernel may overtake
+a longer-latency one if their write cycles never meet and they write different words; otherwise
+its first write follows the other's last. A kernel accepted at cycle s reads registers (its addresses) at
 s and issues its first beat at s + 1; a sequencer instruction reads and writes registers at s.
 
 Loop trip counts are static, so the dynamic instruction trace and the sequencer's timing are
@@ -64,10 +66,20 @@ def _need(pending: InsnUse, new: InsnUse, writes: dict[int, int]) -> int:
         need = write_at + 1  # addresses are computed at s from registers
     if late_w & new.regs_post:
         need = max(need, 1)
-    if new.latency < pending.latency:
-        # results leave in order through one write stage: the first write must follow the last
+    if new.latency < pending.latency and _same_target(pending, new):
+        # a later result to the same place must land last: the first write follows the last
         need = max(need, write_at - writes[new.latency])
     return need
+
+
+def _same_target(a: InsnUse, b: InsnUse) -> bool:
+    ram = a.ram_write is not None and b.ram_write is not None and _overlap(a.ram_write, b.ram_write)
+    return ram or (a.reg_write is not None and a.reg_write == b.reg_write)
+
+
+def _write_window(start: int, beats: int, latency: int, writes: dict[int, int]) -> tuple[int, int]:
+    """First and last cycle a kernel accepted at ``start`` may use the write stage."""
+    return start + 1 + writes[latency], start + beats + writes[latency]
 
 
 def trace(insns: list[dict]) -> list[int]:
@@ -123,6 +135,20 @@ def schedule(
                 s = s0 - 1  # accepted during the previous kernel's last beat
             else:
                 s = max(s0, t_latest + wait[pc], busy_until if drain[pc] else s0)
+            if kernel and not drain[pc]:
+                # Each lane has one write stage: a short-latency kernel may overtake a longer one
+                # (Exp, SigmoidTanh) only if their writes never meet in one cycle; else it follows.
+                lo, hi = _write_window(s, beats[pc], use.latency, writes)
+                for j, t in pending:
+                    if uses[j].latency <= use.latency:
+                        continue
+                    lo_j, hi_j = _write_window(t - beats[j], beats[j], uses[j].latency, writes)
+                    if lo <= hi_j and lo_j <= hi:
+                        req = t + writes[uses[j].latency] - writes[use.latency] - t_latest
+                        if req > MAX_WAIT:
+                            drain[pc] = changed = True
+                        elif req > wait[pc]:
+                            wait[pc], changed = req, True
             if drain[pc]:
                 pending = []
             if use.op == Op.DONE:
