@@ -19,6 +19,20 @@ from pathlib import Path
 import jinja2
 import numpy as np
 
+from hlsfix.backend_common import (
+    KernelWalker,
+    addsub_op,
+    bcast_mode,
+    c_type,
+    conv2d_geometry,
+    describe,
+    int_list,
+    int_rows,
+    maxpool_geometry,
+    output_buffer,
+    row_major_strides,
+    template_env,
+)
 from hlsfix.errors import HlsfixError
 from hlsfix.fixedpoint import program as kp
 from hlsfix.fixedpoint.program import KernelProgram, Ref
@@ -27,7 +41,6 @@ from hlsfix.hls.pragmas import interface_pragmas, partition_pragmas
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "hls_templates"
 KERNEL_HEADER = "hlsfix_hls_kernels.h"
-C_TYPES = {8: "int8_t", 16: "int16_t", 32: "int32_t"}
 REGISTER_TYPE = "int32_t"
 
 
@@ -36,18 +49,7 @@ class UnsupportedHlsProgram(HlsfixError):
 
 
 def env() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-
-
-def cpp_rows(values: np.ndarray, per_line: int = 16) -> list[str]:
-    vals = [str(int(v)) for v in np.asarray(values).reshape(-1)]
-    return [", ".join(vals[i : i + per_line]) for i in range(0, len(vals), per_line)]
+    return template_env(TEMPLATES_DIR)
 
 
 def cpp_int(v: int, bits: int) -> str:
@@ -57,27 +59,17 @@ def cpp_int(v: int, bits: int) -> str:
     return f"INT64_C({v})" if bits == 64 else f"int{bits}_t({v})"
 
 
-class _Emitter:
+class _Emitter(KernelWalker):
+    error = UnsupportedHlsProgram
+    input_name = "x_in"
+
     def __init__(self, program: KernelProgram, plan: UnrollPlan) -> None:
-        self.p = program
+        super().__init__(program)
         self.plan = plan
-        self.bufs = {b.name: b for b in program.buffers}
-        self.lines: list[str] = []
-        self.labels = list(program.labels)
-        self.step = 0
-        self.used: dict[str, None] = {}
         self.partitions: dict[str, list[tuple[int, str]]] = {}  # buffer -> (factor, reader)
         self.loop_labels: set[str] = set()
 
-    # -- names and views -------------------------------------------------------------------
-    def cname(self, buf: str) -> str:
-        self.used[buf] = None
-        kind = self.bufs[buf].kind
-        return "x_in" if kind == "input" else ("k_" if kind == "const" else "b_") + buf
-
-    def ctype(self, buf: str) -> str:
-        return C_TYPES[self.bufs[buf].fmt.bits]
-
+    # -- views ---------------------------------------------------------------------------
     def offset(self, ref: Ref) -> str:
         b = self.bufs[ref.buffer]
         if ref.offset + ref.length > b.size and ref.index is None:
@@ -98,59 +90,22 @@ class _Emitter:
         if factor > 1:
             self.partitions.setdefault(buf, []).append((factor, reader))
 
-    def no_alias(self, k: kp.Kernel, out: str) -> None:
-        if out in {r.buffer for r in k.reads()}:
-            raise UnsupportedHlsProgram(f"{type(k).__name__} must not write its own input {out}")
-
-    def elementwise_alias(self, k: kp.Kernel, out: str) -> None:
-        for r in k.reads():
-            if r.buffer == out and (r.index is not None or r.offset or r.length != self.bufs[out].size):
-                raise UnsupportedHlsProgram(
-                    f"{type(k).__name__} reads {out} through a moved view while writing it"
-                )
-
-    def same_type(self, k: kp.Kernel, a: str, b: str) -> None:
-        if self.bufs[a].fmt.bits != self.bufs[b].fmt.bits:
-            raise UnsupportedHlsProgram(f"{type(k).__name__}: {a} and {b} must have one element width")
-
-    def check_shift(self, s: int, wide: int, what: str) -> None:
-        if not -(wide - 2) <= s <= wide - 2:
-            raise UnsupportedHlsProgram(f"{what} shift must be within ±{wide - 2}, not {s}")
-
     def wtype(self, wide: int) -> str:
         return f"int{wide}_t"
 
-    def call(self, text: str) -> None:
-        self.lines.append(text)
-
     # -- kernels ---------------------------------------------------------------------------
-    def block(self, kernels: tuple[kp.Kernel, ...], depth: int) -> None:
-        for k in kernels:
-            label = self.labels[self.step] if self.step < len(self.labels) else ""
-            step = self.step
-            self.step += 1
-            ind = "    " * depth
-            if isinstance(k, kp.Loop):
-                name = f"loop_{k.index}"
-                while name in self.loop_labels:
-                    name += "_"
-                self.loop_labels.add(name)
-                self.call(f"{ind}// {label}" if label else f"{ind}// a loop of the program")
-                self.call(f"{ind[:-4]}{name}:")
-                self.call(f"{ind}for ({k.index} = {k.start}; {k.index} < {k.stop}; {k.index}++) {{")
-                self.block(k.body, depth + 1)
-                self.call(f"{ind}}}")
-                continue
-            before = len(self.lines)
-            getattr(self, "k_" + type(k).__name__)(k, step)
-            new = self.lines[before:]
-            del self.lines[before:]
-            kind = type(k).__name__
-            if not label:
-                self.call(f"{ind}// {kind}")
-            else:
-                self.call(f"{ind}// {label}" if kind in label else f"{ind}// {label}: {kind}")
-            self.lines.extend(ind + line for line in new)
+    def loop_comment(self, k: kp.Loop, label: str, ind: str) -> None:
+        name = f"loop_{k.index}"
+        while name in self.loop_labels:
+            name += "_"
+        self.loop_labels.add(name)
+        self.call(f"{ind}// {label}" if label else f"{ind}// a loop of the program")
+        self.call(f"{ind[:-4]}{name}:")
+
+    def kernel_comment(self, kind: str, label: str) -> str | None:
+        if not label:
+            return f"// {kind}"
+        return f"// {label}" if kind in label else f"// {label}: {kind}"
 
     def lanes(self, step: int) -> int:
         return self.plan.factors.get(step, 1)
@@ -188,13 +143,10 @@ class _Emitter:
     def k_Conv2d(self, k: kp.Conv2d, step: int) -> None:
         self.no_alias(k, k.out)
         self.check_shift(k.prod_shift, k.wide, "product")
-        n, h, w, c = k.in_shape
-        g, hf, wf, cin_g, cout = k.filter_shape
-        _, ho, wo, _ = k.out_shape
         u = self.lanes(step)
         self.partition(k.filters.buffer, u, f"conv2d_{k.out}@{step}")
-        geom = [n, h, w, c, g, hf, wf, cin_g, cout, ho, wo, *k.strides, k.pads[0], k.pads[2], *k.dilations, u]
-        self.lanes_comment(step, f"output channels of {cout}")
+        geom = [*conv2d_geometry(k), u]
+        self.lanes_comment(step, f"output channels of {k.filter_shape[4]}")
         self.call(
             f"hlsfix::conv2d<{self.wtype(k.wide)}, {', '.join(map(str, geom))}>({self.view(k.x)}, "
             f"{self.view(k.filters)}, {self.cname(k.out)}, {k.prod_shift}, {k.out_shift});"
@@ -202,23 +154,16 @@ class _Emitter:
 
     def _binary_head(self, k: kp.AddSub | kp.Mul, fn: str) -> str:
         self.elementwise_alias(k, k.out)
-        if k.b.buffer == k.out and k.b_mode != "full":
-            raise UnsupportedHlsProgram(f"{type(k).__name__} broadcasts {k.out} while writing it")
-        mode = {
-            "full": "hlsfix::BCAST_FULL",
-            "scalar": "hlsfix::BCAST_SCALAR",
-            "lastdim": "hlsfix::BCAST_LASTDIM",
-        }
         return (
-            f"hlsfix::{fn}<{self.wtype(k.wide)}, {k.n}, {mode[k.b_mode]}, {max(k.b.length, 1)}>("
+            f"hlsfix::{fn}<{self.wtype(k.wide)}, {k.n}, {bcast_mode(k, 'hlsfix::')}, {max(k.b.length, 1)}>("
             f"{self.view(k.a)}, {self.view(k.b)}, {self.cname(k.out)}"
         )
 
     def k_AddSub(self, k: kp.AddSub, step: int) -> None:
         for s in (k.a_shift, k.b_shift, k.out_shift):
             self.check_shift(s, k.wide, "operand")
-        op = 0 if not k.subtract else (2 if k.b_first else 1)
-        self.call(f"{self._binary_head(k, 'addsub')}, {op}, {k.a_shift}, {k.b_shift}, {k.out_shift});")
+        head = self._binary_head(k, "addsub")
+        self.call(f"{head}, {addsub_op(k)}, {k.a_shift}, {k.b_shift}, {k.out_shift});")
 
     def k_Mul(self, k: kp.Mul, step: int) -> None:
         self.call(f"{self._binary_head(k, 'mul')}, {k.out_shift});")
@@ -259,34 +204,23 @@ class _Emitter:
         self.call("}")
 
     def k_Permute(self, k: kp.Permute, step: int) -> None:
-        in_strides = [math.prod(k.in_shape[i + 1 :]) for i in range(len(k.in_shape))]
+        in_strides = row_major_strides(k.in_shape)
         self._gather(k, k.x, k.out, "0", [k.in_shape[p] for p in k.perm], [in_strides[p] for p in k.perm])
 
     def k_Window(self, k: kp.Window, step: int) -> None:
-        in_strides = [math.prod(k.in_shape[i + 1 :]) for i in range(len(k.in_shape))]
+        in_strides = row_major_strides(k.in_shape)
         terms = [f"{s} * {st}" if st != 1 else str(s) for s, st in zip(k.starts, in_strides, strict=True)]
         self._gather(k, k.x, k.out, " + ".join(terms) or "0", list(k.sizes), in_strides)
 
     def k_MaxPool(self, k: kp.MaxPool, step: int) -> None:
         self.no_alias(k, k.out)
         self.same_type(k, k.x.buffer, k.out)
-        n, h, w, c = k.in_shape
-        _, ho, wo, _ = k.out_shape
-        geom = [n, h, w, c, ho, wo, *k.kernel, *k.strides, k.pads[0], k.pads[2]]
+        geom = maxpool_geometry(k)
         self.call(f"hlsfix::maxpool<{', '.join(map(str, geom))}>({self.view(k.x)}, {self.cname(k.out)});")
-
-    def _tables(self, k: kp.Exp | kp.SigmoidTanh) -> None:
-        for name in (k.hi, k.lo):
-            if np.asarray(self.p.constants[name]).min() < 0:
-                raise UnsupportedHlsProgram(f"exp table {name} must be non-negative")
-        if not 0 < 2 * k.t <= k.wide - 2:
-            raise UnsupportedHlsProgram(f"exp table bits must be within 1..{(k.wide - 2) // 2}, not {k.t}")
 
     def k_Exp(self, k: kp.Exp, step: int) -> None:
         self.elementwise_alias(k, k.out)
-        self._tables(k)
-        if abs(k.x_top) >= 1 << (k.wide - 2):
-            raise UnsupportedHlsProgram(f"exp x_top must fit int{k.wide} with headroom, not {k.x_top}")
+        self.check_exp(k)
         self.call(
             f"hlsfix::exponential<{self.wtype(k.wide)}, {k.n}>({self.view(k.x)}, {self.cname(k.out)}, "
             f"{cpp_int(k.x_top, k.wide)}, {k.k}, {k.t}, {self.cname(k.hi)}, {self.cname(k.lo)}, "
@@ -295,12 +229,7 @@ class _Emitter:
 
     def k_SigmoidTanh(self, k: kp.SigmoidTanh, step: int) -> None:
         self.elementwise_alias(k, k.out)
-        self._tables(k)
-        if self.bufs[k.x.buffer].fmt.bits == 32 and k.wide == 32:
-            raise UnsupportedHlsProgram("sigmoid/tanh of an int32 value must use the 64-bit wide type")
-        self.check_shift(k.arg_shift, k.wide, "argument")
-        for s in (k.e_frac, k.out_frac):
-            self.check_shift(s, k.wide, "fraction")
+        self.check_sigmoid_tanh(k)
         self.call(
             f"hlsfix::sigmoid_tanh<{self.wtype(k.wide)}, {k.n}>({self.view(k.x)}, {self.cname(k.out)}, "
             f"{'true' if k.fn == 'tanh' else 'false'}, {k.arg_shift}, {k.k}, {k.t}, {self.cname(k.hi)}, "
@@ -347,11 +276,8 @@ class _Emitter:
             self.same_type(k, src, k.out)
             if src == k.out:
                 raise UnsupportedHlsProgram(f"Select must not copy {src} onto itself")
-        self.call(f"if ({cond}) {{")
-        self.call(f"    hlsfix::copy<{k.n}>({self.cname(str(k.a))}, 0, {self.cname(k.out)});")
-        self.call("} else {")
-        self.call(f"    hlsfix::copy<{k.n}>({self.cname(str(k.b))}, 0, {self.cname(k.out)});")
-        self.call("}")
+        a, b = (f"hlsfix::copy<{k.n}>({self.cname(str(s))}, 0, {self.cname(k.out)});" for s in (k.a, k.b))
+        self.if_else(cond, a, b)
 
 
 @dataclass(frozen=True)
@@ -379,24 +305,24 @@ def emit_hls(
     em.block(program.kernels, 1)
     inb = program.input_buffer
     input_used = inb.name in em.used
-    out_buf = None if program.output_is_class else program.buffer(program.output)
+    out_buf = output_buffer(program)
     temps = [
-        {"name": em.cname(b.name), "ctype": C_TYPES[b.fmt.bits], "size": b.size, "comment": _describe(b)}
+        {"name": em.cname(b.name), "ctype": c_type(b.fmt), "size": b.size, "comment": describe(b)}
         for b in program.buffers
         if b.kind == "temp" and b.name in em.used
     ]
     consts = [
         {
             "name": em.cname(b.name),
-            "ctype": C_TYPES[b.fmt.bits],
+            "ctype": c_type(b.fmt),
             "size": b.size,
-            "comment": _describe(b),
-            "rows": cpp_rows(program.constants[b.name]),
+            "comment": describe(b),
+            "rows": int_rows(program.constants[b.name]),
         }
         for b in program.buffers
         if b.kind == "const" and b.name in em.used
     ]
-    out_ctype = C_TYPES[out_buf.fmt.bits] if out_buf else REGISTER_TYPE
+    out_ctype = c_type(out_buf.fmt) if out_buf else REGISTER_TYPE
     out_size = out_buf.size if out_buf else 1
     ctx = {
         "name": program.name,
@@ -404,16 +330,16 @@ def emit_hls(
         "part": part,
         "clock_ns": f"{clock_ns:g}",
         "interface": interface,
-        "in_ctype": C_TYPES[inb.fmt.bits],
+        "in_ctype": c_type(inb.fmt),
         "in_size": inb.size,
-        "in_comment": _describe(inb),
+        "in_comment": describe(inb),
         "input_used": input_used,
         "is_class": program.output_is_class,
         "output": program.output,
         "out_ctype": out_ctype,
         "out_size": out_size,
         "out_cname": em.cname(out_buf.name) if out_buf else "",
-        "out_comment": _describe(out_buf) if out_buf else f"the class (register {program.output})",
+        "out_comment": describe(out_buf) if out_buf else f"the class (register {program.output})",
         "temps": temps,
         "consts": consts,
         "registers": list(program.registers),
@@ -423,10 +349,8 @@ def emit_hls(
         "estimated_lut": plan.lut,
         "estimated_dsp": plan.dsp,
         "n_tests": len(x_q),
-        "tb_inputs": [", ".join(str(int(v)) for v in row) for row in np.asarray(x_q).reshape(len(x_q), -1)],
-        "tb_expected": [
-            ", ".join(str(int(v)) for v in row) for row in np.asarray(expected).reshape(len(x_q), -1)
-        ],
+        "tb_inputs": [int_list(row) for row in np.asarray(x_q).reshape(len(x_q), -1)],
+        "tb_expected": [int_list(row) for row in np.asarray(expected).reshape(len(x_q), -1)],
         "kernel_header": KERNEL_HEADER,
     }
     e = env()
@@ -439,10 +363,6 @@ def emit_hls(
         KERNEL_HEADER: (TEMPLATES_DIR / KERNEL_HEADER).read_text(),
     }
     return HlsSources(files, plan)
-
-
-def _describe(b: kp.Buffer) -> str:
-    return f"{b.name}: {list(b.shape)}, {b.fmt.bits}-bit, frac {b.fmt.frac}"
 
 
 def write_sources(sources: HlsSources, out_dir: Path) -> list[Path]:

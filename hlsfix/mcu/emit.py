@@ -12,8 +12,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import jinja2
-import numpy as np
 
+from hlsfix.backend_common import (
+    KernelWalker,
+    addsub_op,
+    bcast_mode,
+    c_type,
+    conv2d_geometry,
+    describe,
+    int_rows,
+    maxpool_geometry,
+    output_buffer,
+    row_major_strides,
+    template_env,
+)
 from hlsfix.errors import HlsfixError
 from hlsfix.fixedpoint import program as kp
 from hlsfix.fixedpoint.program import Buffer, KernelProgram, Ref
@@ -21,7 +33,6 @@ from hlsfix.memory.liveness import MemoryPlan, scratch_name
 
 KERNELS_DIR = Path(__file__).parent / "kernels"
 TEMPLATES_DIR = Path(__file__).parent / "templates"
-C_TYPES = {8: "int8_t", 16: "int16_t", 32: "int32_t"}
 TOKENS = {8: "i8", 16: "i16", 32: "i32"}
 MAX_INDEX = 32767  # sizes and indices are int16_t in the kernels
 # A 16-bit matrix-vector product of at least this many products takes HLSFIX_DEF_MATVEC16 (its
@@ -43,18 +54,7 @@ class EmittedModel:
 
 
 def _env() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-
-
-def c_array(values: np.ndarray, per_line: int = 16) -> list[str]:
-    vals = [str(int(v)) for v in np.asarray(values).reshape(-1)]
-    return [", ".join(vals[i : i + per_line]) for i in range(0, len(vals), per_line)]
+    return template_env(TEMPLATES_DIR)
 
 
 def c_int(v: int, bits: int) -> str:
@@ -62,23 +62,16 @@ def c_int(v: int, bits: int) -> str:
     return f"INT{bits}_C({v})" if v != -(1 << (bits - 1)) else f"INT{bits}_MIN"
 
 
-class _Emitter:
+class _Emitter(KernelWalker):
+    error = UnsupportedProgram
+    input_name = "x"
+
     def __init__(self, program: KernelProgram, plan: MemoryPlan) -> None:
-        self.p = program
+        super().__init__(program)
         self.plan = plan
-        self.bufs = {b.name: b for b in program.buffers}
         self.defs: dict[str, None] = {}  # ordered set of kernel-variant instantiations
-        self.lines: list[str] = []
-        self.labels = list(program.labels)
-        self.step = 0
-        self.used: dict[str, None] = {}  # buffers the generated code names (unused constants are left out)
 
     # -- names and views -------------------------------------------------------------------
-    def cname(self, buf: str) -> str:
-        self.used[buf] = None
-        kind = self.bufs[buf].kind
-        return "x" if kind == "input" else ("k_" if kind == "const" else "b_") + buf
-
     def space(self, buf: str) -> str:
         return "c" if self.bufs[buf].kind == "const" else "r"
 
@@ -102,10 +95,6 @@ class _Emitter:
     def operand(self, v: kp.IntOperand) -> str:
         return str(v)
 
-    def check_shift(self, s: int, wide: int, what: str) -> None:
-        if not -(wide - 2) <= s <= wide - 2:
-            raise UnsupportedProgram(f"{what} shift must be within ±{wide - 2}, not {s}")
-
     def dot_product(self, k: kp.MatMul | kp.SparseMatVec | kp.Conv2d, *operands: str) -> str:
         """Check a dot-product kernel's product shift and operand widths; its variant suffix.
 
@@ -120,50 +109,15 @@ class _Emitter:
                 )
         return f"_w{k.wide}_ps{k.prod_shift}"
 
-    def no_alias(self, k: kp.Kernel, out: str) -> None:
-        """Kernels that are not element-wise must not write a buffer they read."""
-        if out in {r.buffer for r in k.reads()}:
-            raise UnsupportedProgram(f"{type(k).__name__} must not write its own input {out}")
-
-    def elementwise_alias(self, k: kp.Kernel, out: str) -> None:
-        for r in k.reads():
-            if r.buffer == out and (r.index is not None or r.offset or r.length != self.bufs[out].size):
-                raise UnsupportedProgram(
-                    f"{type(k).__name__} reads {out} through a moved view while writing it"
-                )
-        if isinstance(k, kp.AddSub | kp.Mul) and k.b.buffer == out and k.b_mode != "full":
-            raise UnsupportedProgram(f"{type(k).__name__} broadcasts {out} while writing it")
-
-    def same_type(self, k: kp.Kernel, a: str, b: str) -> None:
-        if self.bufs[a].fmt.bits != self.bufs[b].fmt.bits:
-            raise UnsupportedProgram(f"{type(k).__name__}: {a} and {b} must have one element width")
-
     def use(self, macro: str, *args: str) -> None:
         self.defs[f"{macro}({', '.join(args)})"] = None
 
-    def call(self, text: str) -> None:
-        self.lines.append(text)
-
     # -- kernels ---------------------------------------------------------------------------
-    def block(self, kernels: tuple[kp.Kernel, ...], depth: int) -> None:
-        for k in kernels:
-            label = self.labels[self.step] if self.step < len(self.labels) else ""
-            step = self.step
-            self.step += 1
-            ind = "    " * depth
-            if isinstance(k, kp.Loop):
-                self.call(f"{ind}/* {label} */" if label else f"{ind}/* loop */")
-                self.call(f"{ind}for ({k.index} = {k.start}; {k.index} < {k.stop}; {k.index}++) {{")
-                self.block(k.body, depth + 1)
-                self.call(f"{ind}}}")
-                continue
-            before = len(self.lines)
-            getattr(self, "k_" + type(k).__name__)(k, step)
-            new = self.lines[before:]
-            del self.lines[before:]
-            if label:
-                self.call(f"{ind}/* {label}: {type(k).__name__} */")
-            self.lines.extend(ind + line for line in new)
+    def loop_comment(self, k: kp.Loop, label: str, ind: str) -> None:
+        self.call(f"{ind}/* {label} */" if label else f"{ind}/* loop */")
+
+    def kernel_comment(self, kind: str, label: str) -> str | None:
+        return f"/* {label}: {kind} */" if label else None
 
     def k_MatMul(self, k: kp.MatMul, step: int) -> None:
         self.no_alias(k, k.out)
@@ -210,9 +164,6 @@ class _Emitter:
     def k_Conv2d(self, k: kp.Conv2d, step: int) -> None:
         self.no_alias(k, k.out)
         suffix = self.dot_product(k, k.x.buffer, k.filters.buffer)
-        n, h, w, c = k.in_shape
-        g, hf, wf, cin_g, cout = k.filter_shape
-        _, ho, wo, _ = k.out_shape
         tx, sx, tf, sf = (
             self.tok(k.x.buffer),
             self.space(k.x.buffer),
@@ -221,7 +172,7 @@ class _Emitter:
         )
         to = self.tok(k.out)
         self.use("HLSFIX_DEF_CONV2D", tx, sx, tf, sf, to, str(k.wide), str(k.prod_shift))
-        geom = [n, h, w, c, g, hf, wf, cin_g, cout, ho, wo, *k.strides, k.pads[0], k.pads[2], *k.dilations]
+        geom = conv2d_geometry(k)
         self.call(
             f"hlsfix_conv2d_{tx}{sx}_{tf}{sf}_{to}{suffix}({self.view(k.x)}, {self.view(k.filters)}, "
             f"{self.cname(k.out)}, {', '.join(map(str, geom))}, {k.out_shift});"
@@ -231,22 +182,17 @@ class _Emitter:
         self.elementwise_alias(k, k.out)
         args = (self.tok(k.a.buffer), self.space(k.a.buffer), self.tok(k.b.buffer), self.space(k.b.buffer))
         self.use(macro, *args, self.tok(k.out), str(k.wide))
-        mode = {
-            "full": "HLSFIX_BCAST_FULL",
-            "scalar": "HLSFIX_BCAST_SCALAR",
-            "lastdim": "HLSFIX_BCAST_LASTDIM",
-        }
         return (
             f"hlsfix_{fn}_{args[0]}{args[1]}_{args[2]}{args[3]}_{self.tok(k.out)}_w{k.wide}("
-            f"{self.view(k.a)}, {self.view(k.b)}, {self.cname(k.out)}, {k.n}, {k.b.length}, {mode[k.b_mode]}"
+            f"{self.view(k.a)}, {self.view(k.b)}, {self.cname(k.out)}, {k.n}, {k.b.length}, "
+            f"{bcast_mode(k, 'HLSFIX_')}"
         )
 
     def k_AddSub(self, k: kp.AddSub, step: int) -> None:
         for s in (k.a_shift, k.b_shift):
             self.check_shift(s, k.wide, "operand")
-        op = 0 if not k.subtract else (2 if k.b_first else 1)
         head = self._binary(k, "HLSFIX_DEF_ADDSUB", "addsub")
-        self.call(f"{head}, {op}, {k.a_shift}, {k.b_shift}, {k.out_shift});")
+        self.call(f"{head}, {addsub_op(k)}, {k.a_shift}, {k.b_shift}, {k.out_shift});")
 
     def k_Mul(self, k: kp.Mul, step: int) -> None:
         self.call(f"{self._binary(k, 'HLSFIX_DEF_MUL', 'mul')}, {k.out_shift});")
@@ -269,7 +215,7 @@ class _Emitter:
         hi = fmt.qmax if k.hi is None else min(k.hi, fmt.qmax)
         t, sx = self.tok(k.out), self.space(k.x.buffer)
         self.use("HLSFIX_DEF_CLAMP", t, sx)
-        ct = C_TYPES[fmt.bits]
+        ct = c_type(fmt)
         self.call(
             f"hlsfix_clamp_{t}{sx}({self.view(k.x)}, {self.cname(k.out)}, {k.n}, "
             f"({ct}){c_int(lo, 32)}, ({ct}){c_int(hi, 32)});"
@@ -288,13 +234,13 @@ class _Emitter:
         )
 
     def k_Permute(self, k: kp.Permute, step: int) -> None:
-        in_strides = [int(np.prod(k.in_shape[i + 1 :], dtype=np.int64)) for i in range(len(k.in_shape))]
+        in_strides = row_major_strides(k.in_shape)
         dims = [k.in_shape[p] for p in k.perm]
         self._gather(k, k.x, k.out, "0", dims, [in_strides[p] for p in k.perm])
 
     def k_Window(self, k: kp.Window, step: int) -> None:
         # A splice may give fewer ranges than x has dimensions: the rest are taken whole.
-        in_strides = [int(np.prod(k.in_shape[i + 1 :], dtype=np.int64)) for i in range(len(k.in_shape))]
+        in_strides = row_major_strides(k.in_shape)
         terms = [
             f"{s} * {st}" if st != 1 else str(s)
             for s, st in zip(k.starts, in_strides[: len(k.starts)], strict=True)
@@ -308,27 +254,16 @@ class _Emitter:
         self.same_type(k, k.x.buffer, k.out)
         t, sx = self.tok(k.out), self.space(k.x.buffer)
         self.use("HLSFIX_DEF_MAXPOOL", t, sx)
-        n, h, w, c = k.in_shape
-        _, ho, wo, _ = k.out_shape
-        geom = [n, h, w, c, ho, wo, *k.kernel, *k.strides, k.pads[0], k.pads[2]]
+        geom = maxpool_geometry(k)
         self.call(
             f"hlsfix_maxpool_{t}{sx}({self.view(k.x)}, {self.cname(k.out)}, {', '.join(map(str, geom))});"
         )
 
-    def _tables(self, k: kp.Exp | kp.SigmoidTanh) -> tuple[str, str]:
-        for name in (k.hi, k.lo):
-            if np.asarray(self.p.constants[name]).min() < 0:
-                raise UnsupportedProgram(f"exp table {name} must be non-negative")
-        if not 0 < 2 * k.t <= k.wide - 2:
-            raise UnsupportedProgram(f"exp table bits must be within 1..{(k.wide - 2) // 2}, not {k.t}")
-        return self.tok(k.hi), self.tok(k.lo)
-
     def k_Exp(self, k: kp.Exp, step: int) -> None:
         self.elementwise_alias(k, k.out)
-        th, tl = self._tables(k)
+        self.check_exp(k)
+        th, tl = self.tok(k.hi), self.tok(k.lo)
         tx, sx, to = self.tok(k.x.buffer), self.space(k.x.buffer), self.tok(k.out)
-        if abs(k.x_top) >= 1 << (k.wide - 2):
-            raise UnsupportedProgram(f"exp x_top must fit int{k.wide} with headroom, not {k.x_top}")
         self.use("HLSFIX_DEF_EXP", tx, sx, th, tl, to, str(k.wide))
         self.call(
             f"hlsfix_exp_{tx}{sx}_{th}_{tl}_{to}_w{k.wide}({self.view(k.x)}, {self.cname(k.out)}, {k.n}, "
@@ -338,13 +273,9 @@ class _Emitter:
 
     def k_SigmoidTanh(self, k: kp.SigmoidTanh, step: int) -> None:
         self.elementwise_alias(k, k.out)
-        th, tl = self._tables(k)
+        self.check_sigmoid_tanh(k)
+        th, tl = self.tok(k.hi), self.tok(k.lo)
         tx, sx, to = self.tok(k.x.buffer), self.space(k.x.buffer), self.tok(k.out)
-        if self.bufs[k.x.buffer].fmt.bits == 32 and k.wide == 32:
-            raise UnsupportedProgram("sigmoid/tanh of an int32 value must use the 64-bit wide type")
-        self.check_shift(k.arg_shift, k.wide, "argument")
-        for s in (k.e_frac, k.out_frac):
-            self.check_shift(s, k.wide, "fraction")
         self.use("HLSFIX_DEF_SIGMOID_TANH", tx, sx, th, tl, to, str(k.wide))
         self.call(
             f"hlsfix_sigtanh_{tx}{sx}_{th}_{tl}_{to}_w{k.wide}({self.view(k.x)}, {self.cname(k.out)}, "
@@ -384,8 +315,8 @@ class _Emitter:
         self.call(f"{k.out} = (int16_t)({expr});")
 
     def k_Select(self, k: kp.Select, step: int) -> None:
-        bits = self.bufs[k.x.buffer].fmt.bits
-        cond = f"{self.first(k.x)} >= ({C_TYPES[bits]}){c_int(k.threshold, 32)}"
+        ctype = c_type(self.bufs[k.x.buffer].fmt)
+        cond = f"{self.first(k.x)} >= ({ctype}){c_int(k.threshold, 32)}"
         if k.is_int:
             self.call(f"{k.out} = ({cond}) ? (int16_t){k.a} : (int16_t){k.b};")
             return
@@ -398,11 +329,7 @@ class _Emitter:
             flash = int(self.space(src) == "c")
             return f"hlsfix_copy({self.cname(k.out)}, {self.cname(src)}, {flash}, {nbytes});"
 
-        self.call(f"if ({cond}) {{")
-        self.call(f"    {copy(a)}")
-        self.call("} else {")
-        self.call(f"    {copy(b)}")
-        self.call("}")
+        self.if_else(cond, copy(a), copy(b))
 
 
 def emit_model(program: KernelProgram, plan: MemoryPlan, out_dir: Path | None = None) -> EmittedModel:
@@ -412,65 +339,83 @@ def emit_model(program: KernelProgram, plan: MemoryPlan, out_dir: Path | None = 
     em = _Emitter(program, plan)
     em.block(program.kernels, 1)
     inb = program.input_buffer
-    buffers = []
-    planned = {name for name, _ in plan.offsets}
-    for b in program.buffers:
-        if b.kind == "temp" and b.name in planned:  # a temp no kernel touches needs no space
-            buffers.append(_buffer_info(b, em.cname(b.name), plan.offset(b.name)))
+    buffers = [
+        {
+            "name": em.cname(b.name),
+            "ctype": c_type(b.fmt),
+            "offset": at,
+            "comment": f"{describe(b)}, bytes {at}..{at + b.nbytes - 1}",
+        }
+        for b, at in planned_temps(program, plan)
+    ]
     consts = [
         {
             "name": em.cname(b.name),
-            "ctype": C_TYPES[b.fmt.bits],
-            "comment": f"{b.name}: {list(b.shape)}, {b.fmt.bits}-bit, frac {b.fmt.frac}",
-            "rows": c_array(program.constants[b.name]),
+            "ctype": c_type(b.fmt),
+            "comment": describe(b),
+            "rows": int_rows(program.constants[b.name]),
         }
         for b in program.buffers
         if b.kind == "const" and b.name in em.used
     ]
-    out_buf = None if program.output_is_class else program.buffer(program.output)
+    out_buf = output_buffer(program)
     ctx = {
-        "name": program.name,
+        **model_context(program, plan, em, out_buf),
         "bits": program.bits,
         "guard": "HLSFIX_MODEL_H",
-        "in_ctype": C_TYPES[inb.fmt.bits],
-        "in_size": inb.size,
+        "in_ctype": c_type(inb.fmt),
         "in_bits": inb.fmt.bits,
         "in_frac": inb.fmt.frac,
         "in_scale": f"0x1p{inb.fmt.frac}f",
         "in_qmin": c_int(inb.fmt.qmin, 32),
         "in_qmax": c_int(inb.fmt.qmax, 32),
-        "in_comment": f"{inb.name}: {list(inb.shape)}, {inb.fmt.bits}-bit, frac {inb.fmt.frac}",
+        "in_comment": describe(inb),
+        "out_ctype": c_type(out_buf.fmt) if out_buf else "int16_t",
+        "buffers": buffers,
+        "consts": consts,
+    }
+    return render_model(ctx, "model", (KERNELS_DIR / "hlsfix_kernels.c",), out_dir)
+
+
+def planned_temps(program: KernelProgram, plan: MemoryPlan) -> list[tuple[Buffer, int]]:
+    """The temporaries with a place in the arena, and their offsets (a temp no kernel touches
+    needs no space)."""
+    planned = {name for name, _ in plan.offsets}
+    return [(b, plan.offset(b.name)) for b in program.buffers if b.kind == "temp" and b.name in planned]
+
+
+def model_context(
+    program: KernelProgram, plan: MemoryPlan, em: _Emitter, out_buf: Buffer | None
+) -> dict[str, object]:
+    """The template values model.[ch] and model_float.[ch] share."""
+    return {
+        "name": program.name,
+        "in_size": program.input_buffer.size,
         "is_class": program.output_is_class,
         "output": program.output,
-        "out_ctype": C_TYPES[out_buf.fmt.bits] if out_buf else "int16_t",
         "out_size": out_buf.size if out_buf else 1,
         "out_cname": em.cname(out_buf.name) if out_buf else "",
         "arena_bytes": plan.arena_bytes,
         "arena_alloc": max(plan.arena_bytes, 4),
         "lower_bound_bytes": plan.lower_bound_bytes,
-        "buffers": buffers,
-        "consts": consts,
         "defs": list(em.defs),
         "registers": list(program.registers),
         "body": em.lines,
     }
+
+
+def render_model(
+    ctx: dict[str, object], stem: str, kernels: tuple[Path, ...], out_dir: Path | None
+) -> EmittedModel:
+    """Render ``<stem>.h``/``<stem>.c`` (written to ``out_dir`` when given); ``kernels``: the
+    kernel library sources to compile with them."""
     env = _env()
-    header = env.get_template("model.h.j2").render(**ctx)
-    source = env.get_template("model.c.j2").render(**ctx)
-    sources: tuple[Path, ...] = (KERNELS_DIR / "hlsfix_kernels.c",)
+    header = env.get_template(f"{stem}.h.j2").render(**ctx)
+    source = env.get_template(f"{stem}.c.j2").render(**ctx)
+    sources = kernels
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
-        (out_dir / "model.h").write_text(header)
-        (out_dir / "model.c").write_text(source)
-        sources = (out_dir / "model.c", *sources)
+        (out_dir / f"{stem}.h").write_text(header)
+        (out_dir / f"{stem}.c").write_text(source)
+        sources = (out_dir / f"{stem}.c", *sources)
     return EmittedModel(header, source, sources, (KERNELS_DIR,) + ((out_dir,) if out_dir else ()))
-
-
-def _buffer_info(b: Buffer, cname: str, offset: int) -> dict[str, object]:
-    return {
-        "name": cname,
-        "ctype": C_TYPES[b.fmt.bits],
-        "offset": offset,
-        "comment": f"{b.name}: {list(b.shape)}, {b.fmt.bits}-bit, frac {b.fmt.frac}, "
-        f"bytes {offset}..{offset + b.nbytes - 1}",
-    }

@@ -18,9 +18,28 @@ from pathlib import Path
 
 import numpy as np
 
+from hlsfix.backend_common import (
+    addsub_op,
+    bcast_mode,
+    c_type,
+    conv2d_geometry,
+    int_list,
+    maxpool_geometry,
+    output_buffer,
+    rows,
+)
 from hlsfix.fixedpoint import program as kp
 from hlsfix.fixedpoint.program import KernelProgram
-from hlsfix.mcu.emit import C_TYPES, KERNELS_DIR, EmittedModel, UnsupportedProgram, _Emitter, _env
+from hlsfix.mcu.emit import (
+    KERNELS_DIR,
+    EmittedModel,
+    UnsupportedProgram,
+    _Emitter,
+    model_context,
+    planned_temps,
+    render_model,
+)
+from hlsfix.mcu.firmware import decode_class_records, write_firmware
 from hlsfix.memory.liveness import MemoryPlan, scratch_name
 
 FLOAT_KERNEL_FILES = ("hlsfix_float_kernels.c", "hlsfix_float_kernels.h")
@@ -35,8 +54,7 @@ def c_float(v: float) -> str:
 
 
 def float_rows(values: np.ndarray, per_line: int = 8) -> list[str]:
-    vals = [c_float(v) for v in np.asarray(values, dtype=np.float64).reshape(-1)]
-    return [", ".join(vals[i : i + per_line]) for i in range(0, len(vals), per_line)]
+    return rows([c_float(v) for v in np.asarray(values, dtype=np.float64).reshape(-1)], per_line)
 
 
 class _FloatEmitter(_Emitter):
@@ -70,12 +88,9 @@ class _FloatEmitter(_Emitter):
 
     def k_Conv2d(self, k: kp.Conv2d, step: int) -> None:
         self.no_alias(k, k.out)
-        n, h, w, c = k.in_shape
-        g, hf, wf, cin_g, cout = k.filter_shape
-        _, ho, wo, _ = k.out_shape
         sx, sf = self.space(k.x.buffer), self.space(k.filters.buffer)
         self.use("HLSFIX_DEF_FCONV2D", sx, sf)
-        geom = [n, h, w, c, g, hf, wf, cin_g, cout, ho, wo, *k.strides, k.pads[0], k.pads[2], *k.dilations]
+        geom = conv2d_geometry(k)
         self.call(
             f"hlsfix_fconv2d_{sx}_{sf}({self.view(k.x)}, {self.view(k.filters)}, {self.cname(k.out)}, "
             f"{', '.join(map(str, geom))});"
@@ -85,19 +100,13 @@ class _FloatEmitter(_Emitter):
         self.elementwise_alias(k, k.out)
         sa, sb = self.space(k.a.buffer), self.space(k.b.buffer)
         self.use(macro, sa, sb)
-        mode = {
-            "full": "HLSFIX_BCAST_FULL",
-            "scalar": "HLSFIX_BCAST_SCALAR",
-            "lastdim": "HLSFIX_BCAST_LASTDIM",
-        }
         return (
             f"hlsfix_{fn}_{sa}_{sb}({self.view(k.a)}, {self.view(k.b)}, {self.cname(k.out)}, {k.n}, "
-            f"{k.b.length}, {mode[k.b_mode]}"
+            f"{k.b.length}, {bcast_mode(k, 'HLSFIX_')}"
         )
 
     def k_AddSub(self, k: kp.AddSub, step: int) -> None:
-        op = 0 if not k.subtract else (2 if k.b_first else 1)
-        self.call(f"{self._fbinary(k, 'HLSFIX_DEF_FADDSUB', 'faddsub')}, {op});")
+        self.call(f"{self._fbinary(k, 'HLSFIX_DEF_FADDSUB', 'faddsub')}, {addsub_op(k)});")
 
     def k_Mul(self, k: kp.Mul, step: int) -> None:
         self.call(f"{self._fbinary(k, 'HLSFIX_DEF_FMUL', 'fmul')});")
@@ -121,9 +130,7 @@ class _FloatEmitter(_Emitter):
         self.no_alias(k, k.out)
         sx = self.space(k.x.buffer)
         self.use("HLSFIX_DEF_FMAXPOOL", sx)
-        n, h, w, c = k.in_shape
-        _, ho, wo, _ = k.out_shape
-        geom = [n, h, w, c, ho, wo, *k.kernel, *k.strides, k.pads[0], k.pads[2]]
+        geom = maxpool_geometry(k)
         self.call(
             f"hlsfix_fmaxpool_{sx}({self.view(k.x)}, {self.cname(k.out)}, {', '.join(map(str, geom))});"
         )
@@ -155,11 +162,7 @@ class _FloatEmitter(_Emitter):
             f"hlsfix_copy({self.cname(k.out)}, {self.cname(s)}, {int(self.space(s) == 'c')}, {nbytes});"
             for s in (str(k.a), str(k.b))
         )
-        self.call(f"if ({cond}) {{")
-        self.call(f"    {a}")
-        self.call("} else {")
-        self.call(f"    {b}")
-        self.call("}")
+        self.if_else(cond, a, b)
 
 
 def emit_float_model(program: KernelProgram, plan: MemoryPlan, out_dir: Path | None = None) -> EmittedModel:
@@ -169,13 +172,14 @@ def emit_float_model(program: KernelProgram, plan: MemoryPlan, out_dir: Path | N
         raise UnsupportedProgram(f"the float build needs a float program, not a {program.bits}-bit one")
     em = _FloatEmitter(program, plan)
     em.block(program.kernels, 1)
-    planned = {name for name, _ in plan.offsets}
-    buffers = []
-    for b in program.buffers:
-        if b.kind == "temp" and b.name in planned:  # a temp no kernel touches needs no space
-            at = plan.offset(b.name)
-            comment = f"{b.name}: {list(b.shape)}, bytes {at}..{at + b.nbytes - 1}"
-            buffers.append({"name": em.cname(b.name), "offset": at, "comment": comment})
+    buffers = [
+        {
+            "name": em.cname(b.name),
+            "offset": at,
+            "comment": f"{b.name}: {list(b.shape)}, bytes {at}..{at + b.nbytes - 1}",
+        }
+        for b, at in planned_temps(program, plan)
+    ]
     consts = []
     for b in program.buffers:
         if b.kind != "const" or b.name not in em.used:
@@ -185,38 +189,14 @@ def emit_float_model(program: KernelProgram, plan: MemoryPlan, out_dir: Path | N
         consts.append(
             {
                 "name": em.cname(b.name),
-                "ctype": "float" if real else C_TYPES[b.fmt.bits],
+                "ctype": "float" if real else c_type(b.fmt),
                 "comment": f"{b.name}: {list(b.shape)}" + ("" if real else f", {b.fmt.bits}-bit indices"),
-                "rows": float_rows(data) if real else [", ".join(str(int(v)) for v in data.reshape(-1))],
+                "rows": float_rows(data) if real else [int_list(data)],
             }
         )
-    out_buf = None if program.output_is_class else program.buffer(program.output)
-    ctx = {
-        "name": program.name,
-        "in_size": program.input_buffer.size,
-        "is_class": program.output_is_class,
-        "output": program.output,
-        "out_size": out_buf.size if out_buf else 1,
-        "out_cname": em.cname(out_buf.name) if out_buf else "",
-        "arena_bytes": plan.arena_bytes,
-        "arena_alloc": max(plan.arena_bytes, 4),
-        "lower_bound_bytes": plan.lower_bound_bytes,
-        "buffers": buffers,
-        "consts": consts,
-        "defs": list(em.defs),
-        "registers": list(program.registers),
-        "body": em.lines,
-    }
-    env = _env()
-    header = env.get_template("model_float.h.j2").render(**ctx)
-    source = env.get_template("model_float.c.j2").render(**ctx)
-    sources: tuple[Path, ...] = (KERNELS_DIR / "hlsfix_float_kernels.c", KERNELS_DIR / "hlsfix_kernels.c")
-    if out_dir is not None:
-        out_dir.mkdir(parents=True, exist_ok=True)
-        (out_dir / "model_float.h").write_text(header)
-        (out_dir / "model_float.c").write_text(source)
-        sources = (out_dir / "model_float.c", *sources)
-    return EmittedModel(header, source, sources, (KERNELS_DIR,) + ((out_dir,) if out_dir else ()))
+    ctx = {**model_context(program, plan, em, output_buffer(program)), "buffers": buffers, "consts": consts}
+    kernels = (KERNELS_DIR / "hlsfix_float_kernels.c", KERNELS_DIR / "hlsfix_kernels.c")
+    return render_model(ctx, "model_float", kernels, out_dir)
 
 
 def emit_float_firmware(
@@ -224,25 +204,14 @@ def emit_float_firmware(
 ) -> EmittedModel:
     """model_float.[ch] and firmware_float.c running the float model on the rows of ``x``."""
     model = emit_float_model(program, plan, out_dir)
-    rows = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
-    text = (
-        _env()
-        .get_template("firmware_float.c.j2")
-        .render(
-            name=program.name,
-            n_inputs=len(rows),
-            rows=[", ".join(c_float(v) for v in row) for row in rows],
-            is_class=program.output_is_class,
-        )
-    )
-    (out_dir / "firmware_float.c").write_text(text)
-    return EmittedModel(
-        model.header, model.source, (out_dir / "firmware_float.c", *model.sources), model.include_dirs
-    )
+    literals = [
+        ", ".join(c_float(v) for v in row) for row in np.asarray(x, dtype=np.float64).reshape(len(x), -1)
+    ]
+    return write_firmware(model, program, literals, out_dir / "firmware_float.c")
 
 
 def decode_float_records(program: KernelProgram, records: tuple[bytes, ...]) -> np.ndarray:
     """Records of the float firmware → (N,) classes or (N, size) float32 outputs."""
     if program.output_is_class:
-        return np.array([int.from_bytes(r, "little", signed=True) for r in records], dtype=np.int64)
+        return decode_class_records(records)
     return np.stack([np.frombuffer(r, dtype="<f4") for r in records])

@@ -11,13 +11,14 @@ import pytest
 import hlsfix
 from hlsfix.fixedpoint import program as kp
 from hlsfix.fixedpoint.golden import quantize_input, run_golden
-from hlsfix.fixedpoint.program import Buffer, Format, KernelProgram, Ref
+from hlsfix.fixedpoint.program import Buffer, KernelProgram
 from hlsfix.hls.build import build_hls
 from hlsfix.hls.cost import choose_unroll
 from hlsfix.hls.csim import CsimResult, compile_csim, run_csim
 from hlsfix.hls.emit import emit_hls, write_sources
 from hlsfix.hls.pragmas import INTERFACES
 from tests.hls.models import compiled
+from tests.mcu.test_c_backend import COMMON_BUFFERS, COMMON_KERNELS, F8, synthetic_inputs, synthetic_program
 from tests.tools import require_tool
 
 PART = "xc7a35ticsg324-1L"
@@ -92,42 +93,11 @@ def test_a_corrupted_constant_is_caught(tmp_path: Path) -> None:
 
 # ---- kernels the zoo does not exercise: a hand-built program over random inputs ------------
 
-F16, F8 = Format(16, 8), Format(8, 4)
-BUFFERS = (
-    Buffer("x", (2, 3, 4), F16, "input"),
-    Buffer("p", (4, 3, 2), F16, "temp"),
-    Buffer("w", (2, 2), F16, "temp"),
-    Buffer("n", (24,), F8, "temp"),
-    Buffer("c", (24,), F8, "temp"),
-    Buffer("m", (1, 2, 2, 2), F8, "temp"),
-    Buffer("s", (2,), F16, "temp"),
-    Buffer("h", (24,), F16, "temp"),
-    Buffer("f", (3,), F8, "temp"),
-    Buffer("k", (2,), F16, "const"),
-)
-KERNELS: dict[str, tuple[kp.Kernel, ...]] = {
-    "w": (  # permute, then a window at a register offset
-        kp.Permute(Ref("x", 24), "p", (2, 3, 4), (2, 1, 0)),
-        kp.IntOp("+", 1, 0, "r_a"),
-        kp.Window(Ref("p", 24), "w", (4, 3, 2), ("r_a", 2, 0), (2, 1, 2)),
-    ),
-    "m": (  # negated saturating left shift to 8 bits, clamp, padded max pool
-        kp.Rescale(Ref("x", 24), "n", 24, -2, negate=True),
-        kp.Clamp(Ref("n", 24), "c", 24, -50, 60),
-        kp.MaxPool(Ref("c", 8), "m", (1, 2, 2, 2), (1, 2, 2, 2), (2, 2), (1, 0, 1, 0), (1, 1)),
-    ),
-    "s": (kp.Permute(Ref("x", 4), "w", (2, 2), (1, 0)), kp.Select(Ref("x", 1), 0, "w", "k", "s", False, 2)),
-    "h": (kp.HardSigmoidTanh("sigmoid", Ref("x", 24), "h", 24, 3, 128, 0, 256, 32),),
-    "f": (kp.Fill("f", 300),),  # saturates to int8
-}
+# the C backend's hand-built programs, and a Fill the HLS kernels saturate
+BUFFERS = (*COMMON_BUFFERS, Buffer("f", (3,), F8, "temp"))
+KERNELS: dict[str, tuple[kp.Kernel, ...]] = {**COMMON_KERNELS, "f": (kp.Fill("f", 300),)}
 
 
 @pytest.mark.parametrize("out", sorted(KERNELS))
 def test_kernels_outside_the_zoo(out: str, tmp_path: Path) -> None:
-    prog = KernelProgram(
-        "synthetic", "mixed", "x", out, False, BUFFERS, KERNELS[out], ("r_a",), {"k": np.array([7, -9])}
-    )
-    rng = np.random.default_rng(0)
-    x_q = rng.integers(-32768, 32768, size=(200, 24))
-    x_q[:5] = np.array([-32768, 32767, 0, 1, -1])[:, None]
-    csim(prog, x_q, tmp_path)
+    csim(synthetic_program(out, BUFFERS, KERNELS), synthetic_inputs(), tmp_path)

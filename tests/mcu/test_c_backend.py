@@ -148,7 +148,8 @@ def test_cortex_m_qemu_equals_golden(name: str, sim_firmwares: dict[str, tuple[C
 
 
 F16, F8 = Format(16, 8), Format(8, 4)
-SYNTHETIC_BUFFERS = (
+# The part tests/hls/test_hls_csim.py runs through the HLS backend too.
+COMMON_BUFFERS = (
     Buffer("x", (2, 3, 4), F16, "input"),
     Buffer("p", (4, 3, 2), F16, "temp"),
     Buffer("w", (2, 2), F16, "temp"),
@@ -158,10 +159,8 @@ SYNTHETIC_BUFFERS = (
     Buffer("s", (2,), F16, "temp"),
     Buffer("h", (24,), F16, "temp"),
     Buffer("k", (2,), F16, "const"),
-    Buffer("v", (2, 6), F16, "temp"),
-    Buffer("y", (1, 1), F16, "temp"),
 )
-SYNTHETIC_KERNELS: dict[str, tuple[kp.Kernel, ...]] = {
+COMMON_KERNELS: dict[str, tuple[kp.Kernel, ...]] = {
     "w": (  # permute, then a window at a register offset
         kp.Permute(Ref("x", 24), "p", (2, 3, 4), (2, 1, 0)),
         kp.IntOp("+", 1, 0, "r_a"),
@@ -174,6 +173,10 @@ SYNTHETIC_KERNELS: dict[str, tuple[kp.Kernel, ...]] = {
     ),
     "s": (kp.Permute(Ref("x", 4), "w", (2, 2), (1, 0)), kp.Select(Ref("x", 1), 0, "w", "k", "s", False, 2)),
     "h": (kp.HardSigmoidTanh("sigmoid", Ref("x", 24), "h", 24, 3, 128, 0, 256, 32),),
+}
+SYNTHETIC_BUFFERS = (*COMMON_BUFFERS, Buffer("v", (2, 6), F16, "temp"), Buffer("y", (1, 1), F16, "temp"))
+SYNTHETIC_KERNELS: dict[str, tuple[kp.Kernel, ...]] = {
+    **COMMON_KERNELS,
     # splices with fewer ranges than dimensions (the rest taken whole): x[r_a:+2] of a (4, 6)
     # view, and y[0:+1] of a (4, 1) one
     "v": (kp.IntOp("+", 1, 0, "r_a"), kp.Window(Ref("x", 24), "v", (4, 6), ("r_a",), (2,))),
@@ -181,20 +184,29 @@ SYNTHETIC_KERNELS: dict[str, tuple[kp.Kernel, ...]] = {
 }
 
 
-def synthetic_program(out: str) -> KernelProgram:
-    kernels = SYNTHETIC_KERNELS[out]
-    regs = ("r_a",)
+def synthetic_program(
+    out: str,
+    buffers: tuple[Buffer, ...] = SYNTHETIC_BUFFERS,
+    kernels: dict[str, tuple[kp.Kernel, ...]] = SYNTHETIC_KERNELS,
+) -> KernelProgram:
+    """A program of ``kernels[out]`` over ``buffers`` (input x, one register r_a, constant k)."""
     return KernelProgram(
-        "synthetic", "mixed", "x", out, False, SYNTHETIC_BUFFERS, kernels, regs, {"k": np.array([7, -9])}
+        "synthetic", "mixed", "x", out, False, buffers, kernels[out], ("r_a",), {"k": np.array([7, -9])}
     )
+
+
+def synthetic_inputs() -> np.ndarray:
+    """200 random int16 rows of x, the first five the extremes, zero and ±1."""
+    rng = np.random.default_rng(0)
+    x_q = rng.integers(-32768, 32768, size=(200, 24))
+    x_q[:5] = np.array([-32768, 32767, 0, 1, -1])[:, None]
+    return x_q
 
 
 @pytest.mark.parametrize("out", sorted(SYNTHETIC_KERNELS))
 def test_kernels_outside_the_zoo_host_equals_golden(out: str, tmp_path: Path) -> None:
     prog = synthetic_program(out)
-    rng = np.random.default_rng(0)
-    x_q = rng.integers(-32768, 32768, size=(200, 24))
-    x_q[:5] = np.array([-32768, 32767, 0, 1, -1])[:, None]
+    x_q = synthetic_inputs()
     case = Case(prog, x_q, run_golden(prog, x_q).output)
     got = host_run(case, tmp_path)
     assert np.array_equal(got, case.golden)
