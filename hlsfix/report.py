@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from hlsfix.fixedpoint.program import KernelProgram, walk_kernels
+from hlsfix.fixedpoint.program import KernelProgram, SparseMatVec, walk_kernels
 
 if TYPE_CHECKING:
     from hlsfix.compiler import CompiledModel
@@ -48,15 +48,14 @@ def compile_report(cm: CompiledModel) -> dict:
         kernels = kernel_rows(program, golden.saturations)
     # Buffers carry C-safe names (t.2 → t_2); map the profile's value names the same way.
     ranges = {re.sub(r"[^A-Za-z0-9_]", "_", k): v for k, v in cm.profile.ranges.items()}
+    # Sparse index arrays hold integers, not fixed-point values: the kernels that read them say which.
+    index_arrays = {
+        name for k in program.walk() if isinstance(k, SparseMatVec) for name in (k.row_index, k.col_start)
+    }
     tensors = []
     for b in program.buffers:
-        if (
-            b.kind == "const"
-            and b.fmt.frac == 0
-            and b.fmt.bits in (8, 16)
-            and b.name.endswith(("_row", "_col"))
-        ):
-            continue  # sparse index arrays: integers, not fixed-point values
+        if b.name in index_arrays:
+            continue
         r = ranges.get(b.name)
         tensors.append(
             {
