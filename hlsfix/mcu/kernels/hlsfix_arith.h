@@ -254,6 +254,34 @@ HLSFIX_INLINE int64_t hlsfix_rescale_sat64(int64_t v, int16_t s, int16_t bits)
     "clr r1\n\t"                                                                                     \
     "adc r25, r1\n\t"
 
+/* The same product for loops that keep a zero in a register of their own (%[z]): sign-extending with
+ * it (sbc) instead of clearing r1 each time saves two cycles a product; r1 is cleared once after. */
+#define HLSFIX_AVR_MUL16_Z_ASM                                                                       \
+    "muls r19, r21\n\t"                                                                              \
+    "movw r24, r0\n\t"                                                                               \
+    "mul r18, r20\n\t"                                                                               \
+    "movw r22, r0\n\t"                                                                               \
+    "mulsu r19, r20\n\t"                                                                             \
+    "sbc r25, %[z]\n\t"                                                                              \
+    "add r23, r0\n\t"                                                                                \
+    "adc r24, r1\n\t"                                                                                \
+    "adc r25, %[z]\n\t"                                                                              \
+    "mulsu r21, r18\n\t"                                                                             \
+    "sbc r25, %[z]\n\t"                                                                              \
+    "add r23, r0\n\t"                                                                                \
+    "adc r24, r1\n\t"                                                                                \
+    "adc r25, %[z]\n\t"
+
+/* Arithmetic right shift of the product in r25..r22 by the literal operand %[s], one bit at a time
+ * (an empty block for s = 0). */
+#define HLSFIX_AVR_SHR32_S_ASM                                                                       \
+    ".rept %[s]\n\t"                                                                                 \
+    "asr r25\n\t"                                                                                    \
+    "ror r24\n\t"                                                                                    \
+    "ror r23\n\t"                                                                                    \
+    "ror r22\n\t"                                                                                    \
+    ".endr\n\t"
+
 HLSFIX_INLINE int32_t hlsfix_mul16(int16_t a, int16_t b)
 {
     register int16_t ra __asm__("r18") = a;
@@ -271,12 +299,7 @@ HLSFIX_INLINE int32_t hlsfix_mul16(int16_t a, int16_t b)
         int16_t mac_x_ = (X), mac_y_ = (Y);                                                          \
         register int16_t mac_a_ __asm__("r18") = mac_x_;                                             \
         register int16_t mac_b_ __asm__("r20") = mac_y_;                                             \
-        __asm__(HLSFIX_AVR_MUL16_ASM ".rept %[s]\n\t"                                                \
-                                     "asr r25\n\t"                                                   \
-                                     "ror r24\n\t"                                                   \
-                                     "ror r23\n\t"                                                   \
-                                     "ror r22\n\t"                                                   \
-                                     ".endr\n\t"                                                     \
+        __asm__(HLSFIX_AVR_MUL16_ASM HLSFIX_AVR_SHR32_S_ASM                                          \
                                      "add %A[acc], r22\n\t"                                          \
                                      "adc %B[acc], r23\n\t"                                          \
                                      "adc %C[acc], r24\n\t"                                          \

@@ -152,26 +152,8 @@ HLSFIX_INLINE int64_t hlsfix_acc_get64(const int32_t *acc, int16_t i)
                              "1:\n\t" LDA " r18, Z+\n\t" LDA " r19, Z+\n\t"                          \
                              "ld r20, X+\n\t"                                                        \
                              "ld r21, X+\n\t"                                                        \
-                             "muls r19, r21\n\t"                                                     \
-                             "movw r24, r0\n\t"                                                      \
-                             "mul r18, r20\n\t"                                                      \
-                             "movw r22, r0\n\t"                                                      \
-                             "mulsu r19, r20\n\t"                                                    \
-                             "sbc r25, %[z]\n\t"                                                     \
-                             "add r23, r0\n\t"                                                       \
-                             "adc r24, r1\n\t"                                                       \
-                             "adc r25, %[z]\n\t"                                                     \
-                             "mulsu r21, r18\n\t"                                                    \
-                             "sbc r25, %[z]\n\t"                                                     \
-                             "add r23, r0\n\t"                                                       \
-                             "adc r24, r1\n\t"                                                       \
-                             "adc r25, %[z]\n\t"                                                     \
-                             ".rept %[s]\n\t"                                                        \
-                             "asr r25\n\t"                                                           \
-                             "ror r24\n\t"                                                           \
-                             "ror r23\n\t"                                                           \
-                             "ror r22\n\t"                                                           \
-                             ".endr\n\t"                                                             \
+                             HLSFIX_AVR_MUL16_Z_ASM                                                  \
+                             HLSFIX_AVR_SHR32_S_ASM                                                  \
                              "add %A[acc], r22\n\t"                                                  \
                              "adc %B[acc], r23\n\t"                                                  \
                              "adc %C[acc], r24\n\t"                                                  \
@@ -277,26 +259,8 @@ HLSFIX_INLINE int64_t hlsfix_acc_get64(const int32_t *acc, int16_t i)
                              "rol r27\n\t"                                                           \
                              "add r26, %A[acc]\n\t"                                                  \
                              "adc r27, %B[acc]\n\t"                                                  \
-                             "muls r19, r21\n\t"                                                     \
-                             "movw r24, r0\n\t"                                                      \
-                             "mul r18, r20\n\t"                                                      \
-                             "movw r22, r0\n\t"                                                      \
-                             "mulsu r19, r20\n\t"                                                    \
-                             "sbc r25, %[z]\n\t"                                                     \
-                             "add r23, r0\n\t"                                                       \
-                             "adc r24, r1\n\t"                                                       \
-                             "adc r25, %[z]\n\t"                                                     \
-                             "mulsu r21, r18\n\t"                                                    \
-                             "sbc r25, %[z]\n\t"                                                     \
-                             "add r23, r0\n\t"                                                       \
-                             "adc r24, r1\n\t"                                                       \
-                             "adc r25, %[z]\n\t"                                                     \
-                             ".rept %[s]\n\t"                                                        \
-                             "asr r25\n\t"                                                           \
-                             "ror r24\n\t"                                                           \
-                             "ror r23\n\t"                                                           \
-                             "ror r22\n\t"                                                           \
-                             ".endr\n\t"                                                             \
+                             HLSFIX_AVR_MUL16_Z_ASM                                                  \
+                             HLSFIX_AVR_SHR32_S_ASM                                                  \
                              "ld r0, X\n\t"                                                          \
                              "add r0, r22\n\t"                                                       \
                              "st X+, r0\n\t"                                                         \
