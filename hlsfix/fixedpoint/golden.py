@@ -84,6 +84,19 @@ class Golden:
         self.ids = {id(k): i for i, k in enumerate(program.walk())}
 
     def run(self, x_q: np.ndarray, *, keep_buffers: bool = False) -> GoldenResult:
+        self.begin(x_q)
+        self.block(self.p.kernels)
+        if self.p.output_is_class:
+            out = np.broadcast_to(self.regs[self.p.output], (self.n,)).copy()
+        else:
+            out = np.broadcast_to(self.mem[self.p.output], (self.n, self.mem[self.p.output].shape[1])).copy()
+        n_kernels = len(self.ids)
+        sats = tuple(self.sat[i] for i in range(n_kernels))
+        return GoldenResult(out, sats, dict(self.mem) if keep_buffers else {})
+
+    def begin(self, x_q: np.ndarray) -> None:
+        """Set up the state of a run on the rows of ``x_q``; ``block`` then executes kernels on
+        it (``mem`` and ``regs`` hold every buffer and register, one row per input)."""
         x_q = np.asarray(x_q, dtype=np.int64)
         inb = self.p.input_buffer
         x_q = x_q.reshape(x_q.shape[0], inb.size)
@@ -96,14 +109,6 @@ class Golden:
             self.mem[name] = np.asarray(data, dtype=np.int64).reshape(1, -1)
         self.regs: dict[str, np.ndarray] = {}
         self.sat: Counter[int] = Counter()
-        self.block(self.p.kernels)
-        if self.p.output_is_class:
-            out = np.broadcast_to(self.regs[self.p.output], (self.n,)).copy()
-        else:
-            out = np.broadcast_to(self.mem[self.p.output], (self.n, self.mem[self.p.output].shape[1])).copy()
-        n_kernels = len(self.ids)
-        sats = tuple(self.sat[i] for i in range(n_kernels))
-        return GoldenResult(out, sats, dict(self.mem) if keep_buffers else {})
 
     # -- memory ---------------------------------------------------------------------------------
     def read(self, ref: Ref) -> np.ndarray:

@@ -21,11 +21,12 @@ their writes never meet in a cycle), so independent kernels overlap. Memory read
 
 from __future__ import annotations
 
-from amaranth.hdl import Array, Cat, Module, Mux, Signal, signed, unsigned
+from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
+from hlsfix.rtl.hostport import HOST_PORT
 from hlsfix.rtl.isa import ADDR, CNT, PC, Op, entry_layout, insn_layout
 from hlsfix.rtl.microcode import Image
 from hlsfix.rtl.units import DIV_BITS_PER_STAGE, Divider, rescale_sat, shift_exact
@@ -55,21 +56,32 @@ def _pack(layout: data.StructLayout, value: dict) -> int:
 
 
 class Accelerator(wiring.Component):
-    """Input elements stream in (one per beat), the class (or the output buffer) streams out."""
+    """Input elements stream in (one per beat), the class (or the output buffer) streams out.
 
-    def __init__(self, image: Image) -> None:
+    With ``host_port`` (co-design) there are no streams: a link wrapper reads and writes the
+    scratch RAM and the integer registers through ``host`` (``hostport.HOST_PORT``) while the
+    accelerator is idle, and starts one of the image's segments at a time."""
+
+    def __init__(self, image: Image, *, host_port: bool = False) -> None:
         self.img = image
+        self.host_port = host_port
         self.in_bits = image.program.input_buffer.fmt.bits
         self.in_layout = data.StructLayout({"value": signed(self.in_bits)})
         self.out_layout = data.StructLayout({"value": signed(32), "last": unsigned(1)})
-        super().__init__(
-            {
-                "inp": In(stream.Signature(self.in_layout)),
-                "out": Out(stream.Signature(self.out_layout)),
-                "pc": Out(PC),  # for cycle accounting per kernel in simulation
-                "running": Out(1),
-            }
-        )
+        members = {
+            "pc": Out(PC),  # for cycle accounting per kernel in simulation
+            "running": Out(1),
+        }
+        if host_port:
+            if len(image.segment_entries) > 256:  # the host port's 8-bit segment number
+                raise ValueError(f"at most 256 segments fit the host port, not {len(image.segment_entries)}")
+            members["host"] = In(HOST_PORT)
+        else:
+            if len(image.segment_entries) != 1:
+                raise ValueError("a streaming accelerator runs one segment (the whole program)")
+            members["inp"] = In(stream.Signature(self.in_layout))
+            members["out"] = Out(stream.Signature(self.out_layout))
+        super().__init__(members)
 
     def elaborate(self, platform):  # noqa: C901 - one pipeline, read top to bottom
         m = Module()
@@ -131,24 +143,27 @@ class Accelerator(wiring.Component):
         in_we, in_addr, in_data = Signal(), Signal(signed(ADDR)), Signal(signed(WB))
         out_addr = Signal(signed(ADDR))
 
-        with m.FSM(name="seq"):
-            with m.State("LOAD"):
-                m.d.comb += self.inp.ready.eq(1)
-                with m.If(self.inp.valid):
-                    m.d.comb += [
-                        in_we.eq(1),
-                        in_addr.eq(img.input_base + in_count * img.input_scale),
-                        in_data.eq(self.inp.payload.value),
-                    ]
-                    m.d.sync += in_count.eq(in_count + 1)
-                    with m.If(in_count == img.program.input_buffer.size - 1):
-                        m.d.sync += [in_count.eq(0), pc.eq(0)]
-                        m.next = "SETUP"
+        with m.FSM(name="seq", init="IDLE" if self.host_port else "LOAD"):
+            if self.host_port:
+                self._host_idle(m, regs, pc, ram_ra[0], in_we, in_addr, in_data, out_addr)
+            else:  # the input streams in
+                with m.State("LOAD"):
+                    m.d.comb += self.inp.ready.eq(1)
+                    with m.If(self.inp.valid):
+                        m.d.comb += [
+                            in_we.eq(1),
+                            in_addr.eq(img.input_base + in_count * img.input_scale),
+                            in_data.eq(self.inp.payload.value),
+                        ]
+                        m.d.sync += in_count.eq(in_count + 1)
+                        with m.If(in_count == img.program.input_buffer.size - 1):
+                            m.d.sync += [in_count.eq(0), pc.eq(0)]
+                            m.next = "SETUP"
             with m.State("SETUP"):
                 m.d.comb += self.running.eq(1)
                 with m.If(u.op == Op.DONE), m.If(~pipe_busy):
                     m.d.sync += out_count.eq(0)
-                    m.next = "OUTREAD"
+                    m.next = "IDLE" if self.host_port else "OUTREAD"
                 with m.Elif((u.drain & pipe_busy) | (gap < u.wait)):
                     pass
                 with m.Elif(u.op == Op.INTOP):
@@ -186,29 +201,30 @@ class Accelerator(wiring.Component):
                         start_kernel(u_next)
                     with m.Else():
                         m.next = "SETUP"
-            with m.State("OUTREAD"):  # one cycle for the registered RAM read of a buffer output
-                m.d.comb += out_addr.eq(self._out_base() + out_count * self._out_scale())
-                m.next = "OUTSEND"
-            with m.State("OUTSEND"):
-                value = (
-                    regs[img.regs.get(img.program.output, 0)]
-                    if img.program.output_is_class
-                    else ram_ra[0].data
-                )
-                last = out_count == img.output_len - 1
-                m.d.comb += [
-                    self.out.valid.eq(1),
-                    self.out.payload.value.eq(value),
-                    self.out.payload.last.eq(last),
-                ]
-                with m.If(self.out.ready):
-                    m.d.sync += out_count.eq(out_count + 1)
-                    m.next = "LOAD" if img.program.output_is_class else "OUTNEXT"
-            if not img.program.output_is_class:
-                with m.State("OUTNEXT"):
-                    m.next = "OUTREAD"
-                    with m.If(out_count == img.output_len):
-                        m.next = "LOAD"
+            if not self.host_port:  # the result streams out, then the next input streams in
+                with m.State("OUTREAD"):  # one cycle for the registered RAM read of a buffer output
+                    m.d.comb += out_addr.eq(self._out_base() + out_count * self._out_scale())
+                    m.next = "OUTSEND"
+                with m.State("OUTSEND"):
+                    value = (
+                        regs[img.regs.get(img.program.output, 0)]
+                        if img.program.output_is_class
+                        else ram_ra[0].data
+                    )
+                    last = out_count == img.output_len - 1
+                    m.d.comb += [
+                        self.out.valid.eq(1),
+                        self.out.payload.value.eq(value),
+                        self.out.payload.last.eq(last),
+                    ]
+                    with m.If(self.out.ready):
+                        m.d.sync += out_count.eq(out_count + 1)
+                        m.next = "LOAD" if img.program.output_is_class else "OUTNEXT"
+                if not img.program.output_is_class:
+                    with m.State("OUTNEXT"):
+                        m.next = "OUTREAD"
+                        with m.If(out_count == img.output_len):
+                            m.next = "LOAD"
 
         # ---- lanes ------------------------------------------------------------------------------
         first0 = (r0 == 0) & (r1 == 0)
@@ -439,6 +455,31 @@ class Accelerator(wiring.Component):
                 m.d.comb += [ram_w[p].en.eq(wv & ~is_reg), ram_w[p].addr.eq(wa), ram_w[p].data.eq(out)]
         m.d.comb += pipe_busy.eq(Cat(*busy_terms).any())
         return m
+
+    def _host_idle(self, m: Module, regs, pc, ram_read, in_we, in_addr, in_data, out_addr) -> None:
+        """The IDLE state of a co-design accelerator: the host port owns lane 0's RAM ports
+        and the registers; ``start`` jumps to a segment's first instruction."""
+        host, img = self.host, self.img
+        reg_index = host.addr[: max(1, (len(regs) - 1).bit_length())]
+        read_reg, reg_value = Signal(), Signal(signed(32))
+        m.d.sync += [read_reg.eq(host.reg), reg_value.eq(regs[reg_index])]
+        m.d.comb += host.rdata.eq(Mux(read_reg, reg_value, ram_read.data))
+        entries = Array(Const(e, PC) for e in img.segment_entries)
+        idle = Signal()
+        m.d.comb += host.busy.eq(~idle)
+        with m.State("IDLE"):
+            m.d.comb += [
+                idle.eq(1),
+                in_we.eq(host.we & ~host.reg),
+                in_addr.eq(host.addr),
+                in_data.eq(host.wdata),
+                out_addr.eq(host.addr),
+            ]
+            with m.If(host.we & host.reg):
+                m.d.sync += regs[reg_index].eq(host.wdata)
+            with m.If(host.start):
+                m.d.sync += pc.eq(entries[host.segment])
+                m.next = "SETUP"
 
     def _out_base(self) -> int:
         return self.img.out_loc[0]

@@ -13,6 +13,7 @@ dependences when that shortens the schedule, so independent kernels fill the pip
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from hlsfix.fixedpoint import program as kp
@@ -57,6 +58,13 @@ class Image:
     kernels: list[kp.Kernel] = field(default_factory=list)
     predicted_cycles: int = 0  # the schedule's exact timing model of one inference
     ram_layout: str = "plan"  # temporaries placed by the memory plan, or "spread" (no reuse)
+    runs: list[list[tuple[int, int]]] = field(default_factory=list)  # straight-line runs (insn ranges)
+    locs: dict[str, Loc] = field(default_factory=dict)  # where every buffer lives (RAM or ROM)
+    # Co-design: the microcode holds one or more segments (runs of top-level kernels), each
+    # ending in DONE; a host starts segment n at ``segment_entries[n]``. One segment (the whole
+    # program) unless ``compile_image`` was given ``segments``.
+    segment_entries: list[int] = field(default_factory=lambda: [0])
+    segment_cycles: list[int] = field(default_factory=list)  # predicted, start to idle
 
     @property
     def rom_depth(self) -> int:
@@ -133,7 +141,7 @@ class _Compiler:
         offsets = spread if use_spread else planned
         self.img.ram_layout = "spread" if use_spread else "plan"
         arena_bytes = arena_bytes if use_spread else plan.arena_bytes
-        self.locs: dict[str, Loc] = {}
+        self.locs: dict[str, Loc] = self.img.locs
         for name, off in offsets.items():
             b = self.bufs[name]
             self.locs[name] = Loc(Src.RAM, off // unit, b.fmt.bits // 8 // unit)
@@ -736,36 +744,80 @@ def _reordered(img: Image, runs: list[list[tuple[int, int]]], beats: list[int], 
     return order
 
 
-def compile_image(program: KernelProgram, lanes: int, ram_layout: str = "auto") -> Image:
-    """The complete generated layer of one accelerator: microcode (with its drain flags), ROM
-    and entry-table contents, RAM size, and the ideal cycle count per kernel. ``ram_layout``:
-    temporaries where the memory plan puts them ("plan"), each in its own words ("spread"), or
-    spread when that needs no more block RAM than the plan ("auto")."""
-    if lanes < 1:
-        raise ValueError(f"lanes must be at least 1, not {lanes}")
-    c = _Compiler(program, lanes, ram_layout)
-    c.img.ideal = [0] * len(c.img.kernels)
-    c.block(program.kernels, 1)
-    c.img.insns.append({"op": int(Op.DONE)})
-    c.img.kernel_of.append(len(c.img.kernels) - 1)
-    c.img.uses.append(InsnUse(Op.DONE))
-    beats = [i.get("n1", 0) * i.get("chunks", 0) * i.get("m1", 0) * i.get("m0", 0) for i in c.img.insns]
-    div_latency = divider_latency(c.img.div_bits)
-    best = schedule(c.img.insns, c.img.uses, beats, div_latency)
-    order = _reordered(c.img, c.runs, beats, div_latency)
+def _schedule_segment(img: Image, lo: int, hi: int, beats: list[int], div_latency: int) -> int:
+    """Schedule instructions ``lo..hi`` (one segment, ending in its DONE) in place; its cycles.
+
+    The segment is scheduled on its own (loop targets rebased), since it always starts from an
+    idle pipeline; each straight-line run is list-scheduled when that shortens the segment."""
+
+    def rebased(insns: list[dict]) -> list[dict]:
+        return [dict(i, target=i["target"] - lo) if "target" in i else i for i in insns]
+
+    insns, uses, seg_beats = img.insns[lo:hi], img.uses[lo:hi], beats[lo:hi]
+    best = schedule(rebased(insns), uses, seg_beats, div_latency)
+    runs = [[(a - lo, b - lo) for a, b in run] for run in img.runs if run and lo <= run[0][0] < hi]
+    sub = Image(img.program, img.lanes, insns=insns, uses=uses)
+    order = _reordered(sub, runs, seg_beats, div_latency)
     if order != sorted(order):
         # LOOPNEXT targets are the first instruction of a run, which the reordering keeps first
         # in position (not in content): the targets stay valid.
-        insns = [c.img.insns[i] for i in order]
-        uses = [c.img.uses[i] for i in order]
-        trial = schedule(insns, uses, [beats[i] for i in order], div_latency)
+        r_insns = [insns[i] for i in order]
+        r_uses = [uses[i] for i in order]
+        trial = schedule(rebased(r_insns), r_uses, [seg_beats[i] for i in order], div_latency)
         if trial[2] < best[2]:
             best = trial
-            c.img.insns, c.img.uses = insns, uses
-            c.img.kernel_of = [c.img.kernel_of[i] for i in order]
-    drains, waits, c.img.predicted_cycles = best
-    for insn, d, w in zip(c.img.insns, drains, waits, strict=True):
+            img.insns[lo:hi], img.uses[lo:hi] = r_insns, r_uses
+            img.kernel_of[lo:hi] = [img.kernel_of[lo + i] for i in order]
+    drains, waits, cycles = best
+    for insn, d, w in zip(img.insns[lo:hi], drains, waits, strict=True):
         insn["drain"], insn["wait"] = int(d), w
+    return cycles
+
+
+def compile_image(
+    program: KernelProgram,
+    lanes: int,
+    ram_layout: str = "auto",
+    segments: Sequence[Sequence[int]] | None = None,
+) -> Image:
+    """The complete generated layer of one accelerator: microcode (with its drain flags), ROM
+    and entry-table contents, RAM size, and the ideal cycle count per kernel. ``ram_layout``:
+    temporaries where the memory plan puts them ("plan"), each in its own words ("spread"), or
+    spread when that needs no more block RAM than the plan ("auto").
+
+    ``segments`` (co-design): runs of consecutive top-level kernel indices the accelerator
+    executes, each started by the host; the RAM layout is still the whole program's, so a tensor
+    the host moves keeps one address. None: the whole program as one segment."""
+    if lanes < 1:
+        raise ValueError(f"lanes must be at least 1, not {lanes}")
+    n_top = len(program.kernels)
+    if segments is None:
+        segments = [range(n_top)]
+    segments = [list(s) for s in segments]
+    for s in segments:
+        if not s or s != list(range(s[0], s[0] + len(s))) or s[0] < 0 or s[-1] >= n_top:
+            raise ValueError(f"a segment must be consecutive kernel indices in 0..{n_top - 1}, not {s}")
+    c = _Compiler(program, lanes, ram_layout)
+    c.img.ideal = [0] * len(c.img.kernels)
+    bounds = []
+    c.img.segment_entries = []
+    for s in segments:
+        lo = len(c.img.insns)
+        c.img.segment_entries.append(lo)
+        kernels = tuple(program.kernels[i] for i in s)
+        c.block(kernels, 1)
+        c.img.insns.append({"op": int(Op.DONE)})
+        last = kernels[-1]
+        while isinstance(last, kp.Loop) and last.body:
+            last = last.body[-1]
+        c.img.kernel_of.append(c.kid[id(last)])
+        c.img.uses.append(InsnUse(Op.DONE))
+        bounds.append((lo, len(c.img.insns)))
+    c.img.runs = c.runs
+    beats = [i.get("n1", 0) * i.get("chunks", 0) * i.get("m1", 0) * i.get("m0", 0) for i in c.img.insns]
+    div_latency = divider_latency(c.img.div_bits)
+    c.img.segment_cycles = [_schedule_segment(c.img, lo, hi, beats, div_latency) for lo, hi in bounds]
+    c.img.predicted_cycles = sum(c.img.segment_cycles)
     if not c.img.entries:
         c.img.entries.append({"value": 0, "col": 0, "row": 0, "first": 0, "last": 0, "valid": 0})
     return c.img
