@@ -1,6 +1,6 @@
 """The accelerator's register and command map as a host sees it: the one definition.
 
-The gateware link wrappers (``link.py``: SPI slave, AXI4-Lite slave), the generated C header for
+The gateware link wrappers (``link.py`` command core, ``spi.py``, ``axi.py``), the generated C header for
 the host (``host_c.py``) and the co-simulation testbench all take their numbers from here.
 
 Address space: 32-bit words, addressed by *word index* (an AXI4-Lite byte address is 4 × index).
