@@ -332,12 +332,24 @@ class _Emitter(KernelWalker):
         self.if_else(cond, copy(a), copy(b))
 
 
-def emit_model(program: KernelProgram, plan: MemoryPlan, out_dir: Path | None = None) -> EmittedModel:
-    """Generate ``model.h``/``model.c`` (written to ``out_dir`` when given)."""
+def emit_model(
+    program: KernelProgram, plan: MemoryPlan, out_dir: Path | None = None, *, kernel_marks: bool = False
+) -> EmittedModel:
+    """Generate ``model.h``/``model.c`` (written to ``out_dir`` when given).
+
+    ``kernel_marks`` (co-design cost model): ``HLSFIX_KERNEL_MARK(i)`` before top-level kernel i
+    (a Loop is one), which ends the target.h measurement the firmware opened around the prediction
+    and begins the next: each prediction then gives 1 + len(program.kernels) measurements (entry,
+    then kernel by kernel). Off, the generated code is exactly as without it."""
     if program.bits == "float":
         raise UnsupportedProgram("model.c needs a fixed-point program, not a float one (see emit_float.py)")
     em = _Emitter(program, plan)
-    em.block(program.kernels, 1)
+    if kernel_marks:
+        for i, k in enumerate(program.kernels):
+            em.call(f"    HLSFIX_KERNEL_MARK({i});")
+            em.block((k,), 1)
+    else:
+        em.block(program.kernels, 1)
     inb = program.input_buffer
     buffers = [
         {
@@ -373,6 +385,7 @@ def emit_model(program: KernelProgram, plan: MemoryPlan, out_dir: Path | None = 
         "out_ctype": c_type(out_buf.fmt) if out_buf else "int16_t",
         "buffers": buffers,
         "consts": consts,
+        "kernel_marks": kernel_marks,
     }
     return render_model(ctx, "model", (KERNELS_DIR / "hlsfix_kernels.c",), out_dir)
 

@@ -12,9 +12,14 @@ from hlsfix.mcu.emit import EmittedModel, _env, emit_model
 from hlsfix.memory.liveness import MemoryPlan
 
 
-def emit_firmware(program: KernelProgram, plan: MemoryPlan, x_q: np.ndarray, out_dir: Path) -> EmittedModel:
-    """Write model.h/.c and firmware.c (``x_q``: quantised inputs, one row each) to ``out_dir``."""
-    model = emit_model(program, plan, out_dir)
+def emit_firmware(
+    program: KernelProgram, plan: MemoryPlan, x_q: np.ndarray, out_dir: Path, *, kernel_marks: bool = False
+) -> EmittedModel:
+    """Write model.h/.c and firmware.c (``x_q``: quantised inputs, one row each) to ``out_dir``.
+
+    ``kernel_marks``: split each prediction's measurement at every top-level kernel, so each
+    input gives 1 + (number of top-level kernels) measurements; see ``emit_model``."""
+    model = emit_model(program, plan, out_dir, kernel_marks=kernel_marks)
     literals = [int_list(row) for row in np.asarray(x_q, dtype=np.int64).reshape(len(x_q), -1)]
     return write_firmware(model, program, literals, out_dir / "firmware.c")
 
