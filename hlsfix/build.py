@@ -36,6 +36,14 @@ def cmd_build(args: argparse.Namespace) -> int:
     from hlsfix.mcu.uno import build_uno
 
     board = get_board(args.board)  # before the (slow) compile: a wrong board fails at once
+    if args.host:
+        if not isinstance(board, FpgaBoard) or args.backend != "rtl":
+            raise BoardError(
+                f"--host needs an FPGA board and the rtl backend, not {board.name} / {args.backend}"
+            )
+        from hlsfix.codesign.cli import build_codesign
+
+        return build_codesign(args, board)
     if args.backend == "hls":
         if not isinstance(board, FpgaBoard):
             raise BoardError(f"--backend hls needs an FPGA board (arty-a7, …), not {board.name}")
@@ -236,6 +244,9 @@ def add_build_parser(sub: argparse._SubParsersAction, add_model_args, add_compil
         metavar="N",
         help="test inputs checked in simulation (default 20 on the Uno, 5 on an FPGA)",
     )
+    from hlsfix.codesign.cli import add_codesign_arguments
+
+    add_codesign_arguments(p, build=True)
     p.add_argument(
         "-o", "--output", required=True, metavar="OUT", help="output directory (replaced on success)"
     )

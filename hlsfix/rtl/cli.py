@@ -120,6 +120,13 @@ def rtl_section(result, lanes: int, simulator: str) -> dict:
 def cmd_sim(args: argparse.Namespace) -> int:
     import numpy as np
 
+    if args.host:
+        from hlsfix.codesign.cli import sim_codesign
+
+        _require_simulator(args.simulator)
+        return sim_codesign(args)
+    args.inputs = 10 if args.inputs is None else args.inputs
+
     from hlsfix.board.arty import _output_to, import_sim_runner
     from hlsfix.cli import compile_from_args, staged_output
     from hlsfix.fixedpoint.golden import quantize_input
@@ -177,6 +184,12 @@ def cmd_sim(args: argparse.Namespace) -> int:
     return 0
 
 
+def add_codesign_arguments(p: argparse.ArgumentParser, *, build: bool) -> None:
+    from hlsfix.codesign.cli import add_codesign_arguments as add
+
+    add(p, build=build)
+
+
 def register(sub: argparse._SubParsersAction, add_model_args, add_compile_args) -> None:
     """Add ``rtl`` and ``sim`` to the ``hlsfix`` command line."""
     p = sub.add_parser(
@@ -209,8 +222,15 @@ def register(sub: argparse._SubParsersAction, add_model_args, add_compile_args) 
         help="HDL simulator under cocotb (default icarus; verilator is optional)",
     )
     p.add_argument("--lanes", default="1", metavar="P", help="parallel lanes of the accelerator (default 1)")
-    p.add_argument("--inputs", type=int, default=10, metavar="N", help="test inputs to check (default 10)")
+    p.add_argument(
+        "--inputs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="test inputs to check (default 10; 20 with --host)",
+    )
     p.add_argument("--vcd", metavar="FILE", help="also write a VCD waveform of the run (icarus)")
+    add_codesign_arguments(p, build=False)
     p.add_argument(
         "-o", "--output", required=True, metavar="OUT", help="output directory (replaced on success)"
     )
