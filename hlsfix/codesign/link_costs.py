@@ -10,9 +10,14 @@ link itself free (no wait), then the link's own time is added by a model of the 
   model SPI timing -- it sets SPIF about 1,600 cycles after any SPDR write, whatever the
   prescaler -- so the real poll would measure simavr, not the Uno). Each byte on the wire then
   adds 16 cycles: 8 bits at f_osc/2 (ATmega328P datasheet, SPI chapter, the SCK frequency table:
-  SPI2X=1, SPR1:0=00). This assumes the transport's 4-cycle poll loop (in/sbrs/rjmp, first test one
-  cycle after the SPDR write) sees SPIF at its test 17 cycles after the write; were the flag
-  visible a cycle later, each byte would cost 4 cycles more.
+  SPI2X=1, SPR1:0=00). For a single transfer (command, address, status byte) this assumes the
+  transport's 4-cycle poll loop (in/sbrs/rjmp, first test one cycle after the SPDR write) sees
+  SPIF at its test 17 cycles after the write; were the flag visible a cycle later, each byte
+  would cost 4 cycles more. In a burst the transport fetches or stores the neighbouring byte
+  while one shifts, so the instructions counted per byte partly overlap its 16 wire cycles and
+  instructions + 16 is an upper bound: for 16-bit words the count is 19 (write) and 21 (read)
+  cycles a word on top of 32 wire cycles, where the loops' own period, worked out from their
+  code under the same assumption, is about 43 and 45 cycles a word (~4 cycles a byte less).
 * MicroBlaze, AXI4-Lite: no MicroBlaze simulator here. The driver's QEMU Cortex-M3 instruction
   counts (transport_mmio.c on RAM) stand in for MicroBlaze cycles at CPI 1, and every bus access
   adds an ASSUMED stall (``AXI_READ_STALL_CYCLES``, ``AXI_WRITE_STALL_CYCLES``): one outstanding
@@ -112,6 +117,13 @@ class HostLink:
 
     def start_cycles(self) -> float:
         return self.driver.start + self._wire(1, REGISTER_WIRE_BYTES, True)
+
+    def first_status_sample(self) -> float:
+        """Host cycles from START reaching the accelerator to the first poll's STATUS sample:
+        START's driver instructions after its wire time, then (SPI) the read's command and
+        address bytes, after which the slave latches STATUS for the status byte."""
+        header = SPI_WRITE_HEADER_BYTES * SPI_SHIFT_CYCLES_PER_BYTE if self.spi else 0
+        return self.driver.start + header
 
     def poll_cycles(self) -> float:
         return self.driver.poll + self._wire(1, REGISTER_WIRE_BYTES, False)

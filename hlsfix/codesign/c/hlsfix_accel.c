@@ -6,6 +6,12 @@
  * register words come back sign-extended, so an element is the low bits of its word. */
 #include "hlsfix_accel.h"
 
+#if defined(__GNUC__)
+#define HLSFIX_NOINLINE __attribute__((noinline))
+#else
+#define HLSFIX_NOINLINE
+#endif
+
 /* ---- elements of the caller's arrays (int8_t, int16_t or int32_t) ---- */
 
 static int32_t get_element(const void *src, uint8_t elem_bytes, uint16_t i)
@@ -48,22 +54,17 @@ static int32_t sign_extend(uint32_t u, uint8_t bytes)
     return (int32_t)(u ^ sign) - (int32_t)sign;
 }
 
-static uint16_t word_at(uint16_t word, uint16_t i, uint16_t stride)
-{
-    return (uint16_t)(word + (uint16_t)((uint32_t)i * stride));
-}
-
-static int link_write(uint16_t word, const void *src, uint8_t elem_bytes, uint16_t first, uint16_t n);
-static int link_read(uint16_t word, void *dst, uint8_t elem_bytes, uint16_t first, uint16_t n);
+static int link_write(uint16_t word, const void *src, uint8_t elem_bytes, uint16_t n);
+static int link_read(uint16_t word, void *dst, uint8_t elem_bytes, uint16_t n);
 
 static int write_control(uint16_t word, int32_t value)
 {
-    return link_write(word, &value, 4, 0, 1);
+    return link_write(word, &value, 4, 1);
 }
 
 static int read_control(uint16_t word, int32_t *value)
 {
-    return link_read(word, value, 4, 0, 1);
+    return link_read(word, value, 4, 1);
 }
 
 /* Report an accelerator error code after clearing it in the accelerator (0: no code, a link
@@ -90,25 +91,17 @@ static void spi_command(uint8_t command, uint16_t word)
     (void)hlsfix_spi_transfer((uint8_t)(word & 0xFFu));
 }
 
-static int link_write(uint16_t word, const void *src, uint8_t elem_bytes, uint16_t first, uint16_t n)
+static int link_write(uint16_t word, const void *src, uint8_t elem_bytes, uint16_t n)
 {
-    uint8_t nbytes = word_bytes(word), b;
-    uint16_t i;
     spi_command(HLSFIX_SPI_WRITE, word);
-    for (i = 0; i < n; i++) {
-        uint32_t u = (uint32_t)get_element(src, elem_bytes, (uint16_t)(first + i));
-        for (b = nbytes; b-- > 0;) {
-            (void)hlsfix_spi_transfer((uint8_t)(u >> (8u * b)));
-        }
-    }
+    hlsfix_spi_write_burst(src, elem_bytes, word_bytes(word), n);
     hlsfix_spi_deselect();
     return HLSFIX_ACCEL_OK; /* a write has no reply: its errors show in the next status */
 }
 
-static int link_read(uint16_t word, void *dst, uint8_t elem_bytes, uint16_t first, uint16_t n)
+static int link_read(uint16_t word, void *dst, uint8_t elem_bytes, uint16_t n)
 {
-    uint8_t nbytes = word_bytes(word), b, status;
-    uint16_t i;
+    uint8_t status;
     spi_command(HLSFIX_SPI_READ, word);
     status = hlsfix_spi_transfer(0);
     /* The status byte of a control read is BUSY while a segment runs, which is no error when
@@ -117,15 +110,36 @@ static int link_read(uint16_t word, void *dst, uint8_t elem_bytes, uint16_t firs
         hlsfix_spi_deselect();
         return fail(status);
     }
-    for (i = 0; i < n; i++) {
-        uint32_t u = 0;
-        for (b = 0; b < nbytes; b++) {
-            u = (u << 8) | hlsfix_spi_transfer(0);
-        }
-        put_element(dst, elem_bytes, (uint16_t)(first + i), sign_extend(u, nbytes));
-    }
+    hlsfix_spi_read_burst(dst, elem_bytes, word_bytes(word), n);
     hlsfix_spi_deselect();
     return HLSFIX_ACCEL_OK;
+}
+
+/* The portable bursts: whole elements as int32_t, one transfer per byte (word_bytes <= 4). */
+void hlsfix_spi_write_burst_bytewise(const void *src, uint8_t elem_bytes, uint8_t word_bytes,
+                                     uint16_t n)
+{
+    uint16_t i;
+    uint8_t b;
+    for (i = 0; i < n; i++) {
+        uint32_t u = (uint32_t)get_element(src, elem_bytes, i);
+        for (b = word_bytes; b-- > 0;) {
+            (void)hlsfix_spi_transfer((uint8_t)(u >> (8u * b)));
+        }
+    }
+}
+
+void hlsfix_spi_read_burst_bytewise(void *dst, uint8_t elem_bytes, uint8_t word_bytes, uint16_t n)
+{
+    uint16_t i;
+    uint8_t b;
+    for (i = 0; i < n; i++) {
+        uint32_t u = 0;
+        for (b = 0; b < word_bytes; b++) {
+            u = (u << 8) | hlsfix_spi_transfer(0);
+        }
+        put_element(dst, elem_bytes, i, sign_extend(u, word_bytes));
+    }
 }
 
 #else
@@ -139,12 +153,12 @@ static int mmio_fail(void)
     return fail((uint8_t)(status >> HLSFIX_STATUS_ERROR_SHIFT));
 }
 
-static int link_write(uint16_t word, const void *src, uint8_t elem_bytes, uint16_t first, uint16_t n)
+static int link_write(uint16_t word, const void *src, uint8_t elem_bytes, uint16_t n)
 {
     uint16_t i;
     for (i = 0; i < n; i++) {
         uint8_t resp = 0;
-        uint32_t value = (uint32_t)get_element(src, elem_bytes, (uint16_t)(first + i));
+        uint32_t value = (uint32_t)get_element(src, elem_bytes, i);
         hlsfix_mmio_write(4UL * (uint16_t)(word + i), value, &resp);
         if (resp != 0) {
             return mmio_fail();
@@ -153,7 +167,7 @@ static int link_write(uint16_t word, const void *src, uint8_t elem_bytes, uint16
     return HLSFIX_ACCEL_OK; /* errors a transport cannot see show in the next STATUS poll */
 }
 
-static int link_read(uint16_t word, void *dst, uint8_t elem_bytes, uint16_t first, uint16_t n)
+static int link_read(uint16_t word, void *dst, uint8_t elem_bytes, uint16_t n)
 {
     uint16_t i;
     uint8_t resp = 0;
@@ -162,7 +176,7 @@ static int link_read(uint16_t word, void *dst, uint8_t elem_bytes, uint16_t firs
         if (resp != 0) {
             return mmio_fail();
         }
-        put_element(dst, elem_bytes, (uint16_t)(first + i), sign_extend(v, 4));
+        put_element(dst, elem_bytes, i, sign_extend(v, 4));
     }
     if (word >= HLSFIX_CONTROL_WORDS) {
         /* Where the bus response is invisible, a read refused (BUSY) returned 0: STATUS says so. */
@@ -200,46 +214,62 @@ int hlsfix_accel_check(void)
     return err;
 }
 
-int hlsfix_accel_write(uint16_t word, const void *src, uint8_t elem_bytes, uint16_t n, uint16_t stride)
+/* Strided: one transaction per element, since the words between elements belong to others and
+ * must be left alone. Not inlined, so that a burst (stride 1) saves no registers for it. */
+static HLSFIX_NOINLINE int write_strided(uint16_t word, const uint8_t *p, uint8_t elem_bytes,
+                                         uint16_t n, uint16_t stride)
 {
-    uint16_t i;
-    if (stride == 1) {
-        return link_write(word, src, elem_bytes, 0, n); /* one burst, the address auto-increments */
-    }
-    for (i = 0; i < n; i++) { /* the words between elements belong to them: leave them alone */
-        int err = link_write(word_at(word, i, stride), src, elem_bytes, i, 1);
+    for (; n > 0; n--) {
+        int err = link_write(word, p, elem_bytes, 1);
         if (err != HLSFIX_ACCEL_OK) {
             return err;
         }
+        word = (uint16_t)(word + stride); /* 16-bit index arithmetic: no 32-bit multiply */
+        p += elem_bytes;
     }
     return HLSFIX_ACCEL_OK;
 }
 
-int hlsfix_accel_read(uint16_t word, void *dst, uint8_t elem_bytes, uint16_t n, uint16_t stride)
+static HLSFIX_NOINLINE int read_strided(uint16_t word, uint8_t *p, uint8_t elem_bytes, uint16_t n,
+                                        uint16_t stride)
 {
-    uint16_t i;
-    if (stride == 1) {
-        return link_read(word, dst, elem_bytes, 0, n);
-    }
-    for (i = 0; i < n; i++) {
-        int err = link_read(word_at(word, i, stride), dst, elem_bytes, i, 1);
+    for (; n > 0; n--) {
+        int err = link_read(word, p, elem_bytes, 1);
         if (err != HLSFIX_ACCEL_OK) {
             return err;
         }
+        word = (uint16_t)(word + stride);
+        p += elem_bytes;
     }
     return HLSFIX_ACCEL_OK;
+}
+
+int hlsfix_accel_write(uint16_t word, const void *src, uint8_t elem_bytes, uint16_t n, uint16_t stride)
+{
+    if (stride == 1) {
+        return link_write(word, src, elem_bytes, n); /* one burst, the address auto-increments */
+    }
+    return write_strided(word, (const uint8_t *)src, elem_bytes, n, stride);
+}
+
+int hlsfix_accel_read(uint16_t word, void *dst, uint8_t elem_bytes, uint16_t n, uint16_t stride)
+{
+    if (stride == 1) {
+        return link_read(word, dst, elem_bytes, n);
+    }
+    return read_strided(word, (uint8_t *)dst, elem_bytes, n, stride);
 }
 
 int hlsfix_accel_write_reg(uint16_t word, int16_t value)
 {
     int32_t wide = value;
-    return link_write(word, &wide, 4, 0, 1);
+    return link_write(word, &wide, 4, 1);
 }
 
 int hlsfix_accel_read_reg(uint16_t word, int16_t *value)
 {
     int32_t wide = 0;
-    int err = link_read(word, &wide, 4, 0, 1);
+    int err = link_read(word, &wide, 4, 1);
     *value = (int16_t)wide; /* the program's integer registers fit int16_t */
     return err;
 }

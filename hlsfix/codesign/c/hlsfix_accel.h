@@ -24,8 +24,8 @@ extern "C" {
 #endif
 
 /* STATUS polls hlsfix_accel_run makes before it gives up with HLSFIX_ACCEL_TIMEOUT. One poll is
- * ~10 SPI bytes (~15 us at 8 MHz on an Uno) or one bus read on a soft CPU: define it larger for
- * long segments on a fast host. */
+ * 8 SPI bytes (~25 us on an Uno at 16 MHz, SCK 8 MHz) or one bus read on a soft CPU: define it
+ * larger for long segments on a fast host. */
 #ifndef HLSFIX_ACCEL_MAX_POLLS
 #define HLSFIX_ACCEL_MAX_POLLS 10000UL
 #endif
@@ -74,6 +74,23 @@ void hlsfix_link_init(void);
 void hlsfix_spi_select(void);
 uint8_t hlsfix_spi_transfer(uint8_t out);
 void hlsfix_spi_deselect(void);
+
+/* The words of a transaction (chip select low, command and address already sent): n words of
+ * word_bytes (1-4) bytes each, big-endian, to or from n elements of elem_bytes (1, 2 or 4: the
+ * caller's int8_t, int16_t or int32_t array). Written, an element wider than its word loses its
+ * high bytes and a narrower one is sign-extended; read, the word is sign-extended into the
+ * element and the element keeps its low bits. A read burst clocks out zeros.
+ *
+ * The bursts are in the transport so that a fast one can keep the per-byte work in the 16 CPU
+ * cycles a byte takes on the wire at SCK = F_CPU/2 (transport_avr_spi.c); a transport with
+ * nothing faster than hlsfix_spi_transfer defines them as the _bytewise functions below. */
+void hlsfix_spi_write_burst(const void *src, uint8_t elem_bytes, uint8_t word_bytes, uint16_t n);
+void hlsfix_spi_read_burst(void *dst, uint8_t elem_bytes, uint8_t word_bytes, uint16_t n);
+
+/* The bursts as one hlsfix_spi_transfer per byte (portable; in hlsfix_accel.c). */
+void hlsfix_spi_write_burst_bytewise(const void *src, uint8_t elem_bytes, uint8_t word_bytes,
+                                     uint16_t n);
+void hlsfix_spi_read_burst_bytewise(void *dst, uint8_t elem_bytes, uint8_t word_bytes, uint16_t n);
 #elif HLSFIX_LINK_MMIO
 /* 32-bit bus accesses at byte address byte_addr (4 x word index) from the accelerator's base.
  * *resp receives the AXI response (0 OKAY, 2 SLVERR) where the bus lets software see it; a

@@ -77,6 +77,17 @@ void hlsfix_spi_deselect(void)
     fputs("D\n", stdout);
 }
 
+/* Every byte is a line on the pipe anyway: one `X hh` per byte, as hlsfix_spi_transfer. */
+void hlsfix_spi_write_burst(const void *src, uint8_t elem_bytes, uint8_t word_bytes, uint16_t n)
+{
+    hlsfix_spi_write_burst_bytewise(src, elem_bytes, word_bytes, n);
+}
+
+void hlsfix_spi_read_burst(void *dst, uint8_t elem_bytes, uint8_t word_bytes, uint16_t n)
+{
+    hlsfix_spi_read_burst_bytewise(dst, elem_bytes, word_bytes, n);
+}
+
 #else
 uint32_t hlsfix_mmio_read(uint32_t byte_addr, uint8_t *resp)
 {
