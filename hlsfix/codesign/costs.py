@@ -243,10 +243,13 @@ def tensor_move(program: KernelProgram, name: str, acc: AcceleratorCosts, link: 
     )
 
 
-def polls_until_done(fpga_host_cycles: float, poll_cycles: float) -> int:
-    """STATUS polls back to back from the end of START: the first one to sample after the run
-    sees DONE (conservative: every poll counted whole)."""
-    return math.floor(fpga_host_cycles / poll_cycles) + 1
+def polls_until_done(fpga_host_cycles: float, poll_cycles: float, first_sample: float) -> int:
+    """STATUS polls back to back after START until one sees DONE. The run begins when START's
+    last byte (or AXI write) arrives; poll k samples STATUS ``first_sample + (k - 1) ·
+    poll_cycles`` later (START's remaining driver time, then the poll's header on the wire), and
+    the first sample at or after the run's end sees DONE."""
+    late = fpga_host_cycles - first_sample
+    return 1 if late <= 0 else math.ceil(late / poll_cycles) + 1
 
 
 @dataclass(frozen=True)
@@ -301,7 +304,7 @@ def segment_cost(
     outs = [tensor_move(program, n, acc, link) for n in reads]
     fpga = acc.cycles(kernels)
     fpga_host = fpga * link.host_cycles_per_fpga_cycle
-    polls = polls_until_done(fpga_host, link.poll_cycles())
+    polls = polls_until_done(fpga_host, link.poll_cycles(), link.first_status_sample())
     return SegmentCost(
         index=index,
         kernels=kernels,

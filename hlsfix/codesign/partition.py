@@ -85,6 +85,7 @@ class _Tables:
     mcu_prefix: tuple[float, ...]  # prefix sums of the MCU kernel cycles
     start_cycles: float
     poll_cycles: float
+    first_sample: float
     host_per_fpga: float
 
 
@@ -105,6 +106,7 @@ def _tables(program: KernelProgram, mcu: McuKernelCycles, acc: AcceleratorCosts,
         mcu_prefix=tuple(itertools.accumulate(mcu.cycles, initial=0.0)),
         start_cycles=link.start_cycles(),
         poll_cycles=link.poll_cycles(),
+        first_sample=link.first_status_sample(),
         host_per_fpga=link.host_cycles_per_fpga_cycle,
     )
 
@@ -128,7 +130,8 @@ def _candidate_cycles(
         on_fpga[a:b] = [True] * (b - a)
         total -= t.mcu_prefix[b] - t.mcu_prefix[a]
         fpga_host = acc.segment_cycles[(a, b)] * t.host_per_fpga
-        total += t.start_cycles + costs.polls_until_done(fpga_host, t.poll_cycles) * t.poll_cycles
+        polls = costs.polls_until_done(fpga_host, t.poll_cycles, t.first_sample)
+        total += t.start_cycles + polls * t.poll_cycles
     for i in range(first, last):
         side = FPGA if on_fpga[i] else MCU
         for name in t.touched[i]:
@@ -200,7 +203,8 @@ def _search(
                     if pins.get(b - 1) == MCU:
                         break
                     seg_cost += _apply(fpga_held, b - 1, FPGA, t)
-                    wait = costs.polls_until_done(acc.segment_cycles[(a, b)] * t.host_per_fpga, t.poll_cycles)
+                    fpga_host = acc.segment_cycles[(a, b)] * t.host_per_fpga
+                    wait = costs.polls_until_done(fpga_host, t.poll_cycles, t.first_sample)
                     # visit reads fpga_held and copies before it extends: no copy here
                     visit(fpga_held, b, seg_cost + wait * t.poll_cycles, (*spans, (a, b)), left - 1, b + 1)
             if pins.get(a) == FPGA:
