@@ -9,9 +9,6 @@ each equals the golden model's, and the simulated link + accelerator time of eve
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
 import tempfile
 import time
 from dataclasses import dataclass
@@ -25,6 +22,7 @@ from hlsfix.codesign.transfers import Partition
 from hlsfix.fixedpoint.golden import run_golden
 from hlsfix.fixedpoint.program import KernelProgram
 from hlsfix.rtl.microcode import Image, compile_image
+from sim.runner import run_testbench
 
 SIM_DIR = Path(__file__).resolve().parent
 # the gateware's and the host C's names of each host's link
@@ -106,8 +104,6 @@ def run_codesign(
     (a scripted host speaking the pipe protocol, for error-path tests); it is run with the inputs
     file and the outputs file as its last two arguments. ``pace=False`` leaves out the host
     driver's own time between transactions (the wire still runs at the host's rate)."""
-    from cocotb_tools.runner import get_runner
-
     from hlsfix.codesign.host_c import compile_cosim, emit_host
     from hlsfix.codesign.top import TOP, emit_codesign_verilog
 
@@ -136,41 +132,7 @@ def run_codesign(
         "clk_period_ps": round(1e12 / FPGA_HZ),
         **pacing,
     }
-    (tmp / "tb_config.json").write_text(json.dumps(cfg))
-    shutil.copy(SIM_DIR / "tb_codesign.py", tmp / "tb_codesign.py")
-    result_file = tmp / "tb_result.json"
-    result_file.unlink(missing_ok=True)
-    runner = get_runner(simulator)
-    runner.build(
-        sources=[verilog],
-        hdl_toplevel=TOP,
-        build_dir=tmp / "build",
-        timescale=("1ns", "1ps"),
-        build_args=["-Wno-fatal"] if simulator == "verilator" else [],
-        always=True,
-    )
-    env = {
-        "HLSFIX_TB_CONFIG": str(tmp / "tb_config.json"),
-        "HLSFIX_TB_RESULT": str(result_file),
-        "PYTHONPATH": os.pathsep.join([str(tmp), os.environ.get("PYTHONPATH", "")]),
-        "GPI_LOG_LEVEL": os.environ.get("GPI_LOG_LEVEL", "WARNING"),
-    }
-    try:
-        runner.test(
-            hdl_toplevel=TOP,
-            test_module="tb_codesign",
-            build_dir=tmp / "build",
-            test_dir=tmp,
-            extra_env=env,
-            timescale=("1ns", "1ps"),
-        )
-    except (Exception, SystemExit):
-        # under pytest a failing cocotb test ends in sys.exit(1); the result file says more
-        if not result_file.exists():
-            raise
-    if not result_file.exists():
-        raise RuntimeError(f"the co-simulation testbench wrote no results (see {tmp})")
-    res = json.loads(result_file.read_text())
+    res = run_testbench(simulator, [verilog], TOP, "tb_codesign", tmp, cfg)
     if res["host_status"] != 0:
         raise RuntimeError(f"the host program failed (status {res['host_status']}; see {tmp})")
     got = _read_outputs(outputs) if outputs.exists() else np.zeros((0, expected.shape[1]), np.int64)

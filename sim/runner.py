@@ -88,6 +88,62 @@ def _vcd_format(enabled: bool):
             os.environ["SIM_CMD_SUFFIX"] = saved
 
 
+def run_testbench(
+    simulator: str,
+    sources: list[Path],
+    toplevel: str,
+    test_module: str,
+    work: Path,
+    config: dict,
+    *,
+    build_args: list[str] | None = None,
+) -> dict:
+    """Build ``sources`` for ``simulator`` and run the cocotb test module ``sim/<test_module>.py``
+    on them in ``work``; the testbench reads ``config`` and writes its results as JSON, returned.
+
+    A failing scoreboard fails the cocotb test, and under pytest the runner then calls sys.exit(1)
+    (SystemExit is not an Exception); the result file still says what happened."""
+    from cocotb_tools.runner import get_runner
+
+    (work / "tb_config.json").write_text(json.dumps(config))
+    # The simulator's embedded Python imports the testbench from the working directory.
+    shutil.copy(SIM_DIR / f"{test_module}.py", work / f"{test_module}.py")
+    result_file = work / "tb_result.json"
+    result_file.unlink(missing_ok=True)  # a reused build directory must not report an old run
+    runner = get_runner(simulator)
+    if simulator == "verilator":
+        build_args = ["-Wno-fatal", *(build_args or [])]
+    runner.build(
+        sources=sources,
+        hdl_toplevel=toplevel,
+        build_dir=work / "build",
+        timescale=("1ns", "1ps"),
+        build_args=build_args or [],
+        always=True,
+    )
+    env = {
+        "HLSFIX_TB_CONFIG": str(work / "tb_config.json"),
+        "HLSFIX_TB_RESULT": str(result_file),
+        "PYTHONPATH": os.pathsep.join([str(work), os.environ.get("PYTHONPATH", "")]),
+        "GPI_LOG_LEVEL": os.environ.get("GPI_LOG_LEVEL", "WARNING"),
+    }
+    try:
+        runner.test(
+            hdl_toplevel=toplevel,
+            test_module=test_module,
+            build_dir=work / "build",
+            test_dir=work,
+            extra_env=env,
+            timescale=("1ns", "1ps"),
+        )
+    except (Exception, SystemExit):
+        if not result_file.exists():
+            raise
+    if not result_file.exists():
+        raise RuntimeError(f"the cocotb testbench {test_module} wrote no results (see {work})")
+    return json.loads(result_file.read_text())
+
+
 def run_cocotb(
     program: KernelProgram,
     x_q: np.ndarray,
@@ -104,7 +160,6 @@ def run_cocotb(
     microcode) before the Verilog is written, to show the scoreboard catches a broken design.
     ``vcd`` (Icarus only) names a VCD waveform file of the whole run to write; ``ram_layout`` is
     ``compile_image``'s."""
-    from cocotb_tools.runner import get_runner
 
     t0 = time.monotonic()
     x_q = np.asarray(x_q, dtype=np.int64).reshape(len(x_q), -1)
@@ -123,51 +178,15 @@ def run_cocotb(
         "in_bits": program.input_buffer.fmt.bits,
         "trace": trace,
     }
-    (tmp / "tb_config.json").write_text(json.dumps(cfg))
-    # The simulator's embedded Python imports the testbench from the working directory.
-    shutil.copy(SIM_DIR / "tb_accelerator.py", tmp / "tb_accelerator.py")
-    result_file = tmp / "tb_result.json"
-    result_file.unlink(missing_ok=True)  # a reused build directory must not report an old run
-    runner = get_runner(simulator)
-    build_args = ["-Wno-fatal"] if simulator == "verilator" else []
+    build_args: list[str] = []
     sources = [verilog]
     if vcd is not None:
         if simulator != "icarus":
             raise ValueError(f"VCD waveforms are written with Icarus only, not {simulator}")
         sources.append(_vcd_dump_module(tmp, Path(vcd)))
         build_args += ["-s", VCD_DUMP_TOP]
-    runner.build(
-        sources=sources,
-        hdl_toplevel=TOP,
-        build_dir=tmp / "build",
-        timescale=("1ns", "1ps"),
-        build_args=build_args,
-        always=True,
-    )
-    env = {
-        "HLSFIX_TB_CONFIG": str(tmp / "tb_config.json"),
-        "HLSFIX_TB_RESULT": str(result_file),
-        "PYTHONPATH": os.pathsep.join([str(tmp), os.environ.get("PYTHONPATH", "")]),
-        "GPI_LOG_LEVEL": os.environ.get("GPI_LOG_LEVEL", "WARNING"),
-    }
-    try:
-        with _vcd_format(vcd is not None):
-            runner.test(
-                hdl_toplevel=TOP,
-                test_module="tb_accelerator",
-                build_dir=tmp / "build",
-                test_dir=tmp,
-                extra_env=env,
-                timescale=("1ns", "1ps"),
-            )
-    except (Exception, SystemExit):
-        # A failing scoreboard fails the cocotb test, and under pytest the runner then calls
-        # sys.exit(1) (SystemExit is not an Exception); the result file still says which inputs.
-        if not result_file.exists():
-            raise
-    if not result_file.exists():
-        raise RuntimeError(f"the cocotb testbench wrote no results (see {tmp})")
-    res = json.loads(result_file.read_text())
+    with _vcd_format(vcd is not None):
+        res = run_testbench(simulator, sources, TOP, "tb_accelerator", tmp, cfg, build_args=build_args)
     outputs = np.array(res["outputs"], dtype=np.int64)
     if program.output_is_class:
         outputs, expected = outputs[:, 0], expected[:, 0]

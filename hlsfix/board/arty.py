@@ -240,17 +240,19 @@ def choose_lanes(
     return LaneChoice(best, measured[best], measured, failed)
 
 
-def import_sim_runner():
-    """``sim.runner`` — installed beside hlsfix, or in the checkout hlsfix runs from."""
+def import_sim_runner(module: str = "runner"):
+    """``sim.<module>`` (the cocotb runners) — installed beside hlsfix, or in the checkout hlsfix
+    runs from."""
+    import importlib
+
     try:
-        from sim import runner
+        return importlib.import_module(f"sim.{module}")
     except ImportError:
         root = Path(__file__).resolve().parents[2]
-        if not (root / "sim" / "runner.py").is_file():
+        if not (root / "sim" / f"{module}.py").is_file():
             raise ToolError("the cocotb testbenches (sim/) must be installed, not missing") from None
         sys.path.insert(0, str(root))
-        from sim import runner
-    return runner
+        return importlib.import_module(f"sim.{module}")
 
 
 @contextmanager

@@ -17,7 +17,6 @@ from pathlib import Path
 from hlsfix.board.fpga_boards import FpgaBoard, get_fpga_board
 from hlsfix.codesign.flow import CodesignResult, codesign_markdown, run_codesign_flow, test_inputs
 from hlsfix.codesign.partition import parse_pins
-from hlsfix.errors import BoardError
 from hlsfix.report import write_reports
 
 DEFAULT_LANES = 1  # the link dominates a co-design's latency: more lanes save host time only at the margin
@@ -25,15 +24,9 @@ HOST_LINKS = {"arduino-uno": "spi", "microblaze": "mmio"}
 
 
 def _lanes(text: str) -> int:
-    if text == "auto":
-        return DEFAULT_LANES
-    try:
-        lanes = int(text)
-    except ValueError:
-        lanes = 0
-    if lanes < 1:
-        raise BoardError(f"lanes must be auto or a positive integer, not {text!r}")
-    return lanes
+    from hlsfix.build import parse_lanes
+
+    return parse_lanes(text) or DEFAULT_LANES
 
 
 def _progress(args: argparse.Namespace):
@@ -80,17 +73,12 @@ def _flow(args: argparse.Namespace, cm, work: Path) -> CodesignResult:
     )
 
 
-def build_codesign(args: argparse.Namespace, board: FpgaBoard) -> int:
-    """``hlsfix build --board arty-a7 --host H``."""
-    from hlsfix.board.arty import write_vivado_project
-    from hlsfix.board.resources import check_fit, estimate_resources
+def _command(args: argparse.Namespace, default_inputs: int, write_sides=None) -> dict:
+    """Compile, run the co-design flow, let ``write_sides`` add files to the staged output, and
+    write the reports; the report written."""
     from hlsfix.cli import compile_from_args, staged_output
-    from hlsfix.codesign.board import ARTY_SPI_WIRING, AXI_NOTES, CodesignSpiTop
-    from hlsfix.codesign.host_c import emit_host
-    from hlsfix.codesign.top import TOP, emit_codesign_verilog
-    from hlsfix.rtl.microcode import compile_image
 
-    args.inputs = args.inputs or 5
+    args.inputs = args.inputs or default_inputs
     cm = compile_from_args(args)
     with (
         staged_output(Path(args.output)) as stage,
@@ -98,58 +86,84 @@ def build_codesign(args: argparse.Namespace, board: FpgaBoard) -> int:
     ):
         report = cm.save(stage)
         result = _flow(args, cm, Path(tmp))
-        plan = result.plan
-        program, partition = cm.program, plan.partition
-        image = (
-            compile_image(program, plan.lanes, segments=[s.kernels for s in partition.segments])
-            if partition.segments
-            else None
-        )
-        x_q = test_inputs(cm, 1)
-        example = {"example": x_q[0], "expected": int(cm.golden(cm.test[0][:1]).output.reshape(-1)[0])}
-        emit_host(
-            program,
-            partition,
-            image,
-            HOST_LINKS[args.host],
-            stage / "host",
-            fpga_pins=ARTY_SPI_WIRING,
-            **example,
-        )
-        section = result.to_report()
-        if image is not None:
-            fpga_dir = stage / "fpga"
-            core = emit_codesign_verilog(image, "spi" if args.host == "arduino-uno" else "axi", fpga_dir)
-            if args.host == "arduino-uno":
-                core.unlink()  # the Vivado project below holds the whole design, pins included
-                write_vivado_project(
-                    CodesignSpiTop(image, board), board, fpga_dir, name="hlsfix_codesign_top"
-                )
-            else:
-                (fpga_dir / "README.md").write_text(AXI_NOTES)
-            if not args.no_synth:
-                _progress(args)("estimating FPGA resources (yosys synth_xilinx)")
-                verilog = emit_codesign_verilog(
-                    image, "spi" if args.host == "arduino-uno" else "axi", Path(tmp)
-                )
-                res = estimate_resources(verilog, TOP)
-                utilisation = check_fit(res, board)
-                report["fpga"] = {
-                    "board": board.name,
-                    "part": board.part,
-                    "lut": res.lut,
-                    "ff": res.ff,
-                    "dsp": res.dsp,
-                    "bram36": res.bram36,
-                    "fits": True,
-                    "estimator": res.estimator,
-                    "utilisation": {k: round(v, 4) for k, v in utilisation.items()},
-                }
-        report["codesign"] = section
+        if write_sides is not None:
+            write_sides(cm, result, stage, Path(tmp), report)
+        report["codesign"] = result.to_report()
         write_reports(stage, report)
         with open(stage / "report.md", "a") as f:
-            f.write("\n" + codesign_markdown(section))
+            f.write("\n" + codesign_markdown(report["codesign"]))
     _summary(result, args.output)
+    return report
+
+
+def _write_sides(
+    args: argparse.Namespace,
+    board: FpgaBoard,
+    cm,
+    result: CodesignResult,
+    stage: Path,
+    tmp: Path,
+    report: dict,
+) -> None:
+    """``host/`` (driver, model, sketch or bare-metal main) and ``fpga/`` (the SPI design as a
+    Vivado project, or the AXI4-Lite module), and the FPGA side's resource estimate."""
+    from hlsfix.board.arty import write_vivado_project
+    from hlsfix.board.resources import check_fit, estimate_resources
+    from hlsfix.codesign.board import ARTY_SPI_WIRING, AXI_NOTES, CodesignSpiTop
+    from hlsfix.codesign.host_c import emit_host
+    from hlsfix.codesign.top import TOP, emit_codesign_verilog
+    from hlsfix.rtl.microcode import compile_image
+
+    plan = result.plan
+    program, partition = cm.program, plan.partition
+    segments = [s.kernels for s in partition.segments]
+    image = compile_image(program, plan.lanes, segments=segments) if segments else None
+    x_q = test_inputs(cm, 1)
+    expected = int(cm.golden(cm.test[0][:1]).output.reshape(-1)[0])
+    emit_host(
+        program,
+        partition,
+        image,
+        HOST_LINKS[args.host],
+        stage / "host",
+        fpga_pins=ARTY_SPI_WIRING,
+        example=x_q[0],
+        expected=expected,
+    )
+    if image is None:
+        return
+    link = "spi" if args.host == "arduino-uno" else "axi"
+    fpga_dir = stage / "fpga"
+    if link == "spi":  # the Vivado project holds the whole design, pins included
+        write_vivado_project(CodesignSpiTop(image, board), board, fpga_dir, name="hlsfix_codesign_top")
+    else:
+        emit_codesign_verilog(image, link, fpga_dir)
+        (fpga_dir / "README.md").write_text(AXI_NOTES)
+    if args.no_synth:
+        return
+    _progress(args)("estimating FPGA resources (yosys synth_xilinx)")
+    res = estimate_resources(emit_codesign_verilog(image, link, tmp / "synth"), TOP)
+    utilisation = check_fit(res, board)
+    report["fpga"] = {
+        "board": board.name,
+        "part": board.part,
+        "lut": res.lut,
+        "ff": res.ff,
+        "dsp": res.dsp,
+        "bram36": res.bram36,
+        "fits": True,
+        "estimator": res.estimator,
+        "utilisation": {k: round(v, 4) for k, v in utilisation.items()},
+    }
+
+
+def build_codesign(args: argparse.Namespace, board: FpgaBoard) -> int:
+    """``hlsfix build --board arty-a7 --host H``."""
+
+    def write_sides(*rest) -> None:
+        _write_sides(args, board, *rest)
+
+    report = _command(args, 5, write_sides)
     if "fpga" in report:
         f = report["fpga"]
         print(
@@ -161,22 +175,8 @@ def build_codesign(args: argparse.Namespace, board: FpgaBoard) -> int:
 
 def sim_codesign(args: argparse.Namespace) -> int:
     """``hlsfix sim MODEL --host H``: co-simulation only."""
-    from hlsfix.cli import compile_from_args, staged_output
-
     get_fpga_board("arty-a7")  # the FPGA side is the Arty's accelerator
-    args.inputs = args.inputs or 20
-    cm = compile_from_args(args)
-    with (
-        staged_output(Path(args.output)) as stage,
-        tempfile.TemporaryDirectory(prefix="hlsfix-cosim-") as tmp,
-    ):
-        report = cm.save(stage)
-        result = _flow(args, cm, Path(tmp))
-        report["codesign"] = result.to_report()
-        write_reports(stage, report)
-        with open(stage / "report.md", "a") as f:
-            f.write("\n" + codesign_markdown(report["codesign"]))
-    _summary(result, args.output)
+    _command(args, 20)
     return 0
 
 

@@ -11,7 +11,6 @@ and the host side (driver, model, sketch or bare-metal main).
 
 from __future__ import annotations
 
-import sys
 import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -21,7 +20,7 @@ import numpy as np
 from hlsfix.codesign import costs
 from hlsfix.codesign.partition import Plan, check_pins, choose_partition
 from hlsfix.codesign.transfers import FPGA, Partition, plan_partition
-from hlsfix.errors import HlsfixError, ToolError
+from hlsfix.errors import HlsfixError
 from hlsfix.fixedpoint.golden import quantize_input
 from hlsfix.fixedpoint.program import KernelProgram
 
@@ -30,19 +29,6 @@ MCU_CALIBRATION_INPUTS = 5  # test inputs the host's per-kernel cycles are avera
 
 class CosimMismatch(HlsfixError):
     """The co-simulated host + FPGA outputs differ from the golden model's."""
-
-
-def import_codesign_runner():
-    """``sim.codesign_runner`` — installed beside hlsfix, or in the checkout hlsfix runs from."""
-    try:
-        from sim import codesign_runner
-    except ImportError:
-        root = Path(__file__).resolve().parents[2]
-        if not (root / "sim" / "codesign_runner.py").is_file():
-            raise ToolError("the cocotb testbenches (sim/) must be installed, not missing") from None
-        sys.path.insert(0, str(root))
-        from sim import codesign_runner
-    return codesign_runner
 
 
 @dataclass(frozen=True)
@@ -79,9 +65,9 @@ def simulate_partition(
         return SimulatedRun(
             partition.describe(), True, mcu.inputs, mcu_cycles, 0.0, mcu_cycles, 0, 0.0, mcu.source
         )
-    from hlsfix.board.arty import _output_to
+    from hlsfix.board.arty import _output_to, import_sim_runner
 
-    runner = import_codesign_runner()
+    runner = import_sim_runner("codesign_runner")
     work = build_dir or Path(tempfile.mkdtemp(prefix="hlsfix-cosim-"))
     work.mkdir(parents=True, exist_ok=True)
     with _output_to(work / "cosim.log"):  # the simulator's chatter, kept for a failure's message

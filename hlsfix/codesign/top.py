@@ -11,7 +11,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from amaranth import Module
-from amaranth.back import verilog
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
 
@@ -21,7 +20,7 @@ from hlsfix.codesign.regmap import RegisterMap
 from hlsfix.codesign.spi import SpiSlave
 from hlsfix.rtl.accelerator import Accelerator
 from hlsfix.rtl.microcode import Image
-from hlsfix.rtl.verilog import _wake_combinational
+from hlsfix.rtl.verilog import write_verilog
 
 TOP = "hlsfix_codesign"
 LINKS = ("spi", "axi")
@@ -73,9 +72,4 @@ class CodesignCore(wiring.Component):
 def emit_codesign_verilog(image: Image, link: str, out_dir: Path) -> Path:
     """Write ``hlsfix_codesign.v`` (top module ``hlsfix_codesign``) into ``out_dir``; return its path."""
     top = CodesignCore(lambda: Accelerator(image, host_port=True), register_map(image), link)
-    text = _wake_combinational(verilog.convert(top, name=TOP, emit_src=False))
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / f"{TOP}.v"
-    path.write_text(text)
-    return path
+    return write_verilog(top, TOP, out_dir)

@@ -17,11 +17,15 @@ TOP = "hlsfix_accel"
 def emit_verilog(program: KernelProgram, lanes: int, out_dir: Path, *, image: Image | None = None) -> Path:
     """Write ``hlsfix_accel.v`` (top module ``hlsfix_accel``) into ``out_dir`` and return its path."""
     image = image or compile_image(program, lanes)
-    top = Accelerator(image)
-    text = _wake_combinational(verilog.convert(top, name=TOP, emit_src=False))
+    return write_verilog(Accelerator(image), TOP, out_dir)
+
+
+def write_verilog(top, name: str, out_dir: Path) -> Path:
+    """Convert the component ``top`` to ``out_dir/<name>.v`` (module ``name``); its path."""
+    text = _wake_combinational(verilog.convert(top, name=name, emit_src=False))
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / f"{TOP}.v"
+    path = out_dir / f"{name}.v"
     path.write_text(text)
     return path
 
