@@ -28,6 +28,13 @@ def test_installed_package_runs_outside_checkout(tmp_path: Path) -> None:
         check=True,
         capture_output=True,
     )
+    # the data files the generators read at run time travel with the package
+    for data in (
+        "mcu/kernels/hlsfix_kernels.c",
+        "codesign/c/hlsfix_accel.c",
+        "codesign/templates/model_host.c.j2",
+    ):
+        assert (target / "hlsfix" / data).is_file(), data
     env = {**os.environ, "PYTHONPATH": str(target)}
     code = (
         "import hlsfix, pathlib; "
