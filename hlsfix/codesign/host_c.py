@@ -34,7 +34,7 @@ from hlsfix.codesign.transfers import FPGA, MCU, Partition, Segment
 from hlsfix.fixedpoint import program as kp
 from hlsfix.fixedpoint.program import KernelProgram
 from hlsfix.mcu import runners
-from hlsfix.mcu.emit import KERNELS_DIR, _Emitter, model_context, planned_temps
+from hlsfix.mcu.emit import KERNELS_DIR, _Emitter, arena_buffers, const_arrays, model_context
 from hlsfix.memory.liveness import MemoryPlan, plan_memory
 from hlsfix.rtl.isa import Src
 from hlsfix.rtl.microcode import Image
@@ -213,26 +213,9 @@ def model_host_context(program: KernelProgram, partition: Partition, plan: Memor
     em = _HostEmitter(program, plan, partition)
     em.host_body()
     inb = program.input_buffer
-    buffers = [
-        {
-            "name": em.cname(b.name),
-            "ctype": c_type(b.fmt),
-            "offset": at,
-            "comment": f"{describe(b)}, bytes {at}..{at + b.nbytes - 1}",
-        }
-        for b, at in planned_temps(program, plan)
-        if b.name in em.used  # buffers only the accelerator touches need no name here
-    ]
-    consts = [
-        {
-            "name": em.cname(b.name),
-            "ctype": c_type(b.fmt),
-            "comment": describe(b),
-            "rows": int_rows(program.constants[b.name]),
-        }
-        for b in program.buffers
-        if b.kind == "const" and b.name in em.used
-    ]
+    # buffers only the accelerator touches need no name here
+    buffers = arena_buffers(program, plan, em, only_named=True)
+    consts = const_arrays(program, em)
     out_buf = output_buffer(program)
     return {
         **model_context(program, plan, em, out_buf),

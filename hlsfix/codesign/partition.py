@@ -133,16 +133,7 @@ def _candidate_cycles(
         polls = costs.polls_until_done(fpga_host, t.poll_cycles, t.first_sample)
         total += t.start_cycles + polls * t.poll_cycles
     for i in range(first, last):
-        side = FPGA if on_fpga[i] else MCU
-        for name in t.touched[i]:
-            owner = held.get(name, side)  # a tensor no side holds yet moves nowhere
-            if owner is None or owner == side:
-                continue
-            move = t.moves[name]
-            total += move.write_cycles if side == FPGA else move.read_cycles
-            held[name] = None
-        for name in t.written[i]:
-            held[name] = side
+        total += _apply(held, i, FPGA if on_fpga[i] else MCU, t)
     later = t.touched_from[last]
     return total + sum(
         t.moves[name].read_cycles for name, owner in held.items() if owner == FPGA and name in later

@@ -351,25 +351,8 @@ def emit_model(
     else:
         em.block(program.kernels, 1)
     inb = program.input_buffer
-    buffers = [
-        {
-            "name": em.cname(b.name),
-            "ctype": c_type(b.fmt),
-            "offset": at,
-            "comment": f"{describe(b)}, bytes {at}..{at + b.nbytes - 1}",
-        }
-        for b, at in planned_temps(program, plan)
-    ]
-    consts = [
-        {
-            "name": em.cname(b.name),
-            "ctype": c_type(b.fmt),
-            "comment": describe(b),
-            "rows": int_rows(program.constants[b.name]),
-        }
-        for b in program.buffers
-        if b.kind == "const" and b.name in em.used
-    ]
+    buffers = arena_buffers(program, plan, em)
+    consts = const_arrays(program, em)
     out_buf = output_buffer(program)
     ctx = {
         **model_context(program, plan, em, out_buf),
@@ -388,6 +371,36 @@ def emit_model(
         "kernel_marks": kernel_marks,
     }
     return render_model(ctx, "model", (KERNELS_DIR / "hlsfix_kernels.c",), out_dir)
+
+
+def arena_buffers(
+    program: KernelProgram, plan: MemoryPlan, em: _Emitter, only_named: bool = False
+) -> list[dict[str, object]]:
+    """Template rows of the arena's buffers (with ``only_named``: those the generated code names)."""
+    return [
+        {
+            "name": em.cname(b.name),
+            "ctype": c_type(b.fmt),
+            "offset": at,
+            "comment": f"{describe(b)}, bytes {at}..{at + b.nbytes - 1}",
+        }
+        for b, at in planned_temps(program, plan)
+        if not only_named or b.name in em.used
+    ]
+
+
+def const_arrays(program: KernelProgram, em: _Emitter) -> list[dict[str, object]]:
+    """Template rows of the constant arrays the generated code uses."""
+    return [
+        {
+            "name": em.cname(b.name),
+            "ctype": c_type(b.fmt),
+            "comment": describe(b),
+            "rows": int_rows(program.constants[b.name]),
+        }
+        for b in program.buffers
+        if b.kind == "const" and b.name in em.used
+    ]
 
 
 def planned_temps(program: KernelProgram, plan: MemoryPlan) -> list[tuple[Buffer, int]]:

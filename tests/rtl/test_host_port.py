@@ -33,6 +33,15 @@ def _run_partition(program, x_q: np.ndarray, sides: tuple[str, ...], lanes: int 
     seg_cycles: list[int] = []
     registers = set(program.registers)
 
+    def address(ctx, name: str, j: int) -> None:
+        """Point the host port at element j of a buffer, or at a register."""
+        if name in registers:
+            ctx.set(host.addr, image.regs[name])
+        else:
+            loc = image.locs[name]
+            ctx.set(host.addr, loc.base + j * loc.scale)
+        ctx.set(host.reg, name in registers)
+
     async def bench(ctx):
         for row in x_q:
             g = Golden(program)
@@ -44,12 +53,7 @@ def _run_partition(program, x_q: np.ndarray, sides: tuple[str, ...], lanes: int 
                     for name in seg.writes:
                         values = g.regs[name] if name in registers else g.mem[name][0]
                         for j, v in enumerate(np.atleast_1d(values)):
-                            if name in registers:
-                                ctx.set(host.addr, image.regs[name])
-                            else:
-                                loc = image.locs[name]
-                                ctx.set(host.addr, loc.base + j * loc.scale)
-                            ctx.set(host.reg, name in registers)
+                            address(ctx, name, j)
                             ctx.set(host.wdata, int(v))
                             ctx.set(host.we, 1)
                             await ctx.tick()
@@ -68,12 +72,7 @@ def _run_partition(program, x_q: np.ndarray, sides: tuple[str, ...], lanes: int 
                         size = 1 if name in registers else program.buffer(name).size
                         values = []
                         for j in range(size):
-                            if name in registers:
-                                ctx.set(host.addr, image.regs[name])
-                            else:
-                                loc = image.locs[name]
-                                ctx.set(host.addr, loc.base + j * loc.scale)
-                            ctx.set(host.reg, name in registers)
+                            address(ctx, name, j)
                             ctx.set(host.re, 1)
                             await ctx.tick()
                             ctx.set(host.re, 0)
