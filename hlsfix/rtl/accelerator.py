@@ -55,6 +55,15 @@ def _pack(layout: data.StructLayout, value: dict) -> int:
     return Value.cast(layout.const(value)).value
 
 
+def check_segments(image: Image, host_port: bool) -> None:
+    """ValueError unless ``image``'s segments suit the accelerator's interface."""
+    n = len(image.segment_entries)
+    if host_port and n > 256:  # the host port's 8-bit segment number
+        raise ValueError(f"at most 256 segments fit the host port, not {n}")
+    if not host_port and n != 1:
+        raise ValueError("a streaming accelerator runs one segment (the whole program)")
+
+
 class Accelerator(wiring.Component):
     """Input elements stream in (one per beat), the class (or the output buffer) streams out.
 
@@ -72,13 +81,10 @@ class Accelerator(wiring.Component):
             "pc": Out(PC),  # for cycle accounting per kernel in simulation
             "running": Out(1),
         }
+        check_segments(image, host_port)
         if host_port:
-            if len(image.segment_entries) > 256:  # the host port's 8-bit segment number
-                raise ValueError(f"at most 256 segments fit the host port, not {len(image.segment_entries)}")
             members["host"] = In(HOST_PORT)
         else:
-            if len(image.segment_entries) != 1:
-                raise ValueError("a streaming accelerator runs one segment (the whole program)")
             members["inp"] = In(stream.Signature(self.in_layout))
             members["out"] = Out(stream.Signature(self.out_layout))
         super().__init__(members)
