@@ -1,4 +1,4 @@
-"""The co-design cost model's inputs and choices for protonn, bonsai and fastgrnn (16-bit, 4 lanes):
+"""The co-design cost model's inputs and choices for protonn, bonsai and fastgrnn (16-bit, 1 lane):
 the host driver's measured costs, the MCU cycles of each top-level kernel, and the partition
 chosen for each host against the all-MCU and all-FPGA baselines, as markdown tables.
 
@@ -16,7 +16,7 @@ from hlsfix.codesign.partition import choose_partition, kernel_labels
 from hlsfix.fixedpoint.golden import quantize_input
 
 MODELS = ("protonn", "bonsai", "fastgrnn")
-LANES = 4
+LANES = 1  # the co-design default (hlsfix build --host)
 N_INPUTS = 4
 
 
