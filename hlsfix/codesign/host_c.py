@@ -280,9 +280,7 @@ def emit_host(
         files["main_mmio.c"] = env.get_template("main_mmio.c.j2").render(**demo)
     else:
         files["main_avr.c"] = env.get_template("main_avr.c.j2").render(**demo)
-        files[f"sketch/{sketch}/{sketch}.ino"] = env.get_template("host_sketch.ino.j2").render(
-            **demo, spi_hz=SPI_HZ
-        )
+        files[f"sketch/{sketch}/{sketch}.ino"] = env.get_template("host_sketch.ino.j2").render(**demo)
         files["WIRING.md"] = env.get_template("WIRING.md.j2").render(
             **wiring_context(program, fpga_pins, board)
         )
@@ -293,7 +291,8 @@ def emit_host(
             written.append(Path(shutil.copyfile(directory / n, out_dir / n)))
     if link == "spi":  # the Arduino IDE compiles the files beside the sketch, and only those
         sketch_dir = out_dir / "sketch" / sketch
-        for n in ("hlsfix_accel_map.h", "model_host.h", "model_host.c", *DRIVER_FILES, *KERNEL_FILES):
+        beside = ("hlsfix_accel_map.h", "model_host.h", "model_host.c", TRANSPORTS["spi"])
+        for n in (*beside, *DRIVER_FILES, *KERNEL_FILES):
             written.append(Path(shutil.copyfile(out_dir / n, sketch_dir / n)))
     model_sources = tuple(out_dir / n for n in ("model_host.c", "hlsfix_accel.c", "hlsfix_kernels.c"))
     return EmittedHost(out_dir, link, tuple(written), model_sources)

@@ -13,13 +13,24 @@
 
 #include "hlsfix_accel.h"
 
+/* The SPI clock (ATmega328P datasheet, SPI chapter, the SCK frequency table): SPI2X = 1 and
+ * SPR = 0 give fosc/2, the fastest (8 MHz on the Uno; the cost model assumes it). Long wires or a
+ * slow level shifter may need a slower clock: SPI2X = 0 with SPR = 0, 1, 2, 3 gives fosc/4, /16,
+ * /64, /128 (SPI2X = 1 doubles each). */
+#ifndef HLSFIX_SPI_2X
+#define HLSFIX_SPI_2X 1
+#endif
+#ifndef HLSFIX_SPI_SPR
+#define HLSFIX_SPI_SPR 0
+#endif
+
 void hlsfix_link_init(void)
 {
     PORTB |= (uint8_t)(1u << PORTB2); /* chip select high (idle) before it becomes an output */
     DDRB |= (uint8_t)((1u << DDB2) | (1u << DDB3) | (1u << DDB5));
     DDRB &= (uint8_t)~(1u << DDB4);
-    SPCR = (uint8_t)((1u << SPE) | (1u << MSTR)); /* CPOL = CPHA = 0: mode 0; SPR = 0 */
-    SPSR = (uint8_t)(1u << SPI2X);                /* with SPR = 0: fosc / 2 */
+    SPCR = (uint8_t)((1u << SPE) | (1u << MSTR) | (HLSFIX_SPI_SPR & 3)); /* CPOL = CPHA = 0: mode 0 */
+    SPSR = (uint8_t)(HLSFIX_SPI_2X ? (1u << SPI2X) : 0);
 }
 
 void hlsfix_spi_select(void)
