@@ -70,7 +70,7 @@ def test_chosen_partition_is_bit_exact_and_no_slower(name, host, tmp_path):
     assert chosen.total_cycles <= all_mcu.total_cycles
     assert chosen.total_cycles <= all_fpga.total_cycles
     # the cost model's prediction is close to what the co-simulation measured
-    assert chosen.total_cycles == pytest.approx(plan.prediction.total_cycles, rel=0.35)
+    assert chosen.total_cycles == pytest.approx(plan.prediction.total_cycles, rel=0.10)
     assert chosen.fpga_cycles == plan.prediction.fpga_cycles
 
 
