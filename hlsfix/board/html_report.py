@@ -70,6 +70,56 @@ def cycles_svg(per_kernel: list[dict]) -> str:
     return _svg(left + width + 90, height, body, "cycles per kernel")
 
 
+def codesign_svg(cd: dict) -> str:
+    """Predicted and co-simulated host cycles of the chosen partition and the two baselines."""
+    rows = [
+        ("chosen " + cd["simulated"]["partition"], cd["predicted"], cd["simulated"]),
+        ("all on the host", cd["baselines"]["all_mcu"], cd["baselines_simulated"]["all_mcu"]),
+        ("all on the FPGA", cd["baselines"]["all_fpga"], cd["baselines_simulated"]["all_fpga"]),
+    ]
+    left, width, bar_h, top = 200, 380, 10, 24
+    most = max(max(p["total_cycles"], s["total_cycles"]) for _, p, s in rows) or 1
+    height = top + len(rows) * (2 * bar_h + 8) + 10
+    body = [
+        f'<rect x="{left}" y="4" width="10" height="10" fill="{BAR_COLOURS[0]}"/>'
+        f'<text x="{left + 14}" y="13">co-simulated</text>',
+        f'<rect x="{left + 110}" y="4" width="10" height="10" fill="{BAR_COLOURS[1]}"/>'
+        f'<text x="{left + 124}" y="13">predicted</text>',
+    ]
+    for i, (label, pred, sim) in enumerate(rows):
+        y = top + i * (2 * bar_h + 8)
+        name = label if len(label) <= 28 else label[:27] + "…"
+        body += [
+            f'<text x="{left - 6}" y="{y + 14}" text-anchor="end">{escape(name)}</text>',
+            f'<rect x="{left}" y="{y}" width="{sim["total_cycles"] / most * width:.1f}" height="{bar_h}" '
+            f'fill="{BAR_COLOURS[0]}"/>',
+            f'<rect x="{left}" y="{y + bar_h}" width="{pred["total_cycles"] / most * width:.1f}" '
+            f'height="{bar_h}" fill="{BAR_COLOURS[1]}"/>',
+            f'<text x="{left + width + 6}" y="{y + 14}">{sim["total_cycles"]:,.0f} / '
+            f"{pred['total_cycles']:,.0f}</text>",
+        ]
+    return _svg(left + width + 150, height, body, "host cycles per inference")
+
+
+def _codesign_parts(cd: dict) -> list[str]:
+    sim = cd["simulated"]
+    sides = "".join(
+        f"<tr><td>{k['kernel']}</td><td>{escape(k['label'])}</td><td>{escape(k['side'])}</td></tr>"
+        for k in cd["partition"]
+    )
+    estimate = " MicroBlaze figures are estimates (see mcu_source in report.json)." if cd["estimated"] else ""
+    return [
+        f"<h2>Co-design: {escape(cd['host'])} + FPGA over {escape(cd['link'])}</h2>",
+        f"<p>Partition <b>{escape(sim['partition'])}</b>: bit-exact with the golden model on "
+        f"{sim['checked_inputs']} inputs ({escape(sim['simulator'])}). Host cycles per inference at "
+        f"{cd['host_hz'] / 1e6:g} MHz: {sim['total_cycles']:,.0f} co-simulated, "
+        f"{cd['predicted']['total_cycles']:,.0f} predicted; {sim['link_bytes']:g} bytes on the link."
+        f"{estimate}</p>",
+        codesign_svg(cd),
+        f"<table><tr><th>#</th><th>kernel</th><th>side</th></tr>{sides}</table>",
+    ]
+
+
 def _table(rows: list[tuple[str, object]]) -> str:
     cells = "".join(f"<tr><th>{escape(str(k))}</th><td>{escape(str(v))}</td></tr>" for k, v in rows)
     return f"<table>{cells}</table>"
@@ -84,7 +134,8 @@ def render_html(report: dict, plan_svg: str | None = None) -> str:
     """The whole report page; ``plan_svg`` is the memory-plan picture (an SVG document)."""
     fpga, rtl = report.get("fpga", {}), report.get("rtl", {})
     acc, memory = report.get("accuracy") or {}, report.get("memory") or {}
-    parts = [f"<h1>hlsfix: {escape(report['model'])} on {escape(fpga.get('board', '?'))}</h1>"]
+    where = fpga.get("board") or (f"{report['codesign']['host']} + FPGA" if "codesign" in report else "?")
+    parts = [f"<h1>hlsfix: {escape(report['model'])} on {escape(where)}</h1>"]
     if acc:
         parts.append(
             f"<p>Accuracy on the {escape(acc['split'])} split ({acc['n']} inputs): float "
@@ -103,6 +154,8 @@ def render_html(report: dict, plan_svg: str | None = None) -> str:
             f"(ideal {rtl['ideal_cycles']}), {rtl['us_at_100mhz']} µs at 100 MHz; bit-exact with the "
             f"golden model on {rtl['checked_inputs']} inputs ({escape(rtl['simulator'])}). {uno}.</p>"
         )
+    if "codesign" in report:
+        parts += _codesign_parts(report["codesign"])
     if fpga:
         parts += [
             f"<h2>Resources ({escape(fpga['part'])}, {escape(fpga['estimator'])})</h2>",

@@ -15,10 +15,12 @@ import tempfile
 from pathlib import Path
 
 from hlsfix.board.fpga_boards import FpgaBoard, get_fpga_board
+from hlsfix.board.html_report import render_html
 from hlsfix.codesign.flow import CodesignResult, codesign_markdown, run_codesign_flow, test_inputs
 from hlsfix.codesign.partition import parse_pins
 from hlsfix.report import write_reports
 
+FIT_MARGIN = 0.9  # as the UART board build: room for place-and-route
 DEFAULT_LANES = 1  # the link dominates a co-design's latency: more lanes save host time only at the margin
 HOST_LINKS = {"arduino-uno": "spi", "microblaze": "mmio"}
 
@@ -92,6 +94,7 @@ def _command(args: argparse.Namespace, default_inputs: int, write_sides=None) ->
         write_reports(stage, report)
         with open(stage / "report.md", "a") as f:
             f.write("\n" + codesign_markdown(report["codesign"]))
+        (stage / "report.html").write_text(render_html(report))
     _summary(result, args.output)
     return report
 
@@ -143,7 +146,8 @@ def _write_sides(
         return
     _progress(args)("estimating FPGA resources (yosys synth_xilinx)")
     res = estimate_resources(emit_codesign_verilog(image, link, tmp / "synth"), TOP)
-    utilisation = check_fit(res, board)
+    utilisation = check_fit(res, board, FIT_MARGIN)
+    cap = board.capacity
     report["fpga"] = {
         "board": board.name,
         "part": board.part,
@@ -153,7 +157,12 @@ def _write_sides(
         "bram36": res.bram36,
         "fits": True,
         "estimator": res.estimator,
+        "margin": FIT_MARGIN,
+        "capacity": {"lut": cap.lut, "ff": cap.ff, "dsp": cap.dsp, "bram36": cap.bram36},
         "utilisation": {k: round(v, 4) for k, v in utilisation.items()},
+        "project": "fpga/",
+        "vivado": "not run (the SPI design is a Vivado project in fpga/; the AXI4-Lite module goes into "
+        "a block design)",
     }
 
 

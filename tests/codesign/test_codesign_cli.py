@@ -45,6 +45,8 @@ def test_build_for_an_uno_host_writes_both_sides_and_the_report(
     assert sim["total_cycles"] <= base["all_fpga"]["total_cycles"]
     assert sim["link_bytes"] > 0 and cd["predicted"]["fpga_cycles"] == sim["fpga_cycles"]
     assert "## Co-design" in (out / "report.md").read_text()
+    html = (out / "report.html").read_text()
+    assert "Co-design: arduino-uno + FPGA over spi" in html and "host cycles per inference" in html
 
 
 def test_sim_for_a_microblaze_host_reports_estimates(tmp_path: Path) -> None:
@@ -55,6 +57,7 @@ def test_sim_for_a_microblaze_host_reports_estimates(tmp_path: Path) -> None:
     cd = json.loads((out / "report.json").read_text())["codesign"]
     assert cd["link"] == "axi4-lite" and cd["estimated"] is True
     assert cd["simulated"]["bit_exact"] is True and cd["simulated"]["checked_inputs"] == 3
+    assert "bonsai on microblaze + FPGA" in (out / "report.html").read_text()
 
 
 @pytest.mark.parametrize(
