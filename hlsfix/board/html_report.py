@@ -42,6 +42,18 @@ def resources_svg(fpga: dict) -> str:
     return _svg(left + width + 190, height, body, "resources against capacity")
 
 
+def _legend(left: int, *entries: tuple[str, int]) -> list[str]:
+    """A colour key above paired bars: (label, space it takes) per bar colour, left to right."""
+    body, x = [], left
+    for colour, (label, space) in zip(BAR_COLOURS, entries, strict=False):
+        body.append(
+            f'<rect x="{x}" y="4" width="10" height="10" fill="{colour}"/>'
+            f'<text x="{x + 14}" y="13">{label}</text>'
+        )
+        x += space
+    return body
+
+
 def cycles_svg(per_kernel: list[dict]) -> str:
     """Measured and ideal cycles of each kernel, as paired horizontal bars."""
     if not per_kernel:
@@ -50,12 +62,7 @@ def cycles_svg(per_kernel: list[dict]) -> str:
     top = 24
     most = max(max(k["cycles"], k["ideal"]) for k in per_kernel) or 1
     height = top + len(per_kernel) * (2 * bar_h + 6) + 10
-    body = [
-        f'<rect x="{left}" y="4" width="10" height="10" fill="{BAR_COLOURS[0]}"/>'
-        f'<text x="{left + 14}" y="13">measured</text>',
-        f'<rect x="{left + 90}" y="4" width="10" height="10" fill="{BAR_COLOURS[1]}"/>'
-        f'<text x="{left + 104}" y="13">ideal ⌈work / P⌉</text>',
-    ]
+    body = _legend(left, ("measured", 90), ("ideal ⌈work / P⌉", 0))
     for i, k in enumerate(per_kernel):
         y = top + i * (2 * bar_h + 6)
         name = k["kernel"] if len(k["kernel"]) <= 34 else k["kernel"][:33] + "…"
@@ -80,12 +87,7 @@ def codesign_svg(cd: dict) -> str:
     left, width, bar_h, top = 200, 380, 10, 24
     most = max(max(p["total_cycles"], s["total_cycles"]) for _, p, s in rows) or 1
     height = top + len(rows) * (2 * bar_h + 8) + 10
-    body = [
-        f'<rect x="{left}" y="4" width="10" height="10" fill="{BAR_COLOURS[0]}"/>'
-        f'<text x="{left + 14}" y="13">co-simulated</text>',
-        f'<rect x="{left + 110}" y="4" width="10" height="10" fill="{BAR_COLOURS[1]}"/>'
-        f'<text x="{left + 124}" y="13">predicted</text>',
-    ]
+    body = _legend(left, ("co-simulated", 110), ("predicted", 0))
     for i, (label, pred, sim) in enumerate(rows):
         y = top + i * (2 * bar_h + 8)
         name = label if len(label) <= 28 else label[:27] + "…"
