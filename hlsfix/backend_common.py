@@ -83,6 +83,18 @@ def maxpool_geometry(k: kp.MaxPool) -> list[int]:
     return [n, h, w, c, ho, wo, *k.kernel, *k.strides, k.pads[0], k.pads[2]]
 
 
+def window_geometry(k: kp.Window) -> tuple[list[str], list[int], list[int]]:
+    """A Window as a gather: the C terms of its start offset (one per spliced dimension), then
+    the dims and strides walked. A splice may give fewer ranges than x has dimensions: the rest
+    are taken whole."""
+    in_strides = row_major_strides(k.in_shape)
+    terms = [
+        f"{s} * {st}" if st != 1 else str(s)
+        for s, st in zip(k.starts, in_strides[: len(k.starts)], strict=True)
+    ]
+    return terms, [*k.sizes, *k.in_shape[len(k.sizes) :]], in_strides
+
+
 def bcast_mode(k: kp.AddSub | kp.Mul, prefix: str) -> str:
     """The kernels' broadcast constant of ``b``: ``<prefix>BCAST_FULL``/``_SCALAR``/``_LASTDIM``."""
     return f"{prefix}BCAST_{k.b_mode.upper()}"

@@ -32,6 +32,7 @@ from hlsfix.backend_common import (
     output_buffer,
     row_major_strides,
     template_env,
+    window_geometry,
 )
 from hlsfix.errors import HlsfixError
 from hlsfix.fixedpoint import program as kp
@@ -208,9 +209,8 @@ class _Emitter(KernelWalker):
         self._gather(k, k.x, k.out, "0", [k.in_shape[p] for p in k.perm], [in_strides[p] for p in k.perm])
 
     def k_Window(self, k: kp.Window, step: int) -> None:
-        in_strides = row_major_strides(k.in_shape)
-        terms = [f"{s} * {st}" if st != 1 else str(s) for s, st in zip(k.starts, in_strides, strict=True)]
-        self._gather(k, k.x, k.out, " + ".join(terms) or "0", list(k.sizes), in_strides)
+        terms, dims, strides = window_geometry(k)
+        self._gather(k, k.x, k.out, " + ".join(terms) or "0", dims, strides)
 
     def k_MaxPool(self, k: kp.MaxPool, step: int) -> None:
         self.no_alias(k, k.out)

@@ -25,6 +25,7 @@ from hlsfix.backend_common import (
     output_buffer,
     row_major_strides,
     template_env,
+    window_geometry,
 )
 from hlsfix.errors import HlsfixError
 from hlsfix.fixedpoint import program as kp
@@ -239,15 +240,9 @@ class _Emitter(KernelWalker):
         self._gather(k, k.x, k.out, "0", dims, [in_strides[p] for p in k.perm])
 
     def k_Window(self, k: kp.Window, step: int) -> None:
-        # A splice may give fewer ranges than x has dimensions: the rest are taken whole.
-        in_strides = row_major_strides(k.in_shape)
-        terms = [
-            f"{s} * {st}" if st != 1 else str(s)
-            for s, st in zip(k.starts, in_strides[: len(k.starts)], strict=True)
-        ]
+        terms, dims, strides = window_geometry(k)
         base = f"(int16_t)({' + '.join(terms)})" if terms else "0"
-        dims = [*k.sizes, *k.in_shape[len(k.sizes) :]]
-        self._gather(k, k.x, k.out, base, dims, in_strides)
+        self._gather(k, k.x, k.out, base, dims, strides)
 
     def k_MaxPool(self, k: kp.MaxPool, step: int) -> None:
         self.no_alias(k, k.out)

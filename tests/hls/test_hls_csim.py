@@ -18,7 +18,13 @@ from hlsfix.hls.csim import CsimResult, compile_csim, run_csim
 from hlsfix.hls.emit import emit_hls, write_sources
 from hlsfix.hls.pragmas import INTERFACES
 from tests.hls.models import compiled
-from tests.mcu.test_c_backend import COMMON_BUFFERS, COMMON_KERNELS, F8, synthetic_inputs, synthetic_program
+from tests.mcu.test_c_backend import (
+    F8,
+    SYNTHETIC_BUFFERS,
+    SYNTHETIC_KERNELS,
+    synthetic_inputs,
+    synthetic_program,
+)
 from tests.tools import require_tool
 
 PART = "xc7a35ticsg324-1L"
@@ -93,9 +99,10 @@ def test_a_corrupted_constant_is_caught(tmp_path: Path) -> None:
 
 # ---- kernels the zoo does not exercise: a hand-built program over random inputs ------------
 
-# the C backend's hand-built programs, and a Fill the HLS kernels saturate
-BUFFERS = (*COMMON_BUFFERS, Buffer("f", (3,), F8, "temp"))
-KERNELS: dict[str, tuple[kp.Kernel, ...]] = {**COMMON_KERNELS, "f": (kp.Fill("f", 300),)}
+# the C backend's hand-built programs (splices with fewer ranges than dimensions included), and a
+# Fill the HLS kernels saturate
+BUFFERS = (*SYNTHETIC_BUFFERS, Buffer("f", (3,), F8, "temp"))
+KERNELS: dict[str, tuple[kp.Kernel, ...]] = {**SYNTHETIC_KERNELS, "f": (kp.Fill("f", 300),)}
 
 
 @pytest.mark.parametrize("out", sorted(KERNELS))
