@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from hlsfix.codesign import regmap
+from hlsfix.codesign.costs import HOST_LINKS
 from hlsfix.codesign.link_costs import ELEMENT_BYTES, FPGA_HZ, SPI_SHIFT_CYCLES_PER_BYTE, host_link
 from hlsfix.codesign.transfers import Partition
 from hlsfix.fixedpoint.golden import run_golden
@@ -25,8 +26,6 @@ from hlsfix.rtl.microcode import Image, compile_image
 from sim.runner import run_testbench
 
 SIM_DIR = Path(__file__).resolve().parent
-# the gateware's and the host C's names of each host's link
-LINK_NAMES = {"arduino-uno": ("spi", "spi"), "microblaze": ("axi", "mmio")}
 
 
 @dataclass
@@ -110,7 +109,7 @@ def run_codesign(
     if not partition.segments:
         raise ValueError("co-simulation needs at least one FPGA segment (this partition is all-MCU)")
     t0 = time.monotonic()
-    gateware_link, host_link = LINK_NAMES[host]
+    gateware_link, c_link = HOST_LINKS[host]
     pacing = _link_timing(program, host)
     if not pace:
         pacing["driver"] = dict.fromkeys(pacing["driver"], 0)
@@ -124,7 +123,7 @@ def run_codesign(
     _write_inputs(inputs, x_q)
     outputs.unlink(missing_ok=True)
     if host_command is None:
-        emitted = emit_host(program, partition, image, host_link, tmp / "host")
+        emitted = emit_host(program, partition, image, c_link, tmp / "host")
         host_command = [str(compile_cosim(emitted, tmp / "host" / "host_cosim"))]
     cfg = {
         "link": gateware_link,

@@ -16,13 +16,13 @@ from pathlib import Path
 
 from hlsfix.board.fpga_boards import FpgaBoard, get_fpga_board
 from hlsfix.board.html_report import render_html
+from hlsfix.codesign.costs import HOST_LINKS, HOSTS
 from hlsfix.codesign.flow import CodesignResult, codesign_markdown, run_codesign_flow, test_inputs
 from hlsfix.codesign.partition import parse_pins
 from hlsfix.report import write_reports
 
 FIT_MARGIN = 0.9  # as the UART board build: room for place-and-route
 DEFAULT_LANES = 1  # the link dominates a co-design's latency: more lanes save host time only at the margin
-HOST_LINKS = {"arduino-uno": "spi", "microblaze": "mmio"}
 
 
 def _lanes(text: str) -> int:
@@ -119,6 +119,7 @@ def _write_sides(
 
     plan = result.plan
     program, partition = cm.program, plan.partition
+    link, host_link = HOST_LINKS[args.host]
     segments = [s.kernels for s in partition.segments]
     image = compile_image(program, plan.lanes, segments=segments) if segments else None
     x_q = test_inputs(cm, 1)
@@ -127,7 +128,7 @@ def _write_sides(
         program,
         partition,
         image,
-        HOST_LINKS[args.host],
+        host_link,
         stage / "host",
         fpga_pins=ARTY_SPI_WIRING,
         example=x_q[0],
@@ -135,7 +136,6 @@ def _write_sides(
     )
     if image is None:
         return
-    link = "spi" if args.host == "arduino-uno" else "axi"
     fpga_dir = stage / "fpga"
     if link == "spi":  # the Vivado project holds the whole design, pins included
         write_vivado_project(CodesignSpiTop(image, board), board, fpga_dir, name="hlsfix_codesign_top")
@@ -193,7 +193,7 @@ def add_codesign_arguments(p: argparse.ArgumentParser, *, build: bool) -> None:
     """``--host`` and ``--pin`` (and ``--no-synth`` for build)."""
     p.add_argument(
         "--host",
-        choices=tuple(HOST_LINKS),
+        choices=HOSTS,
         default=None,
         help="co-design: split the model between this host (arduino-uno over SPI, microblaze over "
         "AXI4-Lite) and the FPGA accelerator, chosen by the cost model",

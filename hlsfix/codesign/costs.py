@@ -33,6 +33,8 @@ from hlsfix.fixedpoint.program import KernelProgram
 from hlsfix.rtl.microcode import compile_image
 
 HOSTS = ("arduino-uno", "microblaze")
+# Each host's link as the gateware (top.LINKS) and the host C (host_c.LINKS) name it.
+HOST_LINKS = {"arduino-uno": ("spi", "spi"), "microblaze": ("axi", "mmio")}
 # Measurements per prediction with kernel marks: the prediction's entry, then one per kernel.
 # Sum over them equals the unmarked whole-prediction measurement up to the register saves and
 # reloads the extra (opaque) marker calls cause: at most this many cycles per mark on the zoo
