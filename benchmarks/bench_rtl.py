@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import hlsfix  # noqa: E402
 from hlsfix.fixedpoint.golden import quantize_input  # noqa: E402
-from sim.runner import run_cocotb  # noqa: E402
+from hlsfix.sim.runner import run_cocotb  # noqa: E402
 
 MODELS = ["protonn", "bonsai", "bonsai-binary", "fastgrnn", "cnn", "mlp"]
 

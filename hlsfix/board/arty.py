@@ -241,18 +241,15 @@ def choose_lanes(
 
 
 def import_sim_runner(module: str = "runner"):
-    """``sim.<module>`` (the cocotb runners) — installed beside hlsfix, or in the checkout hlsfix
-    runs from."""
+    """``hlsfix.sim.<module>`` (the cocotb runners); they import cocotb, so the ``rtl`` extra is needed."""
     import importlib
 
     try:
-        return importlib.import_module(f"sim.{module}")
-    except ImportError:
-        root = Path(__file__).resolve().parents[2]
-        if not (root / "sim" / f"{module}.py").is_file():
-            raise ToolError("the cocotb testbenches (sim/) must be installed, not missing") from None
-        sys.path.insert(0, str(root))
-        return importlib.import_module(f"sim.{module}")
+        return importlib.import_module(f"hlsfix.sim.{module}")
+    except ImportError as e:
+        raise ToolError(
+            f"simulation needs the rtl extra (pip install \"hlsfix[rtl]\"), not missing {e.name}"
+        ) from None
 
 
 @contextmanager

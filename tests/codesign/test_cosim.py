@@ -92,7 +92,7 @@ def test_misbehaving_host_gets_defined_errors_never_a_hang(host, tmp_path):
     """Malformed command / bad address, START of a missing segment, and a read of the result
     before DONE, against the real RTL; then the same link classifies every input correctly."""
     require_tool("iverilog")
-    from sim.codesign_runner import run_codesign
+    from hlsfix.sim.codesign_runner import run_codesign
 
     program, x_q = _model("protonn", 3)
     partition = plan_partition(program, (FPGA,) * len(program.kernels))

@@ -30,7 +30,7 @@ def _inputs(model: str, n: int, bits: str = "16"):
 
 
 def _check(model, program, x_q, lanes, tmp_path, **kw):
-    from sim.runner import run_cocotb
+    from hlsfix.sim.runner import run_cocotb
 
     res = run_cocotb(program, x_q, lanes=lanes, build_dir=tmp_path, **kw)
     assert res.bit_exact, f"{model}: inputs {res.mismatches[:10]} differ"
@@ -113,7 +113,7 @@ def test_scoreboard_reports_a_broken_accelerator(tmp_path):
     """The checker can fail: negate every weight ROM word and the scoreboard must say which inputs
     differ (and the cocotb test itself fails, which must not hide the result)."""
     require_tool("iverilog")
-    from sim.runner import run_cocotb
+    from hlsfix.sim.runner import run_cocotb
 
     program, x_q = _inputs("protonn", 10)
     top = (1 << (max(b.fmt.bits for b in program.buffers) - 1)) - 1

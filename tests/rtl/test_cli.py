@@ -79,7 +79,7 @@ def test_sim_that_differs_from_golden_writes_its_report_and_fails(
 ) -> None:
     require_tool("iverilog")
     pytest.importorskip("cocotb_tools")
-    from sim import runner
+    from hlsfix.sim import runner
 
     real = runner.run_cocotb
 

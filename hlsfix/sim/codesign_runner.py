@@ -23,7 +23,7 @@ from hlsfix.codesign.transfers import Partition
 from hlsfix.fixedpoint.golden import run_golden
 from hlsfix.fixedpoint.program import KernelProgram
 from hlsfix.rtl.microcode import Image, compile_image
-from sim.runner import run_testbench
+from hlsfix.sim.runner import run_testbench
 
 SIM_DIR = Path(__file__).resolve().parent
 
