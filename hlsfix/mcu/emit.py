@@ -30,10 +30,14 @@ from hlsfix.backend_common import (
 from hlsfix.errors import HlsfixError
 from hlsfix.fixedpoint import program as kp
 from hlsfix.fixedpoint.program import Buffer, KernelProgram, Ref
+from hlsfix.mcu.narrow import Bounds, c_width
+from hlsfix.mcu.sparse_rows import row_layout, row_width
 from hlsfix.memory.liveness import MemoryPlan, scratch_name
 
 KERNELS_DIR = Path(__file__).parent / "kernels"
 TEMPLATES_DIR = Path(__file__).parent / "templates"
+# The kernel library a build copies beside model.c.
+KERNEL_FILES = ("hlsfix_kernels.c", "hlsfix_kernels.h", "hlsfix_kernels8.h", "hlsfix_arith.h")
 TOKENS = {8: "i8", 16: "i16", 32: "i32"}
 MAX_INDEX = 32767  # sizes and indices are int16_t in the kernels
 # A 16-bit matrix-vector product of at least this many products takes HLSFIX_DEF_MATVEC16 (its
@@ -71,6 +75,8 @@ class _Emitter(KernelWalker):
         super().__init__(program)
         self.plan = plan
         self.defs: dict[str, None] = {}  # ordered set of kernel-variant instantiations
+        self.bounds = Bounds(program)
+        self.extra_consts: dict[str, dict[str, object]] = {}  # constants the emitter re-laid out
 
     # -- names and views -------------------------------------------------------------------
     def space(self, buf: str) -> str:
@@ -100,7 +106,8 @@ class _Emitter(KernelWalker):
         """Check a dot-product kernel's product shift and operand widths; its variant suffix.
 
         The product shift is a parameter of the kernel variant (a compile-time constant in the
-        inner loop), and a 32-bit wide type means a 16 x 16 -> 32 multiply in the kernels."""
+        inner loop), and a 32-bit wide type means at most a 16 x 16 -> 32 multiply in the kernels;
+        the suffix names the C width the kernel computes in (narrow.py: 16 where proven)."""
         if not 0 <= k.prod_shift <= k.wide - 2:
             raise UnsupportedProgram(f"product shift must be within 0..{k.wide - 2}, not {k.prod_shift}")
         for buf in operands:
@@ -108,7 +115,7 @@ class _Emitter(KernelWalker):
                 raise UnsupportedProgram(
                     f"{type(k).__name__}: {buf} must have at most 16 bits for int32 products"
                 )
-        return f"_w{k.wide}_ps{k.prod_shift}"
+        return f"_w{c_width(self.bounds, k)}_ps{k.prod_shift}"
 
     def use(self, macro: str, *args: str) -> None:
         self.defs[f"{macro}({', '.join(args)})"] = None
@@ -133,7 +140,7 @@ class _Emitter(KernelWalker):
                 f"{self.view(k.b)}, {self.cname(k.out)}, {k.m}, {k.k}, {k.out_shift});"
             )
             return
-        self.use("HLSFIX_DEF_MATMUL", *args, self.tok(k.out), str(k.wide), str(k.prod_shift))
+        self.use("HLSFIX_DEF_MATMUL", *args, self.tok(k.out), str(c_width(self.bounds, k)), str(k.prod_shift))
         fn = f"hlsfix_matmul_{args[0]}{args[1]}_{args[2]}{args[3]}_{self.tok(k.out)}{suffix}"
         self.call(
             f"{fn}({self.view(k.a)}, {self.view(k.b)}, {self.cname(k.out)}, "
@@ -155,11 +162,46 @@ class _Emitter(KernelWalker):
                 f"{self.cname(k.out)}, {acc}, {k.rows}, {k.cols}, {k.out_shift});"
             )
             return
+        if k.wide == 32 and {tv, tx} <= {"i8", "i16"}:
+            self.spmv_rows(k, tx, sx, to)
+            return
         self.use("HLSFIX_DEF_SPMV", tv, tr, tc, tx, sx, to, str(k.wide), str(k.prod_shift))
         self.call(
             f"hlsfix_spmv_{tv}_{tr}_{tc}_{tx}{sx}_{to}{suffix}({self.cname(k.values)}, "
             f"{self.cname(k.row_index)}, {self.cname(k.col_start)}, {self.view(k.x)}, "
             f"{self.cname(k.out)}, {acc}, {k.rows}, {k.cols}, {k.out_shift});"
+        )
+
+    def spmv_rows(self, k: kp.SparseMatVec, tx: str, sx: str, to: str) -> None:
+        """8-bit values or x: the matrix re-laid out by rows (sparse_rows.py), one dot product per
+        row in a register (16-bit where narrow enough)."""
+        layout = row_layout(self.bounds.program, k)
+        tv, tc = self.tok(k.values), TOKENS[layout.col_bits]
+        wide = row_width(
+            layout,
+            self.bounds.abs_max(k.x.buffer),
+            k.prod_shift,
+            self.bufs[k.x.buffer].fmt.bits,
+            self.bufs[k.values].fmt.bits,
+        )
+        names = []
+        for suffix, data, bits, what in (
+            ("rv", layout.values, self.bufs[k.values].fmt.bits, "values row by row"),
+            ("rc", layout.cols, layout.col_bits, "column of each value"),
+            ("rs", layout.row_start, 16, "where each row starts"),
+        ):
+            name = f"k_{k.values}_{suffix}"
+            names.append(name)
+            self.extra_consts[name] = {
+                "name": name,
+                "ctype": f"int{bits}_t",
+                "comment": f"{k.values}: {what} ({len(data)})",
+                "rows": int_rows(data),
+            }
+        self.use("HLSFIX_DEF_SPMV_ROWS", tv, tc, tx, sx, to, str(wide), str(k.prod_shift))
+        self.call(
+            f"hlsfix_spmvr_{tv}_{tc}_{tx}{sx}_{to}_w{wide}_ps{k.prod_shift}({', '.join(names)}, "
+            f"{self.view(k.x)}, {self.cname(k.out)}, {k.rows}, {k.out_shift});"
         )
 
     def k_Conv2d(self, k: kp.Conv2d, step: int) -> None:
@@ -172,7 +214,7 @@ class _Emitter(KernelWalker):
             self.space(k.filters.buffer),
         )
         to = self.tok(k.out)
-        self.use("HLSFIX_DEF_CONV2D", tx, sx, tf, sf, to, str(k.wide), str(k.prod_shift))
+        self.use("HLSFIX_DEF_CONV2D", tx, sx, tf, sf, to, str(c_width(self.bounds, k)), str(k.prod_shift))
         geom = conv2d_geometry(k)
         self.call(
             f"hlsfix_conv2d_{tx}{sx}_{tf}{sf}_{to}{suffix}({self.view(k.x)}, {self.view(k.filters)}, "
@@ -182,9 +224,10 @@ class _Emitter(KernelWalker):
     def _binary(self, k: kp.AddSub | kp.Mul, macro: str, fn: str) -> str:
         self.elementwise_alias(k, k.out)
         args = (self.tok(k.a.buffer), self.space(k.a.buffer), self.tok(k.b.buffer), self.space(k.b.buffer))
-        self.use(macro, *args, self.tok(k.out), str(k.wide))
+        wide = c_width(self.bounds, k)
+        self.use(macro, *args, self.tok(k.out), str(wide))
         return (
-            f"hlsfix_{fn}_{args[0]}{args[1]}_{args[2]}{args[3]}_{self.tok(k.out)}_w{k.wide}("
+            f"hlsfix_{fn}_{args[0]}{args[1]}_{args[2]}{args[3]}_{self.tok(k.out)}_w{wide}("
             f"{self.view(k.a)}, {self.view(k.b)}, {self.cname(k.out)}, {k.n}, {k.b.length}, "
             f"{bcast_mode(k, 'HLSFIX_')}"
         )
@@ -201,7 +244,7 @@ class _Emitter(KernelWalker):
     def k_Rescale(self, k: kp.Rescale, step: int) -> None:
         self.elementwise_alias(k, k.out)
         tx, sx, to = self.tok(k.x.buffer), self.space(k.x.buffer), self.tok(k.out)
-        wide = 64 if self.bufs[k.x.buffer].fmt.bits == 32 else 32
+        wide = c_width(self.bounds, k)
         self.use("HLSFIX_DEF_RESCALE", tx, sx, to, str(wide))
         self.call(
             f"hlsfix_rescale_{tx}{sx}_{to}_w{wide}({self.view(k.x)}, {self.cname(k.out)}, {k.n}, "
@@ -395,7 +438,7 @@ def const_arrays(program: KernelProgram, em: _Emitter) -> list[dict[str, object]
         }
         for b in program.buffers
         if b.kind == "const" and b.name in em.used
-    ]
+    ] + list(em.extra_consts.values())
 
 
 def planned_temps(program: KernelProgram, plan: MemoryPlan) -> list[tuple[Buffer, int]]:

@@ -3,9 +3,9 @@ measured, bit-exact-checked test firmware.
 
 ``build_uno`` writes into ``out_dir``:
 
-* ``model.h``/``model.c`` and the kernel library (``hlsfix_kernels.[ch]``, ``hlsfix_arith.h``),
-  ``main.c`` (classifies a built-in example without the Arduino core) and a ``Makefile`` for
-  plain avr-gcc;
+* ``model.h``/``model.c`` and the kernel library (``hlsfix_kernels.[ch]``, ``hlsfix_kernels8.h``,
+  ``hlsfix_arith.h``), ``main.c`` (classifies a built-in example without the Arduino core) and a
+  ``Makefile`` for plain avr-gcc;
 * ``sketch/<name>/<name>.ino`` with the same C files beside it, for the Arduino IDE.
 
 It then builds the measurement firmware (the same model.c with the first ``n_inputs`` test inputs
@@ -35,7 +35,7 @@ from hlsfix.fixedpoint.float_lower import float_program
 from hlsfix.fixedpoint.golden import quantize_input
 from hlsfix.ir.interp import run_float
 from hlsfix.mcu import runners
-from hlsfix.mcu.emit import KERNELS_DIR, UnsupportedProgram, _env, emit_model
+from hlsfix.mcu.emit import KERNEL_FILES, KERNELS_DIR, UnsupportedProgram, _env, emit_model
 from hlsfix.mcu.emit_float import (
     FLOAT_KERNEL_FILES,
     decode_float_records,
@@ -48,7 +48,6 @@ from hlsfix.memory.liveness import MemoryPlan, plan_memory
 if TYPE_CHECKING:
     from hlsfix.compiler import CompiledModel
 
-KERNEL_FILES = ("hlsfix_kernels.c", "hlsfix_kernels.h", "hlsfix_arith.h")
 BAUD = 115200
 # Link without the device's memory limits so that an oversized design still links and its size
 # can be reported; the fit check against the board comes right after.

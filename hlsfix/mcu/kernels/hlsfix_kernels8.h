@@ -1,0 +1,193 @@
+/*
+ * hlsfix_kernels8.h -- 8-bit arithmetic for the kernel library (included by hlsfix_kernels.h).
+ *
+ * The numeric contract does not change: golden.py forms every product and sum in the program's
+ * `wide` type (int32), and the C may compute them in anything that holds the same integers.  When
+ * emit.py proves from the operands' widths (and the constant weights) that every product, aligned
+ * operand and partial sum of a kernel fits in 16 bits, it instantiates the kernel with W = 16: the
+ * same kernel macros over int16_t, with the 16-bit primitives below.  On the AVR that is the gain
+ * of 8-bit data: an 8 x 8 -> 16 product is one `muls` (2 cycles), a 16-bit add two instructions,
+ * where the 32-bit path needs four multiplies, 32-bit adds and 32-bit shifts.
+ *
+ * Operand-typed products (HLSFIX_MULT/HLSFIX_MACT pick by the element types of the operands):
+ *   i8 x i8  -> int16  hlsfix_mul8      one muls
+ *   i8 x i16 -> int32  hlsfix_mul8x16   muls + mulsu (two of the four multiplies of 16 x 16)
+ *   i16 x i16 -> int32 hlsfix_mul16     (hlsfix_arith.h)
+ * A W = 32 accumulator over 8 x 8 products adds each 16-bit product, shifted in 16 bits, to it.
+ *
+ * tests/mcu/test_kernels8.py checks every kernel against golden.py in simavr (-O2 and -Os) and
+ * on the host under ASan+UBSan; benchmarks/bench_kernels8.py measures each beside its 16-bit
+ * sibling.
+ */
+#ifndef HLSFIX_KERNELS8_H
+#define HLSFIX_KERNELS8_H
+
+#include <stdint.h>
+
+#include "hlsfix_arith.h"
+
+/* ---- 16-bit primitives: golden.py's shr, saturate, shift_exact, rescale_sat on int16_t ---- */
+
+HLSFIX_INLINE int16_t hlsfix_shr16(int16_t v, int16_t s)
+{
+    if (s >= 15) {
+        return v < 0 ? (int16_t)-1 : (int16_t)0;
+    }
+    return (int16_t)(v >> s);
+}
+
+HLSFIX_INLINE int16_t hlsfix_sat16(int16_t v, int16_t bits)
+{
+    int16_t hi, lo;
+    if (bits >= 16) {
+        return v;
+    }
+    hi = (int16_t)((INT16_C(1) << (bits - 1)) - 1);
+    lo = (int16_t)(-hi - 1);
+    return v > hi ? hi : (v < lo ? lo : v);
+}
+
+/* v * 2^s for s >= 0 (emit.py proves it fits int16), floor(v * 2^s) for s < 0 */
+HLSFIX_INLINE int16_t hlsfix_shift_exact16(int16_t v, int16_t s)
+{
+    if (s >= 0) {
+        return (int16_t)((uint16_t)v << s);
+    }
+    return hlsfix_shr16(v, (int16_t)-s);
+}
+
+HLSFIX_INLINE int16_t hlsfix_rescale_sat16(int16_t v, int16_t s, int16_t bits)
+{
+    int16_t hi, lo, hi_in, lo_in, left;
+    if (s >= 0) {
+        return hlsfix_sat16(hlsfix_shr16(v, s), bits);
+    }
+    hi = bits >= 16 ? INT16_MAX : (int16_t)((INT16_C(1) << (bits - 1)) - 1);
+    lo = (int16_t)(-hi - 1);
+    left = (int16_t)-s;
+    if (left >= bits) {
+        return v > 0 ? hi : (v < 0 ? lo : 0);
+    }
+    hi_in = (int16_t)(hi >> left);
+    lo_in = (int16_t)(-(hi_in + 1));
+    if (v > hi_in) {
+        return hi;
+    }
+    if (v < lo_in) {
+        return lo;
+    }
+    if (left == 15) { /* bits == 16: only v in {-1, 0} gets here */
+        return v < 0 ? INT16_MIN : 0;
+    }
+    return (int16_t)((uint16_t)v << left);
+}
+
+/* ---- products of 8-bit operands ------------------------------------------------------------ */
+
+/* 8 x 8 -> 16, exact (|a * b| <= 2^14).  On the AVR one muls; avr-gcc does not find it in
+ * (int16_t)a * b by itself, so it is written out (operands in r16..r23, as muls requires). */
+#if defined(__AVR__) && defined(__AVR_HAVE_MUL__)
+HLSFIX_INLINE int16_t hlsfix_mul8(int8_t a, int8_t b)
+{
+    register int8_t ra __asm__("r18") = a;
+    register int8_t rb __asm__("r20") = b;
+    int16_t product;
+    __asm__("muls r18, r20\n\t"
+            "movw %[p], r0\n\t"
+            "clr r1"
+            : [p] "=r"(product)
+            : "r"(ra), "r"(rb));
+    return product;
+}
+
+/* 8 x 16 -> 32, exact (|a * b| <= 2^22): b = bh * 256 + bl (bh signed, bl unsigned), so
+ * a * b = (a * bh) * 256 + a * bl, one muls and one mulsu.  After each, the carry holds the sign
+ * of the 16-bit partial product: `sbc r25, r25` sign-extends a * bh into the top byte, and
+ * `sbc r0, r0` makes the byte that sign-extends a * bl before it is added one byte lower.
+ * a in r18, b in r21:r20, the product in r25:r24:r23:r22 (fixed, as in hlsfix_mul16). */
+#define HLSFIX_AVR_MUL8X16_ASM                                                                      \
+    "muls r18, r21\n\t"                                                                             \
+    "sbc r25, r25\n\t"                                                                              \
+    "mov r23, r0\n\t"                                                                               \
+    "mov r24, r1\n\t"                                                                               \
+    "mulsu r18, r20\n\t"                                                                            \
+    "mov r22, r0\n\t"                                                                               \
+    "sbc r0, r0\n\t"                                                                                \
+    "add r23, r1\n\t"                                                                               \
+    "adc r24, r0\n\t"                                                                               \
+    "adc r25, r0\n\t"                                                                               \
+    "clr r1\n\t"
+
+HLSFIX_INLINE int32_t hlsfix_mul8x16(int8_t a, int16_t b)
+{
+    register int8_t ra __asm__("r18") = a;
+    register int16_t rb __asm__("r20") = b;
+    register int32_t product __asm__("r22");
+    __asm__(HLSFIX_AVR_MUL8X16_ASM : "=r"(product) : "r"(ra), "r"(rb));
+    return product;
+}
+#else
+HLSFIX_INLINE int16_t hlsfix_mul8(int8_t a, int8_t b) { return (int16_t)((int16_t)a * (int16_t)b); }
+HLSFIX_INLINE int32_t hlsfix_mul8x16(int8_t a, int16_t b) { return (int32_t)a * (int32_t)b; }
+#endif
+
+/* HLSFIX_MULT(W, TA, TB, x, y): the exact product of x (type TA) and y (type TB) in W bits. */
+#define HLSFIX_MULT(W, TA, TB, x, y) HLSFIX_MUL_w##W##_##TA##_##TB(x, y)
+#define HLSFIX_MUL_w16_i8_i8(x, y) hlsfix_mul8((int8_t)(x), (int8_t)(y))
+#define HLSFIX_MUL_w32_i8_i8(x, y) ((int32_t)hlsfix_mul8((int8_t)(x), (int8_t)(y)))
+#define HLSFIX_MUL_w32_i8_i16(x, y) hlsfix_mul8x16((int8_t)(x), (int16_t)(y))
+#define HLSFIX_MUL_w32_i16_i8(x, y) hlsfix_mul8x16((int8_t)(y), (int16_t)(x))
+#define HLSFIX_MUL_w32_i16_i16(x, y) HLSFIX_MUL_w32(x, y)
+#define HLSFIX_MUL_w64_i8_i8(x, y) HLSFIX_MUL_w64(x, y)
+#define HLSFIX_MUL_w64_i8_i16(x, y) HLSFIX_MUL_w64(x, y)
+#define HLSFIX_MUL_w64_i8_i32(x, y) HLSFIX_MUL_w64(x, y)
+#define HLSFIX_MUL_w64_i16_i8(x, y) HLSFIX_MUL_w64(x, y)
+#define HLSFIX_MUL_w64_i16_i16(x, y) HLSFIX_MUL_w64(x, y)
+#define HLSFIX_MUL_w64_i16_i32(x, y) HLSFIX_MUL_w64(x, y)
+#define HLSFIX_MUL_w64_i32_i8(x, y) HLSFIX_MUL_w64(x, y)
+#define HLSFIX_MUL_w64_i32_i16(x, y) HLSFIX_MUL_w64(x, y)
+#define HLSFIX_MUL_w64_i32_i32(x, y) HLSFIX_MUL_w64(x, y)
+
+/* HLSFIX_MACT(W, TA, TB, acc, x, y, S): acc += shr(x * y, S), S a literal.  An 8 x 8 product is
+ * shifted in 16 bits (floor shifts of the same integer agree in any width that holds it). */
+#define HLSFIX_MACT(W, TA, TB, acc, x, y, S) HLSFIX_MAC_w##W##_##TA##_##TB(acc, x, y, S)
+#define HLSFIX_MAC_w16_i8_i8(acc, x, y, S)                                                          \
+    ((acc) = (int16_t)((acc) + hlsfix_shr16(hlsfix_mul8((int8_t)(x), (int8_t)(y)), (S))))
+#define HLSFIX_MAC_w32_i8_i8(acc, x, y, S)                                                          \
+    ((acc) += (int32_t)hlsfix_shr16(hlsfix_mul8((int8_t)(x), (int8_t)(y)), (S)))
+#define HLSFIX_MAC_w32_i8_i16(acc, x, y, S) ((acc) += hlsfix_shr32(HLSFIX_MUL_w32_i8_i16(x, y), (S)))
+#define HLSFIX_MAC_w32_i16_i8(acc, x, y, S) ((acc) += hlsfix_shr32(HLSFIX_MUL_w32_i16_i8(x, y), (S)))
+#define HLSFIX_MAC_w32_i16_i16(acc, x, y, S) HLSFIX_MAC_w32(acc, x, y, S)
+#define HLSFIX_MAC_w64_i8_i8(acc, x, y, S) HLSFIX_MAC_w64(acc, x, y, S)
+#define HLSFIX_MAC_w64_i8_i16(acc, x, y, S) HLSFIX_MAC_w64(acc, x, y, S)
+#define HLSFIX_MAC_w64_i8_i32(acc, x, y, S) HLSFIX_MAC_w64(acc, x, y, S)
+#define HLSFIX_MAC_w64_i16_i8(acc, x, y, S) HLSFIX_MAC_w64(acc, x, y, S)
+#define HLSFIX_MAC_w64_i16_i16(acc, x, y, S) HLSFIX_MAC_w64(acc, x, y, S)
+#define HLSFIX_MAC_w64_i16_i32(acc, x, y, S) HLSFIX_MAC_w64(acc, x, y, S)
+#define HLSFIX_MAC_w64_i32_i8(acc, x, y, S) HLSFIX_MAC_w64(acc, x, y, S)
+#define HLSFIX_MAC_w64_i32_i16(acc, x, y, S) HLSFIX_MAC_w64(acc, x, y, S)
+#define HLSFIX_MAC_w64_i32_i32(acc, x, y, S) HLSFIX_MAC_w64(acc, x, y, S)
+
+/* ---- SparseMatVec by rows, for 8-bit values or x ------------------------------------------
+ * emit.py re-lays the column-compressed matrix out row by row (values, their column indices and
+ * where each row starts: the same non-zeros, so the same exact sum in another order), so each row
+ * is one dot product in a register accumulator, with no read-modify-write of an accumulator array
+ * in RAM per non-zero.  Column indices are i8 (fewer than 128 columns) or i16. */
+#define HLSFIX_DEF_SPMV_ROWS(TV, TC, TX, SX, TO, W, PS)                                             \
+    static void hlsfix_spmvr_##TV##_##TC##_##TX##SX##_##TO##_w##W##_ps##PS(                         \
+        const HLSFIX_T(TV) * vals, const HLSFIX_T(TC) * cols, const int16_t *row_start,             \
+        const HLSFIX_T(TX) * x, HLSFIX_T(TO) * out, int16_t nrows, int16_t os)                      \
+    {                                                                                               \
+        int16_t r, j = HLSFIX_LD_c_i16(row_start), end;                                             \
+        for (r = 0; r < nrows; r++) {                                                               \
+            HLSFIX_W(W) acc = 0;                                                                    \
+            end = HLSFIX_LD_c_i16(row_start + r + 1);                                               \
+            for (; j < end; j++) {                                                                  \
+                HLSFIX_T(TX) xv = HLSFIX_LD(SX, TX, x + (int16_t)HLSFIX_LD_c_##TC(cols + j));       \
+                HLSFIX_MACT(W, TV, TX, acc, HLSFIX_LD_c_##TV(vals + j), xv, PS);                    \
+            }                                                                                       \
+            out[r] = HLSFIX_STORE(TO, W, acc, os);                                                  \
+        }                                                                                           \
+    }
+
+#endif /* HLSFIX_KERNELS8_H */
