@@ -140,7 +140,24 @@ class _Emitter(KernelWalker):
                 f"{self.view(k.b)}, {self.cname(k.out)}, {k.m}, {k.k}, {k.out_shift});"
             )
             return
-        self.use("HLSFIX_DEF_MATMUL", *args, self.tok(k.out), str(c_width(self.bounds, k)), str(k.prod_shift))
+        wide = c_width(self.bounds, k)
+        if (
+            k.n == 1
+            and k.k >= 4
+            and k.m * k.k >= MATVEC_MIN_PRODUCTS
+            and args[0] == "i8"
+            and args[2] in ("i8", "i16")
+            and args[3] == "r"
+            and wide < 64
+        ):
+            # 8-bit matrix times a vector in RAM: the assembly dot-product loop of HLSFIX_DEF_MATVEC8
+            self.use("HLSFIX_DEF_MATVEC8", args[1], args[2], self.tok(k.out), str(wide), str(k.prod_shift))
+            self.call(
+                f"hlsfix_matvec8_i8{args[1]}_{args[2]}_{self.tok(k.out)}_w{wide}_ps{k.prod_shift}("
+                f"{self.view(k.a)}, {self.view(k.b)}, {self.cname(k.out)}, {k.m}, {k.k}, {k.out_shift});"
+            )
+            return
+        self.use("HLSFIX_DEF_MATMUL", *args, self.tok(k.out), str(wide), str(k.prod_shift))
         fn = f"hlsfix_matmul_{args[0]}{args[1]}_{args[2]}{args[3]}_{self.tok(k.out)}{suffix}"
         self.call(
             f"{fn}({self.view(k.a)}, {self.view(k.b)}, {self.cname(k.out)}, "

@@ -55,7 +55,7 @@ CORTEX_M_FLAGS: dict[str, tuple[str, ...]] = {
 WARNINGS = ("-Wall", "-Wextra", "-Werror")
 # AVR builds (fixed point and the float baseline alike) use -O2: it unrolls and strength-reduces
 # the kernels' inner loops (up to ~10 % fewer cycles than -Os on the zoo) for a few hundred bytes
-# of flash; every zoo model still fits the Uno's 32 KB (benchmarks/bench_mcu.py).  The Arduino IDE
+# of flash; every zoo model still fits the Uno's 32,256 B (benchmarks/bench_mcu.py).  The Arduino IDE
 # builds with -Os, which gives the same outputs (tests/mcu checks both).
 AVR_OPT = "-O2"
 

@@ -17,6 +17,8 @@ from hlsfix.mcu.firmware import decode_records, emit_firmware
 from hlsfix.mcu.kernel_cases import CASES, build_case, measure
 from hlsfix.mcu.narrow import Bounds, c_width
 from hlsfix.memory.liveness import plan_memory
+from hlsfix.zoo import ZOO_NAMES
+from tests.mcu.test_c_backend import N_SIM, make_case
 from tests.tools import require_tool
 
 CASE_NAMES = [c.name for c in CASES]
@@ -82,8 +84,9 @@ def test_narrow_width_is_chosen_only_where_every_sum_fits_int16() -> None:
 
 def test_a_weight_that_breaks_the_int16_proof_moves_the_kernel_to_32_bits() -> None:
     """Scale the constant so that a row's bound passes 2^15: the emitted variant must change."""
-    prog, k = _kernel("matvec 16x32", 8, kp.MatMul)
-    assert isinstance(k, kp.MatMul)
+    built = build_case(BY_NAME["matvec 16x32"], 8)
+    prog = built.program
+    k = next(k for k in prog.walk() if isinstance(k, kp.MatMul))
     const = k.a.buffer
     src32 = emit_model(prog, plan_memory(prog)).source
     small = dict(prog.constants)
@@ -91,5 +94,23 @@ def test_a_weight_that_breaks_the_int16_proof_moves_the_kernel_to_32_bits() -> N
     narrow = dataclasses.replace(prog, constants=small)
     assert c_width(Bounds(narrow), k) == 16
     assert c_width(Bounds(prog), k) == 32
-    assert "hlsfix_matmul_i8c_i8r_i8_w32_ps" in src32
-    assert "hlsfix_matmul_i8c_i8r_i8_w16_ps" in emit_model(narrow, plan_memory(narrow)).source
+    assert "hlsfix_matvec8_i8c_i8_i8_w32_ps" in src32
+    assert "hlsfix_matvec8_i8c_i8_i8_w16_ps" in emit_model(narrow, plan_memory(narrow)).source
+    _avr_tools()
+    for opt in (runners.AVR_OPT, "-Os"):  # the 16-bit accumulator loop, bit for bit
+        measure(dataclasses.replace(built, program=narrow), opt)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("config", ["8", "mixed"])
+@pytest.mark.parametrize("name", ZOO_NAMES)
+def test_zoo_8bit_and_mixed_builds_equal_golden_in_simavr(name: str, config: str, tmp_path: Path) -> None:
+    """Every zoo model with 8-bit kernels, at the shipped -O2 and the Arduino IDE's -Os."""
+    _avr_tools()
+    case = make_case(name, config)
+    x_q, want = case.x_q[:N_SIM], case.golden[:N_SIM]
+    fw = emit_firmware(case.program, plan_memory(case.program), x_q, tmp_path)
+    for opt in (runners.AVR_OPT, "-Os"):
+        elf = runners.compile_avr(fw.sources, tmp_path / "fw.elf", include_dirs=fw.include_dirs, opt=opt)
+        run = runners.run_avr(elf)
+        assert np.array_equal(decode_records(case.program, run.records), want), opt

@@ -54,7 +54,7 @@ def test_cli_build_fits_the_uno_and_is_bit_exact(
     assert set(mcu) == MCU_KEYS
     assert mcu["bit_exact"] is True and mcu["checked_inputs"] == 20 and mcu["simulator"] == "simavr"
     assert mcu["board"] == "arduino-uno"
-    assert 0 < mcu["flash_bytes"] <= 32768
+    assert 0 < mcu["flash_bytes"] <= 32256
     assert mcu["stack_bytes"] > 0 and mcu["ram_bytes"] + mcu["stack_bytes"] <= 2048
     assert mcu["cycles"] > 0 and mcu["ms_at_16mhz"] == pytest.approx(mcu["cycles"] / 16_000, abs=1e-3)
     # the float build of the same model on the same inputs: slower, and it fits too
@@ -112,19 +112,19 @@ def test_unknown_or_unbuilt_board_is_one_line_exit_2(
 
 def test_get_board() -> None:
     assert get_board("arduino-uno") == UNO
-    assert (UNO.mcu, UNO.f_cpu_hz, UNO.flash_bytes, UNO.ram_bytes) == ("atmega328p", 16_000_000, 32768, 2048)
+    assert (UNO.mcu, UNO.f_cpu_hz, UNO.flash_bytes, UNO.ram_bytes) == ("atmega328p", 16_000_000, 32256, 2048)
     with pytest.raises(BoardError, match="board must be one of arduino-uno, arty-a7, .*, not 'uno'"):
         get_board("uno")
 
 
 def test_check_fit_names_what_overflowed_and_by_how_much() -> None:
-    check_fit(UNO, 32768, 2000, 48)
+    check_fit(UNO, 32256, 2000, 48)
     with pytest.raises(
         BoardError, match=r"RAM must fit the Uno's 2048 bytes, not need 2210 \(static 1900 \+ stack 310\)"
     ):
         check_fit(UNO, 1000, 1900, 310)
     with pytest.raises(
-        BoardError, match=r"flash must fit the Uno's 32768 bytes, not need 40000 \(7232 too many\)"
+        BoardError, match=r"flash must fit the Uno's 32256 bytes, not need 40000 \(7744 too many\)"
     ):
         check_fit(UNO, 40000, 100, 10)
 

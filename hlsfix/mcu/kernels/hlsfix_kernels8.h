@@ -190,4 +190,86 @@ HLSFIX_INLINE int32_t hlsfix_mul8x16(int8_t a, int16_t b) { return (int32_t)a * 
         }                                                                                           \
     }
 
+/* ---- MatVec8: a matrix of 8-bit values times an 8- or 16-bit vector in RAM (n = 1) -----------
+ * HLSFIX_DOT8_<TB>_w<W>_<SA>(acc, a, b, k, PS) adds sum_l shr(a[l] * b[l], PS) to acc (k > 0).
+ * On the AVR one assembly loop, a read by post-increment through Z (lpm from flash, or ld), b
+ * through X, until X reaches the end of b:
+ *   i8 x i8, W 16: muls, the 16-bit shift, a 16-bit add          ~14 + 2 * PS cycles a product
+ *   i8 x i8, W 32: the same, the product sign-extended into acc  ~19 + 2 * PS
+ *   i8 x i16, W 32: muls + mulsu (HLSFIX_AVR_MUL8X16_ASM)         ~27 + 4 * PS
+ * r1 is cleared once after the loop. */
+#if defined(__AVR__) && defined(__AVR_HAVE_MUL__)
+#define HLSFIX_AVR_SHR16_S_ASM                                                                      \
+    ".rept %[s]\n\t"                                                                                \
+    "asr r23\n\t"                                                                                   \
+    "ror r22\n\t"                                                                                   \
+    ".endr\n\t"
+#define HLSFIX_AVR_DOT8_LOOP(LDA, BODY, ACC, PA, PB, K, TB, S)                                      \
+    do {                                                                                            \
+        const int8_t *dot_pa_ = (PA);                                                               \
+        const HLSFIX_T(TB) *dot_pb_ = (PB);                                                         \
+        const HLSFIX_T(TB) *dot_end_ = dot_pb_ + (K);                                               \
+        __asm__ __volatile__("1:\n\t" LDA " r18, Z+\n\t" BODY "cp r26, %A[end]\n\t"                 \
+                             "cpc r27, %B[end]\n\t"                                                 \
+                             "brne 1b\n\t"                                                          \
+                             "clr r1"                                                               \
+                             : [acc] "+r"(ACC), [pa] "+z"(dot_pa_), [pb] "+x"(dot_pb_)              \
+                             : [end] "r"(dot_end_), [s] "n"(S)                                      \
+                             : "r18", "r20", "r21", "r22", "r23", "r24", "r25", "memory");          \
+    } while (0)
+#define HLSFIX_AVR_DOT8_I8_W16                                                                      \
+    "ld r20, X+\n\t"                                                                                \
+    "muls r18, r20\n\t"                                                                             \
+    "movw r22, r0\n\t" HLSFIX_AVR_SHR16_S_ASM "add %A[acc], r22\n\t"                                \
+    "adc %B[acc], r23\n\t"
+#define HLSFIX_AVR_DOT8_I8_W32                                                                      \
+    "ld r20, X+\n\t"                                                                                \
+    "muls r18, r20\n\t"                                                                             \
+    "movw r22, r0\n\t" HLSFIX_AVR_SHR16_S_ASM "mov r24, r23\n\t"                                    \
+    "lsl r24\n\t"                                                                                   \
+    "sbc r24, r24\n\t"                                                                              \
+    "add %A[acc], r22\n\t"                                                                          \
+    "adc %B[acc], r23\n\t"                                                                          \
+    "adc %C[acc], r24\n\t"                                                                          \
+    "adc %D[acc], r24\n\t"
+#define HLSFIX_AVR_DOT8_I16_W32                                                                     \
+    "ld r20, X+\n\t"                                                                                \
+    "ld r21, X+\n\t" HLSFIX_AVR_MUL8X16_ASM HLSFIX_AVR_SHR32_S_ASM "add %A[acc], r22\n\t"           \
+    "adc %B[acc], r23\n\t"                                                                          \
+    "adc %C[acc], r24\n\t"                                                                          \
+    "adc %D[acc], r25\n\t"
+#if defined(HLSFIX_CONST_IN_RAM)
+#define HLSFIX_AVR_LDA_c "ld"
+#else
+#define HLSFIX_AVR_LDA_c "lpm"
+#endif
+#define HLSFIX_AVR_LDA_r "ld"
+#define HLSFIX_DOT8(SA, TB, W, ACC, PA, PB, K, S)                                                   \
+    HLSFIX_AVR_DOT8_LOOP(HLSFIX_AVR_LDA_##SA, HLSFIX_AVR_DOT8_##TB##_##W, ACC, PA, PB, K, TB, S)
+#define HLSFIX_AVR_DOT8_i8_16 HLSFIX_AVR_DOT8_I8_W16
+#define HLSFIX_AVR_DOT8_i8_32 HLSFIX_AVR_DOT8_I8_W32
+#define HLSFIX_AVR_DOT8_i16_32 HLSFIX_AVR_DOT8_I16_W32
+#else
+#define HLSFIX_DOT8(SA, TB, W, ACC, PA, PB, K, S)                                                   \
+    do {                                                                                            \
+        int16_t dot_l_;                                                                             \
+        for (dot_l_ = 0; dot_l_ < (K); dot_l_++) {                                                  \
+            HLSFIX_MACT(W, i8, TB, ACC, HLSFIX_LD(SA, i8, (PA) + dot_l_), (PB)[dot_l_], S);         \
+        }                                                                                           \
+    } while (0)
+#endif
+
+#define HLSFIX_DEF_MATVEC8(SA, TB, TO, W, PS)                                                       \
+    static HLSFIX_NOINLINE void hlsfix_matvec8_i8##SA##_##TB##_##TO##_w##W##_ps##PS(                \
+        const int8_t *a, const HLSFIX_T(TB) * b, HLSFIX_T(TO) * out, int16_t m, int16_t k,          \
+        int16_t os)                                                                                 \
+    {                                                                                               \
+        int16_t i;                                                                                  \
+        for (i = 0; i < m; i++) {                                                                   \
+            HLSFIX_W(W) acc = 0;                                                                    \
+            HLSFIX_DOT8(SA, TB, W, acc, a + i * k, b, k, PS);                                       \
+            out[i] = HLSFIX_STORE(TO, W, acc, os);                                                  \
+        }                                                                                           \
+    }
+
 #endif /* HLSFIX_KERNELS8_H */
