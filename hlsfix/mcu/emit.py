@@ -30,6 +30,7 @@ from hlsfix.backend_common import (
 from hlsfix.errors import HlsfixError
 from hlsfix.fixedpoint import program as kp
 from hlsfix.fixedpoint.program import Buffer, KernelProgram, Ref
+from hlsfix.mcu.lut8 import Tabulable, activation_table, tabulable
 from hlsfix.mcu.narrow import Bounds, c_width
 from hlsfix.mcu.sparse_rows import row_layout, row_width
 from hlsfix.memory.liveness import MemoryPlan, scratch_name
@@ -314,7 +315,28 @@ class _Emitter(KernelWalker):
             f"hlsfix_maxpool_{t}{sx}({self.view(k.x)}, {self.cname(k.out)}, {', '.join(map(str, geom))});"
         )
 
+    def lut8(self, k: Tabulable) -> bool:
+        """An activation of an 8-bit operand: one flash read per element from the table of its
+        256 results (lut8.py); False where the kernel is not one."""
+        if not tabulable(self.bounds.program, k):
+            return False
+        self.elementwise_alias(k, k.out)
+        name = f"k_lut_{k.out}_{len(self.extra_consts)}"
+        to = self.tok(k.out)
+        self.extra_consts[name] = {
+            "name": name,
+            "ctype": c_type(self.bufs[k.out].fmt),
+            "comment": f"{type(k).__name__} of {k.x.buffer} at x = -128..127",
+            "rows": int_rows(activation_table(self.bounds.program, k)),
+        }
+        sx = self.space(k.x.buffer)
+        self.use("HLSFIX_DEF_LUT8", sx, to)
+        self.call(f"hlsfix_lut8_i8{sx}_{to}({self.view(k.x)}, {self.cname(k.out)}, {k.n}, {name});")
+        return True
+
     def k_Exp(self, k: kp.Exp, step: int) -> None:
+        if self.lut8(k):
+            return
         self.elementwise_alias(k, k.out)
         self.check_exp(k)
         th, tl = self.tok(k.hi), self.tok(k.lo)
@@ -327,6 +349,8 @@ class _Emitter(KernelWalker):
         )
 
     def k_SigmoidTanh(self, k: kp.SigmoidTanh, step: int) -> None:
+        if self.lut8(k):
+            return
         self.elementwise_alias(k, k.out)
         self.check_sigmoid_tanh(k)
         th, tl = self.tok(k.hi), self.tok(k.lo)
@@ -339,6 +363,8 @@ class _Emitter(KernelWalker):
         )
 
     def k_HardSigmoidTanh(self, k: kp.HardSigmoidTanh, step: int) -> None:
+        if self.lut8(k):
+            return
         self.elementwise_alias(k, k.out)
         tx, sx, to = self.tok(k.x.buffer), self.space(k.x.buffer), self.tok(k.out)
         self.use("HLSFIX_DEF_HARD_SIGMOID_TANH", tx, sx, to, str(k.wide))

@@ -272,4 +272,15 @@ HLSFIX_INLINE int32_t hlsfix_mul8x16(int8_t a, int16_t b) { return (int32_t)a * 
         }                                                                                           \
     }
 
+/* ---- an activation of an 8-bit operand by one table of its 256 results (emit.py: lut8.py) -- */
+#define HLSFIX_DEF_LUT8(SX, TO)                                                                     \
+    static void hlsfix_lut8_i8##SX##_##TO(const int8_t *x, HLSFIX_T(TO) * out, int16_t n,           \
+                                          const HLSFIX_T(TO) * table)                               \
+    {                                                                                               \
+        int16_t i;                                                                                  \
+        for (i = 0; i < n; i++) {                                                                   \
+            out[i] = HLSFIX_LD_c_##TO(table + (uint8_t)(HLSFIX_LD(SX, i8, x + i) + 128));            \
+        }                                                                                           \
+    }
+
 #endif /* HLSFIX_KERNELS8_H */
