@@ -15,12 +15,17 @@ import sys
 from hlsfix.fixedpoint import program as kp
 from hlsfix.mcu import runners
 from hlsfix.mcu.kernel_cases import CASES, build_case, measure
+from hlsfix.mcu.lut8 import tabulable
 from hlsfix.mcu.narrow import Bounds, c_width
 
 
 def variant(built_program: kp.KernelProgram, kind: type[kp.Kernel]) -> str:
     """How the 8-bit program computes the kernel: its C width (16 where proven)."""
     k = next(k for k in built_program.walk() if isinstance(k, kind))
+    if tabulable(built_program, k):
+        return "one 256-entry table"
+    if not hasattr(k, "wide"):
+        return "—"
     return f"int{c_width(Bounds(built_program), k)}"
 
 

@@ -5,9 +5,11 @@ through the golden model on the whole training set in one numpy call, so a searc
 
 1. Uniform widths: the input's scale offset × the headroom of computed values × (when the model has
    sigmoid/tanh) table vs clipped-linear activations; keep the best by the chosen metric.
-2. Mixed 8/16 (Shiftry, OOPSLA'20): from the best 16-bit program, try each value at 8 bits with
-   scale offsets 0, 1, 2; rank values by the metric they reach alone; demote cumulatively in that
-   order while training accuracy stays within ``budget_pp`` of float.
+2. Mixed 8/16 (Shiftry, OOPSLA'20): from the best 16-bit program, try each value (the input
+   included) at 8 bits with scale offsets 0, 1, 2; rank the values that keep the budget alone by
+   what their demotion buys on the target (predicted Uno cycles and constant bytes saved,
+   ``uno_cost.py``), then by the metric they reach alone; demote cumulatively in that order while
+   training accuracy stays within ``budget_pp`` of float.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from hlsfix.fixedpoint.lower import Activation, LowerOptions, lower
 from hlsfix.fixedpoint.profile import Profile
 from hlsfix.fixedpoint.program import KernelProgram
 from hlsfix.fixedpoint.scales import FormatPolicy, assign_formats, demotable_values
+from hlsfix.fixedpoint.uno_cost import estimate_cycles
 from hlsfix.ir import ops
 from hlsfix.ir.graph import Graph
 
@@ -149,6 +152,15 @@ def explore_uniform(
     return best_of(found, metric)
 
 
+def target_gain(before: KernelProgram, after: KernelProgram) -> float:
+    """What a demotion buys on the target: the fractions of predicted Uno cycles (uno_cost.py)
+    and of constant bytes it saves, summed."""
+    cycles = estimate_cycles(before)
+    saved_cycles = (cycles - estimate_cycles(after)) / max(cycles, 1.0)
+    saved_bytes = (before.const_bytes() - after.const_bytes()) / max(before.const_bytes(), 1)
+    return saved_cycles + saved_bytes
+
+
 def explore_mixed(
     ev: Evaluator,
     start: Candidate,
@@ -158,11 +170,13 @@ def explore_mixed(
     weight_budget: int | None = None,
     show: bool = False,
 ) -> Candidate:
-    values = demotable_values(ev.graph)
+    # the input too: an 8-bit input makes the first layer's products 8 x 8
+    values = (ev.graph.input.name, *demotable_values(ev.graph))
     # Ranking needs only an ordering, so it runs on a subsample; acceptance uses every row.
     ranker = ev.subset(RANKING_ROWS)
+    ranker_floor = float(np.mean(ranker.float_pred == ranker.y)) - budget_pp / 100.0
     bar = Progress(show, len(values) * (len(DEMOTION_OFFSETS) + 1), "mixed 8/16 demotion")
-    ranked: list[tuple[tuple[float, int], str, int]] = []
+    ranked: list[tuple[tuple[bool, float, tuple[float, int]], str, int]] = []
     for value in values:
         trials = [
             ranker.candidate(start.policy.with_override(value, 8, off), start.activation, "mixed")
@@ -170,7 +184,11 @@ def explore_mixed(
         ]
         bar.step(len(DEMOTION_OFFSETS))
         best = max(range(len(trials)), key=lambda i: trials[i].score.key(metric))
-        ranked.append((trials[best].score.key(metric), value, DEMOTION_OFFSETS[best]))
+        alone_ok = trials[best].score.acc >= ranker_floor - 1e-12
+        gain = round(target_gain(start.program, trials[best].program), 3)
+        ranked.append(((alone_ok, gain, trials[best].score.key(metric)), value, DEMOTION_OFFSETS[best]))
+    # Demotions that keep the budget alone come first, those that buy the most Uno cycles and
+    # bytes first among them (uno_cost.py), then by the metric they reach alone (Shiftry's order).
     ranked.sort(key=lambda r: r[0], reverse=True)
     floor = float_acc - budget_pp / 100.0
     current = start

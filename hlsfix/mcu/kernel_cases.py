@@ -59,6 +59,16 @@ CASES: tuple[KernelCase, ...] = (
         16 * 32,
     ),
     KernelCase(
+        "matvec 8-bit W x 16-bit X",
+        kp.MatMul,
+        "let X = (32, 1) in [-1, 1] in let W = (16, 32) in [-1, 1] in W * X",
+        (("W", (16, 32), 1.0),),
+        (32, 1),
+        (-1.0, 1.0),
+        16 * 32,
+        keep16=("X",),
+    ),
+    KernelCase(
         "dot x.x 16",
         kp.MatMul,
         "let X = (16, 1) in [-1, 1] in X^T * X",

@@ -1,0 +1,25 @@
+"""The Uno cycle model (uno_cost.py) and the mixed search that uses it."""
+
+from __future__ import annotations
+
+import hlsfix
+from hlsfix.fixedpoint import program as kp
+from hlsfix.fixedpoint.uno_cost import estimate_cycles, kernel_cycles, operand_widths
+
+
+def test_8bit_programs_are_predicted_faster_and_loops_count_their_trips() -> None:
+    p16 = hlsfix.compile("protonn", bits=16).program
+    p8 = hlsfix.compile("protonn", bits=8).program
+    assert estimate_cycles(p8) * 1.8 < estimate_cycles(p16)
+    loop = next(k for k in p16.kernels if isinstance(k, kp.Loop))
+    body = sum(kernel_cycles(p16, k) for k in loop.body)
+    assert kernel_cycles(p16, loop) == (loop.stop - loop.start) * body
+    spmv = next(k for k in p8.kernels if isinstance(k, kp.SparseMatVec))
+    assert operand_widths(p8, spmv) == "8" and operand_widths(p16, spmv) == "16"
+
+
+def test_the_mixed_search_demotes_the_input_where_it_buys_speed_within_budget() -> None:
+    cm = hlsfix.compile("protonn", bits="mixed")
+    assert cm.program.input_buffer.fmt.bits == 8  # the sparse projection runs 8 x 8
+    x, y = cm.test
+    assert cm.accuracy(x, y) >= float((cm.predict_float(x) == y).mean()) - 0.01
