@@ -35,6 +35,7 @@ from hlsfix.fixedpoint.float_lower import float_program
 from hlsfix.fixedpoint.golden import quantize_input
 from hlsfix.ir.interp import run_float
 from hlsfix.mcu import runners
+from hlsfix.mcu.arduino import SketchBuild, arduino_available, build_sketch
 from hlsfix.mcu.emit import KERNEL_FILES, KERNELS_DIR, UnsupportedProgram, _env, emit_model
 from hlsfix.mcu.emit_float import (
     FLOAT_KERNEL_FILES,
@@ -92,6 +93,8 @@ class UnoBuild:
     bit_exact: bool
     plan: MemoryPlan
     float_baseline: FloatBaseline | None = None
+    sketch: SketchBuild | None = None  # the sketch built against the real Arduino core
+    sketch_note: str | None = None  # why there is no sketch build
 
     @property
     def mean_cycles(self) -> float:
@@ -131,6 +134,10 @@ class UnoBuild:
             "bit_exact": self.bit_exact,
             "checked_inputs": self.checked_inputs,
             "simulator": "simavr",
+            "flash_capacity_bytes": self.board.flash_bytes,
+            "sketch_flash_bytes": self.sketch.flash_bytes if self.sketch else None,
+            "sketch_ram_bytes": self.sketch.ram_bytes if self.sketch else None,
+            "sketch_note": self.sketch_note,
         }
 
     def memory_report(self) -> dict:
@@ -208,12 +215,18 @@ def check_fit(board: McuBoard, flash: int, ram: int, stack: int | None) -> None:
 
 
 def build_uno(
-    cm: CompiledModel, out_dir: Path, n_inputs: int = 20, board: McuBoard | None = None
+    cm: CompiledModel,
+    out_dir: Path,
+    n_inputs: int = 20,
+    board: McuBoard | None = None,
+    arduino: bool | None = None,
 ) -> UnoBuild:
     """Write the Uno sources and sketch to ``out_dir``; build, fit-check and run the test firmware.
 
     Raises BoardError when the design does not fit the board, MismatchError when the simulated
     MCU disagrees with the golden model on any of the first ``n_inputs`` test inputs.
+    ``arduino``: build the sketch against the real Arduino core too (arduino.py) -- None: when
+    arduino-builder is installed, True: always (ToolMissing without it), False: never.
     """
     board = board or BOARDS["arduino-uno"]
     program = cm.program
@@ -254,6 +267,7 @@ def build_uno(
             f"{bad.size} of {len(x)} inputs (first: input {i}, got {got[i]}, want {want[i]})"
         )
     baseline = measure_float_baseline(cm, board, x, out_dir)
+    sketch, sketch_note = build_arduino_sketch(sketch_dir, out_dir / "arduino-build", arduino)
     return UnoBuild(
         board=board,
         sketch_dir=sketch_dir,
@@ -266,7 +280,22 @@ def build_uno(
         bit_exact=True,
         plan=plan,
         float_baseline=baseline,
+        sketch=sketch,
+        sketch_note=sketch_note,
     )
+
+
+def build_arduino_sketch(
+    sketch_dir: Path, build_dir: Path, arduino: bool | None
+) -> tuple[SketchBuild | None, str | None]:
+    """The sketch built with arduino-builder (``arduino``: True requires it, None when installed,
+    False never); its build, or None and the reason."""
+    if arduino is False:
+        return None, "not built (arduino=False)"
+    if arduino is None and not arduino_available():
+        return None, "arduino-builder and arduino-core-avr are not installed"
+    sketch = build_sketch(sketch_dir / f"{sketch_dir.name}.ino", build_dir)
+    return sketch, None
 
 
 def measure_float_baseline(cm: CompiledModel, board: McuBoard, x: np.ndarray, out_dir: Path) -> FloatBaseline:

@@ -34,6 +34,10 @@ MCU_KEYS = {
     "bit_exact",
     "checked_inputs",
     "simulator",
+    "flash_capacity_bytes",
+    "sketch_flash_bytes",
+    "sketch_ram_bytes",
+    "sketch_note",
 }
 
 
@@ -143,3 +147,18 @@ def test_cli_too_big_is_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFi
     err = capsys.readouterr().err.strip()
     assert err.startswith("hlsfix: error: arduino-uno: RAM must fit") and "\n" not in err
     assert not out.exists()
+
+
+def test_the_sketch_builds_against_the_real_arduino_core(tmp_path: Path) -> None:
+    """arduino-builder + Debian's Arduino AVR core: the IDE's flash and RAM figures of the sketch
+    the user flashes go into the report beside the test firmware's."""
+    require_avr()
+    require_tool("arduino-builder")
+    cm = hlsfix.compile("bonsai-binary", bits="mixed")
+    built = build_uno(cm, tmp_path / "out", n_inputs=2, arduino=True)
+    assert built.sketch is not None and built.sketch.elf.is_file()
+    mcu = built.mcu_report()
+    assert mcu["flash_capacity_bytes"] == 32256 == built.sketch.max_flash_bytes
+    # the sketch adds the Arduino core (Serial, float printing) to the model
+    assert 1000 < built.flash_bytes < mcu["sketch_flash_bytes"] <= 32256
+    assert 0 < mcu["sketch_ram_bytes"] < 2048 and mcu["sketch_note"] is None
