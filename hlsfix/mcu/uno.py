@@ -87,6 +87,7 @@ class UnoBuild:
     makefile: Path
     flash_bytes: int
     ram_bytes: int  # static: .data + .bss
+    model_flash_bytes: int  # the model's constants and code alone (no test inputs, harness, libc)
     stack_bytes: int
     cycles: tuple[int, ...]  # of hlsfix_predict, one per checked input
     checked_inputs: int
@@ -134,6 +135,7 @@ class UnoBuild:
             "bit_exact": self.bit_exact,
             "checked_inputs": self.checked_inputs,
             "simulator": "simavr",
+            "model_flash_bytes": self.model_flash_bytes,
             "flash_capacity_bytes": self.board.flash_bytes,
             "sketch_flash_bytes": self.sketch.flash_bytes if self.sketch else None,
             "sketch_ram_bytes": self.sketch.ram_bytes if self.sketch else None,
@@ -248,6 +250,7 @@ def build_uno(
             fw.sources, d / "fw.elf", include_dirs=fw.include_dirs, link_flags=_UNLIMITED_LINK
         )
         flash, ram = runners.avr_size(elf)
+        model_flash = runners.avr_model_flash(elf)
         # Static RAM alone overflowing makes the firmware unrunnable: report it before simulating.
         check_fit(board, flash, ram, None)
         run = runners.run_avr(elf)
@@ -274,6 +277,7 @@ def build_uno(
         makefile=out_dir / "Makefile",
         flash_bytes=flash,
         ram_bytes=ram,
+        model_flash_bytes=model_flash,
         stack_bytes=stack,
         cycles=tuple(run.measurements),
         checked_inputs=len(x),

@@ -34,6 +34,7 @@ MCU_KEYS = {
     "bit_exact",
     "checked_inputs",
     "simulator",
+    "model_flash_bytes",
     "flash_capacity_bytes",
     "sketch_flash_bytes",
     "sketch_ram_bytes",
@@ -161,4 +162,7 @@ def test_the_sketch_builds_against_the_real_arduino_core(tmp_path: Path) -> None
     assert mcu["flash_capacity_bytes"] == 32256 == built.sketch.max_flash_bytes
     # the sketch adds the Arduino core (Serial, float printing) to the model
     assert 1000 < built.flash_bytes < mcu["sketch_flash_bytes"] <= 32256
+    # the model alone (constants and code), without the firmware's two test inputs and harness
+    inputs = 2 * cm.program.input_buffer.nbytes
+    assert 500 < mcu["model_flash_bytes"] < built.flash_bytes - inputs
     assert 0 < mcu["sketch_ram_bytes"] < 2048 and mcu["sketch_note"] is None
