@@ -38,6 +38,7 @@ Bits = Literal["8", "16", "32", "mixed"]
 HEADROOMS = (0, 1, 2, 3)
 INPUT_OFFSETS = (0, 1, 2)
 DEMOTION_OFFSETS = (0, 1, 2)
+REFINE_OFFSETS = (-1, 1, 2)
 RANKING_ROWS = 400
 
 
@@ -152,6 +153,33 @@ def explore_uniform(
     return best_of(found, metric)
 
 
+def refine_scales(ev: Evaluator, start: Candidate, metric: Metric, show: bool = False) -> Candidate:
+    """Per-tensor scales at 8 bits: one pass over the values (the input included), each tried with
+    one fractional bit more and one and two fewer than its data-driven scale; a change is kept when
+    it improves the metric on the training data (ties keep the data-driven scale)."""
+    values = (ev.graph.input.name, *demotable_values(ev.graph))
+    bar = Progress(show, len(values) * len(REFINE_OFFSETS), "8-bit per-tensor scales")
+    bits = start.policy.bits
+    ranker = ev.subset(RANKING_ROWS)  # trials on a subsample; the result is scored on every row
+    current = ranker.candidate(start.policy, start.activation, str(bits))
+    for value in values:
+        base_off = current.policy.bits_of(value)[1]
+        trials = []
+        for off in REFINE_OFFSETS:
+            policy = current.policy.with_override(value, bits, base_off + off)
+            trials.append(ranker.candidate(policy, current.activation, str(bits)))
+        bar.step(len(REFINE_OFFSETS))
+        best = best_of(trials, metric)
+        if best.score.key(metric) > current.score.key(metric):
+            current = best
+    bar.close()
+    ev.runs += ranker.runs if ranker is not ev else 0
+    if current.policy == start.policy:
+        return start
+    final = ev.candidate(current.policy, current.activation, str(bits))
+    return final if final.score.key(metric) > start.score.key(metric) else start
+
+
 def target_gain(before: KernelProgram, after: KernelProgram) -> float:
     """What a demotion buys on the target: the fractions of predicted Uno cycles (uno_cost.py)
     and of constant bytes it saves, summed."""
@@ -228,6 +256,8 @@ def explore(
         raise CompileError(f"bits must be 8, 16, 32 or mixed, not {bits!r}")
     if budget_pp < 0:
         raise CompileError(f"accuracy budget must be ≥ 0 percentage points, not {budget_pp}")
+    if bits == "8":
+        return refine_scales(ev, explore_uniform(ev, 8, metric, activation, show), metric, show)
     if bits != "mixed":
         return explore_uniform(ev, int(bits), metric, activation, show)
     start = explore_uniform(ev, 16, metric, activation, show)

@@ -23,3 +23,19 @@ def test_the_mixed_search_demotes_the_input_where_it_buys_speed_within_budget() 
     assert cm.program.input_buffer.fmt.bits == 8  # the sparse projection runs 8 x 8
     x, y = cm.test
     assert cm.accuracy(x, y) >= float((cm.predict_float(x) == y).mean()) - 0.01
+
+
+def test_8bit_per_tensor_scales_never_score_worse_than_the_uniform_search() -> None:
+    from hlsfix.fixedpoint.explore import Evaluator, explore_uniform, refine_scales
+    from hlsfix.fixedpoint.profile import profile
+    from hlsfix.ir.interp import run_float
+    from hlsfix.zoo import load_model
+
+    m = load_model("bonsai-binary")
+    assert m.data is not None
+    x, y = m.data.x_train, m.data.y_train
+    ev = Evaluator(m.graph, profile(m.graph, x), x, y, run_float(m.graph, x))
+    start = explore_uniform(ev, 8, "red_disagree", "auto")
+    refined = refine_scales(ev, start, "red_disagree")
+    assert refined.score.key("red_disagree") >= start.score.key("red_disagree")
+    assert refined.program.bits == "8"
