@@ -45,6 +45,11 @@ MAX_INDEX = 32767  # sizes and indices are int16_t in the kernels
 # dot-product loop pays off over the call it costs, measured on the zoo with simavr); smaller ones
 # the general MatMul, which the compiler can inline and specialise.
 MATVEC_MIN_PRODUCTS = 64
+# The 8-bit convolution keeps one accumulator per output channel on the stack (4 bytes each at most).
+CONV_MAX_COUT = 32
+# ... and pays off where a tap holds few input channels: with many, the read-modify-write of 32-bit
+# accumulators in RAM costs more than the tap geometry it saves (measured on the zoo's cnn).
+CONV_CO_MAX_CIN = 2
 
 
 class UnsupportedProgram(HlsfixError):
@@ -232,7 +237,22 @@ class _Emitter(KernelWalker):
             self.space(k.filters.buffer),
         )
         to = self.tok(k.out)
-        self.use("HLSFIX_DEF_CONV2D", tx, sx, tf, sf, to, str(c_width(self.bounds, k)), str(k.prod_shift))
+        wide = c_width(self.bounds, k)
+        g, hf, wf, _, cout = k.filter_shape
+        few_inputs = k.in_shape[3] <= CONV_CO_MAX_CIN or wide == 16
+        if g == 1 and tx == "i8" and tf == "i8" and cout <= CONV_MAX_COUT and wide < 64 and few_inputs:
+            # 8-bit operands, one group, few input channels (or 16-bit sums): output channels
+            # innermost, so a tap's geometry is worked out once for all of them (HLSFIX_DEF_CONV2D_CO)
+            self.use("HLSFIX_DEF_CONV2D_CO", tx, sx, tf, sf, to, str(wide), str(k.prod_shift), str(cout))
+            n, h, w, c = k.in_shape
+            _, ho, wo, _ = k.out_shape
+            geom = [n, h, w, c, hf, wf, ho, wo, *k.strides, k.pads[0], k.pads[2], *k.dilations]
+            self.call(
+                f"hlsfix_conv2dco_{tx}{sx}_{tf}{sf}_{to}_w{wide}_ps{k.prod_shift}_co{cout}({self.view(k.x)}, "
+                f"{self.view(k.filters)}, {self.cname(k.out)}, {', '.join(map(str, geom))}, {k.out_shift});"
+            )
+            return
+        self.use("HLSFIX_DEF_CONV2D", tx, sx, tf, sf, to, str(wide), str(k.prod_shift))
         geom = conv2d_geometry(k)
         self.call(
             f"hlsfix_conv2d_{tx}{sx}_{tf}{sf}_{to}{suffix}({self.view(k.x)}, {self.view(k.filters)}, "

@@ -97,6 +97,26 @@ CASES: tuple[KernelCase, ...] = (
         keep16=("X",),
     ),
     KernelCase(
+        "conv 3x3, 1 -> 8 channels, 8x8",
+        kp.Conv2d,
+        "let X = (1, 8, 8, 1) in [-1, 1] in let F = (1, 3, 3, 1, 8) in [-1, 1] in "
+        "conv2d(X, F, {s 1 1}, {p 1 1 1 1}, {d 1 1}, {g 1})",
+        (("F", (1, 3, 3, 1, 8), 1.0),),
+        (1, 8, 8, 1),
+        (-1.0, 1.0),
+        8 * 8 * 8 * 9,  # products, padding included
+    ),
+    KernelCase(
+        "conv 3x3, 2 -> 4 channels, 4x4, stride 2",
+        kp.Conv2d,
+        "let X = (1, 4, 4, 2) in [-1, 1] in let F = (1, 3, 3, 2, 4) in [-1, 1] in "
+        "conv2d(X, F, {s 2 2}, {p 1 1 1 1}, {d 1 1}, {g 1})",
+        (("F", (1, 3, 3, 2, 4), 1.0),),
+        (1, 4, 4, 2),
+        (-1.0, 1.0),
+        2 * 2 * 4 * 9 * 2,
+    ),
+    KernelCase(
         "add/sub 16",
         kp.AddSub,
         "let X = (16, 1) in [-1, 1] in let B = (16, 1) in [-1, 1] in X - B",

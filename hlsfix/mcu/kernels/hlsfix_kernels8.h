@@ -283,4 +283,51 @@ HLSFIX_INLINE int32_t hlsfix_mul8x16(int8_t a, int16_t b) { return (int32_t)a * 
         }                                                                                           \
     }
 
+/* ---- Conv2d of 8-bit operands, one group, output channels innermost --------------------------
+ * For each output pixel the CO accumulators (CO = the output channels, a literal) live in a local
+ * array; each input value x of a tap is read once and, unless it is 0 (shr(0 * f, PS) = 0, e.g.
+ * after a relu), multiplied with the CO filter values of that tap, which are contiguous in the
+ * [1, HF, WF, CIN, COUT] layout.  The same products as HLSFIX_DEF_CONV2D, summed in another order
+ * (exact: no partial sum can overflow, lower.py and narrow.py). */
+#define HLSFIX_DEF_CONV2D_CO(TX, SX, TF, SF, TO, W, PS, CO)                                         \
+    static void hlsfix_conv2dco_##TX##SX##_##TF##SF##_##TO##_w##W##_ps##PS##_co##CO(                \
+        const HLSFIX_T(TX) * x, const HLSFIX_T(TF) * f, HLSFIX_T(TO) * out, int16_t nb, int16_t h,  \
+        int16_t w, int16_t c, int16_t hf, int16_t wf, int16_t ho, int16_t wo, int16_t sh,           \
+        int16_t sw, int16_t pt, int16_t pl, int16_t dh, int16_t dw, int16_t os)                     \
+    {                                                                                               \
+        HLSFIX_W(W) acc[CO];                                                                        \
+        int16_t nn, oh, ow, i, j, ci, co, ih, iw;                                                   \
+        HLSFIX_T(TO) *o = out;                                                                      \
+        for (nn = 0; nn < nb; nn++)                                                                 \
+            for (oh = 0; oh < ho; oh++)                                                             \
+                for (ow = 0; ow < wo; ow++) {                                                       \
+                    for (co = 0; co < CO; co++)                                                     \
+                        acc[co] = 0;                                                                \
+                    for (i = 0; i < hf; i++) {                                                      \
+                        ih = (int16_t)(oh * sh + i * dh - pt);                                      \
+                        if (ih < 0 || ih >= h)                                                      \
+                            continue;                                                               \
+                        for (j = 0; j < wf; j++) {                                                  \
+                            const HLSFIX_T(TX) * xp;                                                \
+                            const HLSFIX_T(TF) * fp;                                                \
+                            iw = (int16_t)(ow * sw + j * dw - pl);                                  \
+                            if (iw < 0 || iw >= w)                                                  \
+                                continue;                                                           \
+                            xp = x + ((nn * h + ih) * w + iw) * c;                                  \
+                            fp = f + (i * wf + j) * c * CO;                                         \
+                            for (ci = 0; ci < c; ci++, fp += CO) {                                  \
+                                HLSFIX_T(TX) xv = HLSFIX_LD(SX, TX, xp + ci);                       \
+                                if (xv == 0)                                                        \
+                                    continue;                                                       \
+                                for (co = 0; co < CO; co++) {                                       \
+                                    HLSFIX_MACT(W, TX, TF, acc[co], xv, HLSFIX_LD(SF, TF, fp + co), PS); \
+                                }                                                                   \
+                            }                                                                       \
+                        }                                                                           \
+                    }                                                                               \
+                    for (co = 0; co < CO; co++)                                                     \
+                        *o++ = HLSFIX_STORE(TO, W, acc[co], os);                                    \
+                }                                                                               \
+    }
+
 #endif /* HLSFIX_KERNELS8_H */
