@@ -40,6 +40,7 @@ INPUT_OFFSETS = (0, 1, 2)
 DEMOTION_OFFSETS = (0, 1, 2)
 REFINE_OFFSETS = (-1, 1, 2)
 RANKING_ROWS = 400
+GRID_FINALISTS = 3
 
 
 @dataclass(frozen=True)
@@ -145,12 +146,19 @@ def explore_uniform(
 ) -> Candidate:
     grid = list(itertools.product(activations_for(ev.graph, activation), HEADROOMS, INPUT_OFFSETS))
     bar = Progress(show, len(grid), f"{bits}-bit scales")
+    # The grid runs on a subsample; the best few are scored again on every row.
+    ranker = ev.subset(RANKING_ROWS)
     found = []
     for act, headroom, offset in grid:
-        found.append(ev.candidate(FormatPolicy(bits, headroom, offset), act, str(bits)))
+        found.append(ranker.candidate(FormatPolicy(bits, headroom, offset), act, str(bits)))
         bar.step()
     bar.close()
-    return best_of(found, metric)
+    if ranker is ev:
+        return best_of(found, metric)
+    ev.runs += ranker.runs
+    order = sorted(range(len(found)), key=lambda i: found[i].score.key(metric), reverse=True)
+    finalists = sorted(order[:GRID_FINALISTS])  # grid order: the most precise first among equals
+    return best_of((ev.candidate(found[i].policy, found[i].activation, str(bits)) for i in finalists), metric)
 
 
 def refine_scales(ev: Evaluator, start: Candidate, metric: Metric, show: bool = False) -> Candidate:
@@ -203,13 +211,17 @@ def explore_mixed(
     # Ranking needs only an ordering, so it runs on a subsample; acceptance uses every row.
     ranker = ev.subset(RANKING_ROWS)
     ranker_floor = float(np.mean(ranker.float_pred == ranker.y)) - budget_pp / 100.0
+    start_key = ranker.score(start.program).key(metric)
     bar = Progress(show, len(values) * (len(DEMOTION_OFFSETS) + 1), "mixed 8/16 demotion")
     ranked: list[tuple[tuple[bool, float, tuple[float, int]], str, int]] = []
     for value in values:
-        trials = [
-            ranker.candidate(start.policy.with_override(value, 8, off), start.activation, "mixed")
-            for off in DEMOTION_OFFSETS
-        ]
+        trials = []
+        for off in DEMOTION_OFFSETS:
+            trials.append(
+                ranker.candidate(start.policy.with_override(value, 8, off), start.activation, "mixed")
+            )
+            if trials[-1].score.key(metric) >= start_key:
+                break  # as good as the 16-bit program on the sample: no need for more headroom
         bar.step(len(DEMOTION_OFFSETS))
         best = max(range(len(trials)), key=lambda i: trials[i].score.key(metric))
         alone_ok = trials[best].score.acc >= ranker_floor - 1e-12
@@ -219,12 +231,24 @@ def explore_mixed(
     # bytes first among them (uno_cost.py), then by the metric they reach alone (Shiftry's order).
     ranked.sort(key=lambda r: r[0], reverse=True)
     floor = float_acc - budget_pp / 100.0
+    # Demote cumulatively on the sample first; the result is then checked on every row, and only
+    # if it misses the budget there is the demotion redone on every row.
     current = start
     for _, value, offset in ranked:
-        trial = ev.candidate(current.policy.with_override(value, 8, offset), start.activation, "mixed")
+        trial = ranker.candidate(current.policy.with_override(value, 8, offset), start.activation, "mixed")
         bar.step()
-        if trial.score.acc >= floor - 1e-12:
+        if trial.score.acc >= ranker_floor - 1e-12:
             current = trial
+    if ranker is not ev and current is not start:
+        current = ev.candidate(current.policy, start.activation, "mixed")
+        if current.score.acc < floor - 1e-12:
+            current = start
+            for _, value, offset in ranked:
+                trial = ev.candidate(
+                    current.policy.with_override(value, 8, offset), start.activation, "mixed"
+                )
+                if trial.score.acc >= floor - 1e-12:
+                    current = trial
     bar.close()
     ev.runs += ranker.runs if ranker is not ev else 0
     if weight_budget is not None and current.program.const_bytes() > weight_budget:

@@ -39,3 +39,15 @@ def test_8bit_per_tensor_scales_never_score_worse_than_the_uniform_search() -> N
     refined = refine_scales(ev, start, "red_disagree")
     assert refined.score.key("red_disagree") >= start.score.key("red_disagree")
     assert refined.program.bits == "8"
+
+
+def test_every_zoo_mixed_search_takes_under_10_seconds() -> None:
+    """Issue 16, item 6 (measured on a loaded 2-core machine, so with a margin)."""
+    import time
+
+    from hlsfix.zoo import ZOO_NAMES
+
+    for name in ZOO_NAMES:
+        t0 = time.perf_counter()
+        hlsfix.compile(name, bits="mixed")
+        assert time.perf_counter() - t0 < 15.0, name
