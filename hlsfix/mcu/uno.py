@@ -43,7 +43,7 @@ from hlsfix.mcu.emit_float import (
     emit_float_firmware,
     emit_float_model,
 )
-from hlsfix.mcu.firmware import decode_records, emit_firmware
+from hlsfix.mcu.firmware import decode_records, emit_firmware, write_firmware
 from hlsfix.memory.liveness import MemoryPlan, plan_memory
 
 if TYPE_CHECKING:
@@ -88,6 +88,7 @@ class UnoBuild:
     flash_bytes: int
     ram_bytes: int  # static: .data + .bss
     model_flash_bytes: int  # the model's constants and code alone (no test inputs, harness, libc)
+    input_cycles: float | None  # the sketch's input path: quantising one float input (mean), or None
     stack_bytes: int
     cycles: tuple[int, ...]  # of hlsfix_predict, one per checked input
     checked_inputs: int
@@ -136,6 +137,7 @@ class UnoBuild:
             "checked_inputs": self.checked_inputs,
             "simulator": "simavr",
             "model_flash_bytes": self.model_flash_bytes,
+            "input_cycles": round(self.input_cycles) if self.input_cycles is not None else None,
             "flash_capacity_bytes": self.board.flash_bytes,
             "sketch_flash_bytes": self.sketch.flash_bytes if self.sketch else None,
             "sketch_ram_bytes": self.sketch.ram_bytes if self.sketch else None,
@@ -254,6 +256,7 @@ def build_uno(
         # Static RAM alone overflowing makes the firmware unrunnable: report it before simulating.
         check_fit(board, flash, ram, None)
         run = runners.run_avr(elf)
+        input_cycles = measure_input_path(cm, plan, x, d / "input") if program.output_is_class else None
     stack = run.max_stack_bytes or 0
     check_fit(board, flash, ram, stack)
     got = decode_records(program, run.records)
@@ -278,6 +281,7 @@ def build_uno(
         flash_bytes=flash,
         ram_bytes=ram,
         model_flash_bytes=model_flash,
+        input_cycles=input_cycles,
         stack_bytes=stack,
         cycles=tuple(run.measurements),
         checked_inputs=len(x),
@@ -287,6 +291,27 @@ def build_uno(
         sketch=sketch,
         sketch_note=sketch_note,
     )
+
+
+def measure_input_path(cm: CompiledModel, plan: MemoryPlan, x: np.ndarray, d: Path) -> float:
+    """Mean cycles of hlsfix_quantize_input (the float input the sketch receives → the input's
+    integers) in simavr, on the float inputs ``x``; the classes that follow must be the golden
+    model's (the C rounds as quantize_input does)."""
+    program = cm.program
+    d.mkdir(parents=True, exist_ok=True)
+    model = emit_model(program, plan, d)
+    rows = [", ".join(_c_float(float(v)) for v in np.asarray(row, dtype=np.float32).reshape(-1)) for row in x]
+    fw = write_firmware(model, program, rows, d / "firmware_float_input.c")
+    elf = runners.compile_avr(
+        fw.sources, d / "fw.elf", include_dirs=fw.include_dirs, link_flags=_UNLIMITED_LINK
+    )
+    run = runners.run_avr(elf)
+    want = cm.golden(np.asarray(x, dtype=np.float32).astype(np.float64)).output
+    if not np.array_equal(decode_records(program, run.records), want):
+        raise MismatchError(
+            f"AVR build of {cm.name}: classes from float inputs must equal the golden model's"
+        )
+    return float(np.mean(run.measurements[0::2]))
 
 
 def build_arduino_sketch(

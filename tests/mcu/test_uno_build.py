@@ -35,6 +35,7 @@ MCU_KEYS = {
     "checked_inputs",
     "simulator",
     "model_flash_bytes",
+    "input_cycles",
     "flash_capacity_bytes",
     "sketch_flash_bytes",
     "sketch_ram_bytes",
@@ -166,3 +167,6 @@ def test_the_sketch_builds_against_the_real_arduino_core(tmp_path: Path) -> None
     inputs = 2 * cm.program.input_buffer.nbytes
     assert 500 < mcu["model_flash_bytes"] < built.flash_bytes - inputs
     assert 0 < mcu["sketch_ram_bytes"] < 2048 and mcu["sketch_note"] is None
+    # the sketch's float input path, measured in simavr: no float arithmetic (library calls of
+    # ~100 cycles each), so well under 300 cycles an input value
+    assert 0 < mcu["input_cycles"] < 300 * cm.program.input_buffer.size
