@@ -5,8 +5,9 @@ Makefile; every output checked against the golden model, and again with the firm
 Arduino IDE's -Os), the speedup over the same model's 16-bit build, the model's own flash
 (constants + code, without the test inputs), the test firmware's flash and static RAM, the
 sketch's flash and RAM as the real Arduino core's build reports them (arduino-builder; "—" when it
-is not installed), stack, accuracy on the test split, agreement of the class with float, and the
-time of the exploration that chose the program.
+is not installed), stack, the sketch's input path (quantising one float input, simavr), accuracy
+on the test split, agreement of the class with float, and the time of the exploration that chose
+the program.
 
     PYTHONPATH=. .venv/bin/python benchmarks/bench_uno.py [MODEL ...] [--bits 16,8,mixed]
 """
@@ -42,6 +43,7 @@ HEADER = (
     "sketch RAM B",
     "firmware RAM B",
     "stack B",
+    "float input → q cycles",
     "accuracy",
     "float",
     "agrees with float",
@@ -80,6 +82,7 @@ def row(name: str, bits: str, base_cycles: dict[str, float]) -> str:
     return (
         f"| {name} | {bits} | {b.mean_cycles:,.0f} | {b.ms:.2f} | {speed} | {b.model_flash_bytes:,} | "
         f"{b.flash_bytes:,} | {sketch[0]} | {sketch[1]} | {b.ram_bytes:,} | {b.stack_bytes} | "
+        f"{b.input_cycles or 0:,.0f} | "
         f"{acc:.4f} | {float_acc:.4f} | {agree:.2%} | {'yes' if os_ok else 'NO'} | {explore_s:.1f} |"
     )
 

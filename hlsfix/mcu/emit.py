@@ -30,26 +30,19 @@ from hlsfix.backend_common import (
 from hlsfix.errors import HlsfixError
 from hlsfix.fixedpoint import program as kp
 from hlsfix.fixedpoint.program import Buffer, KernelProgram, Ref
-from hlsfix.mcu.lut8 import Tabulable, activation_table, tabulable
+from hlsfix.mcu.emit8 import TOKENS, Emit8
 from hlsfix.mcu.narrow import Bounds, c_width
-from hlsfix.mcu.sparse_rows import row_layout, row_width
 from hlsfix.memory.liveness import MemoryPlan, scratch_name
 
 KERNELS_DIR = Path(__file__).parent / "kernels"
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 # The kernel library a build copies beside model.c.
 KERNEL_FILES = ("hlsfix_kernels.c", "hlsfix_kernels.h", "hlsfix_kernels8.h", "hlsfix_arith.h")
-TOKENS = {8: "i8", 16: "i16", 32: "i32"}
 MAX_INDEX = 32767  # sizes and indices are int16_t in the kernels
 # A 16-bit matrix-vector product of at least this many products takes HLSFIX_DEF_MATVEC16 (its
 # dot-product loop pays off over the call it costs, measured on the zoo with simavr); smaller ones
 # the general MatMul, which the compiler can inline and specialise.
 MATVEC_MIN_PRODUCTS = 64
-# The 8-bit convolution keeps one accumulator per output channel on the stack (4 bytes each at most).
-CONV_MAX_COUT = 32
-# ... and pays off where a tap holds few input channels: with many, the read-modify-write of 32-bit
-# accumulators in RAM costs more than the tap geometry it saves (measured on the zoo's cnn).
-CONV_CO_MAX_CIN = 2
 
 
 class UnsupportedProgram(HlsfixError):
@@ -73,7 +66,7 @@ def c_int(v: int, bits: int) -> str:
     return f"INT{bits}_C({v})" if v != -(1 << (bits - 1)) else f"INT{bits}_MIN"
 
 
-class _Emitter(KernelWalker):
+class _Emitter(Emit8, KernelWalker):
     error = UnsupportedProgram
     input_name = "x"
 
@@ -147,21 +140,7 @@ class _Emitter(KernelWalker):
             )
             return
         wide = c_width(self.bounds, k)
-        if (
-            k.n == 1
-            and k.k >= 4
-            and k.m * k.k >= MATVEC_MIN_PRODUCTS
-            and args[0] == "i8"
-            and args[2] in ("i8", "i16")
-            and args[3] == "r"
-            and wide < 64
-        ):
-            # 8-bit matrix times a vector in RAM: the assembly dot-product loop of HLSFIX_DEF_MATVEC8
-            self.use("HLSFIX_DEF_MATVEC8", args[1], args[2], self.tok(k.out), str(wide), str(k.prod_shift))
-            self.call(
-                f"hlsfix_matvec8_i8{args[1]}_{args[2]}_{self.tok(k.out)}_w{wide}_ps{k.prod_shift}("
-                f"{self.view(k.a)}, {self.view(k.b)}, {self.cname(k.out)}, {k.m}, {k.k}, {k.out_shift});"
-            )
+        if self.matvec8(k, wide):
             return
         self.use("HLSFIX_DEF_MATMUL", *args, self.tok(k.out), str(wide), str(k.prod_shift))
         fn = f"hlsfix_matmul_{args[0]}{args[1]}_{args[2]}{args[3]}_{self.tok(k.out)}{suffix}"
@@ -185,46 +164,13 @@ class _Emitter(KernelWalker):
                 f"{self.cname(k.out)}, {acc}, {k.rows}, {k.cols}, {k.out_shift});"
             )
             return
-        if k.wide == 32 and {tv, tx} <= {"i8", "i16"}:
-            self.spmv_rows(k, tx, sx, to)
+        if self.spmv_rows(k):
             return
         self.use("HLSFIX_DEF_SPMV", tv, tr, tc, tx, sx, to, str(k.wide), str(k.prod_shift))
         self.call(
             f"hlsfix_spmv_{tv}_{tr}_{tc}_{tx}{sx}_{to}{suffix}({self.cname(k.values)}, "
             f"{self.cname(k.row_index)}, {self.cname(k.col_start)}, {self.view(k.x)}, "
             f"{self.cname(k.out)}, {acc}, {k.rows}, {k.cols}, {k.out_shift});"
-        )
-
-    def spmv_rows(self, k: kp.SparseMatVec, tx: str, sx: str, to: str) -> None:
-        """8-bit values or x: the matrix re-laid out by rows (sparse_rows.py), one dot product per
-        row in a register (16-bit where narrow enough)."""
-        layout = row_layout(self.bounds.program, k)
-        tv, tc = self.tok(k.values), TOKENS[layout.col_bits]
-        wide = row_width(
-            layout,
-            self.bounds.abs_max(k.x.buffer),
-            k.prod_shift,
-            self.bufs[k.x.buffer].fmt.bits,
-            self.bufs[k.values].fmt.bits,
-        )
-        names = []
-        for suffix, data, bits, what in (
-            ("rv", layout.values, self.bufs[k.values].fmt.bits, "values row by row"),
-            ("rc", layout.cols, layout.col_bits, "column of each value"),
-            ("rs", layout.row_start, 16, "where each row starts"),
-        ):
-            name = f"k_{k.values}_{suffix}"
-            names.append(name)
-            self.extra_consts[name] = {
-                "name": name,
-                "ctype": f"int{bits}_t",
-                "comment": f"{k.values}: {what} ({len(data)})",
-                "rows": int_rows(data),
-            }
-        self.use("HLSFIX_DEF_SPMV_ROWS", tv, tc, tx, sx, to, str(wide), str(k.prod_shift))
-        self.call(
-            f"hlsfix_spmvr_{tv}_{tc}_{tx}{sx}_{to}_w{wide}_ps{k.prod_shift}({', '.join(names)}, "
-            f"{self.view(k.x)}, {self.cname(k.out)}, {k.rows}, {k.out_shift});"
         )
 
     def k_Conv2d(self, k: kp.Conv2d, step: int) -> None:
@@ -238,19 +184,7 @@ class _Emitter(KernelWalker):
         )
         to = self.tok(k.out)
         wide = c_width(self.bounds, k)
-        g, hf, wf, _, cout = k.filter_shape
-        few_inputs = k.in_shape[3] <= CONV_CO_MAX_CIN or wide == 16
-        if g == 1 and tx == "i8" and tf == "i8" and cout <= CONV_MAX_COUT and wide < 64 and few_inputs:
-            # 8-bit operands, one group, few input channels (or 16-bit sums): output channels
-            # innermost, so a tap's geometry is worked out once for all of them (HLSFIX_DEF_CONV2D_CO)
-            self.use("HLSFIX_DEF_CONV2D_CO", tx, sx, tf, sf, to, str(wide), str(k.prod_shift), str(cout))
-            n, h, w, c = k.in_shape
-            _, ho, wo, _ = k.out_shape
-            geom = [n, h, w, c, hf, wf, ho, wo, *k.strides, k.pads[0], k.pads[2], *k.dilations]
-            self.call(
-                f"hlsfix_conv2dco_{tx}{sx}_{tf}{sf}_{to}_w{wide}_ps{k.prod_shift}_co{cout}({self.view(k.x)}, "
-                f"{self.view(k.filters)}, {self.cname(k.out)}, {', '.join(map(str, geom))}, {k.out_shift});"
-            )
+        if self.conv2d_co(k, wide):
             return
         self.use("HLSFIX_DEF_CONV2D", tx, sx, tf, sf, to, str(wide), str(k.prod_shift))
         geom = conv2d_geometry(k)
@@ -334,25 +268,6 @@ class _Emitter(KernelWalker):
         self.call(
             f"hlsfix_maxpool_{t}{sx}({self.view(k.x)}, {self.cname(k.out)}, {', '.join(map(str, geom))});"
         )
-
-    def lut8(self, k: Tabulable) -> bool:
-        """An activation of an 8-bit operand: one flash read per element from the table of its
-        256 results (lut8.py); False where the kernel is not one."""
-        if not tabulable(self.bounds.program, k):
-            return False
-        self.elementwise_alias(k, k.out)
-        name = f"k_lut_{k.out}_{len(self.extra_consts)}"
-        to = self.tok(k.out)
-        self.extra_consts[name] = {
-            "name": name,
-            "ctype": c_type(self.bufs[k.out].fmt),
-            "comment": f"{type(k).__name__} of {k.x.buffer} at x = -128..127",
-            "rows": int_rows(activation_table(self.bounds.program, k)),
-        }
-        sx = self.space(k.x.buffer)
-        self.use("HLSFIX_DEF_LUT8", sx, to)
-        self.call(f"hlsfix_lut8_i8{sx}_{to}({self.view(k.x)}, {self.cname(k.out)}, {k.n}, {name});")
-        return True
 
     def k_Exp(self, k: kp.Exp, step: int) -> None:
         if self.lut8(k):
