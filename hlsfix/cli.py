@@ -63,6 +63,8 @@ def _apply_config(args: argparse.Namespace) -> dict[str, Any]:
     tables = load_config(args.config)
     stage = "sim" if args.command in ("sim", "rtl") else "build"
     keys = {**CONFIG_KEYS, **{k: (stage, k) for k in SHARED_KEYS}}
+    if args.command == "run-board":  # a build's [build] table says how it was checked, not what to send
+        keys = {d: tk for d, tk in keys.items() if tk[0] in ("model", "compile") or d == "baud"}
     for dest, (table, key) in keys.items():
         if hasattr(args, dest) and getattr(args, dest) is None and key in tables.get(table, {}):
             setattr(args, dest, tables[table][key])
