@@ -5,7 +5,8 @@
 set -euo pipefail
 PACKAGES=(gcc make iverilog gcc-avr avr-libc simavr libsimavr-dev pkg-config
           gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
-          arduino-core-avr arduino-builder)
+          arduino-core-avr arduino-builder  # the sketch built against the real Arduino core
+          chromium)  # chromium: the report-rendering test (tests/report/test_rendering.py)
 missing=()
 for p in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
