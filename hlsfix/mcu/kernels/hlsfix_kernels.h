@@ -18,7 +18,8 @@
  * commonest shapes (MatVec16, SparseMatVec16) have their inner loop in AVR assembly, with a C
  * version of the same arithmetic for every other target.  tests/mcu/test_arith_primitives.py
  * checks the assembly against exact integers, tests/mcu/test_c_backend.py every kernel against
- * golden.py.
+ * golden.py.  8-bit operands run on the 8 x 8 multiplier, in 16-bit arithmetic where emit.py
+ * proves it exact (hlsfix_kernels8.h, tests/mcu/test_kernels8.py).
  * Each element i of an element-wise kernel reads all its operands before it writes out[i],
  * so such a kernel may write over its input in place (see hlsfix/memory/liveness.py).
  * Data movement that does not depend on the element type (permute, window, fill, copies)
