@@ -30,7 +30,7 @@ PER_WORK: dict[tuple[str, Widths], float] = {
     ("MatMul", "8"): 21.0,
     ("SparseMatVec", "16"): 70.0,
     ("SparseMatVec", "8x16"): 44.0,
-    ("SparseMatVec", "8"): 37.0,
+    ("SparseMatVec", "8"): 26.0,
     ("Conv2d", "16"): 60.0,
     ("Conv2d", "8x16"): 35.0,
     ("Conv2d", "8"): 25.0,

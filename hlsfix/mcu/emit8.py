@@ -93,6 +93,22 @@ class Emit8:
         layout = row_layout(self.bounds.program, k)
         v_bits, x_bits = self.bufs[k.values].fmt.bits, self.bufs[k.x.buffer].fmt.bits
         wide = row_width(layout, self.bounds.abs_max(k.x.buffer), k.prod_shift, x_bits, v_bits)
+        if tv == tx == "i8" and layout.col_bits == 8 and self.space(k.x.buffer) == "r":
+            # one stream of (value, column) byte pairs for the assembly row loop
+            pairs = np.stack([layout.values, layout.cols], axis=1).reshape(-1)
+            names = [
+                self.add_const(f"k_{k.values}_rvc", 8, f"{k.values}: (value, column) row by row", pairs),
+                self.add_const(
+                    f"k_{k.values}_rs", 16, f"{k.values}: where each row starts", layout.row_start
+                ),
+            ]
+            to = self.tok(k.out)
+            self.use("HLSFIX_DEF_SPMV8_ROWS", to, str(wide), str(k.prod_shift))
+            self.call(
+                f"hlsfix_spmv8r_{to}_w{wide}_ps{k.prod_shift}({', '.join(names)}, {self.view(k.x)}, "
+                f"{self.cname(k.out)}, {k.rows}, {k.out_shift});"
+            )
+            return True
         names = [
             self.add_const(f"k_{k.values}_rv", v_bits, f"{k.values}: values row by row", layout.values),
             self.add_const(f"k_{k.values}_rc", layout.col_bits, f"{k.values}: column of each", layout.cols),

@@ -330,4 +330,78 @@ HLSFIX_INLINE int32_t hlsfix_mul8x16(int8_t a, int16_t b) { return (int32_t)a * 
                 }                                                                               \
     }
 
+/* ---- SparseMatVec by rows, 8-bit values and x in RAM, fewer than 128 columns -----------------
+ * The row's non-zeros come as one stream of (value, column) byte pairs (emit.py interleaves them),
+ * read by lpm through Z; x[column] through X.  On the AVR the row is one assembly loop:
+ * ~18 + 2 * PS cycles a non-zero with a 16-bit sum, ~23 + 2 * PS with a 32-bit one (n > 0). */
+#if defined(__AVR__) && defined(__AVR_HAVE_MUL__) && !defined(HLSFIX_CONST_IN_RAM)
+#define HLSFIX_AVR_SPMV8_ROW(ACC_ASM, ACC, PVC, N, XB, S)                                          \
+    do {                                                                                            \
+        const int8_t *row_pvc_ = (PVC);                                                             \
+        const int8_t *row_xb_ = (XB);                                                               \
+        uint16_t row_n_ = (uint16_t)(N);                                                            \
+        uint8_t row_z_;                                                                             \
+        __asm__ __volatile__("clr %[z]\n"                                                           \
+                             "1:\n\t"                                                               \
+                             "lpm r18, Z+\n\t"                                                      \
+                             "lpm r0, Z+\n\t"                                                       \
+                             "movw r26, %[xb]\n\t"                                                  \
+                             "add r26, r0\n\t"                                                      \
+                             "adc r27, %[z]\n\t"                                                    \
+                             "ld r20, X\n\t"                                                        \
+                             "muls r18, r20\n\t"                                                    \
+                             "movw r22, r0\n\t" HLSFIX_AVR_SHR16_S_ASM ACC_ASM                      \
+                             "subi %A[n], 1\n\t"                                                    \
+                             "sbci %B[n], 0\n\t"                                                    \
+                             "brne 1b\n\t"                                                          \
+                             "clr r1"                                                               \
+                             : [acc] "+r"(ACC), [pvc] "+z"(row_pvc_), [n] "+d"(row_n_),             \
+                               [z] "=&r"(row_z_)                                                    \
+                             : [xb] "r"(row_xb_), [s] "n"(S)                                        \
+                             : "r18", "r20", "r22", "r23", "r24", "r26", "r27", "memory");          \
+    } while (0)
+#define HLSFIX_AVR_ACC16_ASM                                                                        \
+    "add %A[acc], r22\n\t"                                                                          \
+    "adc %B[acc], r23\n\t"
+#define HLSFIX_AVR_ACC32_ASM                                                                        \
+    "mov r24, r23\n\t"                                                                              \
+    "lsl r24\n\t"                                                                                   \
+    "sbc r24, r24\n\t"                                                                              \
+    "add %A[acc], r22\n\t"                                                                          \
+    "adc %B[acc], r23\n\t"                                                                          \
+    "adc %C[acc], r24\n\t"                                                                          \
+    "adc %D[acc], r24\n\t"
+#define HLSFIX_SPMV8_ROW_16(ACC, PVC, N, XB, S) HLSFIX_AVR_SPMV8_ROW(HLSFIX_AVR_ACC16_ASM, ACC, PVC, N, XB, S)
+#define HLSFIX_SPMV8_ROW_32(ACC, PVC, N, XB, S) HLSFIX_AVR_SPMV8_ROW(HLSFIX_AVR_ACC32_ASM, ACC, PVC, N, XB, S)
+#else
+#define HLSFIX_C_SPMV8_ROW(W, ACC, PVC, N, XB, S)                                                   \
+    do {                                                                                            \
+        int16_t row_j_;                                                                             \
+        for (row_j_ = 0; row_j_ < (N); row_j_++) {                                                  \
+            int8_t row_v_ = HLSFIX_LD_c_i8((PVC) + 2 * row_j_);                                     \
+            int8_t row_x_ = (XB)[HLSFIX_LD_c_i8((PVC) + 2 * row_j_ + 1)];                           \
+            HLSFIX_MACT(W, i8, i8, ACC, row_v_, row_x_, S);                                         \
+        }                                                                                           \
+    } while (0)
+#define HLSFIX_SPMV8_ROW_16(ACC, PVC, N, XB, S) HLSFIX_C_SPMV8_ROW(16, ACC, PVC, N, XB, S)
+#define HLSFIX_SPMV8_ROW_32(ACC, PVC, N, XB, S) HLSFIX_C_SPMV8_ROW(32, ACC, PVC, N, XB, S)
+#endif
+
+#define HLSFIX_DEF_SPMV8_ROWS(TO, W, PS)                                                            \
+    static HLSFIX_NOINLINE void hlsfix_spmv8r_##TO##_w##W##_ps##PS(                                 \
+        const int8_t *pairs, const int16_t *row_start, const int8_t *x, HLSFIX_T(TO) * out,          \
+        int16_t nrows, int16_t os)                                                                  \
+    {                                                                                               \
+        int16_t r, j = HLSFIX_LD_c_i16(row_start), end;                                             \
+        for (r = 0; r < nrows; r++) {                                                               \
+            HLSFIX_W(W) acc = 0;                                                                    \
+            end = HLSFIX_LD_c_i16(row_start + r + 1);                                               \
+            if (end > j) {                                                                          \
+                HLSFIX_SPMV8_ROW_##W(acc, pairs + 2 * j, end - j, x, PS);                           \
+            }                                                                                       \
+            j = end;                                                                                \
+            out[r] = HLSFIX_STORE(TO, W, acc, os);                                                  \
+        }                                                                                           \
+    }
+
 #endif /* HLSFIX_KERNELS8_H */
