@@ -2,12 +2,12 @@
 
 Per build: simavr cycles (mean over 20 test inputs, ATmega328P @ 16 MHz, the -O2 of the generated
 Makefile; every output checked against the golden model, and again with the firmware built at the
-Arduino IDE's -Os), the speedup over the same model's 16-bit build, the model's own flash
-(constants + code, without the test inputs), the test firmware's flash and static RAM, the
-sketch's flash and RAM as the real Arduino core's build reports them (arduino-builder; "—" when it
-is not installed), stack, the sketch's input path (quantising one float input, simavr), accuracy
-on the test split, agreement of the class with float, and the time of the exploration that chose
-the program.
+Arduino IDE's -Os) beside the cycle model's prediction (``hlsfix/fixedpoint/uno_cost.py``), the
+speedup over the same model's 16-bit build, the model's own flash (constants + code, without the
+test inputs), the test firmware's flash and static RAM, the sketch's flash and RAM as the real
+Arduino core's build reports them (arduino-builder; "—" when it is not installed), stack, the
+sketch's input path (quantising one float input, simavr), accuracy on the test split, agreement
+of the class with float, and the time of the exploration that chose the program.
 
     PYTHONPATH=. .venv/bin/python benchmarks/bench_uno.py [MODEL ...] [--bits 16,8,mixed]
 """
@@ -25,6 +25,7 @@ import numpy as np
 import hlsfix
 from hlsfix.errors import HlsfixError
 from hlsfix.fixedpoint.golden import quantize_input
+from hlsfix.fixedpoint.uno_cost import estimate_cycles
 from hlsfix.mcu import runners
 from hlsfix.mcu.firmware import decode_records, emit_firmware
 from hlsfix.mcu.uno import UnoBuild, build_uno
@@ -35,6 +36,7 @@ HEADER = (
     "model",
     "bits",
     "cycles",
+    "predicted (uno_cost)",
     "ms",
     "vs 16-bit",
     "model flash B",
@@ -79,8 +81,10 @@ def row(name: str, bits: str, base_cycles: dict[str, float]) -> str:
     speed = f"{base / b.mean_cycles:.2f}×" if base else "—"
     s = b.sketch
     sketch = (f"{s.flash_bytes:,}", f"{s.ram_bytes:,}") if s else ("—", "—")
+    predicted = estimate_cycles(cm.program)
     return (
-        f"| {name} | {bits} | {b.mean_cycles:,.0f} | {b.ms:.2f} | {speed} | {b.model_flash_bytes:,} | "
+        f"| {name} | {bits} | {b.mean_cycles:,.0f} | {predicted:,.0f} | {b.ms:.2f} | {speed} | "
+        f"{b.model_flash_bytes:,} | "
         f"{b.flash_bytes:,} | {sketch[0]} | {sketch[1]} | {b.ram_bytes:,} | {b.stack_bytes} | "
         f"{b.input_cycles or 0:,.0f} | "
         f"{acc:.4f} | {float_acc:.4f} | {agree:.2%} | {'yes' if os_ok else 'NO'} | {explore_s:.1f} |"
