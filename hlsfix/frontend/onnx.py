@@ -48,8 +48,12 @@ COMPUTED = (
     "LogSoftmax", "MatMul", "MaxPool", "Mul", "Neg", "Pad", "Relu", "Reshape", "Sigmoid", "Softmax",
     "Squeeze", "Sub", "Tanh", "Transpose", "Unsqueeze",
 )  # fmt: skip
-FOLDED_ONLY = ("Cast", "Constant", "ConstantOfShape", "Gather", "Shape", "Slice", "Sqrt")
-SUPPORTED = tuple(sorted(set(COMPUTED) | set(FOLDED_ONLY)))
+FOLDED_ONLY = ("Constant", "ConstantOfShape", "Gather", "Shape", "Slice", "Sqrt")
+ML_DOMAIN = "ai.onnx.ml"
+ML_OPS = ("LinearClassifier", "Normalizer")  # scikit-learn's linear models through skl2onnx
+SUPPORTED = tuple(sorted(set(COMPUTED) | set(FOLDED_ONLY) | {"Cast"})) + tuple(
+    f"{ML_DOMAIN}.{o}" for o in ML_OPS
+)
 
 
 @dataclass(frozen=True)
@@ -65,7 +69,9 @@ class OnnxImport:
     """The imported graph, and which ONNX tensor its result (or the argmax's operand) is."""
 
     graph: Graph
+    output: str  # the ONNX output imported
     scores: str  # ONNX name of the tensor the graph returns, or whose argmax it returns
+    post: tuple[str, ...]  # monotone steps from scores to output ("softmax", "logistic", "l1" …)
     opset: int
     onnx_ops: tuple[tuple[str, int], ...]  # op type → count among the imported nodes
     folded: int  # nodes folded at import (shape chains, BatchNorms, constants)
@@ -121,7 +127,8 @@ class Importer:
     b: GraphBuilder = field(default_factory=GraphBuilder)
     consts: dict[str, np.ndarray] = field(default_factory=dict)
     vals: dict[str, Val] = field(default_factory=dict)
-    monotone_of: dict[str, str] = field(default_factory=dict)  # softmax output → its input
+    # An output that only reorders nothing (softmax, logistic, normalisation) → (its input, which)
+    monotone_of: dict[str, tuple[str, str]] = field(default_factory=dict)
     params: list[Param] = field(default_factory=list)
     weights: dict[str, np.ndarray] = field(default_factory=dict)
     folded: int = 0
@@ -131,7 +138,16 @@ class Importer:
     def const(self, name: str) -> np.ndarray | None:
         return self.consts.get(name) if name else None
 
+    def scores_of(self, name: str) -> tuple[str, tuple[str, ...]]:
+        """The tensor whose class decision ``name`` is, and the monotone steps from it to name."""
+        steps: list[str] = []
+        while name in self.monotone_of:
+            name, step = self.monotone_of[name]
+            steps.insert(0, step)
+        return name, tuple(steps)
+
     def onnx_shape(self, name: str) -> tuple[int, ...]:
+        name = self.scores_of(name)[0]
         if name in self.consts:
             return tuple(self.consts[name].shape)
         v = self.val(name)
@@ -140,7 +156,10 @@ class Importer:
 
     def val(self, name: str) -> Val:
         if name in self.monotone_of:
-            raise ModelError(f"Softmax/LogSoftmax output {name!r} must only lead to the model's output")
+            raise ModelError(
+                f"output {name!r} of a Softmax/LogSoftmax/post-transform must only lead to the model's "
+                "output (the class decision), not into further computation"
+            )
         return self.vals[name]
 
     def param(self, hint: str, array: np.ndarray) -> str:
@@ -302,7 +321,8 @@ def import_onnx(
             imp.consts[node.output[0]] = np.asarray(next(iter(attrs.values())))
             imp.folded += 1
             continue
-        if node.domain not in ("", "ai.onnx") or node.op_type not in SUPPORTED:
+        ml = node.domain == ML_DOMAIN and node.op_type in ML_OPS
+        if not ml and (node.domain not in ("", "ai.onnx") or node.op_type not in SUPPORTED):
             op = f"{node.domain}.{node.op_type}" if node.domain not in ("", "ai.onnx") else node.op_type
             raise ModelError(
                 f"node {node.name or node.output[0]!r}: operator must be one of {', '.join(SUPPORTED)}, "
@@ -326,9 +346,7 @@ def import_onnx(
         except ops.ShapeMismatch as e:
             raise ModelError(f"node {node.name or node.output[0]!r} ({node.op_type}): {e}") from None
         imp.op_counts[node.op_type] += 1
-    scores = imp.monotone_of.get(output, output)
-    while scores in imp.monotone_of:
-        scores = imp.monotone_of[scores]
+    scores, post = imp.scores_of(output)
     if scores in imp.consts:
         raise ModelError(f"ONNX model's output {output!r} must depend on its input, not be a constant")
     v = imp.vals[scores]
@@ -338,7 +356,7 @@ def import_onnx(
     graph = imp.b.finish(
         graph_name, InputSpec(INPUT_NAME, in_shape, input_range), tuple(imp.params), result, imp.weights
     )
-    return OnnxImport(graph, scores, opset, tuple(sorted(imp.op_counts.items())), imp.folded)
+    return OnnxImport(graph, output, scores, post, opset, tuple(sorted(imp.op_counts.items())), imp.folded)
 
 
 def load_onnx(path: str | Path, *, input_range: tuple[float, float] = (0.0, 1.0)) -> Graph:

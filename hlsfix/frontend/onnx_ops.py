@@ -200,13 +200,11 @@ def _softmax(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
     axis = int(attrs.get("axis", -1)) % len(shape)  # type: ignore[arg-type]
     if math.prod(shape) != shape[axis]:
         raise _fail(node, f"input must be one row of scores (the class decision), not shape {shape}")
-    imp.monotone_of[node.output[0]] = node.input[0]
+    imp.monotone_of[node.output[0]] = (node.input[0], node.op_type.lower())
 
 
 def _argmax(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
-    name = node.input[0]
-    while name in imp.monotone_of:
-        name = imp.monotone_of[name]
+    name = imp.scores_of(node.input[0])[0]
     shape = imp.onnx_shape(name)
     axis = int(attrs.get("axis", 0)) % len(shape)  # type: ignore[arg-type]
     if math.prod(shape) != shape[axis] or attrs.get("select_last_index", 0):
@@ -490,7 +488,54 @@ def _concat(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
 def _identity(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
     if len(node.output) > 1 and any(node.output[1:]):
         raise _fail(node, "the mask output is not supported")
-    imp.vals[node.output[0]] = imp.val(node.input[0])
+    if node.input[0] in imp.monotone_of:
+        imp.monotone_of[node.output[0]] = (node.input[0], "identity")
+    else:
+        imp.vals[node.output[0]] = imp.val(node.input[0])
+
+
+def _cast(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
+    from onnx import TensorProto
+
+    if int(attrs["to"]) not in (TensorProto.FLOAT, TensorProto.DOUBLE, TensorProto.FLOAT16):  # type: ignore[arg-type]
+        raise _fail(node, "a computed tensor may only be cast to a float type")
+    _identity(imp, node, attrs)
+
+
+def _linear_classifier(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
+    """ai.onnx.ml LinearClassifier (scikit-learn's linear models): scores = x · Wᵀ + b, then a
+    monotone post-transform; the class is the argmax when the labels are 0 … K−1."""
+    labels = list(attrs.get("classlabels_ints", []))  # type: ignore[call-overload]
+    coef = np.asarray(attrs["coefficients"], np.float64)
+    intercepts = np.asarray(attrs.get("intercepts", np.zeros(len(labels))), np.float64)
+    k = len(labels)
+    if k < 2 or labels != list(range(k)) or coef.size % k or len(intercepts) != k:
+        raise _fail(
+            node, f"classes must be the integers 0 … K−1 with one row of coefficients each, not {labels}"
+        )
+    post = str(attrs.get("post_transform", "NONE")).lower()
+    if post not in ("none", "softmax", "logistic", "softmax_zero"):
+        raise _fail(node, f"post_transform must be NONE, SOFTMAX or LOGISTIC, not {post.upper()}")
+    x = imp.plain(node.input[0])
+    if imp.b.types[x].rank != 2:
+        raise _fail(node, f"input must be (1, features), not {imp.b.types[x].shape}")
+    hint = node.output[1] if len(node.output) > 1 else node.output[0]
+    w = imp.param(hint + "_W", coef.reshape(k, -1).T)
+    scores = imp.add(
+        ops.BiasAdd(imp.add(ops.MatMul(x, w), hint + "_mm"), imp.param(hint + "_b", intercepts)), hint
+    )
+    raw = hint + "__raw"
+    imp.vals[raw] = Val(scores)
+    if len(node.output) > 1 and node.output[1]:
+        imp.monotone_of[node.output[1]] = (raw, post)
+    imp.monotone_of[node.output[0]] = (raw, "argmax")  # the label: the class of the scores
+
+
+def _normalizer(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
+    norm = str(attrs.get("norm", "MAX")).lower()
+    if node.input[0] not in imp.monotone_of:
+        raise _fail(node, "input must be a classifier's scores on their way to the output")
+    imp.monotone_of[node.output[0]] = (node.input[0], norm)
 
 
 CONVERTERS: dict[str, Callable[[Importer, onnx.NodeProto, Attrs], None]] = {
@@ -501,7 +546,8 @@ CONVERTERS: dict[str, Callable[[Importer, onnx.NodeProto, Attrs], None]] = {
     "Gemm": _gemm, "MatMul": _matmul, "Conv": _conv, "MaxPool": _maxpool, "AveragePool": _avgpool,
     "GlobalAveragePool": _global_avgpool, "BatchNormalization": _batchnorm, "Pad": _pad,
     "Flatten": _flatten, "Reshape": _reshape, "Squeeze": _squeeze, "Unsqueeze": _unsqueeze,
-    "Transpose": _transpose, "Concat": _concat, "Identity": _identity, "Dropout": _identity,
+    "Transpose": _transpose, "Concat": _concat, "Identity": _identity, "Dropout": _identity, "Cast": _cast,
+    "LinearClassifier": _linear_classifier, "Normalizer": _normalizer,
 }  # fmt: skip
 
 
