@@ -175,7 +175,10 @@ def _clip(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
         return float(attrs[key]) if key in attrs else None  # type: ignore[arg-type]
 
     v = imp.val(node.input[0])
-    _set(imp, node, clip_ir(imp, v.ir, bound(1, "min"), bound(2, "max"), node.output[0]), v.nhwc)
+    lo, hi = bound(1, "min"), bound(2, "max")
+    if lo is not None and hi is not None and lo > hi:  # ONNX: every value becomes max
+        lo = hi
+    _set(imp, node, clip_ir(imp, v.ir, lo, hi, node.output[0]), v.nhwc)
 
 
 def _leaky_relu(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
@@ -302,31 +305,32 @@ def _conv(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
     _set(imp, node, out, True)
 
 
-def _depthwise(imp: Importer, x: str, taps: np.ndarray, pads, strides, hint: str) -> str:
+def _depthwise(imp: Importer, x: str, taps: np.ndarray, pads, strides, hint: str, dil=(1, 1)) -> str:
     """A per-channel convolution of NHWC x by the same (kh, kw) taps on every channel."""
     c = imp.b.types[x].shape[3]
     filters = np.broadcast_to(taps[None, :, :, None, None], (c, *taps.shape, 1, 1))
     f = imp.param(hint + "_taps", filters)
-    return imp.add(ops.Conv2d(x, f, tuple(strides), tuple(pads), (1, 1), c), hint)  # type: ignore[arg-type]
+    return imp.add(ops.Conv2d(x, f, tuple(strides), tuple(pads), tuple(dil), c), hint)  # type: ignore[arg-type]
 
 
-def _pool_geometry(attrs: Attrs, node: onnx.NodeProto, h: int, w: int):
+def _pool_geometry(attrs: Attrs, node: onnx.NodeProto, h: int, w: int, dilated: bool = False):
     kernel = tuple(_ints(attrs, "kernel_shape", []))
     if len(kernel) != 2:
         raise _fail(node, f"kernel must be 2-D, not {list(kernel)}")
-    if _ints(attrs, "dilations", [1, 1]) != [1, 1]:
-        raise _fail(node, "dilations of a pooling window must be 1")
-    pads, strides, _ = _window(attrs, node, (h, w), kernel)  # type: ignore[arg-type]
+    if not dilated and _ints(attrs, "dilations", [1, 1]) != [1, 1]:
+        raise _fail(node, "dilations of a max-pooling window must be 1")
+    pads, strides, dil = _window(attrs, node, (h, w), kernel)  # type: ignore[arg-type]
+    span = tuple((k - 1) * d + 1 for k, d in zip(kernel, dil, strict=True))
     if attrs.get("ceil_mode", 0):
         pads = list(pads)
-        for d, (size, k, s) in enumerate(zip((h, w), kernel, strides, strict=True)):
+        for d, (size, k, s) in enumerate(zip((h, w), span, strides, strict=True)):
             lo, hi = pads[2 * d], pads[2 * d + 1]
             out = math.ceil((size + lo + hi - k) / s) + 1
             if (out - 1) * s >= size + lo:  # the last window must start inside the input
                 out -= 1
             pads[2 * d + 1] = max(hi, (out - 1) * s + k - size - lo)
         pads = tuple(pads)
-    return kernel, pads, strides
+    return kernel, pads, strides, dil
 
 
 def _maxpool(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
@@ -334,15 +338,15 @@ def _maxpool(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
         raise _fail(node, "the Indices output is not supported")
     x = imp.nhwc(node.input[0], "MaxPool")
     _, h, w, _ = imp.b.types[x].shape
-    kernel, pads, strides = _pool_geometry(attrs, node, h, w)
+    kernel, pads, strides, _ = _pool_geometry(attrs, node, h, w)
     _set(imp, node, imp.add(ops.MaxPool(x, kernel, pads, strides), node.output[0]), True)  # type: ignore[arg-type]
 
 
 def _avgpool(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
     x = imp.nhwc(node.input[0], "AveragePool")
     _, h, w, c = imp.b.types[x].shape
-    kernel, pads, strides = _pool_geometry(attrs, node, h, w)
-    kh, kw = kernel
+    kernel, pads, strides, dil = _pool_geometry(attrs, node, h, w, dilated=True)
+    (kh, kw), (dh, dw) = kernel, dil
     hint = node.output[0]
     include = bool(attrs.get("count_include_pad", 0))
     # How many elements each window averages: the real ones, and the explicit padding when
@@ -351,14 +355,20 @@ def _avgpool(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
     mask = np.pad(np.ones((h, w)), ((p[0], p[1]), (p[2], p[3])), constant_values=1.0 if include else 0.0)
     mask = np.pad(mask, ((0, pads[1] - p[1]), (0, pads[3] - p[3])))
     sh, sw = strides
-    ho, wo = (mask.shape[0] - kh) // sh + 1, (mask.shape[1] - kw) // sw + 1
+    ho, wo = (mask.shape[0] - (kh - 1) * dh - 1) // sh + 1, (mask.shape[1] - (kw - 1) * dw - 1) // sw + 1
     counts = np.array(
-        [[mask[i * sh : i * sh + kh, j * sw : j * sw + kw].sum() for j in range(wo)] for i in range(ho)]
+        [
+            [
+                mask[i * sh : i * sh + (kh - 1) * dh + 1 : dh, j * sw : j * sw + (kw - 1) * dw + 1 : dw].sum()
+                for j in range(wo)
+            ]
+            for i in range(ho)
+        ]
     )
     if np.all(counts == kh * kw):
-        out = _depthwise(imp, x, np.full((kh, kw), 1.0 / (kh * kw)), pads, strides, hint)
+        out = _depthwise(imp, x, np.full((kh, kw), 1.0 / (kh * kw)), pads, strides, hint, dil)
     else:
-        total = _depthwise(imp, x, np.ones((kh, kw)), pads, strides, hint + "_sum")
+        total = _depthwise(imp, x, np.ones((kh, kw)), pads, strides, hint + "_sum", dil)
         scale = np.broadcast_to((1.0 / counts)[None, :, :, None], (1, ho, wo, c))
         out = imp.add(ops.Elementwise("mul", total, imp.param(hint + "_div", scale)), hint)
     _set(imp, node, out, True)
@@ -392,17 +402,34 @@ def _batchnorm(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
 
 
 def _pad(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
+    """Constant padding of H and W: a 1×1 depthwise convolution by 1 with that padding (pads of
+    zeros), shifted by the value: pad_v(x) = pad_0(x − v) + v."""
     pads = imp.const(node.input[1]) if len(node.input) > 1 else np.asarray(attrs.get("pads"))
     value = imp.const(node.input[2]) if len(node.input) > 2 and node.input[2] else attrs.get("value", 0.0)
-    if str(attrs.get("mode", "constant")) != "constant" or float(np.asarray(value).reshape(-1)[0]) != 0.0:
-        raise _fail(node, "padding must be constant zeros")
-    if pads is None or (len(node.input) > 3 and node.input[3]):
-        raise _fail(node, "pads must be a constant for every axis")
-    p = [int(v) for v in np.asarray(pads).reshape(-1)]
-    if len(p) != 8 or any(p[i] for i in (0, 1, 4, 5)) or min(p) < 0:
-        raise _fail(node, f"padding must be non-negative and of the spatial axes of NCHW only, not {p}")
-    x = imp.nhwc(node.input[0], "Pad")
-    out = _depthwise(imp, x, np.ones((1, 1)), (p[2], p[6], p[3], p[7]), (1, 1), node.output[0])
+    if str(attrs.get("mode", "constant")) != "constant":
+        raise _fail(node, f"mode must be constant, not {attrs.get('mode')}")
+    if pads is None or value is None:
+        raise _fail(node, "pads and the value must be constants")
+    rank = len(imp.onnx_shape(node.input[0]))
+    given = [int(v) for v in np.asarray(pads).reshape(-1)]
+    axes = list(range(rank))
+    if len(node.input) > 3 and node.input[3]:
+        c = imp.const(node.input[3])
+        if c is None:
+            raise _fail(node, "axes must be a constant")
+        axes = [int(a) % rank for a in np.asarray(c).reshape(-1)]
+    p = [0] * (2 * rank)
+    for k, ax in enumerate(axes):
+        p[ax], p[rank + ax] = given[k], given[len(axes) + k]
+    if rank != 4 or any(p[i] for i in (0, 1, 4, 5)) or min(p) < 0:
+        raise _fail(node, f"padding must be non-negative and of the H and W axes of NCHW only, not {p}")
+    v = float(np.asarray(value).reshape(-1)[0])
+    x, hint = imp.nhwc(node.input[0], "Pad"), node.output[0]
+    if v != 0.0:
+        x = _shifted(imp, x, v, hint)
+    out = _depthwise(imp, x, np.ones((1, 1)), (p[2], p[6], p[3], p[7]), (1, 1), hint + ("_0" if v else ""))
+    if v != 0.0:
+        out = imp.add(ops.Elementwise("add", out, _scalar_param(imp, hint + "_v", v)), hint)
     _set(imp, node, out, True)
 
 
@@ -488,6 +515,10 @@ def _concat(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
 def _identity(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
     if len(node.output) > 1 and any(node.output[1:]):
         raise _fail(node, "the mask output is not supported")
+    if node.op_type == "Dropout" and len(node.input) > 2 and node.input[2]:
+        training = imp.const(node.input[2])
+        if training is None or bool(np.asarray(training).reshape(-1)[0]):
+            raise _fail(node, "training_mode must be false (inference), not true or computed")
     if node.input[0] in imp.monotone_of:
         imp.monotone_of[node.output[0]] = (node.input[0], "identity")
     else:
