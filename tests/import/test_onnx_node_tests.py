@@ -9,7 +9,7 @@ import pytest
 
 pytest.importorskip("onnx")
 
-from hlsfix.frontend.onnx_nodetests import run_node_tests, summary  # noqa: E402
+from hlsfix.frontend.onnx_oracle import run_node_tests, summary  # noqa: E402
 
 # Cases passed per operator when this test was written (of the cases onnx 1.23 ships).
 PASSED_AT_LEAST = {
