@@ -97,7 +97,12 @@ def c_identifier(name: str) -> str:
 
 
 def _load(source: str | Path | bytes | onnx.ModelProto) -> onnx.ModelProto:
-    import onnx
+    try:
+        import onnx
+    except ImportError:
+        raise ModelError(
+            "reading an ONNX model needs the onnx package, not its absence: pip install 'hlsfix[onnx]'"
+        ) from None
 
     if isinstance(source, onnx.ModelProto):
         return source
@@ -131,6 +136,7 @@ class Importer:
     monotone_of: dict[str, tuple[str, str]] = field(default_factory=dict)
     params: list[Param] = field(default_factory=list)
     weights: dict[str, np.ndarray] = field(default_factory=dict)
+    layouts: dict[tuple[str, bool], str] = field(default_factory=dict)  # (tensor, NHWC?) → IR copy
     folded: int = 0
     op_counts: Counter[str] = field(default_factory=Counter)
 
@@ -190,19 +196,25 @@ class Importer:
         return self.add(ops.Reshape(x, new, order), hint)
 
     def plain(self, name: str) -> str:
-        """The IR value of ONNX tensor ``name`` in ONNX's own layout."""
+        """The IR value of ONNX tensor ``name`` in ONNX's own layout (permuted once, if held NHWC)."""
         v = self.val(name)
-        return self.permute(v.ir, NHWC_TO_NCHW, name + "_nchw") if v.nhwc else v.ir
+        if not v.nhwc:
+            return v.ir
+        if (name, False) not in self.layouts:
+            self.layouts[name, False] = self.permute(v.ir, NHWC_TO_NCHW, name + "_nchw")
+        return self.layouts[name, False]
 
     def nhwc(self, name: str, what: str) -> str:
-        """The IR value of 4-D ONNX tensor ``name`` held NHWC."""
+        """The IR value of 4-D ONNX tensor ``name`` held NHWC (permuted once, if held NCHW)."""
         v = self.val(name)
         if v.nhwc:
             return v.ir
         rank = len(self.b.types[v.ir].shape)
         if rank != 4:
             raise ModelError(f"input of {what} must be a 4-D NCHW tensor, not rank {rank} ({name!r})")
-        return self.permute(v.ir, NCHW_TO_NHWC, name + "_nhwc")
+        if (name, True) not in self.layouts:
+            self.layouts[name, True] = self.permute(v.ir, NCHW_TO_NHWC, name + "_nhwc")
+        return self.layouts[name, True]
 
     def reshape(self, x: str, shape: tuple[int, ...], hint: str) -> str:
         if self.b.types[x].shape == shape:

@@ -375,10 +375,15 @@ def _avgpool(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
 
 
 def _global_avgpool(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
+    """The mean over H·W: a (1, H·W) row of 1/(H·W) times the (H·W, C) pixels of NHWC x."""
     x = imp.nhwc(node.input[0], "GlobalAveragePool")
-    _, h, w, _ = imp.b.types[x].shape
-    out = _depthwise(imp, x, np.full((h, w), 1.0 / (h * w)), (0, 0, 0, 0), (1, 1), node.output[0])
-    _set(imp, node, out, True)
+    n, h, w, c = imp.b.types[x].shape
+    if n != 1:
+        raise _fail(node, f"the batch must be 1, not {n}")
+    hint = node.output[0]
+    pixels = imp.reshape(x, (h * w, c), hint + "_pixels")
+    mean = imp.add(ops.MatMul(imp.param(hint + "_mean", np.full((1, h * w), 1.0 / (h * w))), pixels), hint)
+    _set(imp, node, imp.reshape(mean, (1, 1, 1, c), hint + "_nhwc"), True)
 
 
 def _batchnorm(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
@@ -482,34 +487,46 @@ def _transpose(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
 
 
 def _concat(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
-    """Concatenation as Σ_i x_i · E_i with 0/1 placement matrices E_i (outer × inner_i → total)."""
+    """Concatenation as Σ_i x_i · E_i, with x_i viewed as rows × C_i (the concatenated axis last,
+    in the layout the inputs are held in) and E_i the 0/1 matrix placing its C_i columns."""
     names = [i for i in node.input if i]
     shapes = [imp.onnx_shape(n) for n in names]
-    axis = int(attrs["axis"]) % len(shapes[0])  # type: ignore[arg-type]
-    outer = math.prod(shapes[0][:axis])
-    inners = [math.prod(s[axis:]) for s in shapes]
-    total = sum(inners)
+    rank = len(shapes[0])
+    axis = int(attrs["axis"]) % rank  # type: ignore[arg-type]
+    computed = [n for n in names if imp.const(n) is None]
+    nhwc = rank == 4 and any(imp.val(n).nhwc for n in computed)
+    layout = NCHW_TO_NHWC if nhwc else tuple(range(rank))  # IR axis i holds ONNX axis layout[i]
+    ir_axis = layout.index(axis)
+    last = tuple(a for a in range(rank) if a != ir_axis) + (ir_axis,)
+    widths = [s[axis] for s in shapes]
+    total = sum(widths)
     hint = node.output[0]
     acc: str | None = None
-    const_part = np.zeros((outer, total))
+    const_part: np.ndarray | None = None
     start = 0
-    for name, inner in zip(names, inners, strict=True):
-        place = np.zeros((inner, total))
-        place[np.arange(inner), start + np.arange(inner)] = 1.0
+    for name, width in zip(names, widths, strict=True):
+        place = np.zeros((width, total))
+        place[np.arange(width), start + np.arange(width)] = 1.0
+        start += width
         c = imp.const(name)
         if c is not None:
-            const_part += np.asarray(c, np.float64).reshape(outer, inner) @ place
-        else:
-            x = imp.reshape(imp.plain(name), (outer, inner), hint + "_rows")
-            term = imp.add(ops.MatMul(x, imp.param(hint + "_place", place)), hint + "_part")
-            acc = term if acc is None else imp.add(ops.Elementwise("add", acc, term), hint + "_sum")
-        start += inner
+            rows = np.transpose(np.asarray(c, np.float64), [layout[a] for a in last]).reshape(-1, width)
+            const_part = rows @ place if const_part is None else const_part + rows @ place
+            continue
+        x = imp.nhwc(name, "Concat") if nhwc else imp.plain(name)
+        x = imp.permute(x, last, hint + "_last")
+        x = imp.reshape(x, (math.prod(imp.b.types[x].shape[:-1]), width), hint + "_rows")
+        term = imp.add(ops.MatMul(x, imp.param(hint + "_place", place)), hint + "_part")
+        acc = term if acc is None else imp.add(ops.Elementwise("add", acc, term), hint + "_sum")
     if acc is None:  # pragma: no cover - an all-constant Concat is folded before conversion
         raise _fail(node, "at least one input must be computed")
-    if np.any(const_part):
+    if const_part is not None and np.any(const_part):
         acc = imp.add(ops.Elementwise("add", acc, imp.param(hint + "_const", const_part)), hint + "_c")
-    out_shape = (*shapes[0][:axis], sum(s[axis] for s in shapes), *shapes[0][axis + 1 :])
-    _set(imp, node, imp.reshape(acc, out_shape, hint))
+    out_onnx = (*shapes[0][:axis], total, *shapes[0][axis + 1 :])
+    out_ir = tuple(out_onnx[layout[a]] for a in range(rank))
+    acc = imp.reshape(acc, tuple(out_ir[a] for a in last), hint + "_grid")
+    back = tuple(last.index(a) for a in range(rank))
+    _set(imp, node, imp.permute(acc, back, hint), nhwc)
 
 
 def _identity(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:

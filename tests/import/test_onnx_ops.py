@@ -8,6 +8,7 @@ import pytest
 
 from hlsfix.errors import ModelError
 from hlsfix.frontend.onnx import SUPPORTED, import_onnx
+from hlsfix.ir import ops
 from hlsfix.ir.interp import run_float
 
 from .onnx_helpers import helper, model, run_ort
@@ -277,3 +278,25 @@ def test_old_opset_is_refused() -> None:
     m = model([node("Relu", ["x"])], (1, 5), (1, 5), {}, opset=10)
     with pytest.raises(ModelError, match="opset must be 11 or later, not 10"):
         import_onnx(m)
+
+
+def test_channel_concat_of_nhwc_tensors_needs_no_layout_copies() -> None:
+    """Concatenating conv outputs along channels works on NHWC rows: no permutes, and placement
+    matrices of C_i × C, not of whole tensors."""
+    m = model(
+        [
+            node("Conv", ["x", "W"], ["a"]),
+            node("Conv", ["x", "V"], ["b"], pads=[1, 1, 1, 1]),
+            node("Concat", ["a", "b", "k"], ["y"], axis=1),
+        ],
+        (1, 2, 5, 5),
+        None,
+        {"W": w(3, 2, 1, 1), "V": w(4, 2, 3, 3), "k": w(1, 2, 5, 5)},
+    )
+    check(m, (1, 2, 5, 5))
+    g = import_onnx(m, classify=False).graph
+    permutes = [
+        n for n in g.walk() if isinstance(n.op, ops.Reshape) and n.op.order != tuple(sorted(n.op.order))
+    ]
+    assert len(permutes) == 2  # the input to NHWC, the result back to NCHW: none for the concat
+    assert max(p.shape for p in g.params if p.name.startswith("p_y_place")) == (4, 9)
