@@ -599,8 +599,41 @@ CONVERTERS: dict[str, Callable[[Importer, onnx.NodeProto, Attrs], None]] = {
 }  # fmt: skip
 
 
+WINDOWED = ("Conv", "MaxPool", "AveragePool", "GlobalAveragePool")
+
+
+def _one_d(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
+    """A 1-D window op on (N, C, L) as the 2-D op on (N, C, 1, L): kernel (1, k), pads (0, b, 0, e)."""
+    from onnx import helper
+
+    n, c, length = imp.onnx_shape(node.input[0])
+    x = imp.reshape(imp.plain(node.input[0]), (n, c, 1, length), node.output[0] + "_2d")
+    name2, out2 = node.input[0] + "__2d", node.output[0] + "__2d"
+    imp.vals[name2] = Val(x)
+    inputs = [name2]
+    for extra in node.input[1:]:
+        w = imp.const(extra)
+        if extra and w is not None and w.ndim == 3:  # Conv weights (M, C/g, k)
+            imp.consts[extra + "__2d"] = w.reshape(w.shape[0], w.shape[1], 1, w.shape[2])
+            extra = extra + "__2d"
+        inputs.append(extra)
+    two_d: Attrs = {}
+    for key, value in attrs.items():
+        if key in ("kernel_shape", "strides", "dilations"):
+            value = [1, *value]  # type: ignore[misc]
+        elif key == "pads":
+            value = [0, value[0], 0, value[1]]  # type: ignore[index]
+        two_d[key] = value
+    CONVERTERS[node.op_type](imp, helper.make_node(node.op_type, inputs, [out2], node.name, **two_d), two_d)
+    y = imp.plain(out2)  # (N, M, 1, L_out)
+    _, m, _, lo = imp.b.types[y].shape
+    _set(imp, node, imp.reshape(y, (n, m, lo), node.output[0]))
+
+
 def convert(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
     fn = CONVERTERS.get(node.op_type)
     if fn is None:
         raise _fail(node, "inputs must be constants known at import for this operator, not computed")
+    if node.op_type in WINDOWED and len(imp.onnx_shape(node.input[0])) == 3:
+        fn = _one_d
     fn(imp, node, attrs)

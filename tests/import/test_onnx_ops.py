@@ -137,6 +137,17 @@ CASES = {
         None,
         {},
     ),
+    "conv1d_pools_1d": (
+        [
+            node("Conv", ["x", "W", "b"], ["a"], pads=[1, 2], strides=[2], dilations=[1]),
+            node("MaxPool", ["a"], ["m"], kernel_shape=[2], strides=[1]),
+            node("AveragePool", ["m"], ["p"], kernel_shape=[3], pads=[1, 1]),
+            node("GlobalAveragePool", ["p"]),
+        ],
+        (1, 3, 11),
+        None,
+        {"W": w(4, 3, 3), "b": w(4)},
+    ),
     "avgpool": ([node("AveragePool", ["x"], kernel_shape=[2, 2], strides=[2, 2])], (1, 3, 6, 6), None, {}),
     "avgpool_pads_exclude": (
         [node("AveragePool", ["x"], kernel_shape=[3, 3], strides=[1, 1], pads=[1, 1, 1, 1])],
