@@ -45,8 +45,8 @@ NHWC_TO_NCHW = (0, 3, 1, 2)
 COMPUTED = (
     "Add", "ArgMax", "AveragePool", "BatchNormalization", "Clip", "Concat", "Conv", "Div", "Dropout",
     "Exp", "Flatten", "Gemm", "GlobalAveragePool", "HardSigmoid", "Identity", "LeakyRelu",
-    "LogSoftmax", "MatMul", "MaxPool", "Mul", "Neg", "Pad", "Relu", "Reshape", "Sigmoid", "Softmax",
-    "Squeeze", "Sub", "Tanh", "Transpose", "Unsqueeze",
+    "LogSoftmax", "MatMul", "MaxPool", "Mul", "Neg", "Pad", "ReduceMean", "Relu", "Reshape", "Sigmoid",
+    "Softmax", "Squeeze", "Sub", "Tanh", "Transpose", "Unsqueeze",
 )  # fmt: skip
 FOLDED_ONLY = ("Constant", "ConstantOfShape", "Gather", "Shape", "Slice", "Sqrt")
 ML_DOMAIN = "ai.onnx.ml"

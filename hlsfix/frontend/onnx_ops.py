@@ -3,7 +3,8 @@
 Operators with no op of their own are written in existing ones, so that every backend (C, HLS,
 the accelerator) and the SeeDot export take them without a new kernel:
 
-- AveragePool / GlobalAveragePool: a depthwise convolution by constant taps 1/(kh·kw) (border
+- GlobalAveragePool / ReduceMean: a product by a constant row (or column) of 1/K;
+- AveragePool: a depthwise convolution by constant taps 1/(kh·kw) (border
   windows that exclude padding are rescaled by a constant map);
 - Concat: a sum of products by constant 0/1 placement matrices;
 - Pad (zeros, spatial): a 1×1 depthwise convolution by 1 with that padding;
@@ -386,6 +387,34 @@ def _global_avgpool(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
     _set(imp, node, imp.reshape(mean, (1, 1, 1, c), hint + "_nhwc"), True)
 
 
+def _reduce_mean(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
+    """The mean over some axes: over H and W of NHWC data as global average pooling, otherwise
+    the reduced axes moved last and a product by a constant column of 1/K."""
+    shape = imp.onnx_shape(node.input[0])
+    rank = len(shape)
+    c = imp.const(node.input[1]) if len(node.input) > 1 and node.input[1] else attrs.get("axes")
+    axes = sorted({int(a) % rank for a in np.asarray(c).reshape(-1)}) if c is not None else list(range(rank))
+    if not axes:  # empty axes: all of them, unless noop_with_empty_axes
+        if attrs.get("noop_with_empty_axes", 0):
+            _identity(imp, node, attrs)
+            return
+        axes = list(range(rank))
+    keep = bool(attrs.get("keepdims", 1))
+    out_shape = tuple(1 if a in axes else d for a, d in enumerate(shape) if keep or a not in axes)
+    hint = node.output[0]
+    if rank == 4 and axes == [2, 3]:
+        _global_avgpool(imp, node, attrs)
+        if not keep:
+            _set(imp, node, imp.reshape(imp.plain(node.output[0]), out_shape, hint + "_flat"))
+        return
+    kept = [a for a in range(rank) if a not in axes]
+    x = imp.permute(imp.plain(node.input[0]), (*kept, *axes), hint + "_last")
+    k = math.prod(shape[a] for a in axes)
+    x = imp.reshape(x, (math.prod(shape[a] for a in kept), k), hint + "_rows")
+    mean = imp.add(ops.MatMul(x, imp.param(hint + "_mean", np.full((k, 1), 1.0 / k))), hint)
+    _set(imp, node, imp.reshape(mean, out_shape, hint + "_shape"))
+
+
 def _batchnorm(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
     stats = [imp.const(i) for i in node.input[1:5]]
     if any(s is None for s in stats) or (len(node.output) > 1 and any(node.output[1:])):
@@ -592,7 +621,8 @@ CONVERTERS: dict[str, Callable[[Importer, onnx.NodeProto, Attrs], None]] = {
     "Neg": _unary("neg"), "Clip": _clip, "LeakyRelu": _leaky_relu, "HardSigmoid": _hard_sigmoid,
     "Softmax": _softmax, "LogSoftmax": _softmax, "ArgMax": _argmax,
     "Gemm": _gemm, "MatMul": _matmul, "Conv": _conv, "MaxPool": _maxpool, "AveragePool": _avgpool,
-    "GlobalAveragePool": _global_avgpool, "BatchNormalization": _batchnorm, "Pad": _pad,
+    "GlobalAveragePool": _global_avgpool, "ReduceMean": _reduce_mean, "BatchNormalization": _batchnorm,
+    "Pad": _pad,
     "Flatten": _flatten, "Reshape": _reshape, "Squeeze": _squeeze, "Unsqueeze": _unsqueeze,
     "Transpose": _transpose, "Concat": _concat, "Identity": _identity, "Dropout": _identity, "Cast": _cast,
     "LinearClassifier": _linear_classifier, "Normalizer": _normalizer,

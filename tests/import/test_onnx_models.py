@@ -93,3 +93,13 @@ def test_info_shows_ops_shapes_parameters_and_macs() -> None:
     assert info.macs == 64 * 9 * 8 + 16 * 9 * 8 + 16 * 8 * 16 + 16 * 9 * 16 + 16 * 16 * 16 + 16 * 16 + 160
     text = format_info(info)
     assert "MACs" in text and "Conv2d" in text and "relu" in text
+
+
+def test_a_torch_dynamo_export_imports_and_agrees() -> None:
+    """PyTorch's default exporter since 2.9 (torch.export, opset 20: ReduceMean for the pooling,
+    no shape chains). The file: the DS-CNN of examples/train_onnx_torch.py, untrained (seed 0) with
+    random batch-norm statistics, exported by ``torch.onnx.export(m, (x,), dynamo=True)``."""
+    path = Path(__file__).parent / "data" / "torch_dynamo_dscnn.onnx"
+    x = np.random.default_rng(0).uniform(0, 1, size=(32, 64))
+    a = compare_with_onnxruntime(path, x)
+    assert a.class_agreement == 1.0 and a.max_abs_error < 1e-4

@@ -148,6 +148,19 @@ CASES = {
         None,
         {"W": w(4, 3, 3), "b": w(4)},
     ),
+    "reduce_mean_spatial_and_rows": (
+        [
+            node("Conv", ["x", "W"], ["a"]),
+            node("ReduceMean", ["a"], ["m"], axes=[2, 3]),
+            node("Flatten", ["m"], ["f"]),
+            node("ReduceMean", ["x"], ["r"], axes=[1, 3], keepdims=0),
+            node("Flatten", ["r"], ["g"]),
+            node("Concat", ["f", "g"], axis=1),
+        ],
+        (1, 2, 5, 4),
+        None,
+        {"W": w(3, 2, 3, 3)},
+    ),
     "avgpool": ([node("AveragePool", ["x"], kernel_shape=[2, 2], strides=[2, 2])], (1, 3, 6, 6), None, {}),
     "avgpool_pads_exclude": (
         [node("AveragePool", ["x"], kernel_shape=[3, 3], strides=[1, 1], pads=[1, 1, 1, 1])],
