@@ -25,7 +25,9 @@ OPSET = 13
 
 
 def conv_bn(cin: int, cout: int, k: int, groups: int = 1) -> nn.Sequential:
-    return nn.Sequential(nn.Conv2d(cin, cout, k, padding=k // 2, groups=groups, bias=False), nn.BatchNorm2d(cout))
+    return nn.Sequential(
+        nn.Conv2d(cin, cout, k, padding=k // 2, groups=groups, bias=False), nn.BatchNorm2d(cout)
+    )
 
 
 class DsCnn(nn.Module):

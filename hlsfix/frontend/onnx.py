@@ -355,8 +355,11 @@ def import_onnx(
                 continue
         try:
             convert(imp, node, attrs)
-        except ops.ShapeMismatch as e:
-            raise ModelError(f"node {node.name or node.output[0]!r} ({node.op_type}): {e}") from None
+        except (ops.ShapeMismatch, ModelError) as e:
+            text = e.message if isinstance(e, ModelError) else str(e)
+            if text.startswith("node "):
+                raise
+            raise ModelError(f"node {node.name or node.output[0]!r} ({node.op_type}): {text}") from None
         imp.op_counts[node.op_type] += 1
     scores, post = imp.scores_of(output)
     if scores in imp.consts:
