@@ -310,7 +310,7 @@ def import_onnx(
     output is a class already; ``extra_consts`` binds graph inputs to fixed values (node tests)."""
     from onnx import numpy_helper
 
-    from hlsfix.frontend.onnx_ops import convert
+    from hlsfix.frontend.onnx_window import convert
 
     model = _load(source)
     opset = _opset(model)
