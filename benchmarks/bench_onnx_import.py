@@ -53,14 +53,20 @@ def uno(cm: hlsfix.CompiledModel, n: int, d: Path) -> str:
         b = build_uno(cm, d, n_inputs=n)
     except HlsfixError as e:
         return f"does not fit: {e}"
-    return f"{b.checked_inputs}/{n} ({b.flash_bytes} B flash, {b.ram_bytes}+{b.stack_bytes} B RAM)"
+    return (
+        f"{b.checked_inputs}/{n} ({b.mean_cycles:.0f} cycles, {b.flash_bytes} B flash, "
+        f"{b.ram_bytes}+{b.stack_bytes} B RAM)"
+    )
 
 
 def qemu(cm: hlsfix.CompiledModel, x: np.ndarray, d: Path) -> str:
     fw = emit_firmware(cm.program, plan_memory(cm.program), quantize_input(cm.program, x), d)
     elf = runners.compile_cortex_m(fw.sources, d / "fw_m3.elf", include_dirs=fw.include_dirs)
-    got = decode_records(cm.program, runners.run_qemu(elf).records)
-    return f"{int(np.sum(got == cm.golden(x).output))}/{len(x)}"
+    run = runners.run_qemu(elf)
+    got = decode_records(cm.program, run.records)
+    return (
+        f"{int(np.sum(got == cm.golden(x).output))}/{len(x)} ({np.mean(run.measurements):.0f} instructions)"
+    )
 
 
 def rtl(cm: hlsfix.CompiledModel, x: np.ndarray, d: Path) -> str:
