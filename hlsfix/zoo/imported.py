@@ -21,8 +21,8 @@ ZOO_DIR = Path(__file__).parent
 IMPORTED_NAMES = ("sklearn-mlp", "sklearn-logreg", "torch-dscnn")
 IMPORT_SUFFIXES = (".onnx",)
 DATA_HINT = (
-    "pass data=FILE.npz (CLI: --data FILE.npz) holding X_train and X_test (rows of the model's input, "
-    "flattened) and y_train/y_test when the labels are known"
+    "--data FILE.npz (Python: data=) holding X_train and X_test (the model's inputs, one flattened row "
+    "each) and y_train/y_test when the labels are known"
 )
 
 
@@ -75,7 +75,10 @@ def load_imported(spec: str, data: Path | None, input_range: tuple[float, float]
         data = path.parent / "data.npz"
     if data is None:
         if require_data:
-            raise DataError(f"an imported model needs data for its scales and input range: {DATA_HINT}")
+            raise DataError(
+                f"{path.name}: data must be given ({DATA_HINT}), not missing: the input range and the "
+                "fixed-point scales come from it"
+            )
         return Model(graph, None, meta, path)
     dataset, own_labels = imported_dataset(graph, Path(data))
     lo, hi = input_range or (float(dataset.x_train.min()), float(dataset.x_train.max()))
