@@ -32,22 +32,22 @@ if TYPE_CHECKING:
 Attrs = dict[str, object]
 
 
-def _fail(node: onnx.NodeProto, what: str) -> ModelError:
+def node_error(node: onnx.NodeProto, what: str) -> ModelError:
     return ModelError(f"node {node.name or node.output[0]!r} ({node.op_type}): {what}")
 
 
-def _set(imp: Importer, node: onnx.NodeProto, ir: str, nhwc: bool = False) -> None:
+def set_value(imp: Importer, node: onnx.NodeProto, ir: str, nhwc: bool = False) -> None:
     imp.vals[node.output[0]] = Val(ir, nhwc)
 
 
-def _ints(attrs: Attrs, key: str, default: list[int]) -> list[int]:
+def int_list(attrs: Attrs, key: str, default: list[int]) -> list[int]:
     return [int(v) for v in attrs.get(key, default)]  # type: ignore[union-attr]
 
 
 # -- elementwise ---------------------------------------------------------------------------------
 
 
-def _scalar_param(imp: Importer, hint: str, value: float) -> str:
+def scalar_param(imp: Importer, hint: str, value: float) -> str:
     return imp.param(hint, np.array([value]))
 
 
@@ -56,7 +56,7 @@ def _const_operand(imp: Importer, x_name: str, c: np.ndarray, node: onnx.NodePro
     shape = imp.onnx_shape(x_name)
     c = np.asarray(c, dtype=np.float64)
     if np.broadcast_shapes(shape, c.shape) != shape:
-        raise _fail(node, f"a constant must broadcast to the tensor's shape {shape}, not widen it: {c.shape}")
+        raise node_error(node, f"a constant must broadcast to the tensor's shape {shape}, not {c.shape}")
     full = np.broadcast_to(c, shape)
     v = imp.val(x_name)
     if v.nhwc:
@@ -75,10 +75,10 @@ def _binary(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
     kind = node.op_type
     if kind == "Div":
         if const_left:
-            raise _fail(node, "divisor must be a constant, not a computed tensor")
+            raise node_error(node, "divisor must be a constant, not a computed tensor")
         kind, c = "Mul", 1.0 / np.asarray(c, dtype=np.float64)
     out = _with_const(imp, node, x_name, c, kind, const_left, node.output[0])
-    _set(imp, node, out, imp.val(x_name).nhwc)
+    set_value(imp, node, out, imp.val(x_name).nhwc)
 
 
 def _with_const(
@@ -92,10 +92,10 @@ def _with_const(
     sub = kind == "Sub"
     if kind == "Mul":
         if uniform:
-            return imp.add(ops.ScalarMul(_scalar_param(imp, hint + "_k", float(full.flat[0])), x), hint)
+            return imp.add(ops.ScalarMul(scalar_param(imp, hint + "_k", float(full.flat[0])), x), hint)
         return imp.add(ops.Elementwise("mul", x, imp.param(hint + "_k", full)), hint)
     if uniform:
-        s = _scalar_param(imp, hint + "_c", float(full.flat[0]))
+        s = scalar_param(imp, hint + "_c", float(full.flat[0]))
         return imp.add(ops.Elementwise("sub" if sub else "add", *((s, x) if const_left else (x, s))), hint)
     if along_last:
         bias = imp.param(hint + "_b", last[0])
@@ -109,7 +109,7 @@ def _with_const(
 def _binary_tensors(imp: Importer, node: onnx.NodeProto) -> None:
     a_name, b_name = node.input[0], node.input[1]
     if node.op_type == "Div":
-        raise _fail(node, "divisor must be a constant, not a computed tensor")
+        raise node_error(node, "divisor must be a constant, not a computed tensor")
     sa, sb = imp.onnx_shape(a_name), imp.onnx_shape(b_name)
     va, vb = imp.val(a_name), imp.val(b_name)
     kind = {"Add": "add", "Sub": "sub", "Mul": "mul"}[node.op_type]
@@ -118,25 +118,25 @@ def _binary_tensors(imp: Importer, node: onnx.NodeProto) -> None:
             a, b, nhwc = va.ir, vb.ir, va.nhwc
         else:
             a, b, nhwc = imp.nhwc(a_name, node.op_type), imp.nhwc(b_name, node.op_type), True
-        _set(imp, node, imp.add(ops.Elementwise(kind, a, b), node.output[0]), nhwc)  # type: ignore[arg-type]
+        set_value(imp, node, imp.add(ops.Elementwise(kind, a, b), node.output[0]), nhwc)  # type: ignore[arg-type]
         return
     if math.prod(sb) == 1 or math.prod(sa) == 1:
         big, small = (va, vb) if math.prod(sb) == 1 else (vb, va)
         if np.broadcast_shapes(sa, sb) != imp.onnx_shape(a_name if big is va else b_name):
-            raise _fail(node, f"operands must broadcast to one of their shapes, not {sa} and {sb}")
+            raise node_error(node, f"operands must broadcast to one of their shapes, not {sa} and {sb}")
         if kind == "mul":
             out = imp.add(ops.ScalarMul(small.ir, big.ir), node.output[0])
         else:
             out = imp.add(ops.Elementwise(kind, va.ir, vb.ir), node.output[0])  # type: ignore[arg-type]
-        _set(imp, node, out, big.nhwc)
+        set_value(imp, node, out, big.nhwc)
         return
-    raise _fail(node, f"computed operands must have equal shapes (or one element), not {sa} and {sb}")
+    raise node_error(node, f"computed operands must have equal shapes (or one element), not {sa} and {sb}")
 
 
 def _unary(fn: ops.UnaryFn) -> Callable[[Importer, onnx.NodeProto, Attrs], None]:
     def run(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
         v = imp.val(node.input[0])
-        _set(imp, node, imp.add(ops.Unary(fn, v.ir), node.output[0]), v.nhwc)
+        set_value(imp, node, imp.add(ops.Unary(fn, v.ir), node.output[0]), v.nhwc)
 
     return run
 
@@ -150,21 +150,21 @@ def clip_ir(imp: Importer, x: str, lo: float | None, hi: float | None, hint: str
     if lo is None and hi is None:
         return x
     if lo is None:  # min(x, hi) = x − relu(x − hi)
-        over = imp.add(ops.Unary("relu", _shifted(imp, x, hi, hint)), hint + "_hi")  # type: ignore[arg-type]
+        over = imp.add(ops.Unary("relu", shifted(imp, x, hi, hint)), hint + "_hi")  # type: ignore[arg-type]
         return imp.add(ops.Elementwise("sub", x, over), hint)
-    base = imp.add(ops.Unary("relu", _shifted(imp, x, lo, hint)), hint + "_lo")
+    base = imp.add(ops.Unary("relu", shifted(imp, x, lo, hint)), hint + "_lo")
     if hi is not None:
-        over = imp.add(ops.Unary("relu", _shifted(imp, x, hi, hint)), hint + "_hi")
+        over = imp.add(ops.Unary("relu", shifted(imp, x, hi, hint)), hint + "_hi")
         base = imp.add(ops.Elementwise("sub", base, over), hint + "_span")
     if lo == 0.0:
         return base
-    return imp.add(ops.Elementwise("add", base, _scalar_param(imp, hint + "_lo", lo)), hint)
+    return imp.add(ops.Elementwise("add", base, scalar_param(imp, hint + "_lo", lo)), hint)
 
 
-def _shifted(imp: Importer, x: str, c: float, hint: str) -> str:
+def shifted(imp: Importer, x: str, c: float, hint: str) -> str:
     if c == 0.0:
         return x
-    return imp.add(ops.Elementwise("sub", x, _scalar_param(imp, hint + "_c", c)), hint + "_shift")
+    return imp.add(ops.Elementwise("sub", x, scalar_param(imp, hint + "_c", c)), hint + "_shift")
 
 
 def _clip(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
@@ -172,7 +172,7 @@ def _clip(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
         if len(node.input) > i and node.input[i]:
             c = imp.const(node.input[i])
             if c is None:
-                raise _fail(node, "bounds must be constants, not computed tensors")
+                raise node_error(node, "bounds must be constants, not computed tensors")
             return float(np.asarray(c).reshape(-1)[0])
         return float(attrs[key]) if key in attrs else None  # type: ignore[arg-type]
 
@@ -180,7 +180,7 @@ def _clip(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
     lo, hi = bound(1, "min"), bound(2, "max")
     if lo is not None and hi is not None and lo > hi:  # ONNX: every value becomes max
         lo = hi
-    _set(imp, node, clip_ir(imp, v.ir, lo, hi, node.output[0]), v.nhwc)
+    set_value(imp, node, clip_ir(imp, v.ir, lo, hi, node.output[0]), v.nhwc)
 
 
 def _leaky_relu(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
@@ -188,23 +188,23 @@ def _leaky_relu(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
     v, hint = imp.val(node.input[0]), node.output[0]
     pos = imp.add(ops.Unary("relu", v.ir), hint + "_pos")
     neg = imp.add(ops.Unary("relu", imp.add(ops.Unary("neg", v.ir), hint + "_n")), hint + "_negpart")
-    scaled = imp.add(ops.ScalarMul(_scalar_param(imp, hint + "_alpha", -alpha), neg), hint + "_scaled")
-    _set(imp, node, imp.add(ops.Elementwise("add", pos, scaled), hint), v.nhwc)
+    scaled = imp.add(ops.ScalarMul(scalar_param(imp, hint + "_alpha", -alpha), neg), hint + "_scaled")
+    set_value(imp, node, imp.add(ops.Elementwise("add", pos, scaled), hint), v.nhwc)
 
 
 def _hard_sigmoid(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
     alpha, beta = float(attrs.get("alpha", 0.2)), float(attrs.get("beta", 0.5))  # type: ignore[arg-type]
     v, hint = imp.val(node.input[0]), node.output[0]
-    y = imp.add(ops.ScalarMul(_scalar_param(imp, hint + "_alpha", alpha), v.ir), hint + "_ax")
-    y = imp.add(ops.Elementwise("add", y, _scalar_param(imp, hint + "_beta", beta)), hint + "_axb")
-    _set(imp, node, clip_ir(imp, y, 0.0, 1.0, hint), v.nhwc)
+    y = imp.add(ops.ScalarMul(scalar_param(imp, hint + "_alpha", alpha), v.ir), hint + "_ax")
+    y = imp.add(ops.Elementwise("add", y, scalar_param(imp, hint + "_beta", beta)), hint + "_axb")
+    set_value(imp, node, clip_ir(imp, y, 0.0, 1.0, hint), v.nhwc)
 
 
 def _softmax(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
     shape = imp.onnx_shape(node.input[0])
     axis = int(attrs.get("axis", -1)) % len(shape)  # type: ignore[arg-type]
     if math.prod(shape) != shape[axis]:
-        raise _fail(node, f"input must be one row of scores (the class decision), not shape {shape}")
+        raise node_error(node, f"input must be one row of scores (the class decision), not shape {shape}")
     imp.monotone_of[node.output[0]] = (node.input[0], node.op_type.lower())
 
 
@@ -213,8 +213,8 @@ def _argmax(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
     shape = imp.onnx_shape(name)
     axis = int(attrs.get("axis", 0)) % len(shape)  # type: ignore[arg-type]
     if math.prod(shape) != shape[axis] or attrs.get("select_last_index", 0):
-        raise _fail(node, f"input must be one row of scores (first maximum), not shape {shape}")
-    _set(imp, node, imp.add(ops.Argmax(imp.plain(name)), "class"))
+        raise node_error(node, f"input must be one row of scores (first maximum), not shape {shape}")
+    set_value(imp, node, imp.add(ops.Argmax(imp.plain(name)), "class"))
 
 
 # -- dense ----------------------------------------------------------------------------------------
@@ -227,11 +227,11 @@ def _matrix(
     if c is not None:
         c = np.asarray(c, dtype=np.float64) * scale
         if c.ndim != 2:
-            raise _fail(node, f"operands must be 2-D matrices, not shape {c.shape}")
+            raise node_error(node, f"operands must be 2-D matrices, not shape {c.shape}")
         return imp.param(hint, c.T if transpose else c)
     x = imp.plain(name)
     if imp.b.types[x].rank != 2:
-        raise _fail(node, f"operands must be 2-D matrices, not shape {imp.b.types[x].shape}")
+        raise node_error(node, f"operands must be 2-D matrices, not shape {imp.b.types[x].shape}")
     return imp.add(ops.Transpose(x), hint + "_T") if transpose else x
 
 
@@ -244,21 +244,21 @@ def _gemm(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
     b = _matrix(imp, node.input[1], node, trans_b, hint + "_W", alpha if b_const else 1.0)
     out = imp.add(ops.MatMul(a, b), hint + "_mm")
     if alpha != 1.0 and not b_const:
-        out = imp.add(ops.ScalarMul(_scalar_param(imp, hint + "_alpha", alpha), out), hint + "_alpha")
+        out = imp.add(ops.ScalarMul(scalar_param(imp, hint + "_alpha", alpha), out), hint + "_alpha")
     if len(node.input) > 2 and node.input[2]:
         c = imp.const(node.input[2])
         if c is None:
-            raise _fail(node, "C must be a constant, not a computed tensor")
+            raise node_error(node, "C must be a constant, not a computed tensor")
         imp.vals[hint + "__mm"] = Val(out)
         out = _with_const(imp, node, hint + "__mm", np.asarray(c, np.float64) * beta, "Add", False, hint)
-    _set(imp, node, out)
+    set_value(imp, node, out)
 
 
 def _matmul(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
     hint = node.output[0]
     a = _matrix(imp, node.input[0], node, False, hint + "_A")
     b = _matrix(imp, node.input[1], node, False, hint + "_B")
-    _set(imp, node, imp.add(ops.MatMul(a, b), hint))
+    set_value(imp, node, imp.add(ops.MatMul(a, b), hint))
 
 
 # -- shapes ---------------------------------------------------------------------------------------
@@ -266,13 +266,13 @@ def _matmul(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
 
 def _reshape_to(imp: Importer, node: onnx.NodeProto, shape: tuple[int, ...]) -> None:
     x = imp.plain(node.input[0])
-    _set(imp, node, imp.reshape(x, tuple(int(d) for d in shape), node.output[0]))
+    set_value(imp, node, imp.reshape(x, tuple(int(d) for d in shape), node.output[0]))
 
 
 def _reshape(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
     spec = imp.const(node.input[1])
     if spec is None:
-        raise _fail(node, "target shape must be known at import, not computed from data")
+        raise node_error(node, "target shape must be known at import, not computed from data")
     shape = imp.onnx_shape(node.input[0])
     _reshape_to(imp, node, reshape_target(shape, spec, bool(attrs.get("allowzero", 0))))
 
@@ -300,13 +300,13 @@ def _unsqueeze(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
 def _transpose(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
     v = imp.val(node.input[0])
     rank = imp.b.types[v.ir].rank
-    perm = tuple(_ints(attrs, "perm", list(range(rank - 1, -1, -1))))
+    perm = tuple(int_list(attrs, "perm", list(range(rank - 1, -1, -1))))
     layout = NCHW_TO_NHWC if v.nhwc else tuple(range(rank))  # IR axis i holds ONNX axis layout[i]
     ir_perm = tuple(layout.index(p) for p in perm)
     if rank == 2 and ir_perm == (1, 0):
-        _set(imp, node, imp.add(ops.Transpose(v.ir), node.output[0]))
+        set_value(imp, node, imp.add(ops.Transpose(v.ir), node.output[0]))
     else:
-        _set(imp, node, imp.permute(v.ir, ir_perm, node.output[0]))
+        set_value(imp, node, imp.permute(v.ir, ir_perm, node.output[0]))
 
 
 def _concat(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
@@ -342,23 +342,23 @@ def _concat(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
         term = imp.add(ops.MatMul(x, imp.param(hint + "_place", place)), hint + "_part")
         acc = term if acc is None else imp.add(ops.Elementwise("add", acc, term), hint + "_sum")
     if acc is None:  # pragma: no cover - an all-constant Concat is folded before conversion
-        raise _fail(node, "at least one input must be computed")
+        raise node_error(node, "at least one input must be computed")
     if const_part is not None and np.any(const_part):
         acc = imp.add(ops.Elementwise("add", acc, imp.param(hint + "_const", const_part)), hint + "_c")
     out_onnx = (*shapes[0][:axis], total, *shapes[0][axis + 1 :])
     out_ir = tuple(out_onnx[layout[a]] for a in range(rank))
     acc = imp.reshape(acc, tuple(out_ir[a] for a in last), hint + "_grid")
     back = tuple(last.index(a) for a in range(rank))
-    _set(imp, node, imp.permute(acc, back, hint), nhwc)
+    set_value(imp, node, imp.permute(acc, back, hint), nhwc)
 
 
-def _identity(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
+def identity(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
     if len(node.output) > 1 and any(node.output[1:]):
-        raise _fail(node, "the mask output is not supported")
+        raise node_error(node, "the mask output is not supported")
     if node.op_type == "Dropout" and len(node.input) > 2 and node.input[2]:
         training = imp.const(node.input[2])
         if training is None or bool(np.asarray(training).reshape(-1)[0]):
-            raise _fail(node, "training_mode must be false (inference), not true or computed")
+            raise node_error(node, "training_mode must be false (inference), not true or computed")
     if node.input[0] in imp.monotone_of:
         imp.monotone_of[node.output[0]] = (node.input[0], "identity")
     else:
@@ -369,8 +369,8 @@ def _cast(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
     from onnx import TensorProto
 
     if int(attrs["to"]) not in (TensorProto.FLOAT, TensorProto.DOUBLE, TensorProto.FLOAT16):  # type: ignore[arg-type]
-        raise _fail(node, "a computed tensor may only be cast to a float type")
-    _identity(imp, node, attrs)
+        raise node_error(node, "a computed tensor may only be cast to a float type")
+    identity(imp, node, attrs)
 
 
 def _linear_classifier(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
@@ -381,15 +381,15 @@ def _linear_classifier(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> Non
     intercepts = np.asarray(attrs.get("intercepts", np.zeros(len(labels))), np.float64)
     k = len(labels)
     if k < 2 or labels != list(range(k)) or coef.size % k or len(intercepts) != k:
-        raise _fail(
+        raise node_error(
             node, f"classes must be the integers 0 … K−1 with one row of coefficients each, not {labels}"
         )
     post = str(attrs.get("post_transform", "NONE")).lower()
     if post not in ("none", "softmax", "logistic", "softmax_zero"):
-        raise _fail(node, f"post_transform must be NONE, SOFTMAX or LOGISTIC, not {post.upper()}")
+        raise node_error(node, f"post_transform must be NONE, SOFTMAX or LOGISTIC, not {post.upper()}")
     x = imp.plain(node.input[0])
     if imp.b.types[x].rank != 2:
-        raise _fail(node, f"input must be (1, features), not {imp.b.types[x].shape}")
+        raise node_error(node, f"input must be (1, features), not {imp.b.types[x].shape}")
     hint = node.output[1] if len(node.output) > 1 else node.output[0]
     w = imp.param(hint + "_W", coef.reshape(k, -1).T)
     scores = imp.add(
@@ -405,7 +405,7 @@ def _linear_classifier(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> Non
 def _normalizer(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
     norm = str(attrs.get("norm", "MAX")).lower()
     if node.input[0] not in imp.monotone_of:
-        raise _fail(node, "input must be a classifier's scores on their way to the output")
+        raise node_error(node, "input must be a classifier's scores on their way to the output")
     imp.monotone_of[node.output[0]] = (node.input[0], norm)
 
 
@@ -415,6 +415,6 @@ CONVERTERS: dict[str, Callable[[Importer, onnx.NodeProto, Attrs], None]] = {
     "Neg": _unary("neg"), "Clip": _clip, "LeakyRelu": _leaky_relu, "HardSigmoid": _hard_sigmoid,
     "Softmax": _softmax, "LogSoftmax": _softmax, "ArgMax": _argmax, "Gemm": _gemm, "MatMul": _matmul,
     "Flatten": _flatten, "Reshape": _reshape, "Squeeze": _squeeze, "Unsqueeze": _unsqueeze,
-    "Transpose": _transpose, "Concat": _concat, "Identity": _identity, "Dropout": _identity, "Cast": _cast,
+    "Transpose": _transpose, "Concat": _concat, "Identity": identity, "Dropout": identity, "Cast": _cast,
     "LinearClassifier": _linear_classifier, "Normalizer": _normalizer,
 }  # fmt: skip

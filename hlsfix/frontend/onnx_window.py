@@ -11,7 +11,7 @@ import numpy as np
 
 from hlsfix.frontend.onnx import Importer, Val
 from hlsfix.frontend.onnx_fold import batchnorm_scale_shift
-from hlsfix.frontend.onnx_ops import Attrs, _fail, _identity, _ints, _scalar_param, _set, _shifted
+from hlsfix.frontend.onnx_ops import Attrs, identity, int_list, node_error, scalar_param, set_value, shifted
 from hlsfix.ir import ops
 
 if TYPE_CHECKING:
@@ -22,10 +22,10 @@ if TYPE_CHECKING:
 
 def _window(attrs: Attrs, node: onnx.NodeProto, in_hw: tuple[int, int], kernel: tuple[int, int]):
     """(pads top/bottom/left/right, strides, dilations) with auto_pad resolved."""
-    strides = tuple(_ints(attrs, "strides", [1, 1]))
-    dil = tuple(_ints(attrs, "dilations", [1, 1]))
+    strides = tuple(int_list(attrs, "strides", [1, 1]))
+    dil = tuple(int_list(attrs, "dilations", [1, 1]))
     if len(strides) != 2 or len(dil) != 2:
-        raise _fail(node, "only 2-D windows (4-D NCHW tensors) are supported")
+        raise node_error(node, "only 2-D windows (4-D NCHW tensors) are supported")
     auto = str(attrs.get("auto_pad", "NOTSET"))
     if auto in ("SAME_UPPER", "SAME_LOWER"):
         pads4 = []
@@ -37,7 +37,7 @@ def _window(attrs: Attrs, node: onnx.NodeProto, in_hw: tuple[int, int], kernel: 
     elif auto == "VALID":
         pads = (0, 0, 0, 0)
     else:
-        p = _ints(attrs, "pads", [0, 0, 0, 0])
+        p = int_list(attrs, "pads", [0, 0, 0, 0])
         pads = (p[0], p[2], p[1], p[3])
     return pads, strides, dil
 
@@ -45,7 +45,7 @@ def _window(attrs: Attrs, node: onnx.NodeProto, in_hw: tuple[int, int], kernel: 
 def _conv(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
     w = imp.const(node.input[1])
     if w is None or w.ndim != 4:
-        raise _fail(node, "weights must be a constant 4-D tensor (2-D convolution)")
+        raise node_error(node, "weights must be a constant 4-D tensor (2-D convolution)")
     x = imp.nhwc(node.input[0], "Conv")
     _, h, wd, c = imp.b.types[x].shape
     m, cin_g, kh, kw = w.shape
@@ -58,9 +58,9 @@ def _conv(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
     if len(node.input) > 2 and node.input[2]:
         bias = imp.const(node.input[2])
         if bias is None:
-            raise _fail(node, "bias must be a constant, not a computed tensor")
+            raise node_error(node, "bias must be a constant, not a computed tensor")
         out = imp.add(ops.BiasAdd(out, imp.param(hint + "_b", bias)), hint)
-    _set(imp, node, out, True)
+    set_value(imp, node, out, True)
 
 
 def _depthwise(imp: Importer, x: str, taps: np.ndarray, pads, strides, hint: str, dil=(1, 1)) -> str:
@@ -72,11 +72,11 @@ def _depthwise(imp: Importer, x: str, taps: np.ndarray, pads, strides, hint: str
 
 
 def _pool_geometry(attrs: Attrs, node: onnx.NodeProto, h: int, w: int, dilated: bool = False):
-    kernel = tuple(_ints(attrs, "kernel_shape", []))
+    kernel = tuple(int_list(attrs, "kernel_shape", []))
     if len(kernel) != 2:
-        raise _fail(node, f"kernel must be 2-D, not {list(kernel)}")
-    if not dilated and _ints(attrs, "dilations", [1, 1]) != [1, 1]:
-        raise _fail(node, "dilations of a max-pooling window must be 1")
+        raise node_error(node, f"kernel must be 2-D, not {list(kernel)}")
+    if not dilated and int_list(attrs, "dilations", [1, 1]) != [1, 1]:
+        raise node_error(node, "dilations of a max-pooling window must be 1")
     pads, strides, dil = _window(attrs, node, (h, w), kernel)  # type: ignore[arg-type]
     span = tuple((k - 1) * d + 1 for k, d in zip(kernel, dil, strict=True))
     if attrs.get("ceil_mode", 0):
@@ -93,11 +93,11 @@ def _pool_geometry(attrs: Attrs, node: onnx.NodeProto, h: int, w: int, dilated: 
 
 def _maxpool(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
     if len(node.output) > 1 and node.output[1]:
-        raise _fail(node, "the Indices output is not supported")
+        raise node_error(node, "the Indices output is not supported")
     x = imp.nhwc(node.input[0], "MaxPool")
     _, h, w, _ = imp.b.types[x].shape
     kernel, pads, strides, _ = _pool_geometry(attrs, node, h, w)
-    _set(imp, node, imp.add(ops.MaxPool(x, kernel, pads, strides), node.output[0]), True)  # type: ignore[arg-type]
+    set_value(imp, node, imp.add(ops.MaxPool(x, kernel, pads, strides), node.output[0]), True)  # type: ignore[arg-type]
 
 
 def _avgpool(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
@@ -129,7 +129,7 @@ def _avgpool(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
         total = _depthwise(imp, x, np.ones((kh, kw)), pads, strides, hint + "_sum", dil)
         scale = np.broadcast_to((1.0 / counts)[None, :, :, None], (1, ho, wo, c))
         out = imp.add(ops.Elementwise("mul", total, imp.param(hint + "_div", scale)), hint)
-    _set(imp, node, out, True)
+    set_value(imp, node, out, True)
 
 
 def _global_avgpool(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
@@ -137,11 +137,11 @@ def _global_avgpool(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
     x = imp.nhwc(node.input[0], "GlobalAveragePool")
     n, h, w, c = imp.b.types[x].shape
     if n != 1:
-        raise _fail(node, f"the batch must be 1, not {n}")
+        raise node_error(node, f"the batch must be 1, not {n}")
     hint = node.output[0]
     pixels = imp.reshape(x, (h * w, c), hint + "_pixels")
     mean = imp.add(ops.MatMul(imp.param(hint + "_mean", np.full((1, h * w), 1.0 / (h * w))), pixels), hint)
-    _set(imp, node, imp.reshape(mean, (1, 1, 1, c), hint + "_nhwc"), True)
+    set_value(imp, node, imp.reshape(mean, (1, 1, 1, c), hint + "_nhwc"), True)
 
 
 def _reduce_mean(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
@@ -153,7 +153,7 @@ def _reduce_mean(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
     axes = sorted({int(a) % rank for a in np.asarray(c).reshape(-1)}) if c is not None else list(range(rank))
     if not axes:  # empty axes: all of them, unless noop_with_empty_axes
         if attrs.get("noop_with_empty_axes", 0):
-            _identity(imp, node, attrs)
+            identity(imp, node, attrs)
             return
         axes = list(range(rank))
     keep = bool(attrs.get("keepdims", 1))
@@ -162,20 +162,20 @@ def _reduce_mean(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
     if rank == 4 and axes == [2, 3]:
         _global_avgpool(imp, node, attrs)
         if not keep:
-            _set(imp, node, imp.reshape(imp.plain(node.output[0]), out_shape, hint + "_flat"))
+            set_value(imp, node, imp.reshape(imp.plain(node.output[0]), out_shape, hint + "_flat"))
         return
     kept = [a for a in range(rank) if a not in axes]
     x = imp.permute(imp.plain(node.input[0]), (*kept, *axes), hint + "_last")
     k = math.prod(shape[a] for a in axes)
     x = imp.reshape(x, (math.prod(shape[a] for a in kept), k), hint + "_rows")
     mean = imp.add(ops.MatMul(x, imp.param(hint + "_mean", np.full((k, 1), 1.0 / k))), hint)
-    _set(imp, node, imp.reshape(mean, out_shape, hint + "_shape"))
+    set_value(imp, node, imp.reshape(mean, out_shape, hint + "_shape"))
 
 
 def _batchnorm(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
     stats = [imp.const(i) for i in node.input[1:5]]
     if any(s is None for s in stats) or (len(node.output) > 1 and any(node.output[1:])):
-        raise _fail(node, "statistics must be constants (inference mode), not computed")
+        raise node_error(node, "statistics must be constants (inference mode), not computed")
     scale, shift = batchnorm_scale_shift(*stats, float(attrs.get("epsilon", 1e-5)))  # type: ignore[arg-type]
     shape = imp.onnx_shape(node.input[0])
     v = imp.val(node.input[0])
@@ -184,12 +184,12 @@ def _batchnorm(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
     elif len(shape) == 2:
         x, nhwc = v.ir, False
     else:
-        raise _fail(node, f"input must be (N, C) or (N, C, H, W), not {shape}")
+        raise node_error(node, f"input must be (N, C) or (N, C, H, W), not {shape}")
     ir_shape = imp.b.types[x].shape
     hint = node.output[0]
     k = imp.param(hint + "_scale", np.broadcast_to(scale, ir_shape))
     y = imp.add(ops.Elementwise("mul", x, k), hint + "_mul")
-    _set(imp, node, imp.add(ops.BiasAdd(y, imp.param(hint + "_shift", shift)), hint), nhwc)
+    set_value(imp, node, imp.add(ops.BiasAdd(y, imp.param(hint + "_shift", shift)), hint), nhwc)
 
 
 def _pad(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
@@ -198,30 +198,30 @@ def _pad(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
     pads = imp.const(node.input[1]) if len(node.input) > 1 else np.asarray(attrs.get("pads"))
     value = imp.const(node.input[2]) if len(node.input) > 2 and node.input[2] else attrs.get("value", 0.0)
     if str(attrs.get("mode", "constant")) != "constant":
-        raise _fail(node, f"mode must be constant, not {attrs.get('mode')}")
+        raise node_error(node, f"mode must be constant, not {attrs.get('mode')}")
     if pads is None or value is None:
-        raise _fail(node, "pads and the value must be constants")
+        raise node_error(node, "pads and the value must be constants")
     rank = len(imp.onnx_shape(node.input[0]))
     given = [int(v) for v in np.asarray(pads).reshape(-1)]
     axes = list(range(rank))
     if len(node.input) > 3 and node.input[3]:
         c = imp.const(node.input[3])
         if c is None:
-            raise _fail(node, "axes must be a constant")
+            raise node_error(node, "axes must be a constant")
         axes = [int(a) % rank for a in np.asarray(c).reshape(-1)]
     p = [0] * (2 * rank)
     for k, ax in enumerate(axes):
         p[ax], p[rank + ax] = given[k], given[len(axes) + k]
     if rank != 4 or any(p[i] for i in (0, 1, 4, 5)) or min(p) < 0:
-        raise _fail(node, f"padding must be non-negative and of the H and W axes of NCHW only, not {p}")
+        raise node_error(node, f"padding must be non-negative and of the H and W axes of NCHW only, not {p}")
     v = float(np.asarray(value).reshape(-1)[0])
     x, hint = imp.nhwc(node.input[0], "Pad"), node.output[0]
     if v != 0.0:
-        x = _shifted(imp, x, v, hint)
+        x = shifted(imp, x, v, hint)
     out = _depthwise(imp, x, np.ones((1, 1)), (p[2], p[6], p[3], p[7]), (1, 1), hint + ("_0" if v else ""))
     if v != 0.0:
-        out = imp.add(ops.Elementwise("add", out, _scalar_param(imp, hint + "_v", v)), hint)
-    _set(imp, node, out, True)
+        out = imp.add(ops.Elementwise("add", out, scalar_param(imp, hint + "_v", v)), hint)
+    set_value(imp, node, out, True)
 
 
 CONVERTERS: dict[str, Callable[[Importer, onnx.NodeProto, Attrs], None]] = {
@@ -258,7 +258,7 @@ def _one_d(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
     CONVERTERS[node.op_type](imp, helper.make_node(node.op_type, inputs, [out2], node.name, **two_d), two_d)
     y = imp.plain(out2)  # (N, M, 1, L_out)
     _, m, _, lo = imp.b.types[y].shape
-    _set(imp, node, imp.reshape(y, (n, m, lo), node.output[0]))
+    set_value(imp, node, imp.reshape(y, (n, m, lo), node.output[0]))
 
 
 def convert(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
@@ -270,5 +270,5 @@ def convert(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
         return
     fn = CONVERTERS.get(node.op_type) or OTHERS.get(node.op_type)
     if fn is None:
-        raise _fail(node, "inputs must be constants known at import for this operator, not computed")
+        raise node_error(node, "inputs must be constants known at import for this operator, not computed")
     fn(imp, node, attrs)
