@@ -30,6 +30,7 @@ from hlsfix.flows.options import (
 )
 from hlsfix.flows.output import Terminated, sigterm_as_exception
 from hlsfix.zoo import DEFAULT_MODEL, ZOO_NAMES
+from hlsfix.zoo.imported import IMPORTED_NAMES
 
 EXIT_USER_ERROR = 2
 EXIT_MISMATCH = 1
@@ -153,6 +154,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export_sd(args: argparse.Namespace) -> int:
+    from hlsfix.flows.api import load
+    from hlsfix.flows.export import export_model_sd
+
+    spec = _spec(args)
+    protected = tuple(p for p in (spec.weights, spec.data) if p is not None)
+    print("\n".join(export_model_sd(load(spec), _out(args), protected=protected, force=bool(args.force))))
+    return 0
+
+
 def _run_flow(args: argparse.Namespace, flow) -> int:
     provenance = _apply_config(args)
     if args.command == "build" and args.model is None:
@@ -272,14 +283,17 @@ def _add_model_args(p: argparse.ArgumentParser, *, default: str | None = None) -
         "model",
         nargs="?",
         default=None,
-        help=f"a zoo model ({', '.join(ZOO_NAMES)}) or a path to a model file"
+        help=f"a zoo model ({', '.join(ZOO_NAMES + IMPORTED_NAMES)}) or a path to a model file (.sd, .onnx)"
         + (f"; default {default}" if default else ""),
     )
     p.add_argument(
         "--weights", metavar="FILE.npz", help="weights (default: weights.npz or <model>.npz beside the .sd)"
     )
     p.add_argument(
-        "--data", metavar="FILE.npz", help="X_train, y_train, X_test, y_test (default: the zoo split)"
+        "--data",
+        metavar="FILE.npz",
+        help="X_train, y_train, X_test, y_test (default: the zoo split; an .onnx model needs it, its labels "
+        "optional)",
     )
 
 
@@ -334,6 +348,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("eval", help="float accuracy of a model on its test data")
     _add_model_args(p)
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser(
+        "export-sd", help="write a model (e.g. an imported .onnx) as a SeeDot program + weights + data"
+    )
+    _add_model_args(p)
+    _add_output_args(p)
+    p.set_defaults(func=cmd_export_sd)
 
     p = sub.add_parser("compile", help="choose scales on data; write the fixed-point program and reports")
     _add_model_args(p)

@@ -60,8 +60,10 @@ class CompiledModel(TrackedModel):
         return emit_rtl(self, Path(out), lanes, force=force)
 
 
-def load(spec: ModelSpec) -> Model:
-    return load_model(spec.model, spec.weights, spec.data)
+def load(spec: ModelSpec, *, require_data: bool = True) -> Model:
+    """The model named by ``spec``; an imported (.onnx) model without data is a DataError unless
+    ``require_data`` is False (calibration data given in Python instead)."""
+    return load_model(spec.model, spec.weights, spec.data, require_data=require_data)
 
 
 def compile(
@@ -86,10 +88,10 @@ def compile(
     )
     spec = None
     if isinstance(model, ModelSpec):
-        spec, model = model, load(model)
+        spec, model = model, load(model, require_data=calib is None)
     elif isinstance(model, str | Path):
         spec = ModelSpec(str(model))
-        model = load(spec)
+        model = load(spec, require_data=calib is None)
     core = compiler.compile(
         model,
         calib,

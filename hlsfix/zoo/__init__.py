@@ -82,8 +82,8 @@ def load_model(
     path = Path(spec)
     if path.suffix != ".sd" or not path.exists():
         raise HlsfixError(
-            f"model must be a zoo name ({', '.join(ZOO_NAMES)}), an existing .sd file or an .onnx file, "
-            f"not {spec!r}"
+            f"model must be a zoo name ({', '.join(ZOO_NAMES + IMPORTED_NAMES)}), an .onnx file or an "
+            f"existing .sd file, not {spec!r}"
         )
     graph = load_program(path, weights)
     dataset = load_dataset(data) if data else None
