@@ -256,6 +256,14 @@ def _gemm(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
 
 def _matmul(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
     hint = node.output[0]
+    shape = imp.onnx_shape(node.input[0])
+    b_const = imp.const(node.input[1])
+    if len(shape) > 2 and imp.const(node.input[0]) is None and b_const is not None and b_const.ndim == 2:
+        # (…, M, K) · (K, N), as a Linear layer applied along a sequence: the leading axes are rows
+        rows = imp.reshape(imp.plain(node.input[0]), (math.prod(shape[:-1]), shape[-1]), hint + "_rows")
+        out = imp.add(ops.MatMul(rows, imp.param(hint + "_B", np.asarray(b_const, np.float64))), hint + "_mm")
+        set_value(imp, node, imp.reshape(out, (*shape[:-1], b_const.shape[1]), hint))
+        return
     a = _matrix(imp, node.input[0], node, False, hint + "_A")
     b = _matrix(imp, node.input[1], node, False, hint + "_B")
     set_value(imp, node, imp.add(ops.MatMul(a, b), hint))

@@ -52,6 +52,12 @@ CASES = {
         (1, 4),
         {"W": w(8, 4), "b": w(4)},
     ),
+    "matmul_sequence": (
+        [node("Reshape", ["x", "s"], ["a"]), node("MatMul", ["a", "W"], ["h"]), node("Add", ["h", "b"])],
+        (1, 12),
+        None,
+        {"s": np.array([1, 3, 4], np.int64), "W": w(4, 5), "b": w(5)},
+    ),
     "sub_scalar_left": ([node("Sub", ["c", "x"])], (1, 6), (1, 6), {"c": np.array(0.5, np.float32)}),
     "mul_div": (
         [node("Mul", ["x", "k"], ["h"]), node("Div", ["h", "d"])],
