@@ -13,16 +13,17 @@ How the import goes:
 - Softmax and LogSoftmax are accepted only on the way to the output: they do not change the class,
   so the graph ends in ``argmax`` of their input (``classify=True``) or in that input itself.
 
-The ops are converted by ``onnx_ops``; an operator outside ``SUPPORTED`` is one ``ModelError``
-naming the node, its op type and the supported list.
+The import's state lives in ``onnx_importer``; nodes are converted by ``onnx_ops`` (elementwise,
+dense, shapes, scikit-learn's classifiers) and ``onnx_window`` (convolution, pooling, batch norm,
+Pad, ReduceMean). An operator outside ``SUPPORTED`` is one ``ModelError`` naming the node, its op
+type and the supported list.
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,17 +31,17 @@ import numpy as np
 
 from hlsfix.errors import ModelError
 from hlsfix.frontend.onnx_fold import batchnorm_scale_shift, fold
+from hlsfix.frontend.onnx_importer import Importer, Val, attributes, c_identifier
+from hlsfix.frontend.onnx_window import convert
 from hlsfix.ir import ops
-from hlsfix.ir.graph import Graph, GraphBuilder
-from hlsfix.ir.types import InputSpec, Param, real
+from hlsfix.ir.graph import Graph
+from hlsfix.ir.types import InputSpec, real
 
 if TYPE_CHECKING:
     import onnx
 
 INPUT_NAME = "X"  # as in SeeDot, so that an exported .sd reads back with the same input name
 MIN_OPSET = 11
-NCHW_TO_NHWC = (0, 2, 3, 1)
-NHWC_TO_NCHW = (0, 3, 1, 2)
 # Operators computed by the model (the issue's list), and those only ever folded at import.
 COMPUTED = (
     "Add", "ArgMax", "AveragePool", "BatchNormalization", "Clip", "Concat", "Conv", "Div", "Dropout",
@@ -57,14 +58,6 @@ SUPPORTED = tuple(sorted(set(COMPUTED) | set(FOLDED_ONLY) | {"Cast"})) + tuple(
 
 
 @dataclass(frozen=True)
-class Val:
-    """An imported ONNX tensor: its IR value, and whether a 4-D NCHW tensor is held as NHWC."""
-
-    ir: str
-    nhwc: bool = False
-
-
-@dataclass(frozen=True)
 class OnnxImport:
     """The imported graph, and which ONNX tensor its result (or the argmax's operand) is."""
 
@@ -75,25 +68,6 @@ class OnnxImport:
     opset: int
     onnx_ops: tuple[tuple[str, int], ...]  # op type → count among the imported nodes
     folded: int  # nodes folded at import (shape chains, BatchNorms, constants)
-
-
-def attributes(node: onnx.NodeProto) -> dict[str, object]:
-    from onnx import helper, numpy_helper
-
-    out: dict[str, object] = {}
-    for a in node.attribute:
-        value = helper.get_attribute_value(a)
-        if a.type == a.TENSOR:
-            value = numpy_helper.to_array(value)
-        elif isinstance(value, bytes):
-            value = value.decode()
-        out[a.name] = value
-    return out
-
-
-def c_identifier(name: str) -> str:
-    ident = re.sub(r"[^A-Za-z0-9_]", "_", name).strip("_") or "v"
-    return ident if ident[0].isalpha() else "v" + ident
 
 
 def _load(source: str | Path | bytes | onnx.ModelProto) -> onnx.ModelProto:
@@ -121,105 +95,6 @@ def _opset(model: onnx.ModelProto) -> int:
         if imp.domain in ("", "ai.onnx"):
             return int(imp.version)
     return 0
-
-
-@dataclass
-class Importer:
-    """The state of one import; ``onnx_ops`` converts nodes through its helpers."""
-
-    model: onnx.ModelProto
-    name: str
-    b: GraphBuilder = field(default_factory=GraphBuilder)
-    consts: dict[str, np.ndarray] = field(default_factory=dict)
-    vals: dict[str, Val] = field(default_factory=dict)
-    # An output that only reorders nothing (softmax, logistic, normalisation) → (its input, which)
-    monotone_of: dict[str, tuple[str, str]] = field(default_factory=dict)
-    params: list[Param] = field(default_factory=list)
-    weights: dict[str, np.ndarray] = field(default_factory=dict)
-    layouts: dict[tuple[str, bool], str] = field(default_factory=dict)  # (tensor, NHWC?) → IR copy
-    folded: int = 0
-    op_counts: Counter[str] = field(default_factory=Counter)
-
-    # -- values --------------------------------------------------------------------------------
-    def const(self, name: str) -> np.ndarray | None:
-        return self.consts.get(name) if name else None
-
-    def scores_of(self, name: str) -> tuple[str, tuple[str, ...]]:
-        """The tensor whose class decision ``name`` is, and the monotone steps from it to name."""
-        steps: list[str] = []
-        while name in self.monotone_of:
-            name, step = self.monotone_of[name]
-            steps.insert(0, step)
-        return name, tuple(steps)
-
-    def onnx_shape(self, name: str) -> tuple[int, ...]:
-        name = self.scores_of(name)[0]
-        if name in self.consts:
-            return tuple(self.consts[name].shape)
-        v = self.val(name)
-        shape = self.b.types[v.ir].shape
-        return tuple(shape[i] for i in NHWC_TO_NCHW) if v.nhwc else shape
-
-    def val(self, name: str) -> Val:
-        if name in self.monotone_of:
-            raise ModelError(
-                f"output {name!r} of a Softmax/LogSoftmax/post-transform must only lead to the model's "
-                "output (the class decision), not into further computation"
-            )
-        return self.vals[name]
-
-    def param(self, hint: str, array: np.ndarray) -> str:
-        """A new parameter holding ``array`` (float64), named for the SeeDot export too."""
-        arr = np.asarray(array, dtype=np.float64)
-        if arr.ndim == 0:
-            arr = arr.reshape(1)
-        name = self.b.fresh("p_" + c_identifier(hint)).replace(".", "_")
-        while name in self.b.types:
-            name = self.b.fresh(name)
-        lo, hi = (float(arr.min()), float(arr.max())) if arr.size else (0.0, 0.0)
-        self.params.append(Param(name, arr.shape, (lo, hi)))
-        self.weights[name] = arr
-        self.b.declare(name, real(arr.shape))
-        return name
-
-    def add(self, op: ops.Op, hint: str) -> str:
-        return self.b.add(op, None, c_identifier(hint)[:24])
-
-    def permute(self, x: str, perm: tuple[int, ...], hint: str) -> str:
-        """x with its axes permuted (a view when only axes of extent 1 move)."""
-        shape = self.b.types[x].shape
-        if perm == tuple(range(len(perm))):
-            return x
-        new = tuple(shape[p] for p in perm)
-        moved = [p for p in perm if shape[p] != 1]
-        order = tuple(range(1, len(perm) + 1)) if moved == sorted(moved) else tuple(p + 1 for p in perm)
-        return self.add(ops.Reshape(x, new, order), hint)
-
-    def plain(self, name: str) -> str:
-        """The IR value of ONNX tensor ``name`` in ONNX's own layout (permuted once, if held NHWC)."""
-        v = self.val(name)
-        if not v.nhwc:
-            return v.ir
-        if (name, False) not in self.layouts:
-            self.layouts[name, False] = self.permute(v.ir, NHWC_TO_NCHW, name + "_nchw")
-        return self.layouts[name, False]
-
-    def nhwc(self, name: str, what: str) -> str:
-        """The IR value of 4-D ONNX tensor ``name`` held NHWC (permuted once, if held NCHW)."""
-        v = self.val(name)
-        if v.nhwc:
-            return v.ir
-        rank = len(self.b.types[v.ir].shape)
-        if rank != 4:
-            raise ModelError(f"input of {what} must be a 4-D NCHW tensor, not rank {rank} ({name!r})")
-        if (name, True) not in self.layouts:
-            self.layouts[name, True] = self.permute(v.ir, NCHW_TO_NHWC, name + "_nhwc")
-        return self.layouts[name, True]
-
-    def reshape(self, x: str, shape: tuple[int, ...], hint: str) -> str:
-        if self.b.types[x].shape == shape:
-            return x
-        return self.add(ops.Reshape(x, shape, tuple(range(1, len(self.b.types[x].shape) + 1))), hint)
 
 
 def _fold_batchnorms(model: onnx.ModelProto, consts: dict[str, np.ndarray]) -> tuple[list, int]:
@@ -309,8 +184,6 @@ def import_onnx(
     """Import an ONNX model. ``classify`` ends the graph in argmax (the class) unless the chosen
     output is a class already; ``extra_consts`` binds graph inputs to fixed values (node tests)."""
     from onnx import numpy_helper
-
-    from hlsfix.frontend.onnx_window import convert
 
     model = _load(source)
     opset = _opset(model)

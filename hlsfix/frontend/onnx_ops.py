@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from hlsfix.errors import ModelError
-from hlsfix.frontend.onnx import NCHW_TO_NHWC, Importer, Val
 from hlsfix.frontend.onnx_fold import reshape_target, unsqueeze_shape
+from hlsfix.frontend.onnx_importer import NCHW_TO_NHWC, Importer, Val
 from hlsfix.ir import ops
 
 if TYPE_CHECKING:

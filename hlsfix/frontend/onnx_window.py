@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from hlsfix.frontend.onnx import Importer, Val
 from hlsfix.frontend.onnx_fold import batchnorm_scale_shift
+from hlsfix.frontend.onnx_importer import Importer, Val
 from hlsfix.frontend.onnx_ops import Attrs, identity, int_list, node_error, scalar_param, set_value, shifted
 from hlsfix.ir import ops
 
