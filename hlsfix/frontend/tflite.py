@@ -15,7 +15,7 @@ import numpy as np
 
 from hlsfix.errors import ModelError
 from hlsfix.fixedpoint.int8 import arith
-from hlsfix.fixedpoint.int8.kernels import QAdd, QConv2d, QFullyConnected, QMul, QPool, QRequantize, QSoftmax
+from hlsfix.fixedpoint.int8.kernels import QAdd, QConv2d, QFullyConnected, QMul, QPool, QSoftmax
 from hlsfix.fixedpoint.program import Buffer, Format, Kernel, KernelProgram, Ref
 
 INT8, INT32 = 9, 2  # tflite TensorType codes
@@ -175,7 +175,9 @@ def _pad(stride: int, dilation: int, image: int, filt: int, out: int) -> int:
     return max((out - 1) * stride + eff - image, 0) // 2
 
 
-def channel_multipliers(inp: TensorInfo, filt: TensorInfo, out: TensorInfo, channels: int) -> tuple[np.ndarray, np.ndarray]:
+def channel_multipliers(
+    inp: TensorInfo, filt: TensorInfo, out: TensorInfo, channels: int
+) -> tuple[np.ndarray, np.ndarray]:
     """PopulateConvolutionQuantizationParams: per output channel (multiplier, shift)."""
     mult = np.zeros(channels, dtype=np.int32)
     shift = np.zeros(channels, dtype=np.int32)
@@ -335,14 +337,18 @@ def _softmax(b: _Builder, op: OpInfo, label: str) -> None:
     mult, left_shift = arith.quantize_multiplier(real)
     diff_min = -int(np.floor(31.0 * (1 << 26) / (1 << left_shift)))
     depth = x.shape[-1]
-    k = QSoftmax(b.ref(op.inputs[0]), b.act(op.outputs[0]), x.size // depth, depth, mult, left_shift, diff_min)
+    k = QSoftmax(
+        b.ref(op.inputs[0]), b.act(op.outputs[0]), x.size // depth, depth, mult, left_shift, diff_min
+    )
     b.emit(k, label)
 
 
 def _add(b: _Builder, op: OpInfo, label: str) -> None:
     a, c, out = b.t[op.inputs[0]], b.t[op.inputs[1]], b.t[op.outputs[0]]
     if a.size != c.size or a.size != out.size:
-        raise ModelError(f"{label}: ADD operands must have equal sizes (no broadcast), not {a.shape} and {c.shape}")
+        raise ModelError(
+            f"{label}: ADD operands must have equal sizes (no broadcast), not {a.shape} and {c.shape}"
+        )
     twice_max = 2 * arith.f32(max(np.float32(a.scale), np.float32(c.scale)))
     left_shift = 20
     m1, s1 = arith.quantize_multiplier(arith.f32(a.scale) / twice_max)
@@ -359,18 +365,13 @@ def _add(b: _Builder, op: OpInfo, label: str) -> None:
 def _mul(b: _Builder, op: OpInfo, label: str) -> None:
     a, c, out = b.t[op.inputs[0]], b.t[op.inputs[1]], b.t[op.outputs[0]]
     if a.size != c.size or a.size != out.size:
-        raise ModelError(f"{label}: MUL operands must have equal sizes (no broadcast), not {a.shape} and {c.shape}")
+        raise ModelError(
+            f"{label}: MUL operands must have equal sizes (no broadcast), not {a.shape} and {c.shape}"
+        )
     m, s = arith.quantize_multiplier(arith.f32(a.scale) * arith.f32(c.scale) / arith.f32(out.scale))
     lo, hi = activation_range(op.options.FusedActivationFunction(), out)  # type: ignore[attr-defined]
     k = QMul(b.ref(op.inputs[0]), b.ref(op.inputs[1]), b.act(op.outputs[0]), out.size,
              -a.zero_point, -c.zero_point, out.zero_point, m, s, lo, hi)  # fmt: skip
-    b.emit(k, label)
-
-
-def _quantize(b: _Builder, op: OpInfo, label: str) -> None:
-    x, out = b.t[op.inputs[0]], b.t[op.outputs[0]]
-    m, s = arith.quantize_multiplier(arith.f32(x.scale) / arith.f32(out.scale))
-    k = QRequantize(b.ref(op.inputs[0]), b.act(op.outputs[0]), out.size, -x.zero_point, out.zero_point, m, s)
     b.emit(k, label)
 
 
@@ -383,7 +384,6 @@ _LOWER = {
     "SOFTMAX": _softmax,
     "ADD": _add,
     "MUL": _mul,
-    "QUANTIZE": _quantize,
 }
 SUPPORTED_OPERATORS = (*_LOWER, "RESHAPE")
 
@@ -405,7 +405,7 @@ def load_tflite_int8(path: str | Path | bytes, name: str | None = None) -> Tflit
         lower = _LOWER.get(op.name)
         if lower is None:
             raise ModelError(
-                f"operator {label} must be one of {', '.join(SUPPORTED_OPERATORS)} for the int8 flow, not {op.name}"
+                f"operator {label} must be one of {', '.join(SUPPORTED_OPERATORS)} for int8, not {op.name}"
             )
         lower(b, op, label)
     out_name = b.act(outputs[0])

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from hlsfix.fixedpoint.int8 import arith
-from hlsfix.fixedpoint.int8.kernels import QAdd, QConv2d, QCopy, QFullyConnected, QMul, QPool, QRequantize, QSoftmax
+from hlsfix.fixedpoint.int8.kernels import QAdd, QConv2d, QCopy, QFullyConnected, QMul, QPool, QSoftmax
 from hlsfix.fixedpoint.program import Kernel, KernelProgram, Ref
 
 
@@ -28,7 +28,9 @@ def _exact_matmul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.rint(a.astype(np.float64) @ b.astype(np.float64)).astype(np.int64)
 
 
-def _requantize(acc: np.ndarray, mult: np.ndarray, shift: np.ndarray, offset: int, lo: int, hi: int) -> np.ndarray:
+def _requantize(
+    acc: np.ndarray, mult: np.ndarray, shift: np.ndarray, offset: int, lo: int, hi: int
+) -> np.ndarray:
     arith.check_int32(acc, "accumulator")
     return np.clip(arith.mbqm(acc, mult, shift) + offset, lo, hi)
 
@@ -131,7 +133,9 @@ class _Machine:
             acc = _exact_matmul(x, w.T)
             if k.bias is not None:
                 acc = acc + self.const[k.bias]
-            out = _requantize(acc, self.const[k.multiplier], self.const[k.shift], k.output_offset, k.act_min, k.act_max)
+            out = _requantize(
+                acc, self.const[k.multiplier], self.const[k.shift], k.output_offset, k.act_min, k.act_max
+            )
             self.write(k.out, out)
         elif isinstance(k, QAdd):
             a = (self.read(k.a) + k.a_offset) << k.left_shift
@@ -149,9 +153,6 @@ class _Machine:
             self.write(k.out, _pool(k, self.read(k.x)))
         elif isinstance(k, QSoftmax):
             self.write(k.out, _softmax(k, self.read(k.x)))
-        elif isinstance(k, QRequantize):
-            v = arith.mbqm(self.read(k.x) + k.input_offset, k.multiplier, k.shift) + k.output_offset
-            self.write(k.out, np.clip(v, -128, 127))
         elif isinstance(k, QCopy):
             self.write(k.out, self.read(k.x).copy())
         else:
@@ -167,7 +168,9 @@ class _Machine:
                 return
         if k.bias is not None:
             sums = sums + self.const[k.bias]
-        out = _requantize(sums, self.const[k.multiplier], self.const[k.shift], k.output_offset, k.act_min, k.act_max)
+        out = _requantize(
+            sums, self.const[k.multiplier], self.const[k.shift], k.output_offset, k.act_min, k.act_max
+        )
         self.write(k.out, out)
 
 

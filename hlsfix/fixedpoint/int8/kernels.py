@@ -143,19 +143,6 @@ class QSoftmax(Kernel):
 
 
 @dataclass(frozen=True)
-class QRequantize(Kernel):
-    """QUANTIZE int8 → int8: (x − in_zp) rescaled by a multiplier, + out_zp, saturated."""
-
-    x: Ref
-    out: str
-    n: int
-    input_offset: int
-    output_offset: int
-    multiplier: int
-    shift: int
-
-
-@dataclass(frozen=True)
 class QCopy(Kernel):
     """A copy of ``n`` bytes (RESHAPE when its input must stay whole elsewhere)."""
 
@@ -164,7 +151,7 @@ class QCopy(Kernel):
     n: int
 
 
-INT8_KERNELS: tuple[type[Kernel], ...] = (QConv2d, QFullyConnected, QAdd, QMul, QPool, QSoftmax, QRequantize, QCopy)
+INT8_KERNELS: tuple[type[Kernel], ...] = (QConv2d, QFullyConnected, QAdd, QMul, QPool, QSoftmax, QCopy)
 
 # Register for program.json (de)serialisation next to the power-of-two family.
 for _cls in INT8_KERNELS:

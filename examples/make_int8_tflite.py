@@ -1,0 +1,130 @@
+"""Make hlsfix's own int8 TFLite models (a development tool: needs TensorFlow, CI does not).
+
+    python examples/make_int8_tflite.py [OUT_DIR]      # default: hlsfix/zoo/tflite
+
+Writes, fully int8 (int8 input and output, per-channel conv weights), quantised on random
+representative data (the models are untrained: they exist to exercise every kernel and the memory
+planner, and hlsfix must reproduce TFLM on them bit for bit):
+
+- ``ds_cnn_tiny``: a keyword-spotting DS-CNN in miniature (conv, depthwise+pointwise blocks,
+  average pooling, fully connected, softmax) on a 49×10 spectrogram;
+- ``resnet_tiny``: a ResNet-8-like network (residual ADDs, max pooling, average pooling) on 32×32×3;
+- ``bottleneck``: one wide inverted bottleneck, pointwise 8→96 → depthwise 3×3 → pointwise 96→8 with
+  a residual ADD, on 24×24×8 — the shape partial execution is for;
+- ``ae_fc``: the MLPerf-Tiny anomaly-detection autoencoder's shape (fully connected 640→128→128→8→
+  128→128→640, ReLU), smaller hidden widths kept as in the benchmark;
+- ``gated_mlp``: fully connected layers with an element-wise MUL gate.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+L = tf.keras.layers
+
+
+def classifier(units: int) -> L.Dense:
+    """The last layer, with weights large enough that the softmax sees logits a few units apart
+    (an untrained default initialisation leaves them within 1/256 of each other)."""
+    return L.Dense(units, kernel_initializer=tf.keras.initializers.RandomNormal(stddev=3.0))
+
+
+def ds_cnn_tiny() -> tf.keras.Model:
+    x = inp = L.Input((49, 10, 1), batch_size=1)
+    x = L.Conv2D(32, (10, 4), strides=(2, 2), padding="same", activation="relu")(x)
+    for _ in range(2):
+        x = L.DepthwiseConv2D(3, padding="same", activation="relu")(x)
+        x = L.Conv2D(32, 1, activation="relu")(x)
+    x = L.AveragePooling2D(pool_size=(25, 5))(x)
+    x = L.Flatten()(x)
+    x = classifier(12)(x)
+    return tf.keras.Model(inp, L.Softmax()(x))
+
+
+def resnet_tiny() -> tf.keras.Model:
+    x = inp = L.Input((32, 32, 3), batch_size=1)
+    x = L.Conv2D(16, 3, padding="same", activation="relu")(x)
+    y = L.Conv2D(16, 3, padding="same", activation="relu")(x)
+    y = L.Conv2D(16, 3, padding="same")(y)
+    x = L.ReLU()(L.Add()([x, y]))
+    x = L.MaxPooling2D(2)(x)
+    y = L.Conv2D(32, 3, strides=2, padding="same", activation="relu")(x)
+    y = L.Conv2D(32, 3, padding="same")(y)
+    s = L.Conv2D(32, 1, strides=2)(x)
+    x = L.ReLU()(L.Add()([s, y]))
+    x = L.AveragePooling2D(pool_size=8)(x)
+    x = L.Flatten()(x)
+    x = classifier(10)(x)
+    return tf.keras.Model(inp, L.Softmax()(x))
+
+
+def bottleneck() -> tf.keras.Model:
+    x = inp = L.Input((24, 24, 8), batch_size=1)
+    y = L.Conv2D(96, 1, activation="relu6")(x)
+    y = L.DepthwiseConv2D(3, padding="same", activation="relu6")(y)
+    y = L.Conv2D(8, 1)(y)
+    x = L.Add()([x, y])
+    x = L.AveragePooling2D(pool_size=24)(x)
+    x = L.Flatten()(x)
+    x = classifier(4)(x)
+    return tf.keras.Model(inp, L.Softmax()(x))
+
+
+def ae_fc() -> tf.keras.Model:
+    x = inp = L.Input((640,), batch_size=1)
+    for units in (128, 128, 8, 128, 128):
+        x = L.Dense(units, activation="relu")(x)
+    return tf.keras.Model(inp, L.Dense(640)(x))
+
+
+def gated_mlp() -> tf.keras.Model:
+    x = inp = L.Input((16,), batch_size=1)
+    x = L.Dense(32, activation="relu")(x)
+    g = L.Dense(32, activation="relu")(x)
+    h = L.Dense(32)(x)
+    x = L.Multiply()([g, h])
+    return tf.keras.Model(inp, L.Softmax()(classifier(4)(x)))
+
+
+MODELS = {
+    "ds_cnn_tiny": ds_cnn_tiny,
+    "resnet_tiny": resnet_tiny,
+    "bottleneck": bottleneck,
+    "ae_fc": ae_fc,
+    "gated_mlp": gated_mlp,
+}
+
+
+def convert(model: tf.keras.Model, seed: int) -> bytes:
+    shape = (1, *model.input_shape[1:])
+    rng = np.random.default_rng(seed)
+
+    def representative():
+        for _ in range(64):
+            yield [rng.normal(0.0, 1.0, shape).astype(np.float32)]
+
+    conv = tf.lite.TFLiteConverter.from_keras_model(model)
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    conv.representative_dataset = representative
+    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    conv.inference_input_type = tf.int8
+    conv.inference_output_type = tf.int8
+    return conv.convert()
+
+
+def main() -> None:
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).parents[1] / "hlsfix" / "zoo" / "tflite"
+    out.mkdir(parents=True, exist_ok=True)
+    for i, (name, make) in enumerate(MODELS.items()):
+        tf.keras.utils.set_random_seed(100 + i)
+        data = convert(make(), seed=i)
+        (out / f"{name}.tflite").write_bytes(data)
+        print(f"{name}: {len(data)} bytes")
+
+
+if __name__ == "__main__":
+    main()

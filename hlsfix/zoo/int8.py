@@ -1,0 +1,26 @@
+"""The int8 TFLite models bundled with hlsfix (``zoo/tflite/``; see its NOTICE.md for origins)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hlsfix.errors import ModelError
+
+TFLITE_DIR = Path(__file__).parent / "tflite"
+INT8_MODEL_NAMES = (
+    "hello_world_int8",
+    "micro_speech_quantized",
+    "person_detect",
+    "ds_cnn_tiny",
+    "resnet_tiny",
+    "bottleneck",
+    "ae_fc",
+    "gated_mlp",
+)
+
+
+def int8_model_path(name: str) -> Path:
+    """The bundled .tflite file called ``name``."""
+    if name not in INT8_MODEL_NAMES:
+        raise ModelError(f"int8 model must be one of {', '.join(INT8_MODEL_NAMES)}, not {name!r}")
+    return TFLITE_DIR / f"{name}.tflite"
