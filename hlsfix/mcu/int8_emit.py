@@ -1,0 +1,205 @@
+"""int8 affine KernelProgram + its memory plan → ``model.h`` / ``model.c`` over ``hlsfix_int8.c``.
+
+Python decides every value (parameter blocks, arena offsets); the Jinja2 templates lay them out.
+The generated model has one static arena holding the input, every intermediate and the output, at
+the offsets of the plan; the caller writes the input into it (``hlsfix_input()``), as with TFLM.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import numpy as np
+
+from hlsfix.backend_common import int_list, rows, template_env
+from hlsfix.errors import HlsfixError
+from hlsfix.fixedpoint.int8.kernels import QAdd, QConv2d, QFullyConnected, QMul, QPool, QSoftmax
+from hlsfix.fixedpoint.program import Kernel, KernelProgram
+from hlsfix.memory.int8_plan import Int8Memory
+
+KERNELS_DIR = Path(__file__).parent / "kernels"
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+INT8_KERNEL_SOURCES = (KERNELS_DIR / "hlsfix_int8.c",)
+
+
+class UnsupportedInt8Program(HlsfixError):
+    """A program the int8 C backend cannot express."""
+
+
+@dataclass(frozen=True)
+class EmittedInt8Model:
+    header: Path
+    source: Path
+    sources: tuple[Path, ...]  # model.c plus the kernel library (plus a firmware main when written)
+    include_dirs: tuple[Path, ...]
+
+
+def c_literals(values: np.ndarray, bits: int) -> list[str]:
+    lo = -(1 << (bits - 1))
+    return [f"INT{bits}_MIN" if int(v) == lo and bits == 32 else str(int(v)) for v in values.reshape(-1)]
+
+
+def _macro(name: str) -> str:
+    return f"B_{name}"
+
+
+class _Emitter:
+    def __init__(self, program: KernelProgram, memory: Int8Memory) -> None:
+        self.program = program
+        self.memory = memory
+        self.params: list[dict[str, str]] = []
+        self.body: list[str] = []
+        self.used_consts: dict[str, None] = {}
+
+    def const(self, name: str | None) -> str:
+        if name is None:
+            return "NULL"
+        self.used_consts[name] = None
+        return name
+
+    def buf(self, name: str) -> str:
+        return _macro(name)
+
+    def block(self, ctype: str, label: str, values: dict[str, object]) -> str:
+        name = f"p{len(self.params)}"
+        init = ", ".join(f".{k} = {v}" for k, v in values.items())
+        self.params.append({"ctype": ctype, "name": name, "init": init, "label": label})
+        return name
+
+    def kernel(self, k: Kernel, label: str) -> None:
+        if isinstance(k, QConv2d):
+            v = {
+                "weights": self.const(k.weights),
+                "bias": self.const(k.bias),
+                "multiplier": self.const(k.multiplier),
+                "shift": self.const(k.shift),
+                "in_h": k.in_shape[0], "in_w": k.in_shape[1], "in_c": k.in_shape[2],
+                "out_h": k.out_shape[0], "out_w": k.out_shape[1], "out_c": k.out_shape[2],
+                "k_h": k.kernel[0], "k_w": k.kernel[1],
+                "stride_h": k.strides[0], "stride_w": k.strides[1],
+                "dil_h": k.dilations[0], "dil_w": k.dilations[1],
+                "pad_top": k.pads[0], "pad_left": k.pads[1],
+                "depth_multiplier": k.depth_multiplier,
+                "input_offset": k.input_offset, "output_offset": k.output_offset,
+                "act_min": k.act_min, "act_max": k.act_max,
+                "depthwise": int(k.depthwise), "acc_init": int(k.acc_init), "acc_finish": int(k.acc_finish),
+            }  # fmt: skip
+            p = self.block("hlsfix_qconv_t", label, v)
+            acc = "NULL" if k.acc is None else self.buf(k.acc)
+            self.body.append(f"hlsfix_qconv(&{p}, {self.buf(k.x.buffer)}, {self.buf(k.out)}, {acc});")
+        elif isinstance(k, QFullyConnected):
+            v = {
+                "weights": self.const(k.weights), "bias": self.const(k.bias),
+                "multiplier": self.const(k.multiplier), "shift": self.const(k.shift),
+                "rows": k.rows, "depth": k.depth, "units": k.units,
+                "input_offset": k.input_offset, "weights_offset": k.weights_offset,
+                "output_offset": k.output_offset, "act_min": k.act_min, "act_max": k.act_max,
+            }  # fmt: skip
+            p = self.block("hlsfix_qfc_t", label, v)
+            self.body.append(f"hlsfix_qfc(&{p}, {self.buf(k.x.buffer)}, {self.buf(k.out)});")
+        elif isinstance(k, QAdd | QMul):
+            v = {f.name: getattr(k, f.name) for f in fields(k) if f.name not in ("a", "b", "out")}
+            ctype, fn = (
+                ("hlsfix_qadd_t", "hlsfix_qadd") if isinstance(k, QAdd) else ("hlsfix_qmul_t", "hlsfix_qmul")
+            )
+            p = self.block(ctype, label, v)
+            self.body.append(
+                f"{fn}(&{p}, {self.buf(k.a.buffer)}, {self.buf(k.b.buffer)}, {self.buf(k.out)});"
+            )
+        elif isinstance(k, QPool):
+            v = {
+                "is_max": int(k.kind == "max"),
+                "in_h": k.in_shape[0], "in_w": k.in_shape[1], "c": k.in_shape[2],
+                "out_h": k.out_shape[0], "out_w": k.out_shape[1],
+                "k_h": k.kernel[0], "k_w": k.kernel[1], "stride_h": k.strides[0], "stride_w": k.strides[1],
+                "pad_top": k.pads[0], "pad_left": k.pads[1], "act_min": k.act_min, "act_max": k.act_max,
+            }  # fmt: skip
+            p = self.block("hlsfix_qpool_t", label, v)
+            self.body.append(f"hlsfix_qpool(&{p}, {self.buf(k.x.buffer)}, {self.buf(k.out)});")
+        elif isinstance(k, QSoftmax):
+            v = {f.name: getattr(k, f.name) for f in fields(k) if f.name not in ("x", "out")}
+            p = self.block("hlsfix_qsoftmax_t", label, v)
+            self.body.append(f"hlsfix_qsoftmax(&{p}, {self.buf(k.x.buffer)}, {self.buf(k.out)});")
+        else:
+            raise UnsupportedInt8Program(f"kernel must be an int8 affine kernel, not {type(k).__name__}")
+
+
+def emit_int8_model(
+    memory: Int8Memory, out_dir: Path, *, scales: tuple[float, int, float, int]
+) -> EmittedInt8Model:
+    """Write model.h and model.c for the scheduled program of ``memory`` into ``out_dir``.
+
+    ``scales``: (input scale, input zero point, output scale, output zero point), for the header."""
+    program = memory.program
+    em = _Emitter(program, memory)
+    for k, label in zip(program.kernels, program.labels or [""] * len(program.kernels), strict=True):
+        em.kernel(k, label)
+    consts = []
+    for name in em.used_consts:
+        b = program.buffer(name)
+        bits = b.fmt.bits
+        values = np.asarray(program.constants[name])
+        consts.append(
+            {
+                "name": name,
+                "ctype": f"int{bits}_t",
+                "size": values.size,
+                "rows": rows(c_literals(values, bits)),
+            }
+        )
+    buffers = []
+    for pb in memory.buffers:
+        b = program.buffer(pb.name)
+        buffers.append(
+            {
+                "macro": _macro(b.name),
+                "ctype": f"int{b.fmt.bits}_t",
+                "offset": memory.plan.offset(b.name),
+                "comment": f"{b.name}: {list(b.shape)}, steps {pb.start}..{pb.end}",
+            }
+        )
+    m = memory.summary()
+    comment = (
+        f"arena {m['arena_bytes']} B; lower bound of the given order {m['lower_bound_bytes']} B, "
+        f"of the best order {m['best_order_bound_bytes']} B"
+    )
+    in_b, out_b = program.input_buffer, program.buffer(program.output)
+    env = template_env(TEMPLATES_DIR)
+    ctx = {
+        "name": program.name,
+        "guard": "HLSFIX_MODEL_H",
+        "in_size": in_b.size,
+        "out_size": out_b.size,
+        "in_scale": scales[0],
+        "in_zp": scales[1],
+        "out_scale": scales[2],
+        "out_zp": scales[3],
+        "arena_bytes": memory.arena_bytes,
+        "arena_alloc": max(memory.arena_bytes, 4),
+        "consts": consts,
+        "params": em.params,
+        "buffers": buffers,
+        "input_macro": _macro(program.input),
+        "output_macro": _macro(program.output),
+        "body": em.body,
+        "memory_comment": comment,
+    }
+    out_dir.mkdir(parents=True, exist_ok=True)
+    header, source = out_dir / "model.h", out_dir / "model.c"
+    header.write_text(env.get_template("int8_model.h.j2").render(**ctx))
+    source.write_text(env.get_template("int8_model.c.j2").render(**ctx))
+    return EmittedInt8Model(header, source, (source, *INT8_KERNEL_SOURCES), (out_dir, KERNELS_DIR))
+
+
+def emit_int8_firmware(model: EmittedInt8Model, name: str, x: np.ndarray, out_dir: Path) -> EmittedInt8Model:
+    """Add firmware.c: a main running the compiled-in int8 inputs ``x`` (one row each)."""
+    literal_rows = [int_list(r) for r in np.asarray(x, dtype=np.int64).reshape(len(x), -1)]
+    text = template_env(TEMPLATES_DIR).get_template("int8_firmware.c.j2")
+    path = out_dir / "firmware.c"
+    path.write_text(text.render(name=name, n_inputs=len(literal_rows), rows=literal_rows))
+    return EmittedInt8Model(model.header, model.source, (path, *model.sources), model.include_dirs)
+
+
+def decode_int8_records(records: tuple[bytes, ...]) -> np.ndarray:
+    return np.stack([np.frombuffer(r, dtype=np.int8).astype(np.int64) for r in records])
