@@ -81,6 +81,8 @@ class _Emitter:
                 "dil_h": k.dilations[0], "dil_w": k.dilations[1],
                 "pad_top": k.pads[0], "pad_left": k.pads[1],
                 "depth_multiplier": k.depth_multiplier,
+                "out_row_channels": k.out_row_channels or k.out_shape[2],
+                "out_channel_offset": k.out_channel_offset,
                 "input_offset": k.input_offset, "output_offset": k.output_offset,
                 "act_min": k.act_min, "act_max": k.act_max,
                 "depthwise": int(k.depthwise), "acc_init": int(k.acc_init), "acc_finish": int(k.acc_finish),

@@ -56,7 +56,10 @@ class Int8Memory:
             "reordered_arena_bytes": self.reordered_arena,
             "pex_bound_bytes": self.pex_bound,
             "pex_arena_bytes": self.pex_arena,
-            "pex_chains": [{"at": c.start, "width": c.middle_channels, "slices": c.slices} for c in chains],
+            "pex_chains": [
+                {"at": c.start, "kernels": c.kernels, "width": c.middle_channels, "slices": c.slices}
+                for c in chains
+            ],
             "linear_bytes": self.plan.linear_bytes,
             "reorder": self.options.reorder,
             "partial_execution": self.options.partial_execution,

@@ -171,6 +171,14 @@ class _Machine:
         out = _requantize(
             sums, self.const[k.multiplier], self.const[k.shift], k.output_offset, k.act_min, k.act_max
         )
+        if k.out_row_channels:  # a channel slice of a wider buffer
+            oh, ow, oc = k.out_shape
+            full = self.mem.get(k.out)
+            if full is None:
+                full = np.zeros((self.n, oh * ow * k.out_row_channels), dtype=np.int64)
+            view = full.reshape(self.n, oh, ow, k.out_row_channels)
+            view[..., k.out_channel_offset : k.out_channel_offset + oc] = out
+            out = full
         self.write(k.out, out)
 
 

@@ -24,7 +24,10 @@ class QConv2d(Kernel):
     Partial execution: with ``acc`` (an int32 buffer of the output's size) the pre-bias sums are
     added into ``acc`` (zeroed first when ``acc_init``) and the output is written only when
     ``acc_finish`` — a pointwise conv run over slices of its input channels, each slice a kernel
-    with its slice of the weights. Integer sums are associative: the result is the same bits."""
+    with its slice of the weights. Integer sums are associative: the result is the same bits.
+    ``out_channel_offset``/``out_row_channels``: the output is channels [offset, offset + COUT) of
+    a buffer with ``out_row_channels`` channels per pixel (a depthwise conv run slice by slice
+    writes each slice into its place; 0 means the output is exactly this kernel's COUT)."""
 
     x: Ref
     out: str
@@ -47,6 +50,8 @@ class QConv2d(Kernel):
     acc: str | None = None
     acc_init: bool = True
     acc_finish: bool = True
+    out_channel_offset: int = 0
+    out_row_channels: int = 0
 
 
 @dataclass(frozen=True)

@@ -127,7 +127,7 @@ static void conv_depthwise(const hlsfix_qconv_t *p, const int8_t *x, int8_t *out
                                    (int32_t)p->weights[(ky * p->k_w + kx) * p->out_c + oc];
                         }
                     }
-                    out[(oy * p->out_w + ox) * p->out_c + oc] = finish(
+                    out[(oy * p->out_w + ox) * p->out_row_channels + p->out_channel_offset + oc] = finish(
                         acc, p->bias, p->multiplier, p->shift, oc, p->output_offset, p->act_min, p->act_max);
                 }
             }

@@ -23,6 +23,9 @@ typedef struct {
     int32_t in_h, in_w, in_c, out_h, out_w, out_c;
     int32_t k_h, k_w, stride_h, stride_w, dil_h, dil_w, pad_top, pad_left;
     int32_t depth_multiplier; /* depthwise only */
+    /* depthwise only: the output is channels [out_channel_offset, +out_c) of a buffer with
+     * out_row_channels channels per pixel (partial execution writes a slice into its place) */
+    int32_t out_row_channels, out_channel_offset;
     int32_t input_offset, output_offset, act_min, act_max;
     uint8_t depthwise;
     /* partial execution (pointwise conv over a slice of its input channels): with an acc buffer,
