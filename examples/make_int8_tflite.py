@@ -13,7 +13,8 @@ planner, and hlsfix must reproduce TFLM on them bit for bit):
   a residual ADD, on 24×24×8 — the shape partial execution is for;
 - ``ae_fc``: the MLPerf-Tiny anomaly-detection autoencoder's shape (fully connected 640→128→128→8→
   128→128→640, ReLU), smaller hidden widths kept as in the benchmark;
-- ``gated_mlp``: fully connected layers with an element-wise MUL gate.
+- ``gated_mlp``: fully connected layers with an element-wise MUL gate;
+- ``branchy``: an inception-like block (two branches and a pooling one, CONCATENATION).
 """
 
 from __future__ import annotations
@@ -90,12 +91,29 @@ def gated_mlp() -> tf.keras.Model:
     return tf.keras.Model(inp, L.Softmax()(classifier(4)(x)))
 
 
+def branchy() -> tf.keras.Model:
+    """An inception-like block: two branches that widen to 64 channels (one ending with 16
+    channels, one with 2) and a pooling branch, joined by a CONCATENATION: a branching graph for
+    the arena planner and the order search."""
+    x = inp = L.Input((16, 16, 8), batch_size=1)
+    a = L.Conv2D(64, 1, activation="relu")(x)
+    a = L.Conv2D(16, 3, padding="same", activation="relu")(a)
+    b = L.Conv2D(64, 1, activation="relu")(x)
+    b = L.Conv2D(2, 3, padding="same", activation="relu")(b)
+    c = L.MaxPooling2D(3, strides=1, padding="same")(x)
+    x = L.Concatenate()([a, b, c])
+    x = L.AveragePooling2D(pool_size=16)(x)
+    x = L.Flatten()(x)
+    return tf.keras.Model(inp, L.Softmax()(classifier(4)(x)))
+
+
 MODELS = {
     "ds_cnn_tiny": ds_cnn_tiny,
     "resnet_tiny": resnet_tiny,
     "bottleneck": bottleneck,
     "ae_fc": ae_fc,
     "gated_mlp": gated_mlp,
+    "branchy": branchy,
 }
 
 

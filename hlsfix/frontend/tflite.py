@@ -15,7 +15,7 @@ import numpy as np
 
 from hlsfix.errors import ModelError
 from hlsfix.fixedpoint.int8 import arith
-from hlsfix.fixedpoint.int8.kernels import QAdd, QConv2d, QFullyConnected, QMul, QPool, QSoftmax
+from hlsfix.fixedpoint.int8.kernels import QAdd, QConcat, QConv2d, QFullyConnected, QMul, QPool, QSoftmax
 from hlsfix.fixedpoint.program import Buffer, Format, Kernel, KernelProgram, Ref
 
 INT8, INT32 = 9, 2  # tflite TensorType codes
@@ -89,6 +89,7 @@ def _options(op: object, name: str) -> object | None:
         "SOFTMAX": tflite.SoftmaxOptions,
         "ADD": tflite.AddOptions,
         "MUL": tflite.MulOptions,
+        "CONCATENATION": tflite.ConcatenationOptions,
     }.get(name)
     if table is None or cls is None:
         return None
@@ -375,6 +376,22 @@ def _mul(b: _Builder, op: OpInfo, label: str) -> None:
     b.emit(k, label)
 
 
+def _concat(b: _Builder, op: OpInfo, label: str) -> None:
+    out = b.t[op.outputs[0]]
+    axis = op.options.Axis()  # type: ignore[attr-defined]
+    axis = axis + len(out.shape) if axis < 0 else axis
+    chunks = []
+    for idx in op.inputs:
+        t = b.t[idx]
+        if np.float32(t.scale) != np.float32(out.scale) or t.zero_point != out.zero_point:
+            raise ModelError(
+                f"{label}: int8 CONCATENATION inputs must share the output's scale and zero point"
+            )
+        chunks.append(int(np.prod(t.shape[axis:])))
+    outer = int(np.prod(out.shape[:axis]))
+    b.emit(QConcat(tuple(b.ref(i) for i in op.inputs), b.act(op.outputs[0]), outer, tuple(chunks)), label)
+
+
 _LOWER = {
     "CONV_2D": _conv,
     "DEPTHWISE_CONV_2D": _conv,
@@ -384,6 +401,7 @@ _LOWER = {
     "SOFTMAX": _softmax,
     "ADD": _add,
     "MUL": _mul,
+    "CONCATENATION": _concat,
 }
 SUPPORTED_OPERATORS = (*_LOWER, "RESHAPE")
 

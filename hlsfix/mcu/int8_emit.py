@@ -14,7 +14,7 @@ import numpy as np
 
 from hlsfix.backend_common import int_list, rows, template_env
 from hlsfix.errors import HlsfixError
-from hlsfix.fixedpoint.int8.kernels import QAdd, QConv2d, QFullyConnected, QMul, QPool, QSoftmax
+from hlsfix.fixedpoint.int8.kernels import QAdd, QConcat, QConv2d, QFullyConnected, QMul, QPool, QSoftmax
 from hlsfix.fixedpoint.program import Kernel, KernelProgram
 from hlsfix.memory.int8_plan import Int8Memory
 
@@ -51,6 +51,7 @@ class _Emitter:
         self.params: list[dict[str, str]] = []
         self.body: list[str] = []
         self.used_consts: dict[str, None] = {}
+        self.extra_consts: list[tuple[str, np.ndarray, int]] = []  # (name, values, bits)
 
     def const(self, name: str | None) -> str:
         if name is None:
@@ -119,6 +120,15 @@ class _Emitter:
             }  # fmt: skip
             p = self.block("hlsfix_qpool_t", label, v)
             self.body.append(f"hlsfix_qpool(&{p}, {self.buf(k.x.buffer)}, {self.buf(k.out)});")
+        elif isinstance(k, QConcat):
+            chunks = f"{k.out}_chunks"
+            self.extra_consts.append((chunks, np.array(k.chunks, dtype=np.int64), 32))
+            p = self.block(
+                "hlsfix_qconcat_t", label, {"n_inputs": len(k.xs), "outer": k.outer, "chunks": chunks}
+            )
+            xs = ", ".join(self.buf(r.buffer) for r in k.xs)
+            call = f"hlsfix_qconcat(&{p}, xs, {self.buf(k.out)});"
+            self.body.append(f"{{ const int8_t *const xs[{len(k.xs)}] = {{{xs}}}; {call} }}")
         elif isinstance(k, QSoftmax):
             v = {f.name: getattr(k, f.name) for f in fields(k) if f.name not in ("x", "out")}
             p = self.block("hlsfix_qsoftmax_t", label, v)
@@ -142,6 +152,15 @@ def emit_int8_model(
         b = program.buffer(name)
         bits = b.fmt.bits
         values = np.asarray(program.constants[name])
+        consts.append(
+            {
+                "name": name,
+                "ctype": f"int{bits}_t",
+                "size": values.size,
+                "rows": rows(c_literals(values, bits)),
+            }
+        )
+    for name, values, bits in em.extra_consts:
         consts.append(
             {
                 "name": name,

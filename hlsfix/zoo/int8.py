@@ -16,6 +16,11 @@ INT8_MODEL_NAMES = (
     "bottleneck",
     "ae_fc",
     "gated_mlp",
+    "branchy",
+    "mlperf_kws_dscnn",
+    "mlperf_vww_mobilenet",
+    "mlperf_ic_resnet8",
+    "mlperf_ad01",
 )
 
 

@@ -28,7 +28,16 @@ def _firmware(name: str, n: int, tmp: Path, options: Int8MemoryOptions | None = 
 
 
 @pytest.mark.parametrize(
-    "name", ["hello_world_int8", "micro_speech_quantized", "resnet_tiny", "gated_mlp", "bottleneck"]
+    "name",
+    [
+        "hello_world_int8",
+        "micro_speech_quantized",
+        "resnet_tiny",
+        "gated_mlp",
+        "bottleneck",
+        "branchy",
+        "person_detect",
+    ],
 )
 def test_host_c_is_bit_exact_with_the_golden_model(name: str, tmp_path: Path) -> None:
     require_tool("gcc")

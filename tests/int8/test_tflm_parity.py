@@ -12,7 +12,13 @@ from hlsfix.zoo.int8 import INT8_MODEL_NAMES, int8_model_path
 
 from .conftest import int8_model
 
-N_INPUTS = {"person_detect": 6, "bottleneck": 8, "resnet_tiny": 12}
+N_INPUTS = {
+    "person_detect": 6,
+    "mlperf_vww_mobilenet": 6,
+    "mlperf_ic_resnet8": 8,
+    "bottleneck": 8,
+    "resnet_tiny": 12,
+}
 
 
 def random_inputs(name: str, n: int, seed: int = 0) -> np.ndarray:

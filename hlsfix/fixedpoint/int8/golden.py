@@ -13,7 +13,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from hlsfix.fixedpoint.int8 import arith
-from hlsfix.fixedpoint.int8.kernels import QAdd, QConv2d, QCopy, QFullyConnected, QMul, QPool, QSoftmax
+from hlsfix.fixedpoint.int8.kernels import (
+    QAdd,
+    QConcat,
+    QConv2d,
+    QCopy,
+    QFullyConnected,
+    QMul,
+    QPool,
+    QSoftmax,
+)
 from hlsfix.fixedpoint.program import Kernel, KernelProgram, Ref
 
 
@@ -153,6 +162,9 @@ class _Machine:
             self.write(k.out, _pool(k, self.read(k.x)))
         elif isinstance(k, QSoftmax):
             self.write(k.out, _softmax(k, self.read(k.x)))
+        elif isinstance(k, QConcat):
+            parts = [self.read(r).reshape(self.n, k.outer, c) for r, c in zip(k.xs, k.chunks, strict=True)]
+            self.write(k.out, np.concatenate(parts, axis=2))
         elif isinstance(k, QCopy):
             self.write(k.out, self.read(k.x).copy())
         else:

@@ -148,6 +148,20 @@ class QSoftmax(Kernel):
 
 
 @dataclass(frozen=True)
+class QConcat(Kernel):
+    """CONCATENATION of int8 tensors with equal scales and zero points (TFLM requires it): the
+    output is ``outer`` rows, each the inputs' ``chunks`` (elements per row) one after another."""
+
+    xs: tuple[Ref, ...]
+    out: str
+    outer: int
+    chunks: tuple[int, ...]
+
+    def reads(self) -> tuple[Ref, ...]:
+        return self.xs
+
+
+@dataclass(frozen=True)
 class QCopy(Kernel):
     """A copy of ``n`` bytes (RESHAPE when its input must stay whole elsewhere)."""
 
@@ -156,7 +170,16 @@ class QCopy(Kernel):
     n: int
 
 
-INT8_KERNELS: tuple[type[Kernel], ...] = (QConv2d, QFullyConnected, QAdd, QMul, QPool, QSoftmax, QCopy)
+INT8_KERNELS: tuple[type[Kernel], ...] = (
+    QConv2d,
+    QFullyConnected,
+    QAdd,
+    QMul,
+    QPool,
+    QSoftmax,
+    QConcat,
+    QCopy,
+)
 
 # Register for program.json (de)serialisation next to the power-of-two family.
 for _cls in INT8_KERNELS:

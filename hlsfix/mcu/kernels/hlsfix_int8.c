@@ -224,6 +224,19 @@ void hlsfix_qpool(const hlsfix_qpool_t *p, const int8_t *x, int8_t *out)
     }
 }
 
+void hlsfix_qconcat(const hlsfix_qconcat_t *p, const int8_t *const *xs, int8_t *out)
+{
+    int32_t r, i, j;
+    for (r = 0; r < p->outer; r++) {
+        for (i = 0; i < p->n_inputs; i++) {
+            const int8_t *src = xs[i] + r * p->chunks[i];
+            for (j = 0; j < p->chunks[i]; j++) {
+                *out++ = src[j];
+            }
+        }
+    }
+}
+
 /* ---- softmax: gemmlowp's fixed point on raw int32 values ---- */
 
 static int32_t sat_mul_pot_left(int32_t x, int32_t exponent)

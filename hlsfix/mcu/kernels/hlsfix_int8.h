@@ -62,6 +62,11 @@ typedef struct {
     int32_t rows, depth, input_multiplier, input_left_shift, diff_min;
 } hlsfix_qsoftmax_t;
 
+typedef struct {
+    int32_t n_inputs, outer;
+    const int32_t *chunks; /* elements per row of each input */
+} hlsfix_qconcat_t;
+
 /* TFLM's arithmetic (kernels/internal/common.h, gemmlowp fixedpoint.h), exposed for tests. */
 int32_t hlsfix_q_srdhm(int32_t a, int32_t b);
 int32_t hlsfix_q_rdbpot(int32_t x, int32_t exponent);
@@ -72,6 +77,7 @@ void hlsfix_qfc(const hlsfix_qfc_t *p, const int8_t *x, int8_t *out);
 void hlsfix_qadd(const hlsfix_qadd_t *p, const int8_t *a, const int8_t *b, int8_t *out);
 void hlsfix_qmul(const hlsfix_qmul_t *p, const int8_t *a, const int8_t *b, int8_t *out);
 void hlsfix_qpool(const hlsfix_qpool_t *p, const int8_t *x, int8_t *out);
+void hlsfix_qconcat(const hlsfix_qconcat_t *p, const int8_t *const *xs, int8_t *out);
 void hlsfix_qsoftmax(const hlsfix_qsoftmax_t *p, const int8_t *x, int8_t *out);
 
 #ifdef __cplusplus
