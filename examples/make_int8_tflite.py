@@ -14,7 +14,8 @@ planner, and hlsfix must reproduce TFLM on them bit for bit):
 - ``ae_fc``: the MLPerf-Tiny anomaly-detection autoencoder's shape (fully connected 640→128→128→8→
   128→128→640, ReLU), smaller hidden widths kept as in the benchmark;
 - ``gated_mlp``: fully connected layers with an element-wise MUL gate;
-- ``branchy``: an inception-like block (two branches and a pooling one, CONCATENATION).
+- ``branchy``: an inception-like block (two branches and a pooling one, CONCATENATION);
+- ``pad_mean``: explicit zero padding (PAD) and a global average pooling (MEAN).
 """
 
 from __future__ import annotations
@@ -107,6 +108,15 @@ def branchy() -> tf.keras.Model:
     return tf.keras.Model(inp, L.Softmax()(classifier(4)(x)))
 
 
+def pad_mean() -> tf.keras.Model:
+    """Explicit zero padding (PAD), a VALID convolution and a global average (MEAN)."""
+    x = inp = L.Input((20, 20, 4), batch_size=1)
+    x = L.ZeroPadding2D(((1, 2), (2, 1)))(x)
+    x = L.Conv2D(16, 3, activation="relu")(x)
+    x = L.GlobalAveragePooling2D()(x)
+    return tf.keras.Model(inp, L.Softmax()(classifier(6)(x)))
+
+
 MODELS = {
     "ds_cnn_tiny": ds_cnn_tiny,
     "resnet_tiny": resnet_tiny,
@@ -114,6 +124,7 @@ MODELS = {
     "ae_fc": ae_fc,
     "gated_mlp": gated_mlp,
     "branchy": branchy,
+    "pad_mean": pad_mean,
 }
 
 

@@ -15,7 +15,17 @@ import numpy as np
 
 from hlsfix.errors import ModelError
 from hlsfix.fixedpoint.int8 import arith
-from hlsfix.fixedpoint.int8.kernels import QAdd, QConcat, QConv2d, QFullyConnected, QMul, QPool, QSoftmax
+from hlsfix.fixedpoint.int8.kernels import (
+    QAdd,
+    QConcat,
+    QConv2d,
+    QFullyConnected,
+    QMean,
+    QMul,
+    QPad,
+    QPool,
+    QSoftmax,
+)
 from hlsfix.fixedpoint.program import Buffer, Format, Kernel, KernelProgram, Ref
 
 INT8, INT32 = 9, 2  # tflite TensorType codes
@@ -90,6 +100,7 @@ def _options(op: object, name: str) -> object | None:
         "ADD": tflite.AddOptions,
         "MUL": tflite.MulOptions,
         "CONCATENATION": tflite.ConcatenationOptions,
+        "MEAN": tflite.ReducerOptions,
     }.get(name)
     if table is None or cls is None:
         return None
@@ -392,6 +403,44 @@ def _concat(b: _Builder, op: OpInfo, label: str) -> None:
     b.emit(QConcat(tuple(b.ref(i) for i in op.inputs), b.act(op.outputs[0]), outer, tuple(chunks)), label)
 
 
+def mean_multiplier(in_scale: float, out_scale: float, count: int) -> tuple[int, int]:
+    """QuantizedMeanOrSum's multiplier and shift for a mean over ``count`` values."""
+    mult, shift = arith.quantize_multiplier(arith.f32(in_scale) / arith.f32(out_scale))
+    s = min(count.bit_length() - 1, 32, 31 + shift)
+    return int((mult << s) // count), shift - s
+
+
+def _mean(b: _Builder, op: OpInfo, label: str) -> None:
+    x, out = b.t[op.inputs[0]], b.t[op.outputs[0]]
+    axes_t = b.t[op.inputs[1]]
+    if axes_t.data is None:
+        raise ModelError(f"{label}: MEAN axes must be constant")
+    rank = len(x.shape)
+    axes = sorted({int(a) + rank if a < 0 else int(a) for a in axes_t.data.reshape(-1)})
+    if axes != list(range(axes[0], axes[-1] + 1)):
+        raise ModelError(f"{label}: MEAN axes must be contiguous, not {axes}")
+    outer = int(np.prod(x.shape[: axes[0]]))
+    reduce = int(np.prod([x.shape[a] for a in axes]))
+    inner = int(np.prod(x.shape[axes[-1] + 1 :]))
+    mult, shift = mean_multiplier(x.scale, out.scale, reduce)
+    k = QMean(b.ref(op.inputs[0]), b.act(op.outputs[0]), outer, reduce, inner,
+              -x.zero_point, out.zero_point, mult, shift)  # fmt: skip
+    b.emit(k, label)
+
+
+def _pad_op(b: _Builder, op: OpInfo, label: str) -> None:
+    x, out, pads_t = b.t[op.inputs[0]], b.t[op.outputs[0]], b.t[op.inputs[1]]
+    if pads_t.data is None or len(x.shape) != 4:
+        raise ModelError(f"{label}: PAD needs a 4-D input and constant paddings")
+    pads = pads_t.data.reshape(4, 2)
+    if pads[0].any():
+        raise ModelError(f"{label}: PAD of the batch dimension is not supported")
+    if np.float32(x.scale) != np.float32(out.scale) or x.zero_point != out.zero_point:
+        raise ModelError(f"{label}: int8 PAD input and output must share scale and zero point")
+    flat = tuple(int(v) for v in pads[1:].reshape(-1))
+    b.emit(QPad(b.ref(op.inputs[0]), b.act(op.outputs[0]), x.shape[1:], flat, out.zero_point), label)  # type: ignore[arg-type]
+
+
 _LOWER = {
     "CONV_2D": _conv,
     "DEPTHWISE_CONV_2D": _conv,
@@ -402,6 +451,8 @@ _LOWER = {
     "ADD": _add,
     "MUL": _mul,
     "CONCATENATION": _concat,
+    "MEAN": _mean,
+    "PAD": _pad_op,
 }
 SUPPORTED_OPERATORS = (*_LOWER, "RESHAPE")
 

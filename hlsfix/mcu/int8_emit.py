@@ -14,7 +14,17 @@ import numpy as np
 
 from hlsfix.backend_common import int_list, rows, template_env
 from hlsfix.errors import HlsfixError
-from hlsfix.fixedpoint.int8.kernels import QAdd, QConcat, QConv2d, QFullyConnected, QMul, QPool, QSoftmax
+from hlsfix.fixedpoint.int8.kernels import (
+    QAdd,
+    QConcat,
+    QConv2d,
+    QFullyConnected,
+    QMean,
+    QMul,
+    QPad,
+    QPool,
+    QSoftmax,
+)
 from hlsfix.fixedpoint.program import Kernel, KernelProgram
 from hlsfix.memory.int8_plan import Int8Memory
 
@@ -129,6 +139,16 @@ class _Emitter:
             xs = ", ".join(self.buf(r.buffer) for r in k.xs)
             call = f"hlsfix_qconcat(&{p}, xs, {self.buf(k.out)});"
             self.body.append(f"{{ const int8_t *const xs[{len(k.xs)}] = {{{xs}}}; {call} }}")
+        elif isinstance(k, QMean):
+            v = {f.name: getattr(k, f.name) for f in fields(k) if f.name not in ("x", "out")}
+            p = self.block("hlsfix_qmean_t", label, v)
+            self.body.append(f"hlsfix_qmean(&{p}, {self.buf(k.x.buffer)}, {self.buf(k.out)});")
+        elif isinstance(k, QPad):
+            names = ("top", "bottom", "left", "right", "front", "back")
+            v = {"in_h": k.in_shape[0], "in_w": k.in_shape[1], "in_c": k.in_shape[2], "value": k.value}
+            v.update(zip(names, k.pads, strict=True))
+            p = self.block("hlsfix_qpad_t", label, v)
+            self.body.append(f"hlsfix_qpad(&{p}, {self.buf(k.x.buffer)}, {self.buf(k.out)});")
         elif isinstance(k, QSoftmax):
             v = {f.name: getattr(k, f.name) for f in fields(k) if f.name not in ("x", "out")}
             p = self.block("hlsfix_qsoftmax_t", label, v)

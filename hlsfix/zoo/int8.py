@@ -17,6 +17,7 @@ INT8_MODEL_NAMES = (
     "ae_fc",
     "gated_mlp",
     "branchy",
+    "pad_mean",
     "mlperf_kws_dscnn",
     "mlperf_vww_mobilenet",
     "mlperf_ic_resnet8",

@@ -36,6 +36,7 @@ def _firmware(name: str, n: int, tmp: Path, options: Int8MemoryOptions | None = 
         "gated_mlp",
         "bottleneck",
         "branchy",
+        "pad_mean",
         "person_detect",
     ],
 )

@@ -19,7 +19,9 @@ from hlsfix.fixedpoint.int8.kernels import (
     QConv2d,
     QCopy,
     QFullyConnected,
+    QMean,
     QMul,
+    QPad,
     QPool,
     QSoftmax,
 )
@@ -162,6 +164,16 @@ class _Machine:
             self.write(k.out, _pool(k, self.read(k.x)))
         elif isinstance(k, QSoftmax):
             self.write(k.out, _softmax(k, self.read(k.x)))
+        elif isinstance(k, QMean):
+            sums = self.read(k.x).reshape(self.n, k.outer, k.reduce, k.inner).sum(axis=2)
+            shifted = arith.check_int32(sums + k.input_offset * k.reduce, "MEAN sum")
+            v = arith.mbqm(shifted, k.multiplier, k.shift) + k.output_offset
+            self.write(k.out, np.clip(v, -128, 127))
+        elif isinstance(k, QPad):
+            t, b, lf, r, f, bk = k.pads
+            x = self.read(k.x).reshape(self.n, *k.in_shape)
+            padded = np.pad(x, ((0, 0), (t, b), (lf, r), (f, bk)), constant_values=k.value)
+            self.write(k.out, padded)
         elif isinstance(k, QConcat):
             parts = [self.read(r).reshape(self.n, k.outer, c) for r, c in zip(k.xs, k.chunks, strict=True)]
             self.write(k.out, np.concatenate(parts, axis=2))

@@ -148,6 +148,36 @@ class QSoftmax(Kernel):
 
 
 @dataclass(frozen=True)
+class QMean(Kernel):
+    """MEAN over contiguous axes: the input viewed as (outer, reduce, inner); each output is the
+    int32 sum over ``reduce`` values + input_offset·reduce, rescaled by TFLM's mean multiplier
+    (the scale ratio's multiplier · 2^s / reduce, shift − s, s = min(⌊log2 reduce⌋, 32,
+    31 + shift)), + output_offset, saturated to int8."""
+
+    x: Ref
+    out: str
+    outer: int
+    reduce: int
+    inner: int
+    input_offset: int
+    output_offset: int
+    multiplier: int
+    shift: int
+
+
+@dataclass(frozen=True)
+class QPad(Kernel):
+    """PAD of an NHWC tensor (batch 1): ``pads`` = (top, bottom, left, right, front, back) on H, W
+    and C; padding holds ``value`` (the output zero point: the real value 0)."""
+
+    x: Ref
+    out: str
+    in_shape: tuple[int, int, int]
+    pads: tuple[int, int, int, int, int, int]
+    value: int
+
+
+@dataclass(frozen=True)
 class QConcat(Kernel):
     """CONCATENATION of int8 tensors with equal scales and zero points (TFLM requires it): the
     output is ``outer`` rows, each the inputs' ``chunks`` (elements per row) one after another."""

@@ -237,6 +237,38 @@ void hlsfix_qconcat(const hlsfix_qconcat_t *p, const int8_t *const *xs, int8_t *
     }
 }
 
+void hlsfix_qmean(const hlsfix_qmean_t *p, const int8_t *x, int8_t *out)
+{
+    int32_t o, r, i;
+    for (o = 0; o < p->outer; o++) {
+        for (i = 0; i < p->inner; i++) {
+            int32_t sum = p->input_offset * p->reduce;
+            for (r = 0; r < p->reduce; r++) {
+                sum += x[(o * p->reduce + r) * p->inner + i];
+            }
+            out[o * p->inner + i] =
+                (int8_t)clamp32(hlsfix_q_mbqm(sum, p->multiplier, p->shift) + p->output_offset, -128, 127);
+        }
+    }
+}
+
+void hlsfix_qpad(const hlsfix_qpad_t *p, const int8_t *x, int8_t *out)
+{
+    const int32_t oh = p->in_h + p->top + p->bottom;
+    const int32_t ow = p->in_w + p->left + p->right;
+    const int32_t oc = p->in_c + p->front + p->back;
+    int32_t y, xx, c;
+    for (y = 0; y < oh; y++) {
+        for (xx = 0; xx < ow; xx++) {
+            for (c = 0; c < oc; c++) {
+                const int32_t iy = y - p->top, ix = xx - p->left, ic = c - p->front;
+                const int inside = iy >= 0 && iy < p->in_h && ix >= 0 && ix < p->in_w && ic >= 0 && ic < p->in_c;
+                *out++ = inside ? x[(iy * p->in_w + ix) * p->in_c + ic] : (int8_t)p->value;
+            }
+        }
+    }
+}
+
 /* ---- softmax: gemmlowp's fixed point on raw int32 values ---- */
 
 static int32_t sat_mul_pot_left(int32_t x, int32_t exponent)

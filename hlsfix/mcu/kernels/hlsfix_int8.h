@@ -67,6 +67,14 @@ typedef struct {
     const int32_t *chunks; /* elements per row of each input */
 } hlsfix_qconcat_t;
 
+typedef struct {
+    int32_t outer, reduce, inner, input_offset, output_offset, multiplier, shift;
+} hlsfix_qmean_t;
+
+typedef struct {
+    int32_t in_h, in_w, in_c, top, bottom, left, right, front, back, value;
+} hlsfix_qpad_t;
+
 /* TFLM's arithmetic (kernels/internal/common.h, gemmlowp fixedpoint.h), exposed for tests. */
 int32_t hlsfix_q_srdhm(int32_t a, int32_t b);
 int32_t hlsfix_q_rdbpot(int32_t x, int32_t exponent);
@@ -78,6 +86,8 @@ void hlsfix_qadd(const hlsfix_qadd_t *p, const int8_t *a, const int8_t *b, int8_
 void hlsfix_qmul(const hlsfix_qmul_t *p, const int8_t *a, const int8_t *b, int8_t *out);
 void hlsfix_qpool(const hlsfix_qpool_t *p, const int8_t *x, int8_t *out);
 void hlsfix_qconcat(const hlsfix_qconcat_t *p, const int8_t *const *xs, int8_t *out);
+void hlsfix_qmean(const hlsfix_qmean_t *p, const int8_t *x, int8_t *out);
+void hlsfix_qpad(const hlsfix_qpad_t *p, const int8_t *x, int8_t *out);
 void hlsfix_qsoftmax(const hlsfix_qsoftmax_t *p, const int8_t *x, int8_t *out);
 
 #ifdef __cplusplus
