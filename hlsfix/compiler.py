@@ -7,7 +7,6 @@ The pass order, written out once:
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,16 +64,6 @@ class CompiledModel:
     def accuracy(self, x: np.ndarray, y: np.ndarray) -> float:
         return float(np.mean(self.predict(x) == np.asarray(y)))
 
-    def save(self, directory: Path | str) -> dict:
-        """Write program.json, constants.npz, report.md and report.json; return the report."""
-        from hlsfix.report import compile_report, write_reports
-
-        directory = Path(directory)
-        report = compile_report(self)
-        self.program.save(directory)
-        write_reports(directory, report)
-        return report
-
 
 def compile(
     model: str | Path | Graph | Model,
@@ -92,14 +81,7 @@ def compile(
 
     ``model`` is a zoo name, an .sd path, a loaded ``Model`` or a ``Graph``. ``calib`` defaults to
     the zoo model's training split; ``labels`` default to the split's labels (or the float model's
-    own predictions when none are known).
-
-    An int8 ``.tflite`` file (or a bundled int8 model's name) compiles without calibration data,
-    to a ``CompiledInt8Model`` whose ``predict`` returns TFLM's int8 outputs (see compile_tflite)."""
-    if isinstance(model, str | Path) and _is_int8_tflite(model):
-        from hlsfix.fixedpoint.int8.compiled import compile_tflite
-
-        return compile_tflite(_int8_path(model))  # type: ignore[return-value]
+    own predictions when none are known)."""
     source: Path | None = None
     test = None
     if isinstance(model, str | Path):
@@ -126,19 +108,3 @@ def compile(
     best = explore(ev, str(bits), metric, activation, budget_pp, weight_budget, show=progress)  # type: ignore[arg-type]
     seconds = time.perf_counter() - t0
     return CompiledModel(graph, best.program, best, prof, metric, seconds, ev.runs, source, test)
-
-
-def _is_int8_tflite(model: str | Path) -> bool:
-    from hlsfix.zoo.int8 import INT8_MODEL_NAMES
-
-    return str(model).endswith(".tflite") or str(model) in INT8_MODEL_NAMES
-
-
-def _int8_path(model: str | Path) -> Path:
-    from hlsfix.zoo.int8 import INT8_MODEL_NAMES, int8_model_path
-
-    return int8_model_path(str(model)) if str(model) in INT8_MODEL_NAMES else Path(model)
-
-
-def load_compiled_report(directory: Path) -> dict:
-    return json.loads((Path(directory) / "report.json").read_text())

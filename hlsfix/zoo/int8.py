@@ -30,3 +30,12 @@ def int8_model_path(name: str) -> Path:
     if name not in INT8_MODEL_NAMES:
         raise ModelError(f"int8 model must be one of {', '.join(INT8_MODEL_NAMES)}, not {name!r}")
     return TFLITE_DIR / f"{name}.tflite"
+
+
+def is_int8_tflite(model: str | Path) -> bool:
+    """A .tflite file or the name of a bundled int8 model."""
+    return str(model).endswith(".tflite") or str(model) in INT8_MODEL_NAMES
+
+
+def resolve_int8(model: str | Path) -> Path:
+    return int8_model_path(str(model)) if str(model) in INT8_MODEL_NAMES else Path(model)

@@ -15,18 +15,10 @@ import numpy as np
 
 from hlsfix.errors import DataError
 from hlsfix.fixedpoint.int8.golden import run_int8
+from hlsfix.fixedpoint.int8.tflm_oracle import TflmCheck
 from hlsfix.fixedpoint.program import KernelProgram
 from hlsfix.frontend.tflite import TfliteInt8Model, load_tflite_int8
 from hlsfix.memory.int8_plan import Int8Memory, Int8MemoryOptions, plan_int8_memory
-
-
-@dataclass(frozen=True)
-class TflmCheck:
-    bit_exact: bool
-    checked_inputs: int
-    arena_head_bytes: int
-    arena_tail_bytes: int
-    arena_total_bytes: int
 
 
 @dataclass(frozen=True)

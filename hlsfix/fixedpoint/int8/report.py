@@ -9,18 +9,34 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from hlsfix.backend_common import template_env
+from hlsfix.fixedpoint.int8.tflm_oracle import TflmCheck
+from hlsfix.fixedpoint.program import KernelProgram
+from hlsfix.frontend.tflite import TfliteInt8Model
+from hlsfix.memory.int8_plan import Int8Memory
 from hlsfix.memory.plot import render_plan_svg_text
 
-if TYPE_CHECKING:
-    from hlsfix.fixedpoint.int8.compiled import CompiledInt8Model, TflmCheck
+
+class CompiledInt8(Protocol):
+    """What a report needs of a compiled int8 model (``compiled.CompiledInt8Model``)."""
+
+    model: TfliteInt8Model
+    memory: Int8Memory
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def program(self) -> KernelProgram: ...
+    @property
+    def source(self) -> Path | None: ...
+
 
 TEMPLATES_DIR = Path(__file__).parents[2] / "mcu" / "templates"
 
 
-def int8_report(cm: CompiledInt8Model, tflm: TflmCheck | None) -> dict:
+def int8_report(cm: CompiledInt8, tflm: TflmCheck | None) -> dict:
     mem = cm.memory.summary()
     mem["schedule"] = list(cm.program.labels)
     report: dict = {
@@ -46,7 +62,7 @@ def render_int8_markdown(report: dict) -> str:
     return template.render(r=report, m=report["memory"], t=report.get("tflm"), mcu=report.get("mcu"))
 
 
-def write_int8_reports(directory: Path, report: dict, cm: CompiledInt8Model) -> None:
+def write_int8_reports(directory: Path, report: dict, cm: CompiledInt8) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     svg = render_plan_svg_text(cm.memory.buffers, cm.memory.plan, f"{cm.name}: arena plan")
     (directory / "memory.svg").write_text(svg)

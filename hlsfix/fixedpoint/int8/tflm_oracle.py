@@ -48,6 +48,15 @@ def tflm_run(model: Path | bytes, x: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
+class TflmCheck:
+    bit_exact: bool
+    checked_inputs: int
+    arena_head_bytes: int
+    arena_tail_bytes: int
+    arena_total_bytes: int
+
+
+@dataclass(frozen=True)
 class TflmArena:
     head_bytes: int
     tail_bytes: int
