@@ -17,8 +17,7 @@ import tempfile
 from pathlib import Path
 
 from hlsfix.boards import CORTEX_M_BOARDS, get_cortex_m_board
-from hlsfix.fixedpoint.int8.compiled import compile_tflite
-from hlsfix.mcu.cortexm import build_cortexm
+from hlsfix.flows.int8 import build_cortexm, compile_tflite
 from hlsfix.zoo.int8 import INT8_MODEL_NAMES, int8_model_path
 
 

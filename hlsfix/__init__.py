@@ -5,8 +5,8 @@ cm.build(board="arty-a7", out="out/protonn")         # → FlowResult (report, b
 """
 
 from hlsfix.errors import HlsfixError
-from hlsfix.fixedpoint.int8.compiled import CompiledInt8Model, compile_tflite
 from hlsfix.flows.api import CompiledModel, compile
+from hlsfix.flows.int8 import CompiledInt8Model, compile_tflite
 from hlsfix.flows.options import BuildOptions, CompileOptions, ModelSpec, SimOptions
 from hlsfix.flows.result import FlowResult
 from hlsfix.zoo import ZOO_NAMES, load_model

@@ -19,10 +19,10 @@ from typing import Any
 import numpy as np
 
 from hlsfix import compiler
-from hlsfix.fixedpoint.int8.compiled import compile_tflite
 from hlsfix.flows.accel import emit_rtl, simulate
 from hlsfix.flows.build import build
 from hlsfix.flows.compile_flow import save_compiled
+from hlsfix.flows.int8 import compile_tflite
 from hlsfix.flows.model import TrackedModel
 from hlsfix.flows.options import BuildOptions, CompileOptions, ModelSpec, SimOptions
 from hlsfix.flows.progress import Progress, quiet

@@ -13,7 +13,7 @@ import pytest
 import hlsfix
 from hlsfix.boards import CORTEX_M_BOARDS, get_cortex_m_board
 from hlsfix.errors import BoardError, DataError
-from hlsfix.fixedpoint.int8.compiled import CompiledInt8Model
+from hlsfix.flows.int8 import CompiledInt8Model
 from hlsfix.zoo.int8 import int8_model_path
 from tests.tools import require_tool
 
@@ -67,7 +67,7 @@ def test_build_cortexm_project_fits_and_runs_bit_exact(tmp_path: Path) -> None:
     require_tool("arm-none-eabi-gcc")
     require_tool("qemu-system-arm")
     require_tool("make")
-    from hlsfix.mcu.cortexm import build_cortexm
+    from hlsfix.flows.int8 import build_cortexm
 
     cm = hlsfix.compile("ds_cnn_tiny")
     built = build_cortexm(
@@ -84,7 +84,7 @@ def test_build_cortexm_project_fits_and_runs_bit_exact(tmp_path: Path) -> None:
 def test_build_cortexm_reports_a_model_that_does_not_fit(tmp_path: Path) -> None:
     require_tool("arm-none-eabi-gcc")
     require_tool("make")
-    from hlsfix.mcu.cortexm import build_cortexm
+    from hlsfix.flows.int8 import build_cortexm
 
     cm = hlsfix.compile_tflite(int8_model_path("bottleneck"), partial_execution=False)
     tiny = replace(get_cortex_m_board("nucleo-f446re"), name="tiny-m4", ram_bytes=64 * 1024)

@@ -33,7 +33,7 @@ class CompiledInt8(Protocol):
     def source(self) -> Path | None: ...
 
 
-TEMPLATES_DIR = Path(__file__).parents[2] / "mcu" / "templates"
+TEMPLATES_DIR = Path(__file__).parents[1] / "mcu" / "templates"
 
 
 def int8_report(cm: CompiledInt8, tflm: TflmCheck | None) -> dict:

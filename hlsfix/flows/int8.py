@@ -1,4 +1,5 @@
-"""``hlsfix.compile("model.tflite")`` for an int8 model: no calibration data, TFLM's numbers.
+"""``hlsfix.compile("model.tflite")`` for an int8 model: no calibration data, TFLM's numbers;
+``build_cortexm``: its Cortex-M build (project, fit, QEMU run, reports).
 
 The pass order: read the flatbuffer (frontend/tflite.py) → int8 affine KernelProgram → memory
 (memory/int8_plan.py: the given order's bound and arena, operator reordering, partial execution)
@@ -13,11 +14,19 @@ from pathlib import Path
 
 import numpy as np
 
+from hlsfix.boards import CortexMBoard
 from hlsfix.errors import DataError
 from hlsfix.fixedpoint.int8.golden import run_int8
 from hlsfix.fixedpoint.int8.tflm_oracle import TflmCheck
 from hlsfix.fixedpoint.program import KernelProgram
 from hlsfix.frontend.tflite import TfliteInt8Model, load_tflite_int8
+from hlsfix.mcu.cortexm import (
+    STACK_RESERVE_BYTES,
+    make_project,
+    measure_fit,
+    run_in_qemu,
+    write_cortexm_project,
+)
 from hlsfix.memory.int8_plan import Int8Memory, Int8MemoryOptions, plan_int8_memory
 
 
@@ -38,6 +47,18 @@ class CompiledInt8Model:
     @property
     def source(self) -> Path | None:
         return self.model.source
+
+    @property
+    def scales(self) -> tuple[float, int, float, int]:
+        """Input scale and zero point, output scale and zero point."""
+        m = self.model
+        return (m.input_scale, m.input_zero_point, m.output_scale, m.output_zero_point)
+
+    def build(self, board: str, out: Path | str, **options: int | bool) -> CortexMBuild:
+        """The Cortex-M build for ``board`` (see ``build_cortexm`` for the options)."""
+        from hlsfix.boards import get_cortex_m_board
+
+        return build_cortexm(self, Path(out), get_cortex_m_board(board), **options)  # type: ignore[arg-type]
 
     def _rows(self, x: np.ndarray) -> np.ndarray:
         x = np.asarray(x)
@@ -82,7 +103,7 @@ class CompiledInt8Model:
 
     def save(self, directory: Path | str, *, tflm_inputs: int = 20) -> dict:
         """Write program.json, constants.npz, memory.svg, report.md and report.json; the report."""
-        from hlsfix.fixedpoint.int8.report import int8_report, write_int8_reports
+        from hlsfix.flows.int8_report import int8_report, write_int8_reports
 
         directory = Path(directory)
         self.program.save(directory)
@@ -98,3 +119,82 @@ def compile_tflite(
     model = load_tflite_int8(path)
     memory = plan_int8_memory(model.program, Int8MemoryOptions(reorder, partial_execution))
     return CompiledInt8Model(model, memory)
+
+
+@dataclass(frozen=True)
+class QemuCheck:
+    bit_exact: bool
+    checked_inputs: int
+    instructions: tuple[int, ...]  # per inference (QEMU counts instructions, not cycles)
+    max_stack_bytes: int | None
+    simulator: str
+
+
+@dataclass(frozen=True)
+class CortexMBuild:
+    board: CortexMBoard
+    out_dir: Path
+    project_dir: Path
+    elf: Path | None  # the board firmware built by the project's Makefile (None: it does not fit)
+    flash_bytes: int
+    ram_bytes: int  # static RAM: data + bss, the arena included
+    arena_bytes: int
+    fits: bool
+    qemu: QemuCheck | None
+
+    def mcu_report(self) -> dict:
+        q = self.qemu
+        return {
+            "board": self.board.name,
+            "flash_bytes": self.flash_bytes,
+            "ram_bytes": self.ram_bytes,
+            "arena_bytes": self.arena_bytes,
+            "stack_reserve_bytes": STACK_RESERVE_BYTES,
+            "board_flash_bytes": self.board.flash_bytes,
+            "board_ram_bytes": self.board.ram_bytes,
+            "fits": self.fits,
+            "instructions": max(q.instructions) if q else None,
+            "unit": "instructions",
+            "max_stack_bytes": q.max_stack_bytes if q else None,
+            "bit_exact": q.bit_exact if q else None,
+            "checked_inputs": q.checked_inputs if q else 0,
+            "simulator": q.simulator if q else "none",
+        }
+
+
+def build_cortexm(
+    cm: CompiledInt8Model,
+    out_dir: Path | str,
+    board: CortexMBoard,
+    *,
+    n_inputs: int = 10,
+    run_qemu: bool = True,
+    tflm_inputs: int = 20,
+) -> CortexMBuild:
+    """Write ``out_dir``/project (Makefile project for ``board``; built when it fits), check the
+    fit, run ``n_inputs`` inputs in QEMU against the golden model, compare with TFLM on
+    ``tflm_inputs`` inputs (when tflite-micro is installed), and write report.md/json (with
+    ``mcu``), memory.svg, program.json and constants.npz."""
+    from hlsfix.flows.int8_report import int8_report, write_int8_reports
+
+    out_dir = Path(out_dir)
+    example = cm.random_inputs(1, seed=1)[0]
+    fit = measure_fit(cm.memory, cm.scales, example, board, out_dir / "qemu" / "measure")
+    project = out_dir / "project"
+    write_cortexm_project(cm.memory, cm.scales, example, board, project)
+    elf = make_project(project) if fit.fits else None
+    qemu = None
+    if run_qemu:
+        x = cm.random_inputs(n_inputs, seed=3)
+        got, run = run_in_qemu(cm.memory, cm.scales, x, board, out_dir / "qemu")
+        want = run_int8(cm.program, x).output
+        same = got.shape == want.shape and bool((got == want).all())
+        qemu = QemuCheck(same, n_inputs, run.measurements, run.max_stack_bytes, run.simulator)
+    built = CortexMBuild(
+        board, out_dir, project, elf, fit.flash_bytes, fit.ram_bytes, cm.memory.arena_bytes, fit.fits, qemu
+    )
+    cm.program.save(out_dir)
+    report = int8_report(cm, cm.check_tflm(tflm_inputs) if tflm_inputs else None)
+    report["mcu"] = built.mcu_report()
+    write_int8_reports(out_dir, report, cm)
+    return built
