@@ -67,12 +67,8 @@ def test_build_cortexm_project_fits_and_runs_bit_exact(tmp_path: Path) -> None:
     require_tool("arm-none-eabi-gcc")
     require_tool("qemu-system-arm")
     require_tool("make")
-    from hlsfix.flows.int8 import build_cortexm
-
     cm = hlsfix.compile("ds_cnn_tiny")
-    built = build_cortexm(
-        cm, tmp_path / "out", get_cortex_m_board("nucleo-f446re"), n_inputs=3, tflm_inputs=0
-    )
+    built = cm.build("nucleo-f446re", tmp_path / "out", n_inputs=3, tflm_inputs=0)
     assert built.fits and built.elf is not None and built.elf.exists()
     assert (built.project_dir / "Makefile").exists() and (built.project_dir / "nucleo-f446re.ld").exists()
     assert built.qemu is not None and built.qemu.bit_exact and built.qemu.checked_inputs == 3
