@@ -30,6 +30,7 @@ from hlsfix.flows.options import (
 )
 from hlsfix.flows.output import Terminated, sigterm_as_exception
 from hlsfix.zoo import DEFAULT_MODEL, ZOO_NAMES
+from hlsfix.zoo.int8 import is_int8_tflite, resolve_int8
 
 EXIT_USER_ERROR = 2
 EXIT_MISMATCH = 1
@@ -177,6 +178,12 @@ def _run_flow(args: argparse.Namespace, flow) -> int:
 
 def cmd_compile(args: argparse.Namespace) -> int:
     def flow(provenance, progress):
+        if is_int8_tflite(args.model or ""):  # an int8 TFLite model: its own quantisation, no data
+            from hlsfix.flows.int8 import compile_int8_flow, compile_tflite
+
+            return compile_int8_flow(
+                compile_tflite(resolve_int8(args.model)), _out(args), force=bool(args.force)
+            )
         cm = _compile(args, progress, provenance)
         return cm.save(_out(args), force=bool(args.force))
 
@@ -203,6 +210,16 @@ def _build_options(args: argparse.Namespace) -> BuildOptions:
 
 def cmd_build(args: argparse.Namespace) -> int:
     from hlsfix.flows.build import build, check_prerequisites
+
+    if is_int8_tflite(args.model or ""):  # an int8 TFLite model on a Cortex-M board
+        from hlsfix.flows.int8 import build_int8_flow, compile_tflite
+
+        def int8_flow(provenance, progress):
+            cm = compile_tflite(resolve_int8(args.model))
+            board = args.board or "nucleo-f446re"
+            return build_int8_flow(cm, _out(args), board, inputs=args.inputs or 10, force=bool(args.force))
+
+        return _run_flow(args, int8_flow)
 
     def flow(provenance, progress):
         options = _build_options(args)

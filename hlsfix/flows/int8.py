@@ -9,6 +9,7 @@ model's own int8 inputs and returns the int8 output tensors TFLM's interpreter r
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from hlsfix.errors import DataError
 from hlsfix.fixedpoint.int8.golden import run_int8
 from hlsfix.fixedpoint.int8.tflm_oracle import TflmCheck
 from hlsfix.fixedpoint.program import KernelProgram
+from hlsfix.flows.result import FlowResult, output_run
 from hlsfix.frontend.tflite import TfliteInt8Model, load_tflite_int8
 from hlsfix.mcu.cortexm import (
     STACK_RESERVE_BYTES,
@@ -198,3 +200,54 @@ def build_cortexm(
     report["mcu"] = built.mcu_report()
     write_int8_reports(out_dir, report, cm)
     return built
+
+
+# ------------------------------------------------------------------------------------------------
+# The command line's int8 flows: output directories checked and staged like every other flow.
+
+
+def compile_int8_flow(
+    cm: CompiledInt8Model, out: Path, *, force: bool = False, tflm_inputs: int = 20
+) -> FlowResult:
+    """``hlsfix compile model.tflite -o OUT``."""
+    protected = (cm.source,) if cm.source else ()
+    with output_run(out, protected, force=force) as stage:  # type: ignore[arg-type]
+        report = cm.save(stage, tflm_inputs=tflm_inputs)
+    return FlowResult("compile", out, report, _summary(report, out, "program.json, memory.svg"))
+
+
+def build_int8_flow(
+    cm: CompiledInt8Model, out: Path, board: str, *, inputs: int = 10, force: bool = False
+) -> FlowResult:
+    """``hlsfix build model.tflite --board BOARD -o OUT`` for a Cortex-M board."""
+    from hlsfix.boards import get_cortex_m_board
+
+    b = get_cortex_m_board(board)
+    protected = (cm.source,) if cm.source else ()
+    with output_run(out, protected, force=force) as stage:  # type: ignore[arg-type]
+        built = build_cortexm(cm, stage, b, n_inputs=inputs)
+        report = json.loads((stage / "report.json").read_text())
+    mcu = built.mcu_report()
+    lines = [
+        f"{b.name}: flash {mcu['flash_bytes']}/{b.flash_bytes} bytes, RAM {mcu['ram_bytes']} + stack "
+        f"{STACK_RESERVE_BYTES}/{b.ram_bytes} bytes ({'fits' if built.fits else 'does NOT fit'}), "
+        f"{mcu['instructions']} instructions per inference ({mcu['simulator']}; not cycles), "
+        f"bit-exact with the golden model on {mcu['checked_inputs']} inputs: {mcu['bit_exact']}"
+    ]
+    return FlowResult("build", out, report, (*lines, *_summary(report, out, "project/, program.json")))
+
+
+def _summary(report: dict, out: Path, files: str) -> tuple[str, ...]:
+    m = report["memory"]
+    lines = [
+        f"arena {m['arena_bytes']} bytes (lower bound of the given order {m['lower_bound_bytes']}, "
+        f"of the best order {m['best_order_bound_bytes']})"
+    ]
+    t = report.get("tflm")
+    if t:
+        lines.append(
+            f"TFLM: bit-exact on {t['checked_inputs']} inputs: {t['bit_exact']}; its arena "
+            f"{t['arena_head_bytes']} bytes + {t['arena_tail_bytes']} of bookkeeping"
+        )
+    lines.append(f"wrote {out}/ ({files}, report.md, report.json)")
+    return tuple(lines)
