@@ -15,7 +15,8 @@ planner, and hlsfix must reproduce TFLM on them bit for bit):
   128→128→640, ReLU), smaller hidden widths kept as in the benchmark;
 - ``gated_mlp``: fully connected layers with an element-wise MUL gate;
 - ``branchy``: an inception-like block (two branches and a pooling one, CONCATENATION);
-- ``pad_mean``: explicit zero padding (PAD) and a global average pooling (MEAN).
+- ``pad_mean``: explicit zero padding (PAD) and a global average pooling (MEAN);
+- ``sigmoid_tanh``: fully connected layers with LOGISTIC and TANH activations.
 """
 
 from __future__ import annotations
@@ -117,6 +118,14 @@ def pad_mean() -> tf.keras.Model:
     return tf.keras.Model(inp, L.Softmax()(classifier(6)(x)))
 
 
+def sigmoid_tanh() -> tf.keras.Model:
+    """Fully connected layers with sigmoid (LOGISTIC) and tanh (TANH) activations."""
+    x = inp = L.Input((24,), batch_size=1)
+    x = L.Dense(32, activation="sigmoid")(x)
+    x = L.Dense(32, activation="tanh", kernel_initializer=tf.keras.initializers.RandomNormal(stddev=0.6))(x)
+    return tf.keras.Model(inp, L.Softmax()(classifier(5)(x)))
+
+
 MODELS = {
     "ds_cnn_tiny": ds_cnn_tiny,
     "resnet_tiny": resnet_tiny,
@@ -125,6 +134,7 @@ MODELS = {
     "gated_mlp": gated_mlp,
     "branchy": branchy,
     "pad_mean": pad_mean,
+    "sigmoid_tanh": sigmoid_tanh,
 }
 
 

@@ -16,6 +16,7 @@ import numpy as np
 from hlsfix.errors import ModelError
 from hlsfix.fixedpoint.int8 import arith
 from hlsfix.fixedpoint.int8.kernels import (
+    QActivation,
     QAdd,
     QConcat,
     QConv2d,
@@ -441,6 +442,21 @@ def _pad_op(b: _Builder, op: OpInfo, label: str) -> None:
     b.emit(QPad(b.ref(op.inputs[0]), b.act(op.outputs[0]), x.shape[1:], flat, out.zero_point), label)  # type: ignore[arg-type]
 
 
+def _activation_op(b: _Builder, op: OpInfo, label: str) -> None:
+    x, out = b.t[op.inputs[0]], b.t[op.outputs[0]]
+    fn = "logistic" if op.name == "LOGISTIC" else "tanh"
+    want = (1 / 256, -128) if fn == "logistic" else (1 / 128, 0)
+    if np.float32(out.scale) != np.float32(want[0]) or out.zero_point != want[1]:
+        raise ModelError(
+            f"{label}: an int8 {op.name} output must have scale {want[0]} and zero point {want[1]}"
+        )
+    mult, left_shift, radius = arith.q4_input_params(x.scale)
+    k = QActivation(
+        fn, b.ref(op.inputs[0]), b.act(op.outputs[0]), out.size, -x.zero_point, radius, mult, left_shift
+    )
+    b.emit(k, label)
+
+
 _LOWER = {
     "CONV_2D": _conv,
     "DEPTHWISE_CONV_2D": _conv,
@@ -453,6 +469,8 @@ _LOWER = {
     "CONCATENATION": _concat,
     "MEAN": _mean,
     "PAD": _pad_op,
+    "LOGISTIC": _activation_op,
+    "TANH": _activation_op,
 }
 SUPPORTED_OPERATORS = (*_LOWER, "RESHAPE")
 

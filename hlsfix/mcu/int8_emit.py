@@ -15,6 +15,7 @@ import numpy as np
 from hlsfix.backend_common import int_list, rows, template_env
 from hlsfix.errors import HlsfixError
 from hlsfix.fixedpoint.int8.kernels import (
+    QActivation,
     QAdd,
     QConcat,
     QConv2d,
@@ -139,6 +140,10 @@ class _Emitter:
             xs = ", ".join(self.buf(r.buffer) for r in k.xs)
             call = f"hlsfix_qconcat(&{p}, xs, {self.buf(k.out)});"
             self.body.append(f"{{ const int8_t *const xs[{len(k.xs)}] = {{{xs}}}; {call} }}")
+        elif isinstance(k, QActivation):
+            v = {f.name: getattr(k, f.name) for f in fields(k) if f.name not in ("fn", "x", "out")}
+            p = self.block("hlsfix_qactivation_t", label, {"is_tanh": int(k.fn == "tanh"), **v})
+            self.body.append(f"hlsfix_qactivation(&{p}, {self.buf(k.x.buffer)}, {self.buf(k.out)});")
         elif isinstance(k, QMean):
             v = {f.name: getattr(k, f.name) for f in fields(k) if f.name not in ("x", "out")}
             p = self.block("hlsfix_qmean_t", label, v)

@@ -18,6 +18,7 @@ INT8_MODEL_NAMES = (
     "gated_mlp",
     "branchy",
     "pad_mean",
+    "sigmoid_tanh",
     "mlperf_kws_dscnn",
     "mlperf_vww_mobilenet",
     "mlperf_ic_resnet8",

@@ -37,6 +37,7 @@ def _firmware(name: str, n: int, tmp: Path, options: Int8MemoryOptions | None = 
         "bottleneck",
         "branchy",
         "pad_mean",
+        "sigmoid_tanh",
         "person_detect",
     ],
 )

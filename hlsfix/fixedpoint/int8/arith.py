@@ -180,3 +180,40 @@ def get_reciprocal(x: np.ndarray, integer_digits: int) -> tuple[np.ndarray, np.n
     num_bits_over_unit = integer_digits - headroom_plus_one
     shifted = ((x << headroom_plus_one) & 0xFFFFFFFF) - (1 << 31)
     return one_over_one_plus_x_for_x_in_0_1(shifted), num_bits_over_unit
+
+
+def _one_minus_x_over_one_plus_x(a: np.ndarray) -> np.ndarray:
+    """gemmlowp::one_minus_x_over_one_plus_x_for_x_in_0_1, Q0.31 in and out."""
+    half_denominator = rounding_half_sum(a, INT32_MAX)
+    x = 1515870810 + srdhm(half_denominator, -1010580540)
+    for _ in range(3):
+        hd_x = srdhm(half_denominator, x)
+        x = x + sat_mul_pot(srdhm(x, (1 << 29) - hd_x), 2)
+    return sat_mul_pot(x - (1 << 29), 2)
+
+
+def logistic_q4(a: np.ndarray) -> np.ndarray:
+    """gemmlowp::logistic of a FixedPoint<int32, 4> raw value → Q0.31."""
+    positive = a > 0
+    abs_a = np.where(positive, a, -a)
+    pos = one_over_one_plus_x_for_x_in_0_1(exp_on_negative_values(-abs_a, 4))
+    return np.where(a == 0, 1 << 30, np.where(positive, pos, INT32_MAX - pos))
+
+
+def tanh_q4(a: np.ndarray) -> np.ndarray:
+    """gemmlowp::tanh of a FixedPoint<int32, 4> raw value → Q0.31."""
+    negative = a < 0
+    n = np.where(negative, a, -a)  # ≤ 0
+    t = _one_minus_x_over_one_plus_x(exp_on_negative_values(n, 5))  # ExactMulByPot<1>: Q4 → Q5
+    return np.where(a == 0, 0, np.where(negative, -t, t))
+
+
+def input_radius(integer_bits: int, left_shift: int) -> int:
+    """CalculateInputRadius(integer_bits, left_shift, 31)."""
+    return int(math.floor(((1 << integer_bits) - 1) * 2.0 ** (31 - integer_bits) / 2.0**left_shift))
+
+
+def q4_input_params(scale: float) -> tuple[int, int, int]:
+    """LOGISTIC/TANH int8 Prepare: (multiplier, left shift, input range radius) for Q4.27 input."""
+    q, left_shift = math.frexp(f32(scale) * float(1 << 27))
+    return round_half_away(q * (1 << 31)), left_shift, input_radius(4, left_shift)

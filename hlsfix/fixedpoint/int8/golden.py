@@ -14,6 +14,7 @@ import numpy as np
 
 from hlsfix.fixedpoint.int8 import arith
 from hlsfix.fixedpoint.int8.kernels import (
+    QActivation,
     QAdd,
     QConcat,
     QConv2d,
@@ -120,6 +121,17 @@ def _softmax(k: QSoftmax, x: np.ndarray) -> np.ndarray:
     return np.where(use, out, -128).reshape(x.shape)
 
 
+def _activation(k: QActivation, x: np.ndarray) -> np.ndarray:
+    v = x + k.input_offset
+    inside = (v > -k.radius) & (v < k.radius)
+    q4 = arith.mbqm(np.where(inside, v, 0), k.multiplier, k.left_shift)
+    if k.fn == "logistic":
+        y = np.clip(arith.rdbpot(arith.logistic_q4(q4), 23) - 128, -128, 127)
+    else:
+        y = np.clip(arith.rdbpot(arith.tanh_q4(q4), 24), -128, 127)
+    return np.where(inside, y, np.where(v > 0, 127, -128))
+
+
 class _Machine:
     def __init__(self, program: KernelProgram, x: np.ndarray) -> None:
         self.program = program
@@ -164,6 +176,8 @@ class _Machine:
             self.write(k.out, _pool(k, self.read(k.x)))
         elif isinstance(k, QSoftmax):
             self.write(k.out, _softmax(k, self.read(k.x)))
+        elif isinstance(k, QActivation):
+            self.write(k.out, _activation(k, self.read(k.x)))
         elif isinstance(k, QMean):
             sums = self.read(k.x).reshape(self.n, k.outer, k.reduce, k.inner).sum(axis=2)
             shifted = arith.check_int32(sums + k.input_offset * k.reduce, "MEAN sum")

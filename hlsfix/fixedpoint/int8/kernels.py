@@ -148,6 +148,22 @@ class QSoftmax(Kernel):
 
 
 @dataclass(frozen=True)
+class QActivation(Kernel):
+    """LOGISTIC (output scale 1/256, zero point −128) or TANH (1/128, 0) in int8: x + input_offset
+    beyond ±radius saturates; inside, it becomes Q4.27 by the input multiplier and gemmlowp's
+    logistic/tanh gives Q0.31, rounded to the output (TFLM's reference_integer_ops)."""
+
+    fn: Literal["logistic", "tanh"]
+    x: Ref
+    out: str
+    n: int
+    input_offset: int
+    radius: int
+    multiplier: int
+    left_shift: int
+
+
+@dataclass(frozen=True)
 class QMean(Kernel):
     """MEAN over contiguous axes: the input viewed as (outer, reduce, inner); each output is the
     int32 sum over ``reduce`` values + input_offset·reduce, rescaled by TFLM's mean multiplier

@@ -296,18 +296,19 @@ static int32_t exp_quarter(int32_t a)
     return constant_term + hlsfix_q_srdhm(constant_term, x + poly);
 }
 
-/* exp_on_negative_values for a Q5.26 argument a <= 0, result Q0.31 */
-static int32_t exp_negative_q5(int32_t a)
+/* exp_on_negative_values for a FixedPoint<int32, integer_bits> argument a <= 0 (integer_bits 4
+ * or 5), result Q0.31 */
+static int32_t exp_negative(int32_t a, int32_t integer_bits)
 {
     static const int32_t multipliers[7] = {1672461947, 1302514674, 790015084, 290630308,
                                            39332535,   720401,     242};
-    const int32_t frac_bits = 26;
+    const int32_t frac_bits = 31 - integer_bits;
     const int32_t one_quarter = (int32_t)1 << (frac_bits - 2);
     const int32_t a_mod = (a & (one_quarter - 1)) - one_quarter;
-    int32_t result = exp_quarter(sat_mul_pot_left(a_mod, 5));
+    int32_t result = exp_quarter(sat_mul_pot_left(a_mod, integer_bits));
     const int32_t remainder = a_mod - a;
     int32_t i;
-    for (i = 0; i < 7; i++) {
+    for (i = 0; i < 7 && i - 2 < integer_bits; i++) {
         if (remainder & ((int32_t)1 << (frac_bits - 2 + i))) {
             result = hlsfix_q_srdhm(result, multipliers[i]);
         }
@@ -326,6 +327,54 @@ static int32_t one_over_one_plus_x(int32_t a)
         x = x + sat_mul_pot_left(hlsfix_q_srdhm(x, ((int32_t)1 << 29) - hd_x), 2);
     }
     return sat_mul_pot_left(x, 1);
+}
+
+static int32_t one_minus_x_over_one_plus_x(int32_t a)
+{
+    const int64_t s = (int64_t)a + Q31_MAX;
+    const int32_t half_denominator = (int32_t)((s + (s >= 0 ? 1 : -1)) / 2);
+    int32_t x = 1515870810 + hlsfix_q_srdhm(half_denominator, -1010580540);
+    int32_t i;
+    for (i = 0; i < 3; i++) {
+        const int32_t hd_x = hlsfix_q_srdhm(half_denominator, x);
+        x = x + sat_mul_pot_left(hlsfix_q_srdhm(x, ((int32_t)1 << 29) - hd_x), 2);
+    }
+    return sat_mul_pot_left(x - ((int32_t)1 << 29), 2);
+}
+
+void hlsfix_qactivation(const hlsfix_qactivation_t *p, const int8_t *x, int8_t *out)
+{
+    int32_t i;
+    for (i = 0; i < p->n; i++) {
+        const int32_t v = (int32_t)x[i] + p->input_offset;
+        int32_t q4, y;
+        if (v <= -p->radius) {
+            out[i] = -128;
+            continue;
+        }
+        if (v >= p->radius) {
+            out[i] = 127;
+            continue;
+        }
+        q4 = hlsfix_q_mbqm(v, p->multiplier, p->left_shift);
+        if (p->is_tanh) {
+            if (q4 == 0) {
+                y = 0;
+            } else {
+                const int32_t t = one_minus_x_over_one_plus_x(exp_negative(q4 < 0 ? q4 : -q4, 5));
+                y = hlsfix_q_rdbpot(q4 < 0 ? -t : t, 24);
+            }
+        } else {
+            if (q4 == 0) {
+                y = (int32_t)1 << 30;
+            } else {
+                const int32_t pos = one_over_one_plus_x(exp_negative(q4 > 0 ? -q4 : q4, 4));
+                y = q4 > 0 ? pos : Q31_MAX - pos;
+            }
+            y = hlsfix_q_rdbpot(y, 23) - 128;
+        }
+        out[i] = (int8_t)clamp32(y, -128, 127);
+    }
 }
 
 static int32_t clz32(uint32_t v)
@@ -358,7 +407,7 @@ void hlsfix_qsoftmax(const hlsfix_qsoftmax_t *p, const int8_t *x, int8_t *out)
             if (diff >= p->diff_min) {
                 const int32_t scaled = hlsfix_q_srdhm(diff * ((int32_t)1 << p->input_left_shift),
                                                       p->input_multiplier);
-                sum_of_exps += hlsfix_q_rdbpot(exp_negative_q5(scaled), 12);
+                sum_of_exps += hlsfix_q_rdbpot(exp_negative(scaled, 5), 12);
             }
         }
         headroom = clz32((uint32_t)sum_of_exps);
@@ -370,7 +419,7 @@ void hlsfix_qsoftmax(const hlsfix_qsoftmax_t *p, const int8_t *x, int8_t *out)
             if (diff >= p->diff_min) {
                 const int32_t scaled = hlsfix_q_srdhm(diff * ((int32_t)1 << p->input_left_shift),
                                                       p->input_multiplier);
-                const int32_t e = exp_negative_q5(scaled);
+                const int32_t e = exp_negative(scaled, 5);
                 const int32_t v = hlsfix_q_rdbpot(hlsfix_q_srdhm(scale, e), exponent) - 128;
                 o[c] = (int8_t)clamp32(v, -128, 127);
             } else {

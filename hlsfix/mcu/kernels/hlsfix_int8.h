@@ -68,6 +68,11 @@ typedef struct {
 } hlsfix_qconcat_t;
 
 typedef struct {
+    uint8_t is_tanh; /* else logistic */
+    int32_t n, input_offset, radius, multiplier, left_shift;
+} hlsfix_qactivation_t;
+
+typedef struct {
     int32_t outer, reduce, inner, input_offset, output_offset, multiplier, shift;
 } hlsfix_qmean_t;
 
@@ -86,6 +91,7 @@ void hlsfix_qadd(const hlsfix_qadd_t *p, const int8_t *a, const int8_t *b, int8_
 void hlsfix_qmul(const hlsfix_qmul_t *p, const int8_t *a, const int8_t *b, int8_t *out);
 void hlsfix_qpool(const hlsfix_qpool_t *p, const int8_t *x, int8_t *out);
 void hlsfix_qconcat(const hlsfix_qconcat_t *p, const int8_t *const *xs, int8_t *out);
+void hlsfix_qactivation(const hlsfix_qactivation_t *p, const int8_t *x, int8_t *out);
 void hlsfix_qmean(const hlsfix_qmean_t *p, const int8_t *x, int8_t *out);
 void hlsfix_qpad(const hlsfix_qpad_t *p, const int8_t *x, int8_t *out);
 void hlsfix_qsoftmax(const hlsfix_qsoftmax_t *p, const int8_t *x, int8_t *out);
