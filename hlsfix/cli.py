@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from hlsfix.boards import ALL_BOARD_NAMES
+from hlsfix.boards import ALL_BOARD_NAMES, CORTEX_M_BOARDS
 from hlsfix.errors import HlsfixError
 from hlsfix.flows.options import (
     ACTIVATIONS,
@@ -367,7 +367,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_model_args(p, default=DEFAULT_MODEL)
     _add_compile_args(p)
-    p.add_argument("--board", metavar="BOARD", help=f"{', '.join(ALL_BOARD_NAMES)} (default arduino-uno)")
+    p.add_argument(
+        "--board",
+        metavar="BOARD",
+        help=f"{', '.join(ALL_BOARD_NAMES)} (default arduino-uno); for an int8 .tflite model: "
+        f"{', '.join(CORTEX_M_BOARDS)} (default nucleo-f446re)",
+    )
     p.add_argument(
         "--backend", choices=BACKENDS, help="FPGA: the accelerator (rtl, default) or HLS C++ (hls)"
     )
