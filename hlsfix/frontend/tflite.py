@@ -112,15 +112,28 @@ def _options(op: object, name: str) -> object | None:
 
 def read_tflite(data: bytes) -> tuple[list[TensorInfo], list[OpInfo], list[int], list[int]]:
     """Tensors, operators, input and output tensor indices of the model's first subgraph."""
-    import tflite
+    import struct
 
     try:
-        model = tflite.Model.GetRootAs(data, 0)
-        if model.SubgraphsLength() != 1:
-            raise ModelError(f"a .tflite model must have one subgraph, not {model.SubgraphsLength()}")
-        sg = model.Subgraphs(0)
-    except (IndexError, ValueError, TypeError) as e:  # flatbuffers raises these on garbage
-        raise ModelError(f"file must be a TFLite flatbuffer ({e})") from e
+        return _read_tflite(data)
+    except (IndexError, ValueError, TypeError, AttributeError, struct.error) as e:  # flatbuffers on garbage
+        raise ModelError(f"file must be a TFLite flatbuffer, not something else ({type(e).__name__})") from e
+
+
+def _read_tflite(data: bytes) -> tuple[list[TensorInfo], list[OpInfo], list[int], list[int]]:
+    try:
+        import tflite
+    except ImportError:
+        raise ModelError(
+            "the tflite package must be installed to read .tflite files: pip install 'hlsfix[tflite]'"
+        ) from None
+
+    if len(data) < 8 or data[4:8] != b"TFL3":
+        raise ModelError("file must be a TFLite flatbuffer (identifier TFL3), not something else")
+    model = tflite.Model.GetRootAs(data, 0)
+    if model.SubgraphsLength() != 1:
+        raise ModelError(f"a .tflite model must have one subgraph, not {model.SubgraphsLength()}")
+    sg = model.Subgraphs(0)
     tensors = []
     for i in range(sg.TensorsLength()):
         t = sg.Tensors(i)
@@ -478,6 +491,8 @@ SUPPORTED_OPERATORS = (*_LOWER, "RESHAPE")
 def load_tflite_int8(path: str | Path | bytes, name: str | None = None) -> TfliteInt8Model:
     """Read an int8 .tflite model into a KernelProgram of int8 affine kernels."""
     source = None if isinstance(path, bytes) else Path(path)
+    if source is not None and not source.is_file():
+        raise ModelError(f"model file must exist, not {source}")
     data = path if isinstance(path, bytes) else Path(path).read_bytes()
     tensors, ops, inputs, outputs = read_tflite(data)
     if len(inputs) != 1 or len(outputs) != 1:
