@@ -90,3 +90,16 @@ def test_build_cortexm_reports_a_model_that_does_not_fit(tmp_path: Path) -> None
         hlsfix.compile("bottleneck"), tmp_path / "pex", tiny, run_qemu=False, tflm_inputs=0
     )
     assert sliced.fits  # partial execution makes it fit
+
+
+@pytest.mark.parametrize("name", ["branchy", "bottleneck", "sigmoid_tanh", "pad_mean", "person_detect"])
+def test_program_json_round_trips(name: str, tmp_path: Path) -> None:
+    from hlsfix.fixedpoint.int8.golden import run_int8
+    from hlsfix.fixedpoint.program import KernelProgram
+
+    cm = hlsfix.compile(name)
+    cm.program.save(tmp_path)
+    loaded = KernelProgram.load(tmp_path)
+    assert loaded.kernels == cm.program.kernels
+    x = cm.random_inputs(4)
+    assert np.array_equal(run_int8(loaded, x).output, run_int8(cm.program, x).output)

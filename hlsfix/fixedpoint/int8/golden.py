@@ -18,7 +18,6 @@ from hlsfix.fixedpoint.int8.kernels import (
     QAdd,
     QConcat,
     QConv2d,
-    QCopy,
     QFullyConnected,
     QMean,
     QMul,
@@ -191,8 +190,6 @@ class _Machine:
         elif isinstance(k, QConcat):
             parts = [self.read(r).reshape(self.n, k.outer, c) for r, c in zip(k.xs, k.chunks, strict=True)]
             self.write(k.out, np.concatenate(parts, axis=2))
-        elif isinstance(k, QCopy):
-            self.write(k.out, self.read(k.x).copy())
         else:
             raise TypeError(f"kernel must be an int8 affine kernel, not {type(k).__name__}")
 

@@ -207,15 +207,6 @@ class QConcat(Kernel):
         return self.xs
 
 
-@dataclass(frozen=True)
-class QCopy(Kernel):
-    """A copy of ``n`` bytes (RESHAPE when its input must stay whole elsewhere)."""
-
-    x: Ref
-    out: str
-    n: int
-
-
 INT8_KERNELS: tuple[type[Kernel], ...] = (
     QConv2d,
     QFullyConnected,
@@ -223,8 +214,10 @@ INT8_KERNELS: tuple[type[Kernel], ...] = (
     QMul,
     QPool,
     QSoftmax,
+    QActivation,
     QConcat,
-    QCopy,
+    QMean,
+    QPad,
 )
 
 # Register for program.json (de)serialisation next to the power-of-two family.
