@@ -16,7 +16,8 @@ planner, and hlsfix must reproduce TFLM on them bit for bit):
 - ``gated_mlp``: fully connected layers with an element-wise MUL gate;
 - ``branchy``: an inception-like block (two branches and a pooling one, CONCATENATION);
 - ``pad_mean``: explicit zero padding (PAD) and a global average pooling (MEAN);
-- ``sigmoid_tanh``: fully connected layers with LOGISTIC and TANH activations.
+- ``sigmoid_tanh``: fully connected layers with LOGISTIC and TANH activations;
+- ``float_io``: a small CNN with float input and output (QUANTIZE first, DEQUANTIZE last).
 """
 
 from __future__ import annotations
@@ -126,6 +127,16 @@ def sigmoid_tanh() -> tf.keras.Model:
     return tf.keras.Model(inp, L.Softmax()(classifier(5)(x)))
 
 
+def float_io() -> tf.keras.Model:
+    """A small CNN converted with float input and output: QUANTIZE first, DEQUANTIZE last."""
+    x = inp = L.Input((12, 12, 2), batch_size=1)
+    x = L.Conv2D(8, 3, strides=2, padding="same", activation="relu")(x)
+    x = L.DepthwiseConv2D(3, padding="same", activation="relu6")(x)
+    x = L.Flatten()(x)
+    return tf.keras.Model(inp, classifier(6)(x))
+
+
+FLOAT_IO = {"float_io"}
 MODELS = {
     "ds_cnn_tiny": ds_cnn_tiny,
     "resnet_tiny": resnet_tiny,
@@ -135,10 +146,11 @@ MODELS = {
     "branchy": branchy,
     "pad_mean": pad_mean,
     "sigmoid_tanh": sigmoid_tanh,
+    "float_io": float_io,
 }
 
 
-def convert(model: tf.keras.Model, seed: int) -> bytes:
+def convert(model: tf.keras.Model, seed: int, int8_io: bool = True) -> bytes:
     shape = (1, *model.input_shape[1:])
     rng = np.random.default_rng(seed)
 
@@ -150,8 +162,9 @@ def convert(model: tf.keras.Model, seed: int) -> bytes:
     conv.optimizations = [tf.lite.Optimize.DEFAULT]
     conv.representative_dataset = representative
     conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = tf.int8
-    conv.inference_output_type = tf.int8
+    if int8_io:
+        conv.inference_input_type = tf.int8
+        conv.inference_output_type = tf.int8
     return conv.convert()
 
 
@@ -160,7 +173,7 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     for i, (name, make) in enumerate(MODELS.items()):
         tf.keras.utils.set_random_seed(100 + i)
-        data = convert(make(), seed=i)
+        data = convert(make(), seed=i, int8_io=name not in FLOAT_IO)
         (out / f"{name}.tflite").write_bytes(data)
         print(f"{name}: {len(data)} bytes")
 

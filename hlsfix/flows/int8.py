@@ -17,6 +17,7 @@ import numpy as np
 
 from hlsfix.boards import CortexMBoard
 from hlsfix.errors import DataError
+from hlsfix.fixedpoint.int8 import arith
 from hlsfix.fixedpoint.int8.golden import run_int8
 from hlsfix.fixedpoint.int8.tflm_oracle import TflmCheck
 from hlsfix.fixedpoint.program import KernelProgram
@@ -51,6 +52,10 @@ class CompiledInt8Model:
         return self.model.source
 
     @property
+    def float_io(self) -> tuple[bool, bool]:
+        return (self.model.float_input, self.model.float_output)
+
+    @property
     def scales(self) -> tuple[float, int, float, int]:
         """Input scale and zero point, output scale and zero point."""
         m = self.model
@@ -62,22 +67,50 @@ class CompiledInt8Model:
 
         return build_cortexm(self, Path(out), get_cortex_m_board(board), **options)  # type: ignore[arg-type]
 
-    def _rows(self, x: np.ndarray) -> np.ndarray:
+    def quantize_input(self, x: np.ndarray) -> np.ndarray:
+        """The program's int8 input rows for a batch of the model's own inputs: int8 values, or for
+        a float-input model float values quantised as its QUANTIZE does."""
         x = np.asarray(x)
         size = self.program.input_buffer.size
         if x.size % size or x.size == 0:
             raise DataError(f"input must hold a multiple of {size} values (the model's input), not {x.size}")
+        if self.model.float_input:
+            if not np.issubdtype(x.dtype, np.floating) or not np.isfinite(x).all():
+                raise DataError(
+                    f"input must be finite float values (the model's input is float32), not {x.dtype}"
+                )
+            return arith.quantize_float(
+                x.reshape(-1, size), self.model.input_scale, self.model.input_zero_point
+            )
         if np.issubdtype(x.dtype, np.floating):
             raise DataError(f"input must be the model's own int8 values, not {x.dtype}")
         if x.min() < -128 or x.max() > 127:
             raise DataError("input must be int8 values in [-128, 127]")
         return x.reshape(-1, size).astype(np.int64)
 
-    def predict(self, x: np.ndarray) -> np.ndarray:
-        """int8 outputs for a batch of int8 inputs: (N, *output shape without its batch of 1)."""
-        out = run_int8(self.program, self._rows(x)).output
+    def output_values(self, out: np.ndarray) -> np.ndarray:
+        """The program's int8 outputs as the model returns them: (N, *output shape), int8 or (for a
+        float-output model, through its DEQUANTIZE) float32."""
         shape = self.model.output_shape[1:] if len(self.model.output_shape) > 1 else self.model.output_shape
+        if self.model.float_output:
+            return arith.dequantize(out, self.model.output_scale, self.model.output_zero_point).reshape(
+                len(out), *shape
+            )
         return out.reshape(len(out), *shape).astype(np.int8)
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        """The model's outputs for a batch of its own inputs, exactly as TFLM's interpreter gives them."""
+        return self.output_values(run_int8(self.program, self.quantize_input(x)).output)
+
+    def random_model_inputs(self, n: int, seed: int = 0) -> np.ndarray:
+        """``random_inputs`` in the model's own input type: for a float-input model, the int8 values
+        dequantised and moved by up to ±0.6 of a step (across the rounding boundaries)."""
+        q = self.random_inputs(n, seed)
+        if not self.model.float_input:
+            return q
+        jitter = np.random.default_rng(seed + 1).uniform(-0.6, 0.6, q.shape)
+        scale, zp = self.model.input_scale, self.model.input_zero_point
+        return ((q - zp + jitter) * arith.f32(scale)).astype(np.float32)
 
     def random_inputs(self, n: int, seed: int = 0) -> np.ndarray:
         """n test inputs: each its own level and spread over the int8 range (plain i.i.d. noise
@@ -98,8 +131,9 @@ class CompiledInt8Model:
 
         if not tflm_available() or self.source is None:
             return None
-        x = self.random_inputs(n_inputs, seed)
-        same = np.array_equal(run_int8(self.program, x).output, tflm_run(self.source, x))
+        x = self.random_model_inputs(n_inputs, seed)
+        got = self.predict(x).reshape(n_inputs, -1)
+        same = np.array_equal(got, tflm_run(self.source, x).astype(got.dtype))
         arena = tflm_arena(self.source)
         return TflmCheck(same, n_inputs, arena.head_bytes, arena.tail_bytes, arena.total_bytes)
 
@@ -183,13 +217,13 @@ def build_cortexm(
     example = cm.random_inputs(1, seed=1)[0]
     fit = measure_fit(cm.memory, cm.scales, example, board, out_dir / "qemu" / "measure")
     project = out_dir / "project"
-    write_cortexm_project(cm.memory, cm.scales, example, board, project)
+    write_cortexm_project(cm.memory, cm.scales, example, board, project, float_io=cm.float_io)
     elf = make_project(project) if fit.fits else None
     qemu = None
     if run_qemu:
-        x = cm.random_inputs(n_inputs, seed=3)
-        got, run = run_in_qemu(cm.memory, cm.scales, x, board, out_dir / "qemu")
-        want = run_int8(cm.program, x).output
+        x = cm.random_model_inputs(n_inputs, seed=3)
+        got, run = run_in_qemu(cm.memory, cm.scales, x, board, out_dir / "qemu", float_io=cm.float_io)
+        want = cm.predict(x).reshape(n_inputs, -1)
         same = got.shape == want.shape and bool((got == want).all())
         qemu = QemuCheck(same, n_inputs, run.measurements, run.max_stack_bytes, run.simulator)
     built = CortexMBuild(

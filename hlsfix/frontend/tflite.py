@@ -29,7 +29,7 @@ from hlsfix.fixedpoint.int8.kernels import (
 )
 from hlsfix.fixedpoint.program import Buffer, Format, Kernel, KernelProgram, Ref
 
-INT8, INT32 = 9, 2  # tflite TensorType codes
+FLOAT32, INT8, INT32 = 0, 9, 2  # tflite TensorType codes
 Q8 = Format(8, 0)
 Q32 = Format(32, 0)
 
@@ -79,6 +79,10 @@ class TfliteInt8Model:
     output_zero_point: int
     input_shape: tuple[int, ...]
     output_shape: tuple[int, ...]
+    # The model's own input is float32 and its first operator a QUANTIZE (its output, with the
+    # scale above, is the program's input); the output likewise through a last DEQUANTIZE.
+    float_input: bool = False
+    float_output: bool = False
 
 
 def _op_names() -> dict[int, str]:
@@ -144,7 +148,7 @@ def _read_tflite(data: bytes) -> tuple[list[TensorInfo], list[OpInfo], list[int]
         data_arr = None
         if buf is not None and buf.DataLength():
             raw = buf.DataAsNumpy().tobytes()
-            dt = {INT8: np.int8, INT32: np.int32, 0: np.float32}.get(t.Type())
+            dt = {INT8: np.int8, INT32: np.int32, FLOAT32: np.float32}.get(t.Type())
             if dt is not None:
                 data_arr = np.frombuffer(raw, dtype=dt).copy()
         shape = tuple(int(s) for s in t.ShapeAsNumpy()) if t.ShapeLength() else ()
@@ -485,7 +489,7 @@ _LOWER = {
     "LOGISTIC": _activation_op,
     "TANH": _activation_op,
 }
-SUPPORTED_OPERATORS = (*_LOWER, "RESHAPE")
+SUPPORTED_OPERATORS = (*_LOWER, "RESHAPE", "QUANTIZE", "DEQUANTIZE")
 
 
 def load_tflite_int8(path: str | Path | bytes, name: str | None = None) -> TfliteInt8Model:
@@ -498,8 +502,26 @@ def load_tflite_int8(path: str | Path | bytes, name: str | None = None) -> Tflit
     if len(inputs) != 1 or len(outputs) != 1:
         raise ModelError(f"model must have one input and one output, not {len(inputs)} and {len(outputs)}")
     b = _Builder(name or (source.stem if source else "model"), tensors)
+    first, last = 0, len(ops)
+    float_input = float_output = False
+    if (
+        ops
+        and ops[0].name == "QUANTIZE"
+        and ops[0].inputs[0] == inputs[0]
+        and tensors[inputs[0]].dtype == FLOAT32
+    ):
+        float_input, first = True, 1
+        inputs = [ops[0].outputs[0]]
+    if (
+        ops
+        and ops[-1].name == "DEQUANTIZE"
+        and ops[-1].outputs[0] == outputs[0]
+        and tensors[outputs[0]].dtype == FLOAT32
+    ):
+        float_output, last = True, len(ops) - 1
+        outputs = [ops[-1].inputs[0]]
     b.act(inputs[0], "input")
-    for i, op in enumerate(ops):
+    for i, op in list(enumerate(ops))[first:last]:
         label = f"{op.name}#{i}"
         if op.name == "RESHAPE":
             b.alias[op.outputs[0]] = b.act(op.inputs[0])
@@ -524,7 +546,8 @@ def load_tflite_int8(path: str | Path | bytes, name: str | None = None) -> Tflit
         labels=tuple(b.labels),
     )
     tin, tout = tensors[inputs[0]], tensors[outputs[0]]
+    io = (float_input, float_output)
     return TfliteInt8Model(
         program, source, tuple(op.name for op in ops), b.parameters,
-        tin.scale, tin.zero_point, tout.scale, tout.zero_point, tin.shape, tout.shape,
+        tin.scale, tin.zero_point, tout.scale, tout.zero_point, tin.shape, tout.shape, *io,
     )  # fmt: skip

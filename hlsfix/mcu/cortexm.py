@@ -51,12 +51,13 @@ def write_cortexm_project(
     project: Path,
     *,
     unbounded: bool = False,
+    float_io: tuple[bool, bool] = (False, False),
 ) -> None:
     """The board project for the scheduled program of ``memory``; ``example``: one int8 input for
     the demo main; ``unbounded``: a linker script without size limits (for measuring)."""
     project.mkdir(parents=True, exist_ok=True)
     name = memory.program.name
-    emit_int8_model(memory, project, scales=scales)
+    emit_int8_model(memory, project, scales=scales, float_io=float_io)
     for f in ("hlsfix_int8.c", "hlsfix_int8.h"):
         shutil.copyfile(KERNELS_DIR / f, project / f)
     env = template_env(TEMPLATES_DIR)
@@ -100,15 +101,21 @@ def measure_fit(
 
 
 def run_in_qemu(
-    memory: Int8Memory, scales: Scales, x: np.ndarray, board: CortexMBoard, work: Path
+    memory: Int8Memory,
+    scales: Scales,
+    x: np.ndarray,
+    board: CortexMBoard,
+    work: Path,
+    *,
+    float_io: tuple[bool, bool] = (False, False),
 ) -> tuple[np.ndarray, runners.FirmwareRun]:
-    """The firmware's outputs (N, output size) for the int8 inputs ``x``, and the run (instructions
-    per inference, stack)."""
-    em = emit_int8_model(memory, work, scales=scales)
-    em = emit_int8_firmware(em, memory.program.name, x, work)
+    """The firmware's outputs (N, output size) for the model inputs ``x`` (int8, or float32 for a
+    float-input model), and the run (instructions per inference, stack)."""
+    em = emit_int8_model(memory, work, scales=scales, float_io=float_io)
+    em = emit_int8_firmware(em, memory.program.name, x, work, float_io=float_io)
     cpu = runners.QEMU_MACHINES[board.qemu_machine]
     elf = runners.compile_cortex_m(
         em.sources, work / "firmware.elf", cpu=cpu, include_dirs=em.include_dirs, opt=OPT
     )
     run = runners.run_qemu(elf, machine=board.qemu_machine, timeout_s=600)
-    return decode_int8_records(run.records), run
+    return decode_int8_records(run.records, float_output=float_io[1]), run

@@ -163,11 +163,17 @@ class _Emitter:
 
 
 def emit_int8_model(
-    memory: Int8Memory, out_dir: Path, *, scales: tuple[float, int, float, int]
+    memory: Int8Memory,
+    out_dir: Path,
+    *,
+    scales: tuple[float, int, float, int],
+    float_io: tuple[bool, bool] = (False, False),
 ) -> EmittedInt8Model:
     """Write model.h and model.c for the scheduled program of ``memory`` into ``out_dir``.
 
-    ``scales``: (input scale, input zero point, output scale, output zero point), for the header."""
+    ``scales``: (input scale, input zero point, output scale, output zero point); ``float_io``: the
+    model's input / output is float32 (its QUANTIZE / DEQUANTIZE become hlsfix_set_input_float /
+    hlsfix_get_output_float)."""
     program = memory.program
     em = _Emitter(program, memory)
     for k, label in zip(program.kernels, program.labels or [""] * len(program.kernels), strict=True):
@@ -230,6 +236,10 @@ def emit_int8_model(
         "output_macro": _macro(program.output),
         "body": em.body,
         "memory_comment": comment,
+        "float_input": float_io[0],
+        "float_output": float_io[1],
+        "in_scale_hex": float(np.float32(scales[0])).hex() + "f",
+        "out_scale_hex": float(np.float32(scales[2])).hex(),
     }
     out_dir.mkdir(parents=True, exist_ok=True)
     header, source = out_dir / "model.h", out_dir / "model.c"
@@ -238,14 +248,37 @@ def emit_int8_model(
     return EmittedInt8Model(header, source, (source, *INT8_KERNEL_SOURCES), (out_dir, KERNELS_DIR))
 
 
-def emit_int8_firmware(model: EmittedInt8Model, name: str, x: np.ndarray, out_dir: Path) -> EmittedInt8Model:
-    """Add firmware.c: a main running the compiled-in int8 inputs ``x`` (one row each)."""
-    literal_rows = [int_list(r) for r in np.asarray(x, dtype=np.int64).reshape(len(x), -1)]
+def emit_int8_firmware(
+    model: EmittedInt8Model,
+    name: str,
+    x: np.ndarray,
+    out_dir: Path,
+    *,
+    float_io: tuple[bool, bool] = (False, False),
+) -> EmittedInt8Model:
+    """Add firmware.c: a main running the compiled-in inputs ``x`` (one row each: int8 values, or
+    float32 for a float-input model) and emitting each output (int8, or float32)."""
+    if float_io[0]:
+        literal_rows = [
+            ", ".join(float(v).hex() + "f" for v in r) for r in np.asarray(x, np.float32).reshape(len(x), -1)
+        ]
+    else:
+        literal_rows = [int_list(r) for r in np.asarray(x, dtype=np.int64).reshape(len(x), -1)]
     text = template_env(TEMPLATES_DIR).get_template("int8_firmware.c.j2")
     path = out_dir / "firmware.c"
-    path.write_text(text.render(name=name, n_inputs=len(literal_rows), rows=literal_rows))
+    path.write_text(
+        text.render(
+            name=name,
+            n_inputs=len(literal_rows),
+            rows=literal_rows,
+            float_input=float_io[0],
+            float_output=float_io[1],
+        )
+    )
     return EmittedInt8Model(model.header, model.source, (path, *model.sources), model.include_dirs)
 
 
-def decode_int8_records(records: tuple[bytes, ...]) -> np.ndarray:
+def decode_int8_records(records: tuple[bytes, ...], *, float_output: bool = False) -> np.ndarray:
+    if float_output:
+        return np.stack([np.frombuffer(r, dtype="<f4") for r in records])
     return np.stack([np.frombuffer(r, dtype=np.int8).astype(np.int64) for r in records])

@@ -19,6 +19,7 @@ INT8_MODEL_NAMES = (
     "branchy",
     "pad_mean",
     "sigmoid_tanh",
+    "float_io",
     "mlperf_kws_dscnn",
     "mlperf_vww_mobilenet",
     "mlperf_ic_resnet8",

@@ -77,3 +77,20 @@ def test_cortex_m4_in_qemu_is_bit_exact_and_counts_instructions(name: str, tmp_p
     assert run.unit == "instructions" and len(run.measurements) == 3 and min(run.measurements) > 1000
     _, ram = runners.cortex_m_size(elf)
     assert mem.arena_bytes <= ram < mem.arena_bytes + 256
+
+
+def test_float_input_and_output_in_c_match_the_model(tmp_path: Path) -> None:
+    """float_io: QUANTIZE and DEQUANTIZE become hlsfix_set_input_float / hlsfix_get_output_float,
+    rounding exactly as TFLM does (host build with the sanitizers)."""
+    require_tool("gcc")
+    from hlsfix.flows.int8 import compile_tflite
+    from hlsfix.zoo.int8 import int8_model_path
+
+    cm = compile_tflite(int8_model_path("float_io"))
+    x = cm.random_model_inputs(12, seed=5)
+    em = emit_int8_model(cm.memory, tmp_path, scales=cm.scales, float_io=cm.float_io)
+    em = emit_int8_firmware(em, cm.name, x, tmp_path, float_io=cm.float_io)
+    exe = runners.compile_host(em.sources, tmp_path / "fw", sanitize=True, include_dirs=em.include_dirs)
+    got = decode_int8_records(runners.run_host(exe).records, float_output=True)
+    want = cm.predict(x).reshape(12, -1)
+    assert got.dtype == np.float32 and np.array_equal(got.view(np.int32), want.view(np.int32))

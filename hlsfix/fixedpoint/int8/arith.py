@@ -217,3 +217,16 @@ def q4_input_params(scale: float) -> tuple[int, int, int]:
     """LOGISTIC/TANH int8 Prepare: (multiplier, left shift, input range radius) for Q4.27 input."""
     q, left_shift = math.frexp(f32(scale) * float(1 << 27))
     return round_half_away(q * (1 << 31)), left_shift, input_radius(4, left_shift)
+
+
+def quantize_float(x: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
+    """QUANTIZE float32 → int8 (AffineQuantize): round(x / (float)scale) in float32, half away
+    from zero, + zero point, clamped."""
+    t = (np.asarray(x, dtype=np.float32) / np.float32(scale)).astype(np.float64)
+    r = np.sign(t) * np.floor(np.abs(t) + 0.5)  # exact in float64 for a float32 t
+    return np.clip(np.clip(r, -(2.0**31), 2.0**31 - 1).astype(np.int64) + zero_point, -128, 127)
+
+
+def dequantize(q: np.ndarray, scale: float, zero_point: int) -> np.ndarray:
+    """DEQUANTIZE int8 → float32: (float)((double)scale · (q − zero point))."""
+    return (np.float64(f32(scale)) * (np.asarray(q, dtype=np.int64) - zero_point)).astype(np.float32)

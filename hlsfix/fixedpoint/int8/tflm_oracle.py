@@ -36,14 +36,17 @@ def _interpreter(model: Path | bytes):
 
 
 def tflm_run(model: Path | bytes, x: np.ndarray) -> np.ndarray:
-    """TFLM's int8 output for each input row: (N, output size)."""
+    """TFLM's output for each input row: (N, output size); int64 for an int8 output, float32 for
+    a float one. Rows are given in the model's input type (int8 values, or float)."""
     it = _interpreter(model)
-    shape = tuple(int(s) for s in it.get_input_details(0)["shape"])
+    details = it.get_input_details(0)
+    shape = tuple(int(s) for s in details["shape"])
     outs = []
     for row in np.asarray(x):
-        it.set_input(np.asarray(row, dtype=np.int8).reshape(shape), 0)
+        it.set_input(np.asarray(row).astype(details["dtype"]).reshape(shape), 0)
         it.invoke()
-        outs.append(np.asarray(it.get_output(0)).reshape(-1).astype(np.int64))
+        y = np.asarray(it.get_output(0)).reshape(-1)
+        outs.append(y if y.dtype == np.float32 else y.astype(np.int64))
     return np.stack(outs)
 
 
@@ -66,8 +69,8 @@ class TflmArena:
 def tflm_arena(model: Path | bytes) -> TflmArena:
     """TFLM's arena for the model (64-bit host build of the interpreter), after one invoke."""
     it = _interpreter(model)
-    shape = tuple(int(s) for s in it.get_input_details(0)["shape"])
-    it.set_input(np.zeros(shape, dtype=np.int8), 0)
+    details = it.get_input_details(0)
+    it.set_input(np.zeros(tuple(int(s) for s in details["shape"]), dtype=details["dtype"]), 0)
     it.invoke()
     with tempfile.TemporaryFile(mode="w+b") as tmp:
         saved = os.dup(2)
