@@ -211,17 +211,13 @@ def _build_options(args: argparse.Namespace) -> BuildOptions:
 def cmd_build(args: argparse.Namespace) -> int:
     from hlsfix.flows.build import build, check_prerequisites
 
-    if is_int8_tflite(args.model or ""):  # an int8 TFLite model on a Cortex-M board
-        from hlsfix.flows.int8 import build_int8_flow, compile_tflite
+    def flow(provenance, progress):
+        if is_int8_tflite(args.model):  # an int8 TFLite model on a Cortex-M board
+            from hlsfix.flows.int8 import build_int8_flow, compile_tflite
 
-        def int8_flow(provenance, progress):
             cm = compile_tflite(resolve_int8(args.model))
             board = args.board or "nucleo-f446re"
             return build_int8_flow(cm, _out(args), board, inputs=args.inputs or 10, force=bool(args.force))
-
-        return _run_flow(args, int8_flow)
-
-    def flow(provenance, progress):
         options = _build_options(args)
         check_prerequisites(options)  # a wrong board, option or missing tool fails before the compile
         cm = _compile(args, progress, provenance)

@@ -247,6 +247,7 @@ def compile_int8_flow(
     protected = (cm.source,) if cm.source else ()
     with output_run(out, protected, force=force) as stage:  # type: ignore[arg-type]
         report = cm.save(stage, tflm_inputs=tflm_inputs)
+        _write_provenance(stage, cm, report, "compile", {})
     return FlowResult("compile", out, report, _summary(report, out, "program.json, memory.svg"))
 
 
@@ -261,6 +262,7 @@ def build_int8_flow(
     with output_run(out, protected, force=force) as stage:  # type: ignore[arg-type]
         built = build_cortexm(cm, stage, b, n_inputs=inputs)
         report = json.loads((stage / "report.json").read_text())
+        _write_provenance(stage, cm, report, "build", {"build": _Int8Build(board, inputs)})
     mcu = built.mcu_report()
     lines = [
         f"{b.name}: flash {mcu['flash_bytes']}/{b.flash_bytes} bytes, RAM {mcu['ram_bytes']} + stack "
@@ -269,6 +271,27 @@ def build_int8_flow(
         f"bit-exact with the golden model on {mcu['checked_inputs']} inputs: {mcu['bit_exact']}"
     ]
     return FlowResult("build", out, report, (*lines, *_summary(report, out, "project/, program.json")))
+
+
+@dataclass(frozen=True)
+class _Int8Build:
+    """The [build] table of an int8 build's hlsfix.toml (keys BuildOptions knows)."""
+
+    board: str
+    inputs: int
+
+
+def _write_provenance(stage: Path, cm: CompiledInt8Model, report: dict, command: str, more: dict) -> None:
+    """hlsfix.toml (``hlsfix <command> --config`` redoes the output) and the fingerprint in the report."""
+    from hlsfix import __version__
+    from hlsfix.flows.config import fingerprint, write_config
+    from hlsfix.flows.options import ModelSpec
+
+    fp = fingerprint(cm.program)
+    report["fingerprint"], report["command"] = fp, command
+    stages: dict[str, object] = {"model": ModelSpec(str(Path(cm.source).resolve()))} if cm.source else {}
+    write_config(stage, {**stages, **more}, {"command": command, "fingerprint": fp, "hlsfix": __version__})
+    (stage / "report.json").write_text(json.dumps(report, indent=1))
 
 
 def _summary(report: dict, out: Path, files: str) -> tuple[str, ...]:

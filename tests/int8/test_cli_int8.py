@@ -30,3 +30,11 @@ def test_build_for_a_cortex_m_board(tmp_path: Path, capsys) -> None:
     assert mcu["board"] == "nucleo-l4r5zi" and mcu["bit_exact"] and mcu["checked_inputs"] == 4 and mcu["fits"]
     assert (out / "project" / "hello_world_int8.elf").exists()
     assert "instructions per inference" in capsys.readouterr().out
+
+
+def test_an_int8_output_redoes_itself_from_its_hlsfix_toml(tmp_path: Path) -> None:
+    first, second = tmp_path / "c", tmp_path / "c2"
+    assert main(["compile", "gated_mlp", "-o", str(first)]) == 0
+    assert main(["compile", "--config", str(first / "hlsfix.toml"), "-o", str(second)]) == 0
+    a, b = (json.loads((d / "report.json").read_text()) for d in (first, second))
+    assert a["fingerprint"] == b["fingerprint"] and a["memory"] == b["memory"]
