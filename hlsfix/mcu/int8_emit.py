@@ -70,6 +70,15 @@ class _Emitter:
         self.used_consts[name] = None
         return name
 
+    def weight_sums(self, weights: str) -> str:
+        """A constant of each output channel's weight sum (first axis), for the folded input offset."""
+        name = f"{weights}_sum"
+        if all(c[0] != name for c in self.extra_consts):
+            w = np.asarray(self.program.constants[weights], dtype=np.int64)
+            sums = w.reshape(w.shape[0], -1).sum(axis=1)
+            self.extra_consts.append((name, sums, 32))
+        return name
+
     def buf(self, name: str) -> str:
         return _macro(name)
 
@@ -81,7 +90,13 @@ class _Emitter:
 
     def kernel(self, k: Kernel, label: str) -> None:
         if isinstance(k, QConv2d):
+            if k.kernel[0] * k.kernel[1] > 128:
+                raise UnsupportedInt8Program(
+                    f"{label}: a conv kernel must have at most 128 taps, not {k.kernel}"
+                )
+            pointwise = not k.depthwise and k.kernel == (1, 1) and k.strides == (1, 1) and k.pads == (0, 0)
             v = {
+                "wsum": self.weight_sums(k.weights) if pointwise and not k.out_row_channels else "NULL",
                 "weights": self.const(k.weights),
                 "bias": self.const(k.bias),
                 "multiplier": self.const(k.multiplier),
@@ -106,6 +121,7 @@ class _Emitter:
             v = {
                 "weights": self.const(k.weights), "bias": self.const(k.bias),
                 "multiplier": self.const(k.multiplier), "shift": self.const(k.shift),
+                "wsum": self.weight_sums(k.weights) if k.weights_offset == 0 else "NULL",
                 "rows": k.rows, "depth": k.depth, "units": k.units,
                 "input_offset": k.input_offset, "weights_offset": k.weights_offset,
                 "output_offset": k.output_offset, "act_min": k.act_min, "act_max": k.act_max,

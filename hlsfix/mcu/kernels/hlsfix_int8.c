@@ -57,33 +57,83 @@ static int8_t finish(int32_t acc, const int32_t *bias, const int32_t *mult, cons
     return (int8_t)clamp32(hlsfix_q_mbqm(acc, mult[c], shift[c]) + out_offset, lo, hi);
 }
 
+/* sum(x[i] * w[i]) over n int8 pairs, four at a time */
+static int32_t dot_s8(const int8_t *x, const int8_t *w, int32_t n)
+{
+    int32_t acc = 0;
+    int32_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        acc += (int32_t)x[i] * w[i] + (int32_t)x[i + 1] * w[i + 1] + (int32_t)x[i + 2] * w[i + 2] +
+               (int32_t)x[i + 3] * w[i + 3];
+    }
+    for (; i < n; i++) {
+        acc += (int32_t)x[i] * w[i];
+    }
+    return acc;
+}
+
+/* A pointwise conv: every pixel a matrix-vector product, the input offset folded into wsum. */
+static void conv_pointwise(const hlsfix_qconv_t *p, const int8_t *x, int8_t *out, int32_t *acc_buf)
+{
+    const int32_t pixels = p->out_h * p->out_w;
+    int32_t px, oc;
+    for (px = 0; px < pixels; px++) {
+        const int8_t *xp = x + px * p->in_c;
+        const int32_t base = px * p->out_c;
+        for (oc = 0; oc < p->out_c; oc++) {
+            int32_t acc = dot_s8(xp, p->weights + oc * p->in_c, p->in_c) + p->input_offset * p->wsum[oc];
+            if (acc_buf != NULL) {
+                if (!p->acc_init) {
+                    acc += acc_buf[base + oc];
+                }
+                acc_buf[base + oc] = acc;
+                if (!p->acc_finish) {
+                    continue;
+                }
+            }
+            out[base + oc] =
+                finish(acc, p->bias, p->multiplier, p->shift, oc, p->output_offset, p->act_min, p->act_max);
+        }
+    }
+}
+
+#define CONV_MAX_TAPS 128
+
 static void conv_dense(const hlsfix_qconv_t *p, const int8_t *x, int8_t *out, int32_t *acc_buf)
 {
-    int32_t oy, ox, oc, ky, kx, ic;
+    /* per output pixel, the valid taps once (input offset, tap index); then every output channel */
+    int32_t xoff[CONV_MAX_TAPS], tap[CONV_MAX_TAPS];
+    int32_t oy, ox, oc, ky, kx, t, ic;
+    const int32_t taps_all = p->k_h * p->k_w;
     for (oy = 0; oy < p->out_h; oy++) {
         for (ox = 0; ox < p->out_w; ox++) {
             const int32_t y0 = oy * p->stride_h - p->pad_top;
             const int32_t x0 = ox * p->stride_w - p->pad_left;
             const int32_t base = (oy * p->out_w + ox) * p->out_c;
-            for (oc = 0; oc < p->out_c; oc++) {
-                int32_t acc = 0;
-                for (ky = 0; ky < p->k_h; ky++) {
-                    const int32_t iy = y0 + ky * p->dil_h;
-                    if (iy < 0 || iy >= p->in_h) {
+            int32_t taps = 0;
+            for (ky = 0; ky < p->k_h; ky++) {
+                const int32_t iy = y0 + ky * p->dil_h;
+                if (iy < 0 || iy >= p->in_h) {
+                    continue;
+                }
+                for (kx = 0; kx < p->k_w; kx++) {
+                    const int32_t ix = x0 + kx * p->dil_w;
+                    if (ix < 0 || ix >= p->in_w) {
                         continue;
                     }
-                    for (kx = 0; kx < p->k_w; kx++) {
-                        const int32_t ix = x0 + kx * p->dil_w;
-                        const int8_t *xp;
-                        const int8_t *wp;
-                        if (ix < 0 || ix >= p->in_w) {
-                            continue;
-                        }
-                        xp = x + (iy * p->in_w + ix) * p->in_c;
-                        wp = p->weights + ((oc * p->k_h + ky) * p->k_w + kx) * p->in_c;
-                        for (ic = 0; ic < p->in_c; ic++) {
-                            acc += ((int32_t)xp[ic] + p->input_offset) * (int32_t)wp[ic];
-                        }
+                    xoff[taps] = (iy * p->in_w + ix) * p->in_c;
+                    tap[taps] = ky * p->k_w + kx;
+                    taps++;
+                }
+            }
+            for (oc = 0; oc < p->out_c; oc++) {
+                const int8_t *wo = p->weights + oc * taps_all * p->in_c;
+                int32_t acc = 0;
+                for (t = 0; t < taps; t++) {
+                    const int8_t *xp = x + xoff[t];
+                    const int8_t *wp = wo + tap[t] * p->in_c;
+                    for (ic = 0; ic < p->in_c; ic++) {
+                        acc += ((int32_t)xp[ic] + p->input_offset) * (int32_t)wp[ic];
                     }
                 }
                 if (acc_buf != NULL) {
@@ -102,33 +152,43 @@ static void conv_dense(const hlsfix_qconv_t *p, const int8_t *x, int8_t *out, in
     }
 }
 
+#define DW_MAX_TAPS 128
+
 static void conv_depthwise(const hlsfix_qconv_t *p, const int8_t *x, int8_t *out)
 {
-    int32_t oy, ox, ic, m, ky, kx;
+    /* per output pixel, the valid taps' input and weight offsets once; then every channel */
+    int32_t xoff[DW_MAX_TAPS], woff[DW_MAX_TAPS];
+    int32_t oy, ox, ic, m, ky, kx, t;
     for (oy = 0; oy < p->out_h; oy++) {
         for (ox = 0; ox < p->out_w; ox++) {
             const int32_t y0 = oy * p->stride_h - p->pad_top;
             const int32_t x0 = ox * p->stride_w - p->pad_left;
+            int8_t *o = out + (oy * p->out_w + ox) * p->out_row_channels + p->out_channel_offset;
+            int32_t taps = 0;
+            for (ky = 0; ky < p->k_h; ky++) {
+                const int32_t iy = y0 + ky * p->dil_h;
+                if (iy < 0 || iy >= p->in_h) {
+                    continue;
+                }
+                for (kx = 0; kx < p->k_w; kx++) {
+                    const int32_t ix = x0 + kx * p->dil_w;
+                    if (ix < 0 || ix >= p->in_w) {
+                        continue;
+                    }
+                    xoff[taps] = (iy * p->in_w + ix) * p->in_c;
+                    woff[taps] = (ky * p->k_w + kx) * p->out_c;
+                    taps++;
+                }
+            }
             for (ic = 0; ic < p->in_c; ic++) {
                 for (m = 0; m < p->depth_multiplier; m++) {
                     const int32_t oc = ic * p->depth_multiplier + m;
                     int32_t acc = 0;
-                    for (ky = 0; ky < p->k_h; ky++) {
-                        const int32_t iy = y0 + ky * p->dil_h;
-                        if (iy < 0 || iy >= p->in_h) {
-                            continue;
-                        }
-                        for (kx = 0; kx < p->k_w; kx++) {
-                            const int32_t ix = x0 + kx * p->dil_w;
-                            if (ix < 0 || ix >= p->in_w) {
-                                continue;
-                            }
-                            acc += ((int32_t)x[(iy * p->in_w + ix) * p->in_c + ic] + p->input_offset) *
-                                   (int32_t)p->weights[(ky * p->k_w + kx) * p->out_c + oc];
-                        }
+                    for (t = 0; t < taps; t++) {
+                        acc += ((int32_t)x[xoff[t] + ic] + p->input_offset) * (int32_t)p->weights[woff[t] + oc];
                     }
-                    out[(oy * p->out_w + ox) * p->out_row_channels + p->out_channel_offset + oc] = finish(
-                        acc, p->bias, p->multiplier, p->shift, oc, p->output_offset, p->act_min, p->act_max);
+                    o[oc] = finish(acc, p->bias, p->multiplier, p->shift, oc, p->output_offset, p->act_min,
+                                   p->act_max);
                 }
             }
         }
@@ -139,6 +199,8 @@ void hlsfix_qconv(const hlsfix_qconv_t *p, const int8_t *x, int8_t *out, int32_t
 {
     if (p->depthwise) {
         conv_depthwise(p, x, out);
+    } else if (p->wsum != NULL) {
+        conv_pointwise(p, x, out, acc);
     } else {
         conv_dense(p, x, out, acc);
     }
@@ -152,8 +214,12 @@ void hlsfix_qfc(const hlsfix_qfc_t *p, const int8_t *x, int8_t *out)
         for (u = 0; u < p->units; u++) {
             const int8_t *wu = p->weights + u * p->depth;
             int32_t acc = 0;
-            for (d = 0; d < p->depth; d++) {
-                acc += ((int32_t)xr[d] + p->input_offset) * ((int32_t)wu[d] + p->weights_offset);
+            if (p->wsum != NULL) {
+                acc = dot_s8(xr, wu, p->depth) + p->input_offset * p->wsum[u];
+            } else {
+                for (d = 0; d < p->depth; d++) {
+                    acc += ((int32_t)xr[d] + p->input_offset) * ((int32_t)wu[d] + p->weights_offset);
+                }
             }
             out[r * p->units + u] =
                 finish(acc, p->bias, p->multiplier, p->shift, u, p->output_offset, p->act_min, p->act_max);

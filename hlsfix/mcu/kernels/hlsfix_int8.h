@@ -20,6 +20,9 @@ typedef struct {
     const int32_t *bias;       /* [COUT] or NULL */
     const int32_t *multiplier; /* [COUT] */
     const int32_t *shift;      /* [COUT] */
+    /* pointwise conv (1x1, stride 1, no padding) only, or NULL: the sum of each output channel's
+     * weights, so that sum((x + offset) * w) is computed as sum(x * w) + offset * wsum */
+    const int32_t *wsum;
     int32_t in_h, in_w, in_c, out_h, out_w, out_c;
     int32_t k_h, k_w, stride_h, stride_w, dil_h, dil_w, pad_top, pad_left;
     int32_t depth_multiplier; /* depthwise only */
@@ -38,6 +41,7 @@ typedef struct {
     const int32_t *bias;   /* [UNITS] or NULL */
     const int32_t *multiplier;
     const int32_t *shift;
+    const int32_t *wsum; /* with weights_offset 0: each unit's weight sum (the fast path), or NULL */
     int32_t rows, depth, units;
     int32_t input_offset, weights_offset, output_offset, act_min, act_max;
 } hlsfix_qfc_t;
