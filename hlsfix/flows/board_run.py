@@ -18,8 +18,8 @@ def run_board(
 ) -> list[str]:
     """Lines to print: the board's verdict. A MismatchError if any answer differs from the golden model.
 
-    ``expected_fingerprint`` (from the build's hlsfix.toml) must equal this compile's, so the inputs go
-    to the program the bitstream was built from."""
+    The board must report the fingerprint of this very program (built into its bitstream) before any
+    input is sent; ``expected_fingerprint`` (from the build's hlsfix.toml) must equal it too."""
     from hlsfix.board.arty import OUTPUT_BITS, MismatchError
     from hlsfix.board.client import BoardClient
     from hlsfix.board.transport import SerialTransport
@@ -41,6 +41,12 @@ def run_board(
         client = BoardClient(
             transport, cm.program.input_buffer.fmt.bits, output_bits=OUTPUT_BITS, output_signed=True
         )
+        on_board, here = client.identify(), fingerprint(cm.program)
+        if on_board != here:
+            raise HlsfixError(
+                f"{port}: the board must hold this program (fingerprint {here}), not another one "
+                f"({on_board}): program it with this build's bitstream, or compile with the build's --config"
+            )
         bad = []
         for i, row in enumerate(x_q):
             got = client.infer([int(v) for v in row])
@@ -52,7 +58,7 @@ def run_board(
             f"board outputs must equal the golden model's, not differ on {len(bad)} of {len(x_q)} inputs "
             f"(first: input {i}, got {got}, want {expected})"
         )
-    lines = [f"{port}: {len(x_q)} inputs, every output bit-exact with the golden model"]
+    lines = [f"{port}: program {here}; {len(x_q)} inputs, every output bit-exact with the golden model"]
     if cm.program.output_is_class and cm.test is not None:
         y = np.asarray(cm.test[1][: len(x_q)])
         lines.append(f"accuracy on these inputs: {np.mean(want[:, 0] == y):.4f}")

@@ -19,16 +19,13 @@ the rebuild checks.
 
 from __future__ import annotations
 
-import hashlib
 import sys
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from hlsfix.errors import HlsfixError
-from hlsfix.fixedpoint.program import KernelProgram
+from hlsfix.fixedpoint.fingerprint import fingerprint  # noqa: F401  (re-exported for the flows)
 from hlsfix.flows.options import BuildOptions, CompileOptions, ModelSpec, SimOptions
 
 if sys.version_info >= (3, 11):
@@ -48,16 +45,6 @@ TABLES: dict[str, type] = {
 
 class ConfigError(HlsfixError):
     """A configuration file that cannot be read, or that names unknown options."""
-
-
-def fingerprint(program: KernelProgram) -> str:
-    """A hash of the fixed-point program: its kernels, formats and every constant, bit for bit."""
-    h = hashlib.sha256(program.to_json().encode())
-    for name in sorted(program.constants):
-        a = np.ascontiguousarray(program.constants[name])
-        h.update(f"{name}:{a.dtype.str}:{a.shape}".encode())
-        h.update(a.tobytes())
-    return h.hexdigest()[:16]
 
 
 def load_config(path: Path | str) -> dict[str, dict[str, Any]]:

@@ -1,5 +1,5 @@
-"""The charts of report.html, as inline SVG (no scripts, no links out): resources against the part's
-capacity, cycles per kernel, and a co-design's host cycles."""
+"""The charts of report.html, as inline SVG (no scripts, no links out): cycles per kernel, and a
+co-design's host cycles. (Capacities are bars in a table: see the template.)"""
 
 from __future__ import annotations
 
@@ -14,32 +14,6 @@ def _svg(width: int, height: int, body: list[str], title: str) -> str:
         f'viewBox="0 0 {width} {height}" font-family="sans-serif" font-size="12">'
         f"<title>{escape(title)}</title>{''.join(body)}</svg>"
     )
-
-
-def resources_svg(fpga: dict) -> str:
-    """Horizontal bars: each resource's use as a share of the part, with the fit margin marked."""
-    cap = fpga["capacity"]
-    rows = [("LUT", "lut"), ("FF", "ff"), ("DSP48E1", "dsp"), ("BRAM36", "bram36")]
-    left, width, bar_h, gap = 80, 420, 18, 10
-    height = 30 + len(rows) * (bar_h + gap)
-    body = []
-    for i, (label, key) in enumerate(rows):
-        y = 20 + i * (bar_h + gap)
-        share = fpga[key] / cap[key] if cap[key] else 0.0
-        w = min(share, 1.0) * width
-        colour = BAR_COLOURS[0] if share <= fpga.get("margin", 0.9) else "#e45756"
-        body += [
-            f'<text x="{left - 6}" y="{y + 13}" text-anchor="end">{label}</text>',
-            f'<rect x="{left}" y="{y}" width="{width}" height="{bar_h}" fill="#eee"/>',
-            f'<rect x="{left}" y="{y}" width="{w:.1f}" height="{bar_h}" fill="{colour}"/>',
-            f'<text x="{left + width + 6}" y="{y + 13}">{fpga[key]:g} / {cap[key]} ({share:.1%})</text>',
-        ]
-    mx = left + fpga.get("margin", 0.9) * width
-    body.append(
-        f'<line x1="{mx:.1f}" y1="12" x2="{mx:.1f}" y2="{height - 4}" stroke="#333" stroke-dasharray="4 3"/>'
-    )
-    body.append(f'<text x="{mx:.1f}" y="10" text-anchor="middle">{fpga.get("margin", 0.9):.0%}</text>')
-    return _svg(left + width + 190, height, body, "resources against capacity")
 
 
 def _legend(left: int, *entries: tuple[str, int]) -> list[str]:
@@ -80,7 +54,7 @@ def cycles_svg(per_kernel: list[dict]) -> str:
 def codesign_svg(cd: dict) -> str:
     """Predicted and co-simulated host cycles of the chosen partition and the two baselines."""
     rows = [
-        ("chosen " + cd["simulated"]["partition"], cd["predicted"], cd["simulated"]),
+        ("the chosen split", cd["predicted"], cd["simulated"]),
         ("all on the host", cd["baselines"]["all_mcu"], cd["baselines_simulated"]["all_mcu"]),
         ("all on the FPGA", cd["baselines"]["all_fpga"], cd["baselines_simulated"]["all_fpga"]),
     ]

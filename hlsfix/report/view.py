@@ -120,8 +120,6 @@ def _mcu_sections(report: dict[str, Any]) -> list[Section]:
 
 
 def _fpga_sections(report: dict[str, Any]) -> list[Section]:
-    from hlsfix.report.html import resources_svg
-
     fpga = report["fpga"]
     cap, margin = fpga["capacity"], fpga.get("margin", 0.9)
     capacity = tuple(
@@ -136,7 +134,7 @@ def _fpga_sections(report: dict[str, Any]) -> list[Section]:
     else:
         facts.append(("Fmax", "not measured in this build"))
     facts.append(("Vivado", fpga.get("vivado", "—")))
-    sections = [Section("FPGA resources", tuple(facts), capacity=capacity, chart=resources_svg(fpga))]
+    sections = [Section("FPGA resources", tuple(facts), capacity=capacity)]
     tried = fpga.get("lanes_tried")
     if tried:
         rows = [
