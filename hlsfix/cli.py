@@ -176,14 +176,40 @@ def _run_flow(args: argparse.Namespace, flow) -> int:
     return 0
 
 
+_INT8_FLAGS = {"no_reorder": "--no-reorder", "no_partial_execution": "--no-partial-execution"}
+_NOT_FOR_INT8 = {
+    "bits": "--bits", "metric": "--metric", "activation": "--activation", "budget_pp": "--budget-pp",
+    "weight_budget": "--weight-budget", "weights": "--weights", "data": "--data",
+}  # fmt: skip
+
+
+def _int8_compiled(args: argparse.Namespace):
+    """The int8 .tflite model of ``args`` compiled (its quantisation is its own: no data options)."""
+    from hlsfix.flows.int8 import compile_tflite
+
+    for dest, flag in _NOT_FOR_INT8.items():
+        if getattr(args, dest, None) is not None:
+            raise HlsfixError(f"{flag} applies to float models, not to an int8 .tflite model ({args.model})")
+    return compile_tflite(
+        resolve_int8(args.model),
+        reorder=not args.no_reorder,
+        partial_execution=not args.no_partial_execution,
+    )
+
+
+def _refuse_int8_flags(args: argparse.Namespace) -> None:
+    for dest, flag in _INT8_FLAGS.items():
+        if getattr(args, dest, None):
+            raise HlsfixError(f"{flag} applies to int8 .tflite models, not to {args.model}")
+
+
 def cmd_compile(args: argparse.Namespace) -> int:
     def flow(provenance, progress):
         if is_int8_tflite(args.model or ""):  # an int8 TFLite model: its own quantisation, no data
-            from hlsfix.flows.int8 import compile_int8_flow, compile_tflite
+            from hlsfix.flows.int8 import compile_int8_flow
 
-            return compile_int8_flow(
-                compile_tflite(resolve_int8(args.model)), _out(args), force=bool(args.force)
-            )
+            return compile_int8_flow(_int8_compiled(args), _out(args), force=bool(args.force))
+        _refuse_int8_flags(args)
         cm = _compile(args, progress, provenance)
         return cm.save(_out(args), force=bool(args.force))
 
@@ -213,11 +239,12 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     def flow(provenance, progress):
         if is_int8_tflite(args.model):  # an int8 TFLite model on a Cortex-M board
-            from hlsfix.flows.int8 import build_int8_flow, compile_tflite
+            from hlsfix.flows.int8 import build_int8_flow
 
-            cm = compile_tflite(resolve_int8(args.model))
+            cm = _int8_compiled(args)
             board = args.board or "nucleo-f446re"
             return build_int8_flow(cm, _out(args), board, inputs=args.inputs or 10, force=bool(args.force))
+        _refuse_int8_flags(args)
         options = _build_options(args)
         check_prerequisites(options)  # a wrong board, option or missing tool fails before the compile
         cm = _compile(args, progress, provenance)
@@ -306,6 +333,15 @@ def _add_compile_args(p: argparse.ArgumentParser) -> None:
         "--budget-pp", type=float, help="mixed: accuracy loss allowed against float, in pp (default 1.0)"
     )
     p.add_argument("--weight-budget", type=int, metavar="BYTES", help="mixed: fail unless the weights fit")
+    p.add_argument(
+        "--no-reorder", action="store_true", default=None, help="int8 .tflite: keep the file's operator order"
+    )
+    p.add_argument(
+        "--no-partial-execution",
+        action="store_true",
+        default=None,
+        help="int8 .tflite: no channel-sliced execution of conv → depthwise chains",
+    )
     p.add_argument("--config", metavar="FILE.toml", help="take every option not given here from this file")
     p.add_argument("-q", "--quiet", action="store_true", default=None, help="no progress lines")
 

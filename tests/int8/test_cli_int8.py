@@ -38,3 +38,22 @@ def test_an_int8_output_redoes_itself_from_its_hlsfix_toml(tmp_path: Path) -> No
     assert main(["compile", "--config", str(first / "hlsfix.toml"), "-o", str(second)]) == 0
     a, b = (json.loads((d / "report.json").read_text()) for d in (first, second))
     assert a["fingerprint"] == b["fingerprint"] and a["memory"] == b["memory"]
+
+
+def test_each_memory_technique_can_be_turned_off(tmp_path: Path) -> None:
+    arenas = {}
+    for flags in ([], ["--no-partial-execution"], ["--no-reorder", "--no-partial-execution"]):
+        out = tmp_path / ("x" + "".join(f.strip("-")[:6] for f in flags))
+        assert main(["compile", "bottleneck", *flags, "-o", str(out)]) == 0
+        mem = json.loads((out / "report.json").read_text())["memory"]
+        arenas[tuple(flags)] = (mem["arena_bytes"], mem["partial_execution"], mem["reorder"])
+    assert arenas[()][0] * 2 <= arenas[("--no-partial-execution",)][0]
+    assert arenas[("--no-partial-execution",)][1:] == (False, True)
+    assert arenas[("--no-reorder", "--no-partial-execution")][1:] == (False, False)
+
+
+def test_options_of_the_other_family_are_refused(tmp_path: Path, capsys) -> None:
+    assert main(["compile", "bottleneck", "--bits", "8", "-o", str(tmp_path / "a")]) == 2
+    assert "--bits applies to float models" in capsys.readouterr().err
+    assert main(["compile", "mlp", "--no-reorder", "-o", str(tmp_path / "b")]) == 2
+    assert "--no-reorder applies to int8" in capsys.readouterr().err
