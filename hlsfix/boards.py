@@ -58,6 +58,13 @@ CORTEX_M_BOARDS: dict[str, CortexMBoard] = {
         "nucleo-l4r5zi", "stm32l4r5zi", "cortex-m4", 120_000_000, 2048 * 1024, 640 * 1024,
         0x0800_0000, 0x2000_0000, _M4F, "mps2-an386",
     ),
+    # ST NUCLEO-F767ZI: STM32F767ZI, Cortex-M7 with double-precision FPU at 216 MHz, 2 MB flash,
+    # 512 KB SRAM (DTCM + SRAM1 + SRAM2, contiguous from 0x20000000); QEMU: AN500's Cortex-M7.
+    "nucleo-f767zi": CortexMBoard(
+        "nucleo-f767zi", "stm32f767zi", "cortex-m7", 216_000_000, 2048 * 1024, 512 * 1024,
+        0x0800_0000, 0x2000_0000, ("-mcpu=cortex-m7", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv5-d16"),
+        "mps2-an500",
+    ),
 }  # fmt: skip
 
 

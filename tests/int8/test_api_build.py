@@ -58,7 +58,12 @@ def test_cortex_m_boards() -> None:
     f4, l4 = get_cortex_m_board("nucleo-f446re"), get_cortex_m_board("nucleo-l4r5zi")
     assert (f4.ram_bytes, f4.flash_bytes) == (128 * 1024, 512 * 1024)
     assert l4.ram_bytes >= 256 * 1024
-    assert all(b.qemu_machine == "mps2-an386" for b in CORTEX_M_BOARDS.values())
+    m7 = get_cortex_m_board("nucleo-f767zi")
+    assert m7.cpu == "cortex-m7" and m7.qemu_machine == "mps2-an500" and m7.ram_bytes >= 256 * 1024
+    for b in CORTEX_M_BOARDS.values():
+        from hlsfix.mcu.runners import QEMU_MACHINES
+
+        assert QEMU_MACHINES[b.qemu_machine] == b.cpu
     with pytest.raises(BoardError):
         get_cortex_m_board("nucleo-xyz")
 
@@ -103,3 +108,12 @@ def test_program_json_round_trips(name: str, tmp_path: Path) -> None:
     assert loaded.kernels == cm.program.kernels
     x = cm.random_inputs(4)
     assert np.array_equal(run_int8(loaded, x).output, run_int8(cm.program, x).output)
+
+
+def test_cortex_m7_board_in_qemu_an500(tmp_path: Path) -> None:
+    require_tool("arm-none-eabi-gcc")
+    require_tool("qemu-system-arm")
+    require_tool("make")
+    built = hlsfix.compile("resnet_tiny").build("nucleo-f767zi", tmp_path / "m7", n_inputs=2, tflm_inputs=0)
+    assert built.fits and built.qemu is not None and built.qemu.bit_exact
+    assert "cortex-m7" in built.qemu.simulator
