@@ -248,7 +248,7 @@ def compile_int8_flow(
     with output_run(out, protected, force=force) as stage:  # type: ignore[arg-type]
         report = cm.save(stage, tflm_inputs=tflm_inputs)
         _write_provenance(stage, cm, report, "compile", {})
-    return FlowResult("compile", out, report, _summary(report, out, "program.json, memory.svg"))
+    return FlowResult("compile", out, report, _summary(report, out, "program.json, memory.svg, report.html"))
 
 
 def build_int8_flow(
@@ -270,7 +270,9 @@ def build_int8_flow(
         f"{mcu['instructions']} instructions per inference ({mcu['simulator']}; not cycles), "
         f"bit-exact with the golden model on {mcu['checked_inputs']} inputs: {mcu['bit_exact']}"
     ]
-    return FlowResult("build", out, report, (*lines, *_summary(report, out, "project/, program.json")))
+    return FlowResult(
+        "build", out, report, (*lines, *_summary(report, out, "project/, program.json, report.html"))
+    )
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""report.json / report.md / memory.svg of an int8 model (compile, and build with its ``mcu`` part).
+"""report.json, report.md, report.html and memory.svg of an int8 model (compile; build adds ``mcu``).
 
 report.json keeps the house keys (DESIGN.md): ``model``, ``bits``, ``memory`` (arena_bytes,
 lower_bound_bytes, best_order_bound_bytes, linear_bytes, schedule, and per technique), ``tflm``
@@ -68,3 +68,7 @@ def write_int8_reports(directory: Path, report: dict, cm: CompiledInt8) -> None:
     (directory / "memory.svg").write_text(svg)
     (directory / "report.json").write_text(json.dumps(report, indent=1))
     (directory / "report.md").write_text(render_int8_markdown(report))
+    html = template_env(TEMPLATES_DIR).get_template("int8_report.html.j2")
+    (directory / "report.html").write_text(
+        html.render(r=report, m=report["memory"], t=report.get("tflm"), mcu=report.get("mcu"), svg=svg)
+    )

@@ -52,6 +52,8 @@ def test_save_writes_the_memory_and_tflm_sections(tmp_path: Path) -> None:
     md = (tmp_path / "report.md").read_text()
     assert "TFLM arena head" in md and "slices" in md
     assert (tmp_path / "memory.svg").read_text().startswith("<svg")
+    html = (tmp_path / "report.html").read_text()
+    assert "<svg" in html and "TFLM arena head" in html and str(mem["arena_bytes"]) in html
 
 
 def test_cortex_m_boards() -> None:
