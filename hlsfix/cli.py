@@ -140,6 +140,12 @@ def cmd_info(args: argparse.Namespace) -> int:
     from hlsfix.flows.api import load
     from hlsfix.flows.inspect import model_info
 
+    if is_int8_tflite(args.model or ""):
+        from hlsfix.flows.int8 import compile_tflite, int8_info
+
+        print("\n".join(int8_info(compile_tflite(resolve_int8(args.model)))))
+        return 0
+
     print("\n".join(model_info(load(_spec(args)))))
     return 0
 

@@ -148,6 +148,26 @@ class CompiledInt8Model:
         return report
 
 
+def int8_info(cm: CompiledInt8Model) -> list[str]:
+    """``hlsfix info model.tflite``: what the model is and what its memory plan needs."""
+    m, mem = cm.model, cm.memory
+    counts: dict[str, int] = {}
+    for op in m.operators:
+        counts[op] = counts.get(op, 0) + 1
+    kind = ("float32", "int8")
+    return [
+        f"model: {cm.name} (int8 TFLite{f', {cm.source}' if cm.source else ''})",
+        f"input: {list(m.input_shape)} {kind[not m.float_input]}, scale {m.input_scale:.6g}, "
+        f"zero point {m.input_zero_point}",
+        f"output: {list(m.output_shape)} {kind[not m.float_output]}, scale {m.output_scale:.6g}, "
+        f"zero point {m.output_zero_point}",
+        f"operators: {len(m.operators)} ({', '.join(f'{k} ×{v}' for k, v in counts.items())})",
+        f"parameters: {m.parameters}",
+        f"arena: {mem.arena_bytes} bytes (given order's bound {mem.given_order_bound}, best order's "
+        f"{mem.best_order_bound}; partial execution: {len(mem.pex_chains)} chains)",
+    ]
+
+
 def compile_tflite(
     path: str | Path, *, reorder: bool = True, partial_execution: bool = True
 ) -> CompiledInt8Model:

@@ -57,3 +57,9 @@ def test_options_of_the_other_family_are_refused(tmp_path: Path, capsys) -> None
     assert "--bits applies to float models" in capsys.readouterr().err
     assert main(["compile", "mlp", "--no-reorder", "-o", str(tmp_path / "b")]) == 2
     assert "--no-reorder applies to int8" in capsys.readouterr().err
+
+
+def test_info_describes_an_int8_model(capsys) -> None:
+    assert main(["info", "person_detect"]) == 0
+    out = capsys.readouterr().out
+    assert "DEPTHWISE_CONV_2D ×14" in out and "parameters: 210706" in out and "arena: 36864" in out
