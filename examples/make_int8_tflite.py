@@ -17,7 +17,9 @@ planner, and hlsfix must reproduce TFLM on them bit for bit):
 - ``branchy``: an inception-like block (two branches and a pooling one, CONCATENATION);
 - ``pad_mean``: explicit zero padding (PAD) and a global average pooling (MEAN);
 - ``sigmoid_tanh``: fully connected layers with LOGISTIC and TANH activations;
-- ``float_io``: a small CNN with float input and output (QUANTIZE first, DEQUANTIZE last).
+- ``float_io``: a small CNN with float input and output (QUANTIZE first, DEQUANTIZE last);
+- ``edge_ops``: the kernels' corner cases (depth multiplier, dilation, VALID strides, partial
+  pooling windows, fully connected and softmax over several rows).
 """
 
 from __future__ import annotations
@@ -136,6 +138,21 @@ def float_io() -> tf.keras.Model:
     return tf.keras.Model(inp, classifier(6)(x))
 
 
+def edge_ops() -> tf.keras.Model:
+    """The corners of the kernels: depth multiplier 2 with dilation, strided VALID convolution,
+    dilated SAME convolution, SAME pooling with partial windows on an odd size, and fully connected
+    layers and a softmax over several rows."""
+    x = inp = L.Input((15, 13, 3), batch_size=1)
+    x = L.DepthwiseConv2D(3, depth_multiplier=2, dilation_rate=2, padding="same", activation="relu")(x)
+    x = L.Conv2D(10, 3, strides=2, padding="valid", activation="relu6")(x)
+    x = L.Conv2D(8, 3, dilation_rate=2, padding="same")(x)
+    x = L.AveragePooling2D(pool_size=3, strides=2, padding="same")(x)
+    x = L.MaxPooling2D(pool_size=2, strides=1, padding="same")(x)
+    x = L.Reshape((12, 8))(x)
+    x = L.Dense(6, activation="relu")(x)
+    return tf.keras.Model(inp, L.Softmax()(classifier(5)(x)))
+
+
 FLOAT_IO = {"float_io"}
 MODELS = {
     "ds_cnn_tiny": ds_cnn_tiny,
@@ -147,6 +164,7 @@ MODELS = {
     "pad_mean": pad_mean,
     "sigmoid_tanh": sigmoid_tanh,
     "float_io": float_io,
+    "edge_ops": edge_ops,
 }
 
 

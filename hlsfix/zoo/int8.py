@@ -20,6 +20,7 @@ INT8_MODEL_NAMES = (
     "pad_mean",
     "sigmoid_tanh",
     "float_io",
+    "edge_ops",
     "mlperf_kws_dscnn",
     "mlperf_vww_mobilenet",
     "mlperf_ic_resnet8",

@@ -38,6 +38,7 @@ def _firmware(name: str, n: int, tmp: Path, options: Int8MemoryOptions | None = 
         "branchy",
         "pad_mean",
         "sigmoid_tanh",
+        "edge_ops",
         "person_detect",
     ],
 )
