@@ -6,12 +6,14 @@ cm.build(board="arty-a7", out="out/protonn")         # → FlowResult (report, b
 
 from hlsfix.errors import HlsfixError
 from hlsfix.flows.api import CompiledModel, compile
+from hlsfix.flows.int8 import CompiledInt8Model, compile_tflite
 from hlsfix.flows.options import BuildOptions, CompileOptions, ModelSpec, SimOptions
 from hlsfix.flows.result import FlowResult
 from hlsfix.zoo import ZOO_NAMES, load_model
 
 __all__ = [
     "BuildOptions",
+    "CompiledInt8Model",
     "CompileOptions",
     "CompiledModel",
     "FlowResult",
@@ -20,6 +22,7 @@ __all__ = [
     "SimOptions",
     "ZOO_NAMES",
     "compile",
+    "compile_tflite",
     "load_model",
 ]
 __version__ = "0.2.0"

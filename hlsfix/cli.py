@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from hlsfix.boards import ALL_BOARD_NAMES
+from hlsfix.boards import ALL_BOARD_NAMES, CORTEX_M_BOARDS
 from hlsfix.errors import HlsfixError
 from hlsfix.flows.options import (
     ACTIVATIONS,
@@ -30,6 +30,8 @@ from hlsfix.flows.options import (
 )
 from hlsfix.flows.output import Terminated, sigterm_as_exception
 from hlsfix.zoo import DEFAULT_MODEL, ZOO_NAMES
+from hlsfix.zoo.imported import IMPORTED_NAMES
+from hlsfix.zoo.int8 import is_int8_tflite, resolve_int8
 
 EXIT_USER_ERROR = 2
 EXIT_MISMATCH = 1
@@ -139,6 +141,12 @@ def cmd_info(args: argparse.Namespace) -> int:
     from hlsfix.flows.api import load
     from hlsfix.flows.inspect import model_info
 
+    if is_int8_tflite(args.model or ""):
+        from hlsfix.flows.int8 import compile_tflite, int8_info
+
+        print("\n".join(int8_info(compile_tflite(resolve_int8(args.model)))))
+        return 0
+
     print("\n".join(model_info(load(_spec(args)))))
     return 0
 
@@ -150,6 +158,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
     accuracy, n = float_accuracy(load(_spec(args)))
     print(f"accuracy: {accuracy:.4f}")
     print(f"inputs: {n}")
+    return 0
+
+
+def cmd_export_sd(args: argparse.Namespace) -> int:
+    from hlsfix.flows.api import load
+    from hlsfix.flows.export import export_model_sd
+
+    spec = _spec(args)
+    protected = tuple(p for p in (spec.weights, spec.data) if p is not None)
+    print("\n".join(export_model_sd(load(spec), _out(args), protected=protected, force=bool(args.force))))
     return 0
 
 
@@ -175,8 +193,40 @@ def _run_flow(args: argparse.Namespace, flow) -> int:
     return 0
 
 
+_INT8_FLAGS = {"no_reorder": "--no-reorder", "no_partial_execution": "--no-partial-execution"}
+_NOT_FOR_INT8 = {
+    "bits": "--bits", "metric": "--metric", "activation": "--activation", "budget_pp": "--budget-pp",
+    "weight_budget": "--weight-budget", "weights": "--weights", "data": "--data",
+}  # fmt: skip
+
+
+def _int8_compiled(args: argparse.Namespace):
+    """The int8 .tflite model of ``args`` compiled (its quantisation is its own: no data options)."""
+    from hlsfix.flows.int8 import compile_tflite
+
+    for dest, flag in _NOT_FOR_INT8.items():
+        if getattr(args, dest, None) is not None:
+            raise HlsfixError(f"{flag} applies to float models, not to an int8 .tflite model ({args.model})")
+    return compile_tflite(
+        resolve_int8(args.model),
+        reorder=not args.no_reorder,
+        partial_execution=not args.no_partial_execution,
+    )
+
+
+def _refuse_int8_flags(args: argparse.Namespace) -> None:
+    for dest, flag in _INT8_FLAGS.items():
+        if getattr(args, dest, None):
+            raise HlsfixError(f"{flag} applies to int8 .tflite models, not to {args.model}")
+
+
 def cmd_compile(args: argparse.Namespace) -> int:
     def flow(provenance, progress):
+        if is_int8_tflite(args.model or ""):  # an int8 TFLite model: its own quantisation, no data
+            from hlsfix.flows.int8 import compile_int8_flow
+
+            return compile_int8_flow(_int8_compiled(args), _out(args), force=bool(args.force))
+        _refuse_int8_flags(args)
         cm = _compile(args, progress, provenance)
         return cm.save(_out(args), force=bool(args.force))
 
@@ -205,6 +255,13 @@ def cmd_build(args: argparse.Namespace) -> int:
     from hlsfix.flows.build import build, check_prerequisites
 
     def flow(provenance, progress):
+        if is_int8_tflite(args.model):  # an int8 TFLite model on a Cortex-M board
+            from hlsfix.flows.int8 import build_int8_flow
+
+            cm = _int8_compiled(args)
+            board = args.board or "nucleo-f446re"
+            return build_int8_flow(cm, _out(args), board, inputs=args.inputs or 10, force=bool(args.force))
+        _refuse_int8_flags(args)
         options = _build_options(args)
         check_prerequisites(options)  # a wrong board, option or missing tool fails before the compile
         cm = _compile(args, progress, provenance)
@@ -272,14 +329,17 @@ def _add_model_args(p: argparse.ArgumentParser, *, default: str | None = None) -
         "model",
         nargs="?",
         default=None,
-        help=f"a zoo model ({', '.join(ZOO_NAMES)}) or a path to a model file"
+        help=f"a zoo model ({', '.join(ZOO_NAMES + IMPORTED_NAMES)}) or a model file (.sd, .onnx, .tflite)"
         + (f"; default {default}" if default else ""),
     )
     p.add_argument(
         "--weights", metavar="FILE.npz", help="weights (default: weights.npz or <model>.npz beside the .sd)"
     )
     p.add_argument(
-        "--data", metavar="FILE.npz", help="X_train, y_train, X_test, y_test (default: the zoo split)"
+        "--data",
+        metavar="FILE.npz",
+        help="X_train, y_train, X_test, y_test (default: the zoo split; an .onnx model needs it, its labels "
+        "optional)",
     )
 
 
@@ -293,6 +353,15 @@ def _add_compile_args(p: argparse.ArgumentParser) -> None:
         "--budget-pp", type=float, help="mixed: accuracy loss allowed against float, in pp (default 1.0)"
     )
     p.add_argument("--weight-budget", type=int, metavar="BYTES", help="mixed: fail unless the weights fit")
+    p.add_argument(
+        "--no-reorder", action="store_true", default=None, help="int8 .tflite: keep the file's operator order"
+    )
+    p.add_argument(
+        "--no-partial-execution",
+        action="store_true",
+        default=None,
+        help="int8 .tflite: no channel-sliced execution of conv → depthwise chains",
+    )
     p.add_argument("--config", metavar="FILE.toml", help="take every option not given here from this file")
     p.add_argument("-q", "--quiet", action="store_true", default=None, help="no progress lines")
 
@@ -335,6 +404,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_args(p)
     p.set_defaults(func=cmd_eval)
 
+    p = sub.add_parser(
+        "export-sd", help="write a model (e.g. an imported .onnx) as a SeeDot program + weights + data"
+    )
+    _add_model_args(p)
+    _add_output_args(p)
+    p.set_defaults(func=cmd_export_sd)
+
     p = sub.add_parser("compile", help="choose scales on data; write the fixed-point program and reports")
     _add_model_args(p)
     _add_compile_args(p)
@@ -350,7 +426,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_model_args(p, default=DEFAULT_MODEL)
     _add_compile_args(p)
-    p.add_argument("--board", metavar="BOARD", help=f"{', '.join(ALL_BOARD_NAMES)} (default arduino-uno)")
+    p.add_argument(
+        "--board",
+        metavar="BOARD",
+        help=f"{', '.join(ALL_BOARD_NAMES)} (default arduino-uno); for an int8 .tflite model: "
+        f"{', '.join(CORTEX_M_BOARDS)} (default nucleo-f446re)",
+    )
     p.add_argument(
         "--backend", choices=BACKENDS, help="FPGA: the accelerator (rtl, default) or HLS C++ (hls)"
     )

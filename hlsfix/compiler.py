@@ -79,13 +79,13 @@ def compile(
 ) -> CompiledModel:
     """Compile a float model to a fixed-point program chosen on calibration data.
 
-    ``model`` is a zoo name, an .sd path, a loaded ``Model`` or a ``Graph``. ``calib`` defaults to
+    ``model`` is a zoo name, an .sd or .onnx path, a loaded ``Model`` or a ``Graph``. ``calib`` defaults to
     the zoo model's training split; ``labels`` default to the split's labels (or the float model's
     own predictions when none are known)."""
     source: Path | None = None
     test = None
     if isinstance(model, str | Path):
-        model = load_model(str(model))
+        model = load_model(str(model), require_data=calib is None)
     if isinstance(model, Model):
         source = model.source
         if model.data is not None:

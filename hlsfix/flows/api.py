@@ -22,12 +22,14 @@ from hlsfix import compiler
 from hlsfix.flows.accel import emit_rtl, simulate
 from hlsfix.flows.build import build
 from hlsfix.flows.compile_flow import save_compiled
+from hlsfix.flows.int8 import compile_tflite
 from hlsfix.flows.model import TrackedModel
 from hlsfix.flows.options import BuildOptions, CompileOptions, ModelSpec, SimOptions
 from hlsfix.flows.progress import Progress, quiet
 from hlsfix.flows.result import FlowResult
 from hlsfix.ir.graph import Graph
 from hlsfix.zoo import Model, load_model
+from hlsfix.zoo.int8 import is_int8_tflite, resolve_int8
 
 
 class CompiledModel(TrackedModel):
@@ -60,8 +62,10 @@ class CompiledModel(TrackedModel):
         return emit_rtl(self, Path(out), lanes, force=force)
 
 
-def load(spec: ModelSpec) -> Model:
-    return load_model(spec.model, spec.weights, spec.data)
+def load(spec: ModelSpec, *, require_data: bool = True) -> Model:
+    """The model named by ``spec``; an imported (.onnx) model without data is a DataError unless
+    ``require_data`` is False (calibration data given in Python instead)."""
+    return load_model(spec.model, spec.weights, spec.data, require_data=require_data)
 
 
 def compile(
@@ -80,16 +84,21 @@ def compile(
 
     ``model`` is a zoo name, a model file path, a ``ModelSpec`` (with weights and data files), a
     loaded ``Model`` or a ``Graph``. ``calib`` defaults to the model's training split; ``labels`` to
-    the split's labels (or the float model's own decisions when none are known)."""
+    the split's labels (or the float model's own decisions when none are known).
+
+    An int8 ``.tflite`` file (or a bundled int8 model's name) needs no calibration data: it compiles
+    to a ``CompiledInt8Model`` whose ``predict`` returns TFLM's int8 outputs."""
+    if isinstance(model, str | Path) and is_int8_tflite(model):
+        return compile_tflite(resolve_int8(model))  # type: ignore[return-value]
     options = CompileOptions(
         bits=str(bits), metric=metric, activation=activation, budget_pp=budget_pp, weight_budget=weight_budget
     )
     spec = None
     if isinstance(model, ModelSpec):
-        spec, model = model, load(model)
+        spec, model = model, load(model, require_data=calib is None)
     elif isinstance(model, str | Path):
         spec = ModelSpec(str(model))
-        model = load(spec)
+        model = load(spec, require_data=calib is None)
     core = compiler.compile(
         model,
         calib,

@@ -27,6 +27,16 @@ def model_info(m: Model) -> list[str]:
         lines.append(f"  {p.name:<8} {str(p.shape):<14} range {list(p.declared_range)}{sparse}")
     lines.append(f"MACs per inference: {st.macs}")
     lines.append("ops: " + ", ".join(f"{name} {n}" for name, n in st.op_counts))
+    if "onnx" in m.meta:  # an imported model: the graph it became, node by node
+        from hlsfix.ir.describe import describe, format_info
+
+        onnx = m.meta["onnx"]
+        lines.append(
+            f"imported from ONNX (opset {onnx['opset']}): "
+            + ", ".join(f"{k} {n}" for k, n in onnx["onnx_ops"])
+        )
+        text = format_info(describe(g))
+        lines += text[text.index("graph:") : text.index("\nparameters:")].splitlines()
     if m.meta.get("float_test_accuracy") is not None:
         lines.append(f"recorded float test accuracy: {m.meta['float_test_accuracy']:.4f}")
     return lines

@@ -45,11 +45,17 @@ AVR_MCU = "atmega328p"
 AVR_F_CPU = 16_000_000
 
 # The CPU each supported QEMU board emulates, and the compiler flags for it.
-QEMU_MACHINES: dict[str, str] = {"mps2-an385": "cortex-m3", "mps2-an386": "cortex-m4"}
+QEMU_MACHINES: dict[str, str] = {
+    "mps2-an385": "cortex-m3",
+    "mps2-an386": "cortex-m4",
+    "mps2-an500": "cortex-m7",
+}
 CORTEX_M_FLAGS: dict[str, tuple[str, ...]] = {
     "cortex-m3": ("-mcpu=cortex-m3", "-mthumb", "-mfloat-abi=soft"),
     # The M4 of AN386 has the single-precision FPU; target_cortexm.c enables it at reset.
     "cortex-m4": ("-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"),
+    # AN500's M7 (same memory map as AN385/AN386); single-precision FPU flags run on any M7.
+    "cortex-m7": ("-mcpu=cortex-m7", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv5-sp-d16"),
 }
 
 WARNINGS = ("-Wall", "-Wextra", "-Werror")

@@ -58,8 +58,21 @@ def load_dataset(path: Path) -> Dataset:
     )
 
 
-def load_model(spec: str, weights: Path | None = None, data: Path | None = None) -> Model:
-    """A zoo name, or a path to an .sd file (weights beside it unless given)."""
+def load_model(
+    spec: str,
+    weights: Path | None = None,
+    data: Path | None = None,
+    *,
+    input_range: tuple[float, float] | None = None,
+    require_data: bool = True,
+) -> Model:
+    """A zoo name, a path to an .sd file (weights beside it unless given), or a model from a
+    framework: a bundled imported model's name or an .onnx path, whose data (an .npz with
+    ``X_train``, ``X_test`` and, when known, the labels) come from ``data`` or a data.npz beside it."""
+    from hlsfix.zoo.imported import IMPORT_SUFFIXES, IMPORTED_NAMES, load_imported
+
+    if spec in IMPORTED_NAMES or Path(spec).suffix in IMPORT_SUFFIXES:
+        return load_imported(spec, data, input_range, require_data=require_data)
     if spec in ZOO_NAMES:
         d = ZOO_DIR / spec
         graph = load_program(d / "model.sd", d / "weights.npz", name=spec)
@@ -69,7 +82,8 @@ def load_model(spec: str, weights: Path | None = None, data: Path | None = None)
     path = Path(spec)
     if path.suffix != ".sd" or not path.exists():
         raise HlsfixError(
-            f"model must be a zoo name ({', '.join(ZOO_NAMES)}) or an existing .sd file, not {spec!r}"
+            f"model must be a zoo name ({', '.join(ZOO_NAMES + IMPORTED_NAMES)}), an .onnx file or an "
+            f"existing .sd file, not {spec!r}"
         )
     graph = load_program(path, weights)
     dataset = load_dataset(data) if data else None

@@ -75,15 +75,16 @@
         int16_t g, int16_t hf, int16_t wf, int16_t cin_g, int16_t cout, int16_t ho, int16_t wo,      \
         int16_t sh, int16_t sw, int16_t pt, int16_t pl, int16_t dh, int16_t dw)                      \
     {                                                                                                \
-        int16_t nn, oh, ow, co, i, j, ci, ih, iw, gi;                                                \
-        int16_t cout_g = (int16_t)(cout / g);                                                        \
+        int16_t nn, oh, ow, co, cc, i, j, ci, ih, iw, gi;                                           \
+        int16_t cout_all = (int16_t)(g * cout); /* cout: per group */                               \
         float *o = out;                                                                              \
         for (nn = 0; nn < nb; nn++)                                                                  \
             for (oh = 0; oh < ho; oh++)                                                              \
                 for (ow = 0; ow < wo; ow++)                                                          \
-                    for (co = 0; co < cout; co++) {                                                  \
+                    for (co = 0; co < cout_all; co++) {                                             \
                         float acc = 0.0f;                                                            \
-                        gi = (int16_t)(co / cout_g);                                                 \
+                        gi = (int16_t)(co / cout);                                                  \
+                        cc = (int16_t)(co - gi * cout);                                             \
                         for (i = 0; i < hf; i++) {                                                   \
                             ih = (int16_t)(oh * sh + i * dh - pt);                                   \
                             if (ih < 0 || ih >= h)                                                   \
@@ -95,7 +96,7 @@
                                 if (iw < 0 || iw >= w)                                               \
                                     continue;                                                        \
                                 xp = x + ((nn * h + ih) * w + iw) * c + gi * cin_g;                  \
-                                fp = f + ((gi * hf + i) * wf + j) * cin_g * cout + co;               \
+                                fp = f + ((gi * hf + i) * wf + j) * cin_g * cout + cc;               \
                                 for (ci = 0; ci < cin_g; ci++) {                                     \
                                     acc += HLSFIX_LDF(SX, xp + ci) * HLSFIX_LDF(SF, fp + ci * cout); \
                                 }                                                                    \

@@ -335,15 +335,16 @@ HLSFIX_INLINE int64_t hlsfix_acc_get64(const int32_t *acc, int16_t i)
         int16_t ho, int16_t wo, int16_t sh, int16_t sw, int16_t pt, int16_t pl, int16_t dh,          \
         int16_t dw, int16_t os)                                                                      \
     {                                                                                                \
-        int16_t nn, oh, ow, co, i, j, ci, ih, iw, gi;                                                \
-        int16_t cout_g = (int16_t)(cout / g);                                                        \
+        int16_t nn, oh, ow, co, cc, i, j, ci, ih, iw, gi;                                           \
+        int16_t cout_all = (int16_t)(g * cout); /* cout: per group */                               \
         HLSFIX_T(TO) *o = out;                                                                       \
         for (nn = 0; nn < nb; nn++)                                                                  \
             for (oh = 0; oh < ho; oh++)                                                              \
                 for (ow = 0; ow < wo; ow++)                                                          \
-                    for (co = 0; co < cout; co++) {                                                  \
+                    for (co = 0; co < cout_all; co++) {                                             \
                         HLSFIX_W(W) acc = 0;                                                         \
-                        gi = (int16_t)(co / cout_g);                                                 \
+                        gi = (int16_t)(co / cout);                                                  \
+                        cc = (int16_t)(co - gi * cout);                                             \
                         for (i = 0; i < hf; i++) {                                                   \
                             ih = (int16_t)(oh * sh + i * dh - pt);                                   \
                             if (ih < 0 || ih >= h)                                                   \
@@ -355,7 +356,7 @@ HLSFIX_INLINE int64_t hlsfix_acc_get64(const int32_t *acc, int16_t i)
                                 if (iw < 0 || iw >= w)                                               \
                                     continue;                                                        \
                                 xp = x + ((nn * h + ih) * w + iw) * c + gi * cin_g;                  \
-                                fp = f + ((gi * hf + i) * wf + j) * cin_g * cout + co;               \
+                                fp = f + ((gi * hf + i) * wf + j) * cin_g * cout + cc;               \
                                 for (ci = 0; ci < cin_g; ci++) {                                     \
                                     HLSFIX_MACT(W, TX, TF, acc, HLSFIX_LD(SX, TX, xp), HLSFIX_LD(SF, TF, fp), PS); \
                                     xp++;                                                            \

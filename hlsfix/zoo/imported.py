@@ -1,0 +1,90 @@
+"""Models from the frameworks: an .onnx file (or a bundled one) with its data, as a zoo ``Model``.
+
+Data come from an .npz holding ``X_train`` and ``X_test`` and, when known, ``y_train`` and
+``y_test``; without labels, the float model's own decisions stand in (and ``meta`` says so).
+The input's range is taken from the data unless given; parameter ranges come from the weights.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import numpy as np
+
+from hlsfix.errors import DataError
+from hlsfix.ir.graph import Graph
+from hlsfix.ir.interp import batch_input, run_float
+
+ZOO_DIR = Path(__file__).parent
+IMPORTED_NAMES = ("sklearn-mlp", "sklearn-logreg", "torch-dscnn")
+IMPORT_SUFFIXES = (".onnx",)
+DATA_HINT = (
+    "--data FILE.npz (Python: data=) holding X_train and X_test (the model's inputs, one flattened row "
+    "each) and y_train/y_test when the labels are known"
+)
+
+
+def _arrays(path: Path) -> dict[str, np.ndarray]:
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return {k: data[k] for k in data.files}
+    except FileNotFoundError:
+        raise DataError(f"data file must exist, not be missing: {path}") from None
+    except (OSError, ValueError) as e:
+        raise DataError(f"data file must be a readable .npz, not {path} ({e})") from None
+
+
+def imported_dataset(graph: Graph, path: Path):  # -> tuple[Dataset, bool]
+    """The data set of an imported model, and whether its labels are the float model's own."""
+    from hlsfix.zoo import Dataset
+
+    arrays = _arrays(path)
+    missing = [k for k in ("X_train", "X_test") if k not in arrays]
+    if missing:
+        raise DataError(f"data file must hold X_train and X_test, not lack {', '.join(missing)}: {path}")
+    x_train, x_test = batch_input(graph, arrays["X_train"]), batch_input(graph, arrays["X_test"])
+    have = "y_train" in arrays and "y_test" in arrays
+    if have:
+        y_train, y_test = arrays["y_train"].astype(np.int64), arrays["y_test"].astype(np.int64)
+        for x, y, split in ((x_train, y_train, "train"), (x_test, y_test, "test")):
+            if y.shape != (len(x),):
+                raise DataError(
+                    f"y_{split} must hold one label per row of X_{split} ({len(x)}), not {y.shape}"
+                )
+    else:
+        y_train, y_test = run_float(graph, x_train), run_float(graph, x_test)
+    flat = (len(x_train), graph.input.size), (len(x_test), graph.input.size)
+    return Dataset(x_train.reshape(flat[0]), y_train, x_test.reshape(flat[1]), y_test), not have
+
+
+def load_imported(spec: str, data: Path | None, input_range: tuple[float, float] | None = None, *,
+                  require_data: bool = True):  # fmt: skip
+    """A bundled imported model by name, or an .onnx path, with its data (see module doc)."""
+    from hlsfix.frontend.onnx import import_onnx
+    from hlsfix.zoo import Model
+
+    bundled = spec in IMPORTED_NAMES
+    path = ZOO_DIR / spec / "model.onnx" if bundled else Path(spec)
+    name = spec if bundled else path.stem
+    imported = import_onnx(path, name=name)
+    graph = imported.graph
+    meta: dict = json.loads((path.parent / "meta.json").read_text()) if bundled else {}
+    if data is None and (path.parent / "data.npz").exists():
+        data = path.parent / "data.npz"
+    if data is None:
+        if require_data:
+            raise DataError(
+                f"{path.name}: data must be given ({DATA_HINT}), not missing: the input range and the "
+                "fixed-point scales come from it"
+            )
+        return Model(graph, None, meta, path)
+    dataset, own_labels = imported_dataset(graph, Path(data))
+    lo, hi = input_range or (float(dataset.x_train.min()), float(dataset.x_train.max()))
+    graph = dataclasses.replace(graph, input=dataclasses.replace(graph.input, declared_range=(lo, hi)))
+    fields = ("output", "scores", "post", "opset", "onnx_ops", "folded")
+    meta = {**meta, "onnx": {f: getattr(imported, f) for f in fields}}
+    if own_labels:
+        meta["labels"] = "the float model's own decisions (the data file holds no y_train/y_test)"
+    return Model(graph, dataset, meta, path)
