@@ -63,6 +63,21 @@ def output_buffer(program: KernelProgram) -> Buffer | None:
     return None if program.output_is_class else program.buffer(program.output)
 
 
+def select_test(lhs: str, threshold: int, bits: int, literal: Callable[[int], str]) -> str:
+    """The C condition ``lhs >= threshold`` of a Select on a ``bits``-wide operand.
+
+    Lowering clamps the threshold to [qmin, qmax + 1]; at the ends the comparison is decided by the
+    type alone (always true at qmin, always false above qmax), so it is emitted as ``1`` or ``0``:
+    casting qmax + 1 into the operand's type would wrap it, and comparing with qmin trips
+    -Wtype-limits."""
+    qmin, qmax = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+    if threshold <= qmin:
+        return "1"
+    if threshold > qmax:
+        return "0"
+    return f"{lhs} >= {literal(threshold)}"
+
+
 def row_major_strides(shape: tuple[int, ...]) -> list[int]:
     """Element strides of a C-order array of ``shape``."""
     return [math.prod(shape[i + 1 :]) for i in range(len(shape))]

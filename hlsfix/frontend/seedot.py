@@ -164,6 +164,8 @@ class _Lowering:
         loc = self.loc(name_tok)
         if any(d <= 0 for d in shape):
             raise ModelError(f"dimensions of {name} must be positive, not {shape}", loc)
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            raise ModelError(f"range of {name} must be finite, not [{lo}, {hi}]", loc)
         if lo > hi:
             raise ModelError(f"range of {name} must have low ≤ high, not [{lo}, {hi}]", loc)
         if name in self.params or (self.input and self.input.name == name):

@@ -31,6 +31,7 @@ from hlsfix.backend_common import (
     maxpool_geometry,
     output_buffer,
     row_major_strides,
+    select_test,
     template_env,
     window_geometry,
 )
@@ -266,9 +267,7 @@ class _Emitter(KernelWalker):
 
     def k_Select(self, k: kp.Select, step: int) -> None:
         bits = self.bufs[k.x.buffer].fmt.bits
-        cond = f"{self.first(k.x)} >= {cpp_int(min(max(k.threshold, -(2**31)), 2**31 - 1), 32)}"
-        if bits == 32 and not -(2**31) <= k.threshold < 2**31:
-            raise UnsupportedHlsProgram(f"select threshold must fit int32, not {k.threshold}")
+        cond = select_test(self.first(k.x), k.threshold, bits, lambda t: cpp_int(t, 32))
         if k.is_int:
             self.call(f"{k.out} = {cond} ? {k.a} : {k.b};")
             return

@@ -24,6 +24,7 @@ from hlsfix.backend_common import (
     maxpool_geometry,
     output_buffer,
     row_major_strides,
+    select_test,
     template_env,
     window_geometry,
 )
@@ -310,8 +311,8 @@ class _Emitter(KernelWalker):
         self.call(f"{k.out} = (int16_t)({expr});")
 
     def k_Select(self, k: kp.Select, step: int) -> None:
-        ctype = c_type(self.bufs[k.x.buffer].fmt)
-        cond = f"{self.first(k.x)} >= ({ctype}){c_int(k.threshold, 32)}"
+        fmt = self.bufs[k.x.buffer].fmt
+        cond = select_test(self.first(k.x), k.threshold, fmt.bits, lambda t: f"({c_type(fmt)}){c_int(t, 32)}")
         if k.is_int:
             self.call(f"{k.out} = ({cond}) ? (int16_t){k.a} : (int16_t){k.b};")
             return

@@ -68,41 +68,40 @@
         }                                                                                            \
     }
 
-/* ---- Conv2d: NHWC, filters [G, HF, WF, CIN/G, COUT], zero padding (skipped taps) ----------- */
+/* ---- Conv2d: NHWC, filters [G, HF, WF, CIN/G, COUT] (g * cout output channels), zero padding */
 #define HLSFIX_DEF_FCONV2D(SX, SF)                                                                   \
     static void hlsfix_fconv2d_##SX##_##SF(                                                          \
         const float *x, const float *f, float *out, int16_t nb, int16_t h, int16_t w, int16_t c,     \
         int16_t g, int16_t hf, int16_t wf, int16_t cin_g, int16_t cout, int16_t ho, int16_t wo,      \
         int16_t sh, int16_t sw, int16_t pt, int16_t pl, int16_t dh, int16_t dw)                      \
     {                                                                                                \
-        int16_t nn, oh, ow, co, i, j, ci, ih, iw, gi;                                                \
-        int16_t cout_g = (int16_t)(cout / g);                                                        \
+        int16_t nn, oh, ow, cl, i, j, ci, ih, iw, gi;                                                \
         float *o = out;                                                                              \
         for (nn = 0; nn < nb; nn++)                                                                  \
             for (oh = 0; oh < ho; oh++)                                                              \
                 for (ow = 0; ow < wo; ow++)                                                          \
-                    for (co = 0; co < cout; co++) {                                                  \
-                        float acc = 0.0f;                                                            \
-                        gi = (int16_t)(co / cout_g);                                                 \
-                        for (i = 0; i < hf; i++) {                                                   \
-                            ih = (int16_t)(oh * sh + i * dh - pt);                                   \
-                            if (ih < 0 || ih >= h)                                                   \
-                                continue;                                                            \
-                            for (j = 0; j < wf; j++) {                                               \
-                                const float *xp;                                                     \
-                                const float *fp;                                                     \
-                                iw = (int16_t)(ow * sw + j * dw - pl);                               \
-                                if (iw < 0 || iw >= w)                                               \
+                    for (gi = 0; gi < g; gi++)                                                       \
+                        for (cl = 0; cl < cout; cl++) {                                              \
+                            float acc = 0.0f;                                                        \
+                            for (i = 0; i < hf; i++) {                                               \
+                                ih = (int16_t)(oh * sh + i * dh - pt);                               \
+                                if (ih < 0 || ih >= h)                                               \
                                     continue;                                                        \
-                                xp = x + ((nn * h + ih) * w + iw) * c + gi * cin_g;                  \
-                                fp = f + ((gi * hf + i) * wf + j) * cin_g * cout + co;               \
-                                for (ci = 0; ci < cin_g; ci++) {                                     \
-                                    acc += HLSFIX_LDF(SX, xp + ci) * HLSFIX_LDF(SF, fp + ci * cout); \
+                                for (j = 0; j < wf; j++) {                                           \
+                                    const float *xp;                                                 \
+                                    const float *fp;                                                 \
+                                    iw = (int16_t)(ow * sw + j * dw - pl);                           \
+                                    if (iw < 0 || iw >= w)                                           \
+                                        continue;                                                    \
+                                    xp = x + ((nn * h + ih) * w + iw) * c + gi * cin_g;              \
+                                    fp = f + ((gi * hf + i) * wf + j) * cin_g * cout + cl;           \
+                                    for (ci = 0; ci < cin_g; ci++) {                                 \
+                                        acc += HLSFIX_LDF(SX, xp + ci) * HLSFIX_LDF(SF, fp + ci * cout); \
+                                    }                                                                \
                                 }                                                                    \
                             }                                                                        \
+                            *o++ = acc;                                                              \
                         }                                                                            \
-                        *o++ = acc;                                                                  \
-                    }                                                                                \
     }
 
 /* ---- AddSub: op 0: a+b, 1: a-b, 2: b-a; Mul: a·b; b broadcast as in hlsfix_kernels.h ------ */

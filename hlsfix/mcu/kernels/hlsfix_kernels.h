@@ -324,6 +324,9 @@ HLSFIX_INLINE int64_t hlsfix_acc_get64(const int32_t *acc, int16_t i)
     }
 
 /* ---- Conv2d: NHWC, filters [G, HF, WF, CIN/G, COUT], zero padding (skipped taps) ----------- */
+/* SeeDot's layout: each of the g groups has its own cout filters, so the output has g * cout
+ * channels; output channel gi * cout + cl reads input channels gi * cin_g .. and filter column cl
+ * of group gi. */
 #define HLSFIX_DEF_CONV2D(TX, SX, TF, SF, TO, W, PS)                                                 \
     static void hlsfix_conv2d_##TX##SX##_##TF##SF##_##TO##_w##W##_ps##PS(                            \
         const HLSFIX_T(TX) * x, const HLSFIX_T(TF) * f, HLSFIX_T(TO) * out, int16_t nb, int16_t h,   \
@@ -331,36 +334,35 @@ HLSFIX_INLINE int64_t hlsfix_acc_get64(const int32_t *acc, int16_t i)
         int16_t ho, int16_t wo, int16_t sh, int16_t sw, int16_t pt, int16_t pl, int16_t dh,          \
         int16_t dw, int16_t os)                                                                      \
     {                                                                                                \
-        int16_t nn, oh, ow, co, i, j, ci, ih, iw, gi;                                                \
-        int16_t cout_g = (int16_t)(cout / g);                                                        \
+        int16_t nn, oh, ow, cl, i, j, ci, ih, iw, gi;                                                \
         HLSFIX_T(TO) *o = out;                                                                       \
         for (nn = 0; nn < nb; nn++)                                                                  \
             for (oh = 0; oh < ho; oh++)                                                              \
                 for (ow = 0; ow < wo; ow++)                                                          \
-                    for (co = 0; co < cout; co++) {                                                  \
-                        HLSFIX_W(W) acc = 0;                                                         \
-                        gi = (int16_t)(co / cout_g);                                                 \
-                        for (i = 0; i < hf; i++) {                                                   \
-                            ih = (int16_t)(oh * sh + i * dh - pt);                                   \
-                            if (ih < 0 || ih >= h)                                                   \
-                                continue;                                                            \
-                            for (j = 0; j < wf; j++) {                                               \
-                                const HLSFIX_T(TX) * xp;                                             \
-                                const HLSFIX_T(TF) * fp;                                             \
-                                iw = (int16_t)(ow * sw + j * dw - pl);                               \
-                                if (iw < 0 || iw >= w)                                               \
+                    for (gi = 0; gi < g; gi++)                                                       \
+                        for (cl = 0; cl < cout; cl++) {                                              \
+                            HLSFIX_W(W) acc = 0;                                                     \
+                            for (i = 0; i < hf; i++) {                                               \
+                                ih = (int16_t)(oh * sh + i * dh - pt);                               \
+                                if (ih < 0 || ih >= h)                                               \
                                     continue;                                                        \
-                                xp = x + ((nn * h + ih) * w + iw) * c + gi * cin_g;                  \
-                                fp = f + ((gi * hf + i) * wf + j) * cin_g * cout + co;               \
-                                for (ci = 0; ci < cin_g; ci++) {                                     \
-                                    HLSFIX_MAC(W, acc, HLSFIX_LD(SX, TX, xp), HLSFIX_LD(SF, TF, fp), PS); \
-                                    xp++;                                                            \
-                                    fp += cout;                                                      \
+                                for (j = 0; j < wf; j++) {                                           \
+                                    const HLSFIX_T(TX) * xp;                                         \
+                                    const HLSFIX_T(TF) * fp;                                         \
+                                    iw = (int16_t)(ow * sw + j * dw - pl);                           \
+                                    if (iw < 0 || iw >= w)                                           \
+                                        continue;                                                    \
+                                    xp = x + ((nn * h + ih) * w + iw) * c + gi * cin_g;              \
+                                    fp = f + ((gi * hf + i) * wf + j) * cin_g * cout + cl;           \
+                                    for (ci = 0; ci < cin_g; ci++) {                                 \
+                                        HLSFIX_MAC(W, acc, HLSFIX_LD(SX, TX, xp), HLSFIX_LD(SF, TF, fp), PS); \
+                                        xp++;                                                        \
+                                        fp += cout;                                                  \
+                                    }                                                                \
                                 }                                                                    \
                             }                                                                        \
+                            *o++ = HLSFIX_STORE(TO, W, acc, os);                                     \
                         }                                                                            \
-                        *o++ = HLSFIX_STORE(TO, W, acc, os);                                         \
-                    }                                                                                \
     }
 
 /* b broadcast over a: 0 element by element, 1 one scalar, 2 along the last dim (nb values). */
