@@ -66,7 +66,7 @@ def run_guarded(
         return (
             "",
             tuple(Verdict(b, "failure", message=f"no result within {timeout:g} s") for b in backends),
-            None,
+            ("timeout",),
         )
     proc.join()
     return result
@@ -160,9 +160,10 @@ def main(argv: list[str] | None = None) -> int:
             counts["golden"]["failure"] += 1
             failures.append((seed, "golden", "no result"))
             continue
-        counts["golden"]["ok"] += 1
-        inputs["golden"] += len(rp.test)
-        (agree if summary[2] else sqnr).append(summary[0] if summary[2] else summary[1])
+        if summary != ("timeout",):
+            counts["golden"]["ok"] += 1
+            inputs["golden"] += len(rp.test)
+            (agree if summary[2] else sqnr).append(summary[0] if summary[2] else summary[1])
         for v in verdicts:
             counts[v.backend][v.outcome] += 1
             inputs[v.backend] += v.inputs
