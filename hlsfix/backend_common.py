@@ -15,6 +15,7 @@ from pathlib import Path
 import jinja2
 import numpy as np
 
+from hlsfix import escape
 from hlsfix.errors import HlsfixError
 from hlsfix.fixedpoint import program as kp
 from hlsfix.fixedpoint.program import Buffer, Format, KernelProgram
@@ -28,14 +29,17 @@ def c_type(fmt: Format) -> str:
 
 
 def template_env(directory: Path) -> jinja2.Environment:
-    """The Jinja2 environment of a backend's templates: undefined names are errors."""
-    return jinja2.Environment(
+    """The Jinja2 environment of a backend's templates: undefined names are errors; the escaping
+    functions of ``hlsfix.escape`` are its filters (a user's name is never printed raw)."""
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(directory)),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.filters.update(escape.FILTERS)
+    return env
 
 
 def int_list(values: Iterable[int] | np.ndarray) -> str:

@@ -36,6 +36,7 @@ from hlsfix.backend_common import (
     window_geometry,
 )
 from hlsfix.errors import HlsfixError
+from hlsfix.escape import c_comment
 from hlsfix.fixedpoint import program as kp
 from hlsfix.fixedpoint.program import KernelProgram, Ref
 from hlsfix.hls.cost import UnrollPlan
@@ -101,12 +102,13 @@ class _Emitter(KernelWalker):
         while name in self.loop_labels:
             name += "_"
         self.loop_labels.add(name)
-        self.call(f"{ind}// {label}" if label else f"{ind}// a loop of the program")
+        self.call(f"{ind}// {c_comment(label)}" if label else f"{ind}// a loop of the program")
         self.call(f"{ind[:-4]}{name}:")
 
     def kernel_comment(self, kind: str, label: str) -> str | None:
         if not label:
             return f"// {kind}"
+        label = c_comment(label)
         return f"// {label}" if kind in label else f"// {label}: {kind}"
 
     def lanes(self, step: int) -> int:

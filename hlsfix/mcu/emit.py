@@ -29,6 +29,7 @@ from hlsfix.backend_common import (
     window_geometry,
 )
 from hlsfix.errors import HlsfixError
+from hlsfix.escape import c_comment
 from hlsfix.fixedpoint import program as kp
 from hlsfix.fixedpoint.program import Buffer, KernelProgram, Ref
 from hlsfix.memory.liveness import MemoryPlan, scratch_name
@@ -116,10 +117,10 @@ class _Emitter(KernelWalker):
 
     # -- kernels ---------------------------------------------------------------------------
     def loop_comment(self, k: kp.Loop, label: str, ind: str) -> None:
-        self.call(f"{ind}/* {label} */" if label else f"{ind}/* loop */")
+        self.call(f"{ind}/* {c_comment(label)} */" if label else f"{ind}/* loop */")
 
     def kernel_comment(self, kind: str, label: str) -> str | None:
-        return f"/* {label}: {kind} */" if label else None
+        return f"/* {c_comment(label)}: {kind} */" if label else None
 
     def k_MatMul(self, k: kp.MatMul, step: int) -> None:
         self.no_alias(k, k.out)
