@@ -248,7 +248,7 @@ def import_sim_runner(module: str = "runner"):
         return importlib.import_module(f"hlsfix.sim.{module}")
     except ImportError as e:
         raise ToolError(
-            f'simulation needs the rtl extra (pip install "hlsfix[rtl]"), not missing {e.name}'
+            f"simulation needs the rtl extra (pip install \"hlsfix[rtl]\"), not missing {e.name}"
         ) from None
 
 
