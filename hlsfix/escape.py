@@ -171,10 +171,11 @@ def c_string(text: str) -> str:
 
 
 def identifier(text: str, prefix: str = "m") -> str:
-    """A name of ``[A-Za-z0-9_]`` for C, C++, Verilog, Tcl and Make: letters, digits and ``_`` are
-    kept, every other character becomes ``_XX`` (its code point in hex); a result that is empty,
-    starts with a digit, or is a C/C++/Verilog keyword gets ``prefix_`` in front."""
-    out = "".join(c if (c.isascii() and c.isalnum()) or c == "_" else f"_{ord(c):02x}" for c in text)
+    """A name of ``[A-Za-z0-9_]`` for C, C++, Verilog, Tcl and Make (a project, sketch or target
+    name, not a unique key): letters, digits and ``_`` are kept, every other character becomes
+    ``_``; a result that is empty, starts with a digit, or is a C/C++/Verilog keyword gets
+    ``prefix_`` in front."""
+    out = "".join(c if (c.isascii() and c.isalnum()) or c == "_" else "_" for c in text)
     if not out or out[0].isdigit() or out in _C_KEYWORDS or out in _VERILOG_KEYWORDS:
         out = f"{prefix}_{out}"
     return out

@@ -15,9 +15,11 @@ parameters dropped, the test rows cut to the first that fails — and written to
 from __future__ import annotations
 
 import argparse
+import contextlib
 import multiprocessing as mp
 import os
 import re
+import signal
 import sys
 import tempfile
 import time
@@ -37,6 +39,7 @@ BAD = ("mismatch", "failure")
 
 
 def _child(rp: RandomProgram, backends: tuple[str, ...], queue: mp.Queue) -> None:
+    os.setsid()  # its own process group: a timeout ends the simulators it started too
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)  # cocotb and the simulators talk on stdout
     os.dup2(devnull, 2)
@@ -61,7 +64,8 @@ def run_guarded(
     try:
         result = queue.get(timeout=timeout)
     except Exception:  # noqa: BLE001 - the queue's Empty: the child hung or died
-        proc.kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
         proc.join()
         return (
             "",
@@ -148,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     agree: list[float] = []
     sqnr: list[float] = []
     failures: list[tuple[int, str, str]] = []
+    refusals: Counter = Counter()
     t0 = time.monotonic()
     for seed in range(a, b):
         rp = generate(seed)
@@ -166,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
             (agree if summary[2] else sqnr).append(summary[0] if summary[2] else summary[1])
         for v in verdicts:
             counts[v.backend][v.outcome] += 1
+            if v.outcome == "refused":
+                refusals[(v.backend, v.message.splitlines()[0][:120])] += 1
             inputs[v.backend] += v.inputs
             if v.outcome in BAD:
                 where = ""
@@ -205,6 +212,8 @@ def main(argv: list[str] | None = None) -> int:
             f"golden vs float, tensor outputs: {len(sqnr)} programs, median SQNR "
             f"{np.median(finite) if finite else float('inf'):.1f} dB"
         )
+    for (be, msg), n in sorted(refusals.items()):
+        print(f"refused by {be} ({n}x): {msg}")
     for seed, be, msg in failures:
         print(f"FAIL seed {seed} {be}: {msg}")
     return 1 if failures else 0
