@@ -7,7 +7,6 @@ The pass order, written out once:
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -86,16 +85,6 @@ class CompiledModel:
 
         return real_output(self.program, self.predict(x))
 
-    def save(self, directory: Path | str) -> dict:
-        """Write program.json, constants.npz, report.md and report.json; return the report."""
-        from hlsfix.report import compile_report, write_reports
-
-        directory = Path(directory)
-        report = compile_report(self)
-        self.program.save(directory)
-        write_reports(directory, report)
-        return report
-
 
 def compile(
     model: str | Path | Graph | Model,
@@ -168,7 +157,3 @@ def _metric_for(tensor_out: bool, metric: str | None, bits: str) -> str:
             f"(use one of {', '.join(METRICS)})"
         )
     return metric
-
-
-def load_compiled_report(directory: Path) -> dict:
-    return json.loads((Path(directory) / "report.json").read_text())
