@@ -200,10 +200,11 @@ def verilog_comment(text: str) -> str:
 
 
 def markdown(text: str) -> str:
-    """Inline Markdown text that renders as ``text``: HTML special characters as entities, Markdown
-    punctuation backslash-escaped, control characters as ``\\uXXXX``."""
+    """Inline Markdown text that renders as ``text``: HTML special characters as entities, the
+    punctuation that starts inline markup (code, emphasis, links, headings, tables, strikethrough)
+    backslash-escaped, control characters as ``\\uXXXX``."""
     text = _html.escape(_no_controls(text), quote=True)
-    return re.sub(r"([\\`*_{}\[\]()#+\-.!|~>])", r"\\\1", text)
+    return re.sub(r"([\\`*_\[\]#|~])", r"\\\1", text)
 
 
 def html(text: str) -> str:

@@ -80,3 +80,26 @@ def test_the_accelerator_refuses_a_tensor_conditional_with_a_compile_error() -> 
     cm = hlsfix.compile(graph, np.random.default_rng(1).uniform(-1, 1, size=(50, 4, 1)))
     with pytest.raises(HlsfixError, match="conditionals .* of integers, not of tensors"):
         compile_image(cm.program, 1)
+
+
+def test_hlsfix_compile_writes_regression_figures(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The command line on a regression model: exploration by sqnr, report.json's accuracy holds
+    SQNR and worst relative error against float, and RMSE of float and fixed against the targets."""
+    import json
+
+    from hlsfix.cli import main
+
+    graph, x = model(REGRESSION)
+    rng = np.random.default_rng(3)
+    weights = {k: graph.weights[k] for k in ("W1", "b1", "W2")}
+    (tmp_path / "reg.sd").write_text(REGRESSION)
+    np.savez(tmp_path / "w.npz", **weights)
+    y = hlsfix.compile(graph, x).predict_float(x).reshape(len(x), -1) + rng.normal(0, 0.01, size=(len(x), 3))
+    np.savez(tmp_path / "d.npz", X_train=x[:200], y_train=y[:200], X_test=x[200:], y_test=y[200:])
+    argv = ["compile", str(tmp_path / "reg.sd"), "--weights", str(tmp_path / "w.npz")]
+    assert main([*argv, "--data", str(tmp_path / "d.npz"), "-o", str(tmp_path / "out")]) == 0
+    assert "fixed vs float: SQNR" in capsys.readouterr().out
+    acc = json.loads((tmp_path / "out" / "report.json").read_text())["accuracy"]
+    assert acc["n"] == 100 and acc["sqnr_db"] > 50 and acc["max_rel_err"] < 0.05
+    assert abs(acc["rmse_fixed"] - acc["rmse_float"]) < 0.01
+    assert "sqnr\\_db (test)" in (tmp_path / "out" / "report.md").read_text()  # Markdown-escaped
