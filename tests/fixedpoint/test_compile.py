@@ -156,7 +156,9 @@ def test_no_calibration_for_a_graph(mlp):
 
 
 def test_unknown_metric():
-    with pytest.raises(HlsfixError, match="--metric must be one of acc, disagree, red_disagree, sqnr, max_rel_err, not 'f1'"):
+    with pytest.raises(
+        HlsfixError, match="--metric must be one of acc, disagree, red_disagree, sqnr, max_rel_err, not 'f1'"
+    ):
         hlsfix.compile("mlp", metric="f1")  # type: ignore[arg-type]
 
 
