@@ -24,10 +24,12 @@ from hlsfix.backend_common import (
     maxpool_geometry,
     output_buffer,
     row_major_strides,
+    select_test,
     template_env,
     window_geometry,
 )
 from hlsfix.errors import HlsfixError
+from hlsfix.escape import c_comment
 from hlsfix.fixedpoint import program as kp
 from hlsfix.fixedpoint.program import Buffer, KernelProgram, Ref
 from hlsfix.mcu.emit8 import TOKENS, Emit8
@@ -121,10 +123,10 @@ class _Emitter(Emit8, KernelWalker):
 
     # -- kernels ---------------------------------------------------------------------------
     def loop_comment(self, k: kp.Loop, label: str, ind: str) -> None:
-        self.call(f"{ind}/* {label} */" if label else f"{ind}/* loop */")
+        self.call(f"{ind}/* {c_comment(label)} */" if label else f"{ind}/* loop */")
 
     def kernel_comment(self, kind: str, label: str) -> str | None:
-        return f"/* {label}: {kind} */" if label else None
+        return f"/* {c_comment(label)}: {kind} */" if label else None
 
     def k_MatMul(self, k: kp.MatMul, step: int) -> None:
         self.no_alias(k, k.out)
@@ -331,8 +333,8 @@ class _Emitter(Emit8, KernelWalker):
         self.call(f"{k.out} = (int16_t)({expr});")
 
     def k_Select(self, k: kp.Select, step: int) -> None:
-        ctype = c_type(self.bufs[k.x.buffer].fmt)
-        cond = f"{self.first(k.x)} >= ({ctype}){c_int(k.threshold, 32)}"
+        fmt = self.bufs[k.x.buffer].fmt
+        cond = select_test(self.first(k.x), k.threshold, fmt.bits, lambda t: f"({c_type(fmt)}){c_int(t, 32)}")
         if k.is_int:
             self.call(f"{k.out} = ({cond}) ? (int16_t){k.a} : (int16_t){k.b};")
             return

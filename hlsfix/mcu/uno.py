@@ -20,7 +20,6 @@ not fit the board is reported (no cycles, with the reason), never an error of th
 
 from __future__ import annotations
 
-import re
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ import numpy as np
 
 from hlsfix.boards import BOARDS, McuBoard
 from hlsfix.errors import BoardError, DataError, HlsfixError
+from hlsfix.escape import identifier
 from hlsfix.fixedpoint.float_lower import float_program
 from hlsfix.fixedpoint.golden import quantize_input
 from hlsfix.ir.interp import run_float
@@ -154,7 +154,7 @@ class UnoBuild:
 
 def sketch_name(name: str) -> str:
     """A name the Arduino IDE accepts for a sketch (and make for a target): [A-Za-z0-9_]."""
-    safe = re.sub(r"[^A-Za-z0-9_]", "_", name)
+    safe = identifier(name)
     return safe if safe[:1].isalpha() else "m_" + safe
 
 
