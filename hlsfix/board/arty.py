@@ -120,6 +120,23 @@ class VivadoProject:
     script: Path
 
 
+def vivado_timing_check(name: str) -> str:
+    """Tcl run after routing: a timing summary file, and an error (no bitstream) on negative
+    setup or hold slack, so a design that misses the board's clock never reaches the board."""
+    return "\n".join(
+        [
+            f"report_timing_summary -max_paths 10 -file {name}_timing_summary.rpt",
+            "set hlsfix_wns [get_property SLACK [get_timing_paths -delay_type max -max_paths 1]]",
+            "set hlsfix_whs [get_property SLACK [get_timing_paths -delay_type min -max_paths 1]]",
+            'puts "hlsfix: worst setup slack $hlsfix_wns ns, worst hold slack $hlsfix_whs ns"',
+            "if {$hlsfix_wns < 0 || $hlsfix_whs < 0} {",
+            '    error "hlsfix: timing must be met, not negative slack (setup $hlsfix_wns ns, '
+            'hold $hlsfix_whs ns)"',
+            "}",
+        ]
+    )
+
+
 def write_vivado_project(top, board: FpgaBoard, directory: Path, name: str = TOP_NAME) -> VivadoProject:
     """Let the amaranth-boards platform write its Vivado project for ``top`` into ``directory``
     (Verilog, XDC constraints, the TCL flow and ``build_<name>.sh``), without running Vivado."""
@@ -136,6 +153,15 @@ def write_vivado_project(top, board: FpgaBoard, directory: Path, name: str = TOP
     for path in (project.verilog, project.xdc, project.tcl, project.script):
         if not path.is_file():
             raise ToolError(f"the amaranth-boards platform must write {path.name}, not leave it out")
+    # The board's platform already uses the hooks after routing (SPI flash settings), so the
+    # slack check goes into the written flow, right before the bitstream.
+    tcl = project.tcl.read_text()
+    if "write_bitstream" not in tcl:
+        raise ToolError(f"the Vivado flow {project.tcl.name} must write a bitstream, not leave it out")
+    head, tail = tcl.split("write_bitstream", 1)
+    indent = head[head.rfind("\n") + 1 :]
+    check = "\n".join(indent + line for line in vivado_timing_check(name).splitlines())
+    project.tcl.write_text(head.rstrip(" ") + check.lstrip(" ") + "\n" + indent + "write_bitstream" + tail)
     project.script.chmod(0o755)
     return project
 
@@ -248,7 +274,7 @@ def import_sim_runner(module: str = "runner"):
         return importlib.import_module(f"hlsfix.sim.{module}")
     except ImportError as e:
         raise ToolError(
-            f"simulation needs the rtl extra (pip install \"hlsfix[rtl]\"), not missing {e.name}"
+            f'simulation needs the rtl extra (pip install "hlsfix[rtl]"), not missing {e.name}'
         ) from None
 
 

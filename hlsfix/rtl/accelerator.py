@@ -21,7 +21,7 @@ their writes never meet in a cycle), so independent kernels overlap. Memory read
 
 from __future__ import annotations
 
-from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal, signed, unsigned
+from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal, Value, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
@@ -50,8 +50,6 @@ def _adder_tree(m: Module, values: list, width: int):
 
 
 def _pack(layout: data.StructLayout, value: dict) -> int:
-    from amaranth.hdl import Value
-
     return Value.cast(layout.const(value)).value
 
 
@@ -94,7 +92,8 @@ class Accelerator(wiring.Component):
         img, P = self.img, self.img.lanes
         W, WB = img.value_bits, img.word_bits
         ent_layout = entry_layout(*img.entry_widths)
-        ucode = Memory(
+        ucode = Memory(  # in logic: a few words, each hundreds of bits wide, read by many ports
+            attrs={"rom_style": "logic", "ram_style": "logic"},
             shape=unsigned(insn_layout.size),
             depth=len(img.insns),
             init=[_pack(insn_layout, i) for i in img.insns],
@@ -112,6 +111,13 @@ class Accelerator(wiring.Component):
             port = ucode.read_port(domain="comb")
             m.d.comb += port.addr.eq(pc)
             return data.View(insn_layout, port.data)
+
+        def insn_after(pc):
+            """The instruction at ``pc``'s value of the previous cycle, decoded into registers: a
+            pipeline stage whose pc is ``pc`` delayed by one reads its fields from flip-flops."""
+            port = ucode.read_port(domain="sync")
+            m.d.comb += port.addr.eq(pc)
+            return port.data
 
         regs = Array(Signal(signed(32), name=f"r{i}") for i in range(max(1, len(img.regs))))
         pc = Signal(PC)
@@ -265,9 +271,10 @@ class Accelerator(wiring.Component):
         # ---- lanes ------------------------------------------------------------------------------
         first0 = (r0 == 0) & (r1 == 0)
         last0 = (r0 == u.m0 - 1) & (r1 == u.m1 - 1)
-        pcs = [pc] + [Signal(PC, name=f"pc{i}") for i in range(1, 8)]
-        m.d.sync += [pcs[i].eq(pcs[i - 1]) for i in range(1, 8)]
-        u1, u2, u3, u4, u6 = (insn_at(pcs[i]) for i in (1, 2, 3, 4, 6))
+        pcs = [pc] + [Signal(PC, name=f"pc{i}") for i in range(1, 9)]
+        m.d.sync += [pcs[i].eq(pcs[i - 1]) for i in range(1, 9)]
+        words = {i: insn_after(pcs[i - 1]) for i in (1, 2, 3, 4, 5, 7, 8)}  # the word at pcs[i]
+        u1, u2, u3, u4, u7 = (data.View(insn_layout, words[i]) for i in (1, 2, 3, 4, 7))
         div = Divider(W, W, img.div_bits, 1 + ADDR + PC, DIV_BITS_PER_STAGE) if img.div_bits else None
         if div is not None:
             m.submodules.div = div
@@ -383,9 +390,11 @@ class Accelerator(wiring.Component):
             y0 = Signal(signed(W + 2), name=f"y0_{p}")
             y1 = Signal(unsigned(W + 2), name=f"y1_{p}")
             y = Signal(unsigned(W + 2), name=f"y_{p}")
-            absx = Mux(a3[-1], -a3, a3)
+            # The table index starts from the operand register itself, not late-forwarded (a
+            # table kernel waits one cycle longer for its operand: ``schedule.py``).
+            absx = Mux(a3r[-1], -a3r, a3r)
             m.d.comb += [
-                y0.eq(u3.imm - a3),
+                y0.eq(u3.imm[: W + 2].as_signed() - a3r),  # y0 keeps W + 2 bits: so may imm
                 y1.eq(
                     Mux(
                         u3.op == Op.EXP,
@@ -394,8 +403,13 @@ class Accelerator(wiring.Component):
                     )
                 ),
                 y.eq(Mux(y1 > u3.ymax, u3.ymax, y1)),
-                rom_t1.addr.eq(u3.hi_base + (y >> u3.t)),
-                rom_t2.addr.eq(u3.lo_base + (y & ((1 << u3.t) - 1))),
+            ]
+            # S4: the table addresses from the registered index
+            y4 = Signal(unsigned(W + 2), name=f"y4_{p}")
+            m.d.sync += y4.eq(y)
+            m.d.comb += [
+                rom_t1.addr.eq(u4.hi_base + (y4 >> u4.t)),
+                rom_t2.addr.eq(u4.lo_base + (y4 & ((1 << u4.t) - 1))),
             ]
             v4, f4, l4, neg4 = (Signal(name=f"{n}4_{p}") for n in ("v", "f", "l", "neg"))
             ri4, oa4 = Signal(CNT, name=f"ri4_{p}"), Signal(signed(ADDR), name=f"oa4_{p}")
@@ -405,7 +419,7 @@ class Accelerator(wiring.Component):
                 v4.eq(v3),
                 f4.eq(f3),
                 l4.eq(l3),
-                neg4.eq(a3[-1]),
+                neg4.eq(a3r[-1]),
                 ri4.eq(ri3),
                 oa4.eq(oa3),
                 a4.eq(a3),
@@ -451,48 +465,46 @@ class Accelerator(wiring.Component):
             w0v, w0val = Signal(name=f"w0v_{p}"), w0vals[p]
             w0a = Signal(signed(ADDR), name=f"w0a_{p}")
             m.d.sync += [w0v.eq(v4 & l4 & class0), w0val.eq(res), w0a.eq(oa4)]
-            # S4 → S5 → S6: the table words registered, then their registered product
+            # S5 → S6 → S7: the table words (read at S4) registered, then their registered product
             v5, neg5 = Signal(name=f"v5_{p}"), Signal(name=f"neg5_{p}")
             oa5 = Signal(signed(ADDR), name=f"oa5_{p}")
-            t1, t2 = Signal(signed(WB), name=f"t1_{p}"), Signal(signed(WB), name=f"t2_{p}")
-            m.d.sync += [
-                v5.eq(v4 & ~class0),
-                neg5.eq(neg4),
-                oa5.eq(oa4),
-                t1.eq(rom_t1.data),
-                t2.eq(rom_t2.data),
-            ]
+            m.d.sync += [v5.eq(v4 & ~class0), neg5.eq(neg4), oa5.eq(oa4)]
             v6, neg6 = Signal(name=f"v6_{p}"), Signal(name=f"neg6_{p}")
-            oa6, tprod = Signal(signed(ADDR), name=f"oa6_{p}"), Signal(signed(2 * WB), name=f"tprod_{p}")
-            m.d.sync += [v6.eq(v5), neg6.eq(neg5), oa6.eq(oa5), tprod.eq(t1 * t2)]
+            oa6 = Signal(signed(ADDR), name=f"oa6_{p}")
+            t1, t2 = Signal(signed(WB), name=f"t1_{p}"), Signal(signed(WB), name=f"t2_{p}")
+            m.d.sync += [v6.eq(v5), neg6.eq(neg5), oa6.eq(oa5), t1.eq(rom_t1.data), t2.eq(rom_t2.data)]
+            v7, neg7 = Signal(name=f"v7_{p}"), Signal(name=f"neg7_{p}")
+            oa7, tprod = Signal(signed(ADDR), name=f"oa7_{p}"), Signal(signed(2 * WB), name=f"tprod_{p}")
+            m.d.sync += [v7.eq(v6), neg7.eq(neg6), oa7.eq(oa6), tprod.eq(t1 * t2)]
             w1v, w1val = Signal(name=f"w1v_{p}"), Signal(signed(max(2 * WB, W)), name=f"w1val_{p}")
             w1a = Signal(signed(ADDR), name=f"w1a_{p}")
             if p == 0 and P > 1:
                 # S5 of a split kernel: lane 0 adds every lane's partial sum (one adder tree, its
-                # result registered like an Exp product). The true total fits ``wide`` (the
-                # contract checks it), so the sum modulo 2^W is exact.
-                ws, ws6 = Signal(name="split_last"), Signal(name="split_last6")
-                total = Signal(signed(W), name="split_total")
-                m.d.sync += [ws.eq(v4 & l4 & u4.split), ws6.eq(ws), total.eq(_adder_tree(m, w0vals, W)[:W])]
+                # result registered, then delayed to an Exp product's latency). The true total
+                # fits ``wide`` (the contract checks it), so the sum modulo 2^W is exact.
+                ws, ws6, ws7 = (Signal(name=f"split_last{i}") for i in ("", "6", "7"))
+                total, total7 = Signal(signed(W), name="split_total"), Signal(signed(W), name="split_total7")
+                m.d.sync += [ws.eq(v4 & l4 & u4.split), ws6.eq(ws), ws7.eq(ws6)]
+                m.d.sync += [total.eq(_adder_tree(m, w0vals, W)[:W]), total7.eq(total)]
                 m.d.sync += [
-                    w1v.eq((v6 & (u6.op == Op.EXP)) | ws6),
-                    w1val.eq(Mux(ws6, total, tprod)),
-                    w1a.eq(oa6),
+                    w1v.eq((v7 & (u7.op == Op.EXP)) | ws7),
+                    w1val.eq(Mux(ws7, total7, tprod)),
+                    w1a.eq(oa7),
                 ]
-                busy_terms += [ws, ws6]
+                busy_terms += [ws, ws6, ws7]
             else:
-                m.d.sync += [w1v.eq(v6 & (u6.op == Op.EXP)), w1val.eq(tprod), w1a.eq(oa6)]
-            busy_terms += [v1, v2, v3, v4, v5, v6, w0v, w1v]
-            # S6 → divider (SigmoidTanh): only lane-parallel if the program has one
+                m.d.sync += [w1v.eq(v7 & (u7.op == Op.EXP)), w1val.eq(tprod), w1a.eq(oa7)]
+            busy_terms += [v1, v2, v3, v4, v5, v6, v7, w0v, w1v]
+            # S7 → divider (SigmoidTanh): only lane-parallel if the program has one
             wv = Signal(name=f"wv_{p}")
             wval = Signal(signed(W + 2), name=f"wval_{p}")
             wa = Signal(signed(ADDR), name=f"wa_{p}")
-            wpc_s = Signal(PC, name=f"wpc_{p}")
+            wword = Signal(insn_layout.size, name=f"wword_{p}")
             m.d.comb += [
                 wv.eq(w0v | w1v),
                 wval.eq(Mux(w1v, w1val, w0val)),
                 wa.eq(Mux(w1v, w1a, w0a)),
-                wpc_s.eq(Mux(w1v, pcs[7], pcs[5])),
+                wword.eq(Mux(w1v, words[8], words[5])),
             ]
             if div is not None:
                 dv = Divider(W, W, img.div_bits, 1 + ADDR + PC, DIV_BITS_PER_STAGE) if p else div
@@ -502,23 +514,23 @@ class Accelerator(wiring.Component):
                 e_ = Signal(unsigned(W), name=f"e_{p}")
                 one = Signal(unsigned(W), name=f"one_{p}")
                 m.d.comb += [
-                    e_.eq(tprod >> u6.tshift),
-                    one.eq(1 << u6.e_frac),
-                    dv.in_valid.eq(v6 & (u6.op == Op.SIGTANH)),
+                    e_.eq(tprod >> u7.tshift),
+                    one.eq(1 << u7.e_frac),
+                    dv.in_valid.eq(v7 & (u7.op == Op.SIGTANH)),
                     dv.den.eq(one + e_),
-                    dv.num.eq(Mux(u6.tanh, one - e_, Mux(neg6, e_, one)) << u6.out_frac),
-                    dv.tag.eq(Cat(u6.tanh & neg6, oa6, pcs[6])),
+                    dv.num.eq(Mux(u7.tanh, one - e_, Mux(neg7, e_, one)) << u7.out_frac),
+                    dv.tag.eq(Cat(u7.tanh & neg7, oa7, pcs[7])),
                 ]
                 dneg, da, dpc = dv.tag_out[0], dv.tag_out[1 : 1 + ADDR], dv.tag_out[1 + ADDR :]
                 qv = Mux(dneg, -dv.q, dv.q)
                 wv2 = Signal(name=f"wv2_{p}")
                 m.d.comb += wv2.eq(wv | dv.out_valid)
                 with m.If(dv.out_valid):
-                    m.d.comb += [wval.eq(qv), wa.eq(da.as_signed()), wpc_s.eq(dpc)]
+                    m.d.comb += [wval.eq(qv), wa.eq(da.as_signed()), wword.eq(Value.cast(insn_at(dpc)))]
                 wv = wv2
             # rescale and saturate to the destination's bits, registered: the write stage (RAM
             # write, register write, forwarding) starts from flip-flops
-            uw = insn_at(wpc_s)
+            uw = data.View(insn_layout, wword)
             out = rescale_sat(m, wval, uw.out_shift, uw.out_bits, f"wr_{p}", max_bits=WB)
             is_reg = (uw.op == Op.ARGMAX) | (uw.op == Op.SGN) | (uw.op == Op.SELECT)
             wr_en, wr_addr = Signal(name=f"wr_en_{p}"), Signal(signed(ADDR), name=f"wr_addr_{p}")

@@ -10,14 +10,15 @@ to back. ``drain`` (wait for the pipeline to empty) is left for the end of the p
 The pipeline (``accelerator.py``), counted from a beat issued at t: its RAM operands are read at
 t + 1 (transparent to a write in that cycle), selected at t + 2 (forwarded from a write in that
 cycle) and used at t + 3 (forwarded late from a write in that cycle); a result is written at t + 6
-(RAM, or a register visible from t + 7), an Exp result at t + 8, a SigmoidTanh result after the
+(RAM, or a register visible from t + 7), an Exp result at t + 9, a SigmoidTanh result after the
 divider (a dot product split across the lanes, latency class 1, like Exp). Several of those
 cycles are registers that keep the clock fast: the operands before the multiply, the saturated
-result before the write and the forwarding, a table's words before their product. Each lane has
-one write stage: a kernel may overtake a longer-latency one if their write cycles never meet and
-they write different words; otherwise its first write follows the other's last. A kernel accepted
-at cycle s reads registers (its addresses) at s - 1 (``accelerator.py`` registers the products)
-and issues its first beat at s + 1; a sequencer instruction reads and writes registers at s.
+result before the write and the forwarding, a table's index and words before their product.
+Each lane has one write stage: a kernel may overtake a longer-latency one if their write cycles
+never meet and they write different words; otherwise its first write follows the other's last. A
+kernel accepted at cycle s reads registers (its addresses) at s - 1 (``accelerator.py`` registers
+the products) and issues its first beat at s + 1; a sequencer instruction reads and writes
+registers at s.
 
 Loop trip counts are static, so the dynamic instruction trace and the sequencer's timing are
 simulated exactly; an instruction's wait is the largest any of its executions needs. The simulated
@@ -37,7 +38,7 @@ WRITE_AT = 6  # a class-0 result's write cycle after its beat's issue (accelerat
 
 def write_at(div_latency: int) -> dict[int, int]:
     """Write-stage cycle after a beat's issue, per latency class (2: through the divider)."""
-    return {0: WRITE_AT, 1: WRITE_AT + 2, 2: WRITE_AT + 1 + div_latency}
+    return {0: WRITE_AT, 1: WRITE_AT + 3, 2: WRITE_AT + 2 + div_latency}
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,10 @@ def _need(pending: InsnUse, new: InsnUse, writes: dict[int, int]) -> int:
     if pending.ram_write and any(_overlap(pending.ram_write, r) for r in new.ram_reads):
         need = write_at - 4  # the first operand, read at s + 2 and selected at s + 3, sees the
         # write (a transparent RAM port at s + 2, forwarding from the write stage at s + 3, late
-        # forwarding at s + 4 of a write matched at s + 3 with the saturated result)
+        # forwarding at s + 4 of a write matched at s + 3 with the saturated result); a table
+        # kernel's index is computed from the operand before late forwarding
+        if new.op in (Op.EXP, Op.SIGTANH):
+            need = write_at - 3
     if late_w & new.regs_issue:
         need = write_at + 2  # address products are computed at s - 1 from registers
     if late_w & new.regs_post:
