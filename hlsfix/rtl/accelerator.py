@@ -23,34 +23,13 @@ from __future__ import annotations
 
 from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal, Value, signed, unsigned
 from amaranth.lib import data, stream, wiring
-from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from hlsfix.rtl.hostport import HOST_PORT
-from hlsfix.rtl.isa import ADDR, CNT, PC, Op, Src, entry_layout, insn_layout, signed_bits
+from hlsfix.rtl.isa import ADDR, CNT, PC, Op, Src, insn_layout, signed_bits
+from hlsfix.rtl.memories import NoTable, adder_tree, build_memories
 from hlsfix.rtl.microcode import Image
 from hlsfix.rtl.units import DIV_BITS_PER_STAGE, Divider, rescale_sat, shift_exact
-
-
-def _adder_tree(m: Module, values: list, width: int):
-    """Σ values by a balanced tree of two-input adders (combinational, ⌈log2 n⌉ levels), each
-    sum kept to ``width`` + 2 bits: only the low ``width`` bits of the total are used."""
-    level = list(values)
-    depth = 0
-    while len(level) > 1:
-        nxt = []
-        for i in range(0, len(level) - 1, 2):
-            s = Signal(signed(width + 2), name=f"tree{depth}_{i // 2}")
-            m.d.comb += s.eq(level[i] + level[i + 1])
-            nxt.append(s)
-        if len(level) % 2:
-            nxt.append(level[-1])
-        level, depth = nxt, depth + 1
-    return level[0]
-
-
-def _pack(layout: data.StructLayout, value: dict) -> int:
-    return Value.cast(layout.const(value)).value
 
 
 def check_segments(image: Image, host_port: bool) -> None:
@@ -91,21 +70,15 @@ class Accelerator(wiring.Component):
         m = Module()
         img, P = self.img, self.img.lanes
         W, WB = img.value_bits, img.word_bits
-        ent_layout = entry_layout(*img.entry_widths)
-        ucode = Memory(  # in logic: a few words, each hundreds of bits wide, read by many ports
-            attrs={"rom_style": "logic", "ram_style": "logic"},
-            shape=unsigned(insn_layout.size),
-            depth=len(img.insns),
-            init=[_pack(insn_layout, i) for i in img.insns],
+        mems = build_memories(m, img)
+        ucode, roms, tables, ram, ents, ent_layout = (
+            mems.ucode,
+            mems.roms,
+            mems.tables,
+            mems.ram,
+            mems.ents,
+            mems.ent_layout,
         )
-        rom = Memory(shape=signed(WB), depth=img.rom_depth, init=img.rom or [0])
-        ram = Memory(shape=signed(WB), depth=img.ram_depth, init=[])
-        ent = Memory(
-            shape=unsigned(ent_layout.size),
-            depth=len(img.entries),
-            init=[_pack(ent_layout, e) for e in img.entries],
-        )
-        m.submodules.ucode, m.submodules.rom, m.submodules.ram, m.submodules.ent = ucode, rom, ram, ent
 
         def insn_at(pc):
             port = ucode.read_port(domain="comb")
@@ -317,9 +290,13 @@ class Accelerator(wiring.Component):
             return out
 
         for p in range(P):
+            rom = roms[p % len(roms)]
             rom_a, rom_b = rom.read_port(domain="sync"), rom.read_port(domain="sync")
-            rom_t1, rom_t2 = rom.read_port(domain="sync"), rom.read_port(domain="sync")
-            ent_r = ent.read_port(domain="sync")
+            if tables:
+                rom_t1, rom_t2 = tables[p].read_port(domain="sync"), tables[p].read_port(domain="sync")
+            else:  # no table kernel: nothing reads these
+                rom_t1, rom_t2 = (NoTable(f"notable{i}_{p}") for i in (1, 2))
+            ent_r = ents[p].read_port(domain="sync")
             e = data.View(ent_layout, ent_r.data)
             # S0 → S1
             v1, f1, l1 = Signal(name=f"v1_{p}"), Signal(name=f"f1_{p}"), Signal(name=f"l1_{p}")
@@ -378,10 +355,11 @@ class Accelerator(wiring.Component):
                 l3.eq(l2),
                 ri3.eq(ri2),
                 oa3.eq(oa2),
-                a3r.eq(Mux(pad2, Mux(u2.op == Op.MAX, u2.imm[:WB], 0), a_raw)),
+                # a killed lane's operands are both zero (its product too, even in simulation)
+                a3r.eq(Mux(kill, 0, Mux(pad2, Mux(u2.op == Op.MAX, u2.imm[:WB], 0), a_raw))),
                 b3r.eq(Mux(kill, 0, b_raw)),
             ]
-            a3 = late_forwarded(m, p, "a", a3r, aa2, (u2.a_src == Src.RAM) & ~pad2)
+            a3 = late_forwarded(m, p, "a", a3r, aa2, (u2.a_src == Src.RAM) & ~pad2 & ~kill)
             b3 = late_forwarded(m, p, "b", b3r, ba2, (u2.b_src == Src.RAM) & ~kill)
             # S3 → S4: the registered multiply (a DSP block with input and output registers),
             # operand alignment and the table address
@@ -485,7 +463,7 @@ class Accelerator(wiring.Component):
                 ws, ws6, ws7 = (Signal(name=f"split_last{i}") for i in ("", "6", "7"))
                 total, total7 = Signal(signed(W), name="split_total"), Signal(signed(W), name="split_total7")
                 m.d.sync += [ws.eq(v4 & l4 & u4.split), ws6.eq(ws), ws7.eq(ws6)]
-                m.d.sync += [total.eq(_adder_tree(m, w0vals, W)[:W]), total7.eq(total)]
+                m.d.sync += [total.eq(adder_tree(m, w0vals, W)[:W]), total7.eq(total)]
                 m.d.sync += [
                     w1v.eq((v7 & (u7.op == Op.EXP)) | ws7),
                     w1val.eq(Mux(ws7, total7, tprod)),

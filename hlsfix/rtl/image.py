@@ -54,6 +54,73 @@ class Image:
     # program) unless ``compile_image`` was given ``segments``.
     segment_entries: list[int] = field(default_factory=lambda: [0])
     segment_cycles: list[int] = field(default_factory=list)  # predicted, start to idle
+    table_words: int = 0  # the ROM's first words: every Exp/SigmoidTanh table (the table memory)
+
+    @property
+    def rom_copies(self) -> int:
+        """Copies of the weight ROM: one per lane (two read ports each: one dual-port block RAM
+        per lane, no shared many-ported memory) while that costs at most ``ROM_COPY_BUDGET``
+        block RAMs, else one shared ROM."""
+        if self.lanes * bram_blocks(self.rom_depth, self.word_bits) <= ROM_COPY_BUDGET:
+            return self.lanes
+        return 1
+
+    def memories(self) -> list[dict]:
+        """Each memory of the accelerator: words, bits, copies and read/write ports per copy."""
+        P = self.lanes
+        ent_bits = sum(self.entry_widths) + 3
+        insn_bits = _insn_bits()
+        out = [
+            {
+                "memory": "microcode",
+                "words": len(self.insns),
+                "bits": insn_bits,
+                "copies": 1,
+                "read_ports": 8,
+                "write_ports": 0,
+                "style": "logic (decoded into registers per stage)",
+            },
+            {
+                "memory": "scratch RAM",
+                "words": self.ram_depth,
+                "bits": self.word_bits,
+                "copies": 1,
+                "read_ports": 2 * P,
+                "write_ports": P,
+                "style": "inferred",
+            },
+            {
+                "memory": "weight ROM",
+                "words": self.rom_depth,
+                "bits": self.word_bits,
+                "copies": self.rom_copies,
+                "read_ports": 2 * P // self.rom_copies,
+                "write_ports": 0,
+                "style": "inferred",
+            },
+            {
+                "memory": "entry table",
+                "words": len(self.entries),
+                "bits": ent_bits,
+                "copies": P,
+                "read_ports": 1,
+                "write_ports": 0,
+                "style": "inferred",
+            },
+        ]
+        if self.table_words:
+            out.append(
+                {
+                    "memory": "table ROM",
+                    "words": self.table_words,
+                    "bits": self.word_bits,
+                    "copies": P,
+                    "read_ports": 2,
+                    "write_ports": 0,
+                    "style": "inferred",
+                }
+            )
+        return out
 
     @property
     def rom_depth(self) -> int:
@@ -91,7 +158,14 @@ def stream(base=0, s_o1=0, s_o0=0, s_r1=0, s_r0=0, *, g, lane=None, reg=None, rs
 
 RAM_LAYOUTS = ("auto", "plan", "spread")
 BRAM_BITS = 32768  # data bits of one RAMB36E1
+ROM_COPY_BUDGET = 32  # RAMB36 the per-lane weight ROM copies may take (of the 35T's 50)
 
 
 def bram_blocks(words: int, word_bits: int) -> int:
     return -(-words * word_bits // BRAM_BITS)
+
+
+def _insn_bits() -> int:
+    from hlsfix.rtl.isa import insn_layout
+
+    return insn_layout.size

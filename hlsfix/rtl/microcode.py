@@ -84,10 +84,14 @@ class _Compiler(MacKernels, AluKernels):
         for k in program.walk():
             if isinstance(k, kp.SparseMatVec):
                 sparse_parts |= {k.values, k.row_index, k.col_start}
-        for b in program.buffers:
-            if b.kind == "const" and b.name not in sparse_parts:
-                self.locs[b.name] = Loc(Src.ROM, len(self.img.rom), 1)
-                self.img.rom.extend(int(v) for v in program.constants[b.name].reshape(-1))
+        # Exp/SigmoidTanh tables first: the table unit's own memory is the ROM's first words.
+        tables = {t for k in program.walk() if isinstance(k, kp.Exp | kp.SigmoidTanh) for t in (k.hi, k.lo)}
+        consts = [b for b in program.buffers if b.kind == "const" and b.name not in sparse_parts]
+        for b in sorted(consts, key=lambda b: b.name not in tables):
+            self.locs[b.name] = Loc(Src.ROM, len(self.img.rom), 1)
+            self.img.rom.extend(int(v) for v in program.constants[b.name].reshape(-1))
+            if b.name in tables:
+                self.img.table_words = len(self.img.rom)
         self.img.word_bits = max(b.fmt.bits for b in program.buffers)
         wides = [k.wide for k in program.walk() if hasattr(k, "wide")]
         self.img.value_bits = max([32, *wides])

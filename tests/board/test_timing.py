@@ -122,3 +122,37 @@ def test_vivado_flow_writes_a_timing_summary_and_fails_on_negative_slack(tmp_pat
     assert route < check < bitstream
     assert "report_timing_summary -max_paths 10 -file blink_timing_summary.rpt" in tcl
     assert "if {$hlsfix_wns < 0 || $hlsfix_whs < 0} {" in tcl and "error" in tcl
+
+
+def test_a_build_gives_microseconds_at_the_fmax_it_was_shown(tmp_path: Path) -> None:
+    """The board build puts the timing into the report's fpga keys and turns cycles into
+    microseconds at the post-route Fmax (here a stub of 80 MHz, below the Arty's 100 MHz)."""
+    from tests.tools import require_tool
+
+    require_tool("iverilog")
+    pytest.importorskip("amaranth_boards")
+    import hlsfix
+    from hlsfix.board.arty import build_arty
+    from hlsfix.board.fpga_boards import get_fpga_board
+    from hlsfix.board.resources import Resources
+
+    seen = []
+
+    def timing(verilog: Path) -> Timing:
+        seen.append("module hlsfix_accel" in verilog.read_text())
+        return Timing(80.0, 100.0, "stub", "a", "b", 5.0, 7.5)
+
+    built = build_arty(
+        hlsfix.compile("protonn"),
+        tmp_path / "out",
+        get_fpga_board("arty-a7"),
+        lanes=1,
+        n_inputs=2,
+        compare_uno=False,
+        estimate=lambda p: Resources(2963, 799, 4, 0.5, "stub"),
+        timing=timing,
+    )
+    assert seen == [True]
+    assert built.fpga["fmax_mhz"] == 80.0 and built.fpga["timing_estimator"] == "stub"
+    assert built.fpga["critical_path"].startswith("a -> b: 12.50 ns")
+    assert built.rtl["us_at_fmax"] == round(built.rtl["cycles"] / 80.0, 3)

@@ -67,7 +67,7 @@ def test_lanes_keep_the_model_bit_exact(model, lanes, tmp_path):
 def test_row_vector_dot_products_are_split_across_lanes():
     """A 1×k·k×n product keeps every lane busy: each dot product is dealt across the P lanes
     (⌈k/P⌉ beats, the last one partly masked) and summed by the adder tree, which keeps ProtoNN
-    and Bonsai within 2.5 times the ideal at 8 lanes (the schedule's model equals the measured
+    and Bonsai within 2.75 times the ideal at 8 lanes (the schedule's model equals the measured
     cycles; the simulations above check that)."""
     from hlsfix.fixedpoint import program as kp
     from hlsfix.rtl.microcode import compile_image
@@ -82,7 +82,7 @@ def test_row_vector_dot_products_are_split_across_lanes():
             assert insn["m0"] == -(-k.k // 8) and 1 <= insn["split_rem"] <= 8
             assert insn["m0"] * 8 - 8 + insn["split_rem"] == k.k
         assert not any(i.get("split") for i in one.insns)
-        assert eight.predicted_cycles <= 2.5 * sum(eight.ideal)
+        assert eight.predicted_cycles <= 2.75 * sum(eight.ideal)
         assert one.predicted_cycles <= 1.25 * sum(one.ideal)
 
 
