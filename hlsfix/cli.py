@@ -1,231 +1,414 @@
-"""The ``hlsfix`` command line.
+"""The ``hlsfix`` command line: parses, calls the build API (``hlsfix.flows``), prints. Nothing imports it.
 
-A user's mistake prints one line ``hlsfix: error: …`` and exits with status 2; an output directory
-is written beside its final place and renamed only when complete, so a failure leaves none behind.
+A user's mistake prints one line ``hlsfix: error: …`` and exits with status 2; an interrupted run
+(Ctrl-C: 130, SIGTERM: 143) and a failed one leave no output directory behind.
 """
 
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
-import tempfile
-from collections.abc import Callable, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-import numpy as np
-
-from hlsfix.compiler import CompiledModel
-from hlsfix.errors import DataError, HlsfixError
-from hlsfix.zoo import DEFAULT_MODEL, ZOO_NAMES, Model, load_model
+from hlsfix.boards import ALL_BOARD_NAMES
+from hlsfix.errors import HlsfixError
+from hlsfix.flows.options import (
+    ACTIVATIONS,
+    BACKENDS,
+    BITS,
+    DEFAULT_BAUD,
+    HLS_INTERFACES,
+    HOSTS,
+    METRICS,
+    SIMULATORS,
+    BuildOptions,
+    CompileOptions,
+    ModelSpec,
+    SimOptions,
+)
+from hlsfix.flows.output import Terminated, sigterm_as_exception
+from hlsfix.zoo import DEFAULT_MODEL, ZOO_NAMES
 
 EXIT_USER_ERROR = 2
+EXIT_MISMATCH = 1
+EXIT_SIGINT = 130
+EXIT_SIGTERM = 143
+
+# Options that may come from a --config file: argparse dest → (table, key).
+CONFIG_KEYS = {
+    "model": ("model", "model"),
+    "weights": ("model", "weights"),
+    "data": ("model", "data"),
+    **{k: ("compile", k) for k in ("bits", "metric", "activation", "budget_pp", "weight_budget")},
+    **{
+        k: ("build", k)
+        for k in ("board", "backend", "baud", "run_vivado", "compare_uno", "interface", "clock_ns", "synth")
+    },
+    "vcd": ("sim", "vcd"),
+}
+SHARED_KEYS = ("lanes", "inputs", "simulator", "host", "pins")  # [build] or [sim], by command
 
 
-@contextmanager
-def staged_output(out: Path):
-    """Yield a scratch directory that replaces ``out`` only if the block succeeds."""
-    out = out.resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        yield stage
-    except BaseException:
-        shutil.rmtree(stage, ignore_errors=True)
-        raise
-    if out.exists():
-        shutil.rmtree(out)
-    stage.rename(out)
+# -- from arguments to options --------------------------------------------------------------------------
 
 
-def _model(args: argparse.Namespace) -> Model:
-    return load_model(
-        args.model,
+def _apply_config(args: argparse.Namespace) -> dict[str, Any]:
+    """Fill every option not given on the command line from ``--config``; the file's provenance."""
+    if getattr(args, "config", None) is None:
+        return {}
+    from hlsfix.flows.config import load_config
+
+    tables = load_config(args.config)
+    stage = "sim" if args.command in ("sim", "rtl") else "build"
+    keys = {**CONFIG_KEYS, **{k: (stage, k) for k in SHARED_KEYS}}
+    if args.command == "run-board":  # a build's [build] table says how it was checked, not what to send
+        keys = {d: tk for d, tk in keys.items() if tk[0] in ("model", "compile") or d == "baud"}
+    for dest, (table, key) in keys.items():
+        if hasattr(args, dest) and getattr(args, dest) is None and key in tables.get(table, {}):
+            setattr(args, dest, tables[table][key])
+    return tables.get("provenance", {})
+
+
+def _spec(args: argparse.Namespace) -> ModelSpec:
+    if args.model is None:
+        raise HlsfixError(f"model must be given (a zoo name: {', '.join(ZOO_NAMES)}, or a file), not missing")
+    return ModelSpec(
+        str(args.model),
         Path(args.weights) if args.weights else None,
         Path(args.data) if getattr(args, "data", None) else None,
     )
 
 
+def _compile_options(args: argparse.Namespace) -> CompileOptions:
+    return CompileOptions(
+        bits=args.bits or "16",
+        metric=args.metric,
+        activation=args.activation or "auto",
+        budget_pp=args.budget_pp,
+        weight_budget=args.weight_budget,
+    )
+
+
+def _out(args: argparse.Namespace) -> Path:
+    """``-o``: a path (``Path("")`` would silently mean the current directory)."""
+    from hlsfix.flows.output import OutputError
+
+    if not args.output.strip():
+        raise OutputError("output directory (-o) must be a path, not empty")
+    return Path(args.output)
+
+
+def _check_output_early(args: argparse.Namespace) -> None:
+    """Refuse an unsafe ``-o`` before anything slow runs (the flow checks again when it writes)."""
+    from hlsfix.flows.output import check_output_dir
+    from hlsfix.zoo import ZOO_DIR
+
+    model = str(args.model or "")
+    files = [ZOO_DIR / model if model in ZOO_NAMES else Path(model)]
+    files += [Path(f) for f in (args.weights, getattr(args, "data", None)) if f]
+    check_output_dir(_out(args), [f for f in files if str(f)], force=bool(args.force))
+
+
+def _progress(args: argparse.Namespace):
+    from hlsfix.flows.progress import QuietProgress, StepProgress
+
+    return QuietProgress() if args.quiet else StepProgress()
+
+
+def _compile(args: argparse.Namespace, progress, provenance: dict[str, Any]):
+    from hlsfix.flows.api import compile_spec
+    from hlsfix.flows.config import fingerprint
+
+    options = _compile_options(args)  # a bad option fails before the model is read
+    cm = compile_spec(_spec(args), options, progress)
+    want = provenance.get("fingerprint")
+    if want is not None and fingerprint(cm.program) != want:
+        raise HlsfixError(
+            f"{args.config}: the program must match the recorded fingerprint {want}, not "
+            f"{fingerprint(cm.program)} (the model, its data or hlsfix changed since)"
+        )
+    return cm
+
+
+# -- commands -------------------------------------------------------------------------------------------
+
+
 def cmd_info(args: argparse.Namespace) -> int:
-    m = _model(args)
-    g = m.graph
-    st = g.stats()
-    print(f"model: {g.name}  ({m.source})")
-    print(f"input: {g.input.name} shape {g.input.shape} range {list(g.input.declared_range)}")
-    out = g.output_type
-    print(f"output: {'class index' if out.is_int else 'tensor ' + out.shape_str}")
-    print(f"parameters: {st.parameters} values, {st.nonzeros} non-zero")
-    for p in g.params:
-        sparse = ""
-        if p.sparse:
-            nnz, size = int(np.count_nonzero(g.weights[p.name])), g.weights[p.name].size
-            sparse = f"  sparse: {nnz}/{size} non-zero ({1 - nnz / size:.0%} zeros)"
-        print(f"  {p.name:<8} {str(p.shape):<14} range {list(p.declared_range)}{sparse}")
-    print(f"MACs per inference: {st.macs}")
-    print("ops: " + ", ".join(f"{name} {n}" for name, n in st.op_counts))
-    if m.meta.get("float_test_accuracy") is not None:
-        print(f"recorded float test accuracy: {m.meta['float_test_accuracy']:.4f}")
+    from hlsfix.flows.api import load
+    from hlsfix.flows.inspect import model_info
+
+    print("\n".join(model_info(load(_spec(args)))))
     return 0
-
-
-def _eval_data(m: Model, args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray]:
-    if m.data is None:
-        raise DataError("evaluation data must be given with --data FILE.npz (X_test, y_test), not be missing")
-    return m.data.x_test, m.data.y_test
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
-    from hlsfix.ir.interp import run_float
+    from hlsfix.flows.api import load
+    from hlsfix.flows.inspect import float_accuracy
 
-    m = _model(args)
-    x, y = _eval_data(m, args)
-    pred = run_float(m.graph, x)
-    print(f"accuracy: {np.mean(pred == y):.4f}")
-    print(f"inputs: {len(y)}")
+    accuracy, n = float_accuracy(load(_spec(args)))
+    print(f"accuracy: {accuracy:.4f}")
+    print(f"inputs: {n}")
     return 0
 
 
-def compile_from_args(args: argparse.Namespace) -> CompiledModel:
-    """The model and fixed-point options every compiling subcommand shares."""
-    import hlsfix
-
-    return hlsfix.compile(
-        _model(args),
-        bits=args.bits,
-        metric=args.metric,
-        activation=args.activation,
-        budget_pp=args.budget_pp,
-        weight_budget=args.weight_budget,
-        progress=not args.quiet and sys.stderr.isatty(),
-    )
+def _run_flow(args: argparse.Namespace, flow) -> int:
+    provenance = _apply_config(args)
+    if args.command == "build" and args.model is None:
+        args.model = DEFAULT_MODEL
+    _check_output_early(args)
+    progress = _progress(args)
+    try:
+        result = flow(provenance, progress)
+    except BaseException:
+        progress.abandon()
+        raise
+    progress.close()
+    print("\n".join(result.summary))
+    if result.bit_exact is False:
+        print(
+            "hlsfix: error: the design must equal the golden model, not differ (see the report)",
+            file=sys.stderr,
+        )
+        return EXIT_MISMATCH
+    return 0
 
 
 def cmd_compile(args: argparse.Namespace) -> int:
-    cm = compile_from_args(args)
-    with staged_output(Path(args.output)) as stage:
-        report = cm.save(stage)
-    acc = report.get("accuracy") or {}
-    if acc:
-        print(f"accuracy: float {acc['float']:.4f}, fixed {acc['fixed']:.4f} ({acc['n']} test inputs)")
-    print(
-        f"bits: {report['bits']}, weights: {report['weights_bytes']} bytes, "
-        f"explored {report['choice']['candidates_run']} candidates in {report['choice']['explore_seconds']} s"
+    def flow(provenance, progress):
+        cm = _compile(args, progress, provenance)
+        return cm.save(_out(args), force=bool(args.force))
+
+    return _run_flow(args, flow)
+
+
+def _build_options(args: argparse.Namespace) -> BuildOptions:
+    return BuildOptions(
+        board=args.board or "arduino-uno",
+        backend=args.backend,
+        lanes=args.lanes,
+        inputs=args.inputs,
+        baud=args.baud,
+        run_vivado=bool(args.run_vivado),
+        compare_uno=args.compare_uno is not False,
+        interface=args.interface,
+        clock_ns=args.clock_ns,
+        host=args.host,
+        pins=args.pins,
+        synth=args.synth is not False,
+        simulator=args.simulator,
     )
-    print(f"wrote {args.output}/program.json, constants.npz, report.md, report.json")
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from hlsfix.flows.build import build, check_prerequisites
+
+    def flow(provenance, progress):
+        options = _build_options(args)
+        check_prerequisites(options)  # a wrong board, option or missing tool fails before the compile
+        cm = _compile(args, progress, provenance)
+        return build(cm, _out(args), options, force=bool(args.force), progress=progress)
+
+    return _run_flow(args, flow)
+
+
+def _sim_options(args: argparse.Namespace) -> SimOptions:
+    return SimOptions(
+        lanes=args.lanes,
+        inputs=args.inputs,
+        simulator=args.simulator or "icarus",
+        vcd=Path(args.vcd) if args.vcd else None,
+        host=args.host,
+        pins=args.pins,
+    )
+
+
+def cmd_sim(args: argparse.Namespace) -> int:
+    from hlsfix.flows.accel import simulate
+    from hlsfix.flows.prereq import accelerator_requirements, require
+
+    def flow(provenance, progress):
+        options = _sim_options(args)
+        require(accelerator_requirements(options.simulator), f"simulating with {options.simulator}")
+        cm = _compile(args, progress, provenance)
+        return simulate(cm, _out(args), options, force=bool(args.force), progress=progress)
+
+    return _run_flow(args, flow)
+
+
+def cmd_rtl(args: argparse.Namespace) -> int:
+    from hlsfix.flows.accel import emit_rtl
+
+    def flow(provenance, progress):
+        lanes = SimOptions(lanes=args.lanes).lanes or 1
+        cm = _compile(args, progress, provenance)
+        return emit_rtl(cm, _out(args), lanes, force=bool(args.force))
+
+    return _run_flow(args, flow)
+
+
+def cmd_run_board(args: argparse.Namespace) -> int:
+    from hlsfix.flows.board_run import run_board
+
+    provenance = _apply_config(args)
+    cm = _compile(args, _progress(args), {})
+    lines = run_board(
+        cm,
+        args.port,
+        args.baud or DEFAULT_BAUD,
+        args.inputs or 20,
+        expected_fingerprint=provenance.get("fingerprint"),
+    )
+    print("\n".join(lines))
     return 0
 
 
-def _add_model_args(p: argparse.ArgumentParser, optional: bool = False) -> None:
+# -- the parser -----------------------------------------------------------------------------------------
+
+
+def _add_model_args(p: argparse.ArgumentParser, *, default: str | None = None) -> None:
     p.add_argument(
         "model",
-        nargs="?" if optional else None,
-        default=DEFAULT_MODEL if optional else None,
-        help=f"a zoo model ({', '.join(ZOO_NAMES)}) or a path to an .sd program"
-        + (f"; default {DEFAULT_MODEL}" if optional else ""),
+        nargs="?",
+        default=None,
+        help=f"a zoo model ({', '.join(ZOO_NAMES)}) or a path to a model file"
+        + (f"; default {default}" if default else ""),
     )
     p.add_argument(
         "--weights", metavar="FILE.npz", help="weights (default: weights.npz or <model>.npz beside the .sd)"
     )
-
-
-def _add_compile_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--bits",
-        default="16",
-        choices=["8", "16", "32", "mixed"],
-        help="uniform width, or Shiftry-style mixed 8/16 (default 16)",
-    )
-    p.add_argument(
-        "--metric",
-        default="red_disagree",
-        choices=["acc", "disagree", "red_disagree"],
-        help="what exploration maximises on the training data (default red_disagree)",
-    )
-    p.add_argument(
-        "--activation",
-        default="auto",
-        choices=["auto", "table", "linear"],
-        help="sigmoid/tanh by exp tables, clipped-linear, or whichever the data favours",
-    )
-    p.add_argument(
-        "--budget-pp",
-        type=float,
-        default=1.0,
-        help="mixed: accuracy loss allowed against float, in percentage points (default 1.0)",
-    )
-    p.add_argument(
-        "--weight-budget",
-        type=int,
-        default=None,
-        metavar="BYTES",
-        help="mixed: fail unless the weights fit this many bytes",
-    )
     p.add_argument(
         "--data", metavar="FILE.npz", help="X_train, y_train, X_test, y_test (default: the zoo split)"
     )
-    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+
+def _add_compile_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--bits", choices=BITS, help="uniform width, or Shiftry-style mixed 8/16 (default 16)")
+    p.add_argument("--metric", choices=METRICS, help="what exploration maximises on the training data")
+    p.add_argument(
+        "--activation", choices=ACTIVATIONS, help="sigmoid/tanh by exp tables, clipped-linear, or auto"
+    )
+    p.add_argument(
+        "--budget-pp", type=float, help="mixed: accuracy loss allowed against float, in pp (default 1.0)"
+    )
+    p.add_argument("--weight-budget", type=int, metavar="BYTES", help="mixed: fail unless the weights fit")
+    p.add_argument("--config", metavar="FILE.toml", help="take every option not given here from this file")
+    p.add_argument("-q", "--quiet", action="store_true", default=None, help="no progress lines")
+
+
+def _add_output_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "-o", "--output", required=True, metavar="OUT", help="output directory (replaced on success)"
+    )
+    p.add_argument(
+        "--force",
+        action="store_true",
+        default=None,
+        help="replace OUT even if it holds files hlsfix did not write",
+    )
+
+
+def _add_target_args(p: argparse.ArgumentParser, *, build: bool) -> None:
+    p.add_argument("--lanes", metavar="auto|P" if build else "P", help="parallel lanes of the accelerator")
+    p.add_argument("--inputs", type=int, metavar="N", help="test inputs checked in simulation")
+    p.add_argument("--simulator", choices=SIMULATORS, help="HDL simulator under cocotb (default icarus)")
+    p.add_argument("--host", choices=HOSTS, help="co-design: split the model between this host and the FPGA")
+    p.add_argument(
+        "--pin", dest="pins", metavar="K=SIDE,...", help="co-design: pin top-level kernels to a side"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hlsfix",
-        description="Compile small float ML models (SeeDot language) to bit-exact fixed-point programs "
-        "for microcontrollers and FPGAs.",
+        description="Compile small float ML models to bit-exact fixed-point programs for microcontrollers "
+        "and FPGAs.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser(
-        "info",
-        help="inputs, outputs, parameters, sparsity, MACs and op counts of a model",
-        description="Show a model's interface, parameters, sparsity, MACs per inference and op counts.",
-    )
+    p = sub.add_parser("info", help="inputs, outputs, parameters, sparsity, MACs and op counts of a model")
     _add_model_args(p)
     p.set_defaults(func=cmd_info)
 
-    p = sub.add_parser(
-        "eval",
-        help="float accuracy of a model on its test data",
-        description="Run the float reference on test data and print 'accuracy: 0.XXXX'.",
-    )
+    p = sub.add_parser("eval", help="float accuracy of a model on its test data")
     _add_model_args(p)
-    p.add_argument(
-        "--data", metavar="FILE.npz", help="X_test and y_test (default: the zoo model's test split)"
-    )
     p.set_defaults(func=cmd_eval)
 
+    p = sub.add_parser("compile", help="choose scales on data; write the fixed-point program and reports")
+    _add_model_args(p)
+    _add_compile_args(p)
+    _add_output_args(p)
+    p.set_defaults(func=cmd_compile)
+
     p = sub.add_parser(
-        "compile",
-        help="choose scales on data and write the fixed-point program and reports",
-        description="Profile on the training split, explore scales (and widths for --bits mixed) "
-        "on the golden model, and write program.json, constants.npz, report.md, report.json.",
+        "build",
+        help="compile a model and build it for a board (Vivado project, HLS or sketch), measured",
+        description="Compile the model and build it for the board: an MCU (C, sketch, checked in simavr), an "
+        "FPGA (the accelerator as a Vivado project, resources by Yosys, cycles by cocotb; or --backend hls), "
+        "or with --host a split between a microcontroller and the FPGA.",
+    )
+    _add_model_args(p, default=DEFAULT_MODEL)
+    _add_compile_args(p)
+    p.add_argument("--board", metavar="BOARD", help=f"{', '.join(ALL_BOARD_NAMES)} (default arduino-uno)")
+    p.add_argument(
+        "--backend", choices=BACKENDS, help="FPGA: the accelerator (rtl, default) or HLS C++ (hls)"
+    )
+    p.add_argument("--interface", choices=HLS_INTERFACES, help="HLS: top-level interface (default ap_memory)")
+    p.add_argument("--clock-ns", type=float, help="HLS: clock period in ns (default 10)")
+    _add_target_args(p, build=True)
+    p.add_argument("--baud", type=int, help=f"FPGA: UART baud rate (default {DEFAULT_BAUD})")
+    p.add_argument("--run-vivado", action="store_true", default=None, help="FPGA: run Vivado on the project")
+    p.add_argument(
+        "--no-uno", dest="compare_uno", action="store_const", const=False, help="FPGA: skip the Uno build"
+    )
+    p.add_argument(
+        "--no-synth", dest="synth", action="store_const", const=False, help="co-design: no Yosys estimate"
+    )
+    _add_output_args(p)
+    p.set_defaults(func=cmd_build)
+
+    p = sub.add_parser("rtl", help="write the accelerator's Verilog for a model")
+    _add_model_args(p)
+    _add_compile_args(p)
+    p.add_argument("--lanes", metavar="P", help="parallel lanes of the accelerator (default 1)")
+    _add_output_args(p)
+    p.set_defaults(func=cmd_rtl)
+
+    p = sub.add_parser(
+        "sim", help="simulate the accelerator on test inputs (cocotb): cycles and bit-exactness"
     )
     _add_model_args(p)
     _add_compile_args(p)
-    p.add_argument(
-        "-o", "--output", required=True, metavar="OUT", help="output directory (replaced on success)"
-    )
-    p.set_defaults(func=cmd_compile)
+    _add_target_args(p, build=False)
+    p.add_argument("--vcd", metavar="FILE", help="also write a VCD waveform of the run (icarus)")
+    _add_output_args(p)
+    p.set_defaults(func=cmd_sim)
 
-    from hlsfix.build import add_build_parser, add_run_board_parser
-
-    add_build_parser(sub, _add_model_args, _add_compile_args)
-    add_run_board_parser(sub, _add_model_args, _add_compile_args)
-    __import__("hlsfix.rtl.cli").rtl.cli.register(sub, _add_model_args, _add_compile_args)
+    p = sub.add_parser("run-board", help="run test inputs on a programmed FPGA board over its serial port")
+    _add_model_args(p)
+    _add_compile_args(p)
+    p.add_argument("--port", required=True, help="serial port of the board (the Arty: /dev/ttyUSB1)")
+    p.add_argument("--baud", type=int, help=f"baud rate (default {DEFAULT_BAUD})")
+    p.add_argument("--inputs", type=int, metavar="N", help="test inputs to send (default 20)")
+    p.set_defaults(func=cmd_run_board)
     return parser
 
 
-def main(argv: Sequence[str] | None = None, run: Callable[[argparse.Namespace], int] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     try:
-        return (run or args.func)(args)
+        with sigterm_as_exception():
+            return args.func(args)
     except HlsfixError as e:
         print(f"hlsfix: error: {e}", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("hlsfix: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_SIGINT
+    except Terminated:
+        print("hlsfix: terminated", file=sys.stderr)
+        return EXIT_SIGTERM
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -7,7 +7,6 @@ The pass order, written out once:
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,16 +64,6 @@ class CompiledModel:
     def accuracy(self, x: np.ndarray, y: np.ndarray) -> float:
         return float(np.mean(self.predict(x) == np.asarray(y)))
 
-    def save(self, directory: Path | str) -> dict:
-        """Write program.json, constants.npz, report.md and report.json; return the report."""
-        from hlsfix.report import compile_report, write_reports
-
-        directory = Path(directory)
-        report = compile_report(self)
-        self.program.save(directory)
-        write_reports(directory, report)
-        return report
-
 
 def compile(
     model: str | Path | Graph | Model,
@@ -119,7 +108,3 @@ def compile(
     best = explore(ev, str(bits), metric, activation, budget_pp, weight_budget, show=progress)  # type: ignore[arg-type]
     seconds = time.perf_counter() - t0
     return CompiledModel(graph, best.program, best, prof, metric, seconds, ev.runs, source, test)
-
-
-def load_compiled_report(directory: Path) -> dict:
-    return json.loads((Path(directory) / "report.json").read_text())

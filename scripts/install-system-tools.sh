@@ -4,7 +4,8 @@
 # gcc-arm-none-eabi they add 1.5 GB, so newlib is named explicitly.
 set -euo pipefail
 PACKAGES=(gcc make iverilog gcc-avr avr-libc simavr libsimavr-dev pkg-config
-          gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm)
+          gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
+          chromium)  # chromium: the report-rendering test (tests/report/test_rendering.py)
 missing=()
 for p in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -103,12 +103,19 @@ def image_for(program: KernelProgram, lanes: int):
 
 def board_top(program: KernelProgram, lanes: int, board: FpgaBoard, baud: int, *, image=None):
     """The ``BoardTop`` (UART link, LEDs, reset button) around the accelerator for ``program``."""
+    from hlsfix.board.protocol import fingerprint_to_bytes
     from hlsfix.board.top import BoardTop
+    from hlsfix.fixedpoint.fingerprint import fingerprint
 
     image = image or image_for(program, lanes)
     cls = board_accelerator_class()
     return BoardTop(
-        lambda: cls(image), board, baud, n_inputs=program.input_buffer.size, n_outputs=image.output_len
+        lambda: cls(image),
+        board,
+        baud,
+        n_inputs=program.input_buffer.size,
+        n_outputs=image.output_len,
+        fingerprint=fingerprint_to_bytes(fingerprint(program)),
     )
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from hlsfix.board.protocol import (
+    FINGERPRINT_BYTES,
     RESPONSE_HEADER_BYTES,
     Response,
     Status,
     decode_elements,
     decode_response,
+    identify_request,
     request_for_input,
     response_payload_length,
 )
@@ -47,6 +49,18 @@ class BoardClient:
         if response.status != Status.OK:
             raise BoardError(f"board must answer OK, not {response.status.name}")
         return decode_elements(response.payload, self.output_bits, self.output_signed)
+
+    def identify(self) -> str:
+        """The fingerprint of the program the board was built for (16 hex digits)."""
+        self.transport.write(identify_request())
+        response = self.read_response()
+        if response.status != Status.IDENTITY or len(response.payload) != FINGERPRINT_BYTES:
+            raise BoardError(
+                f"board must answer IDENTITY with a {FINGERPRINT_BYTES}-byte fingerprint, not "
+                f"{response.status.name} with {len(response.payload)} bytes (a bitstream older than this "
+                "hlsfix?)"
+            )
+        return response.payload.hex()
 
     def classify(self, x_q: Sequence[int]) -> int:
         """The class the board computes for ``x_q``."""

@@ -13,6 +13,10 @@ Board -> host (a response)::
 after the sync byte, checksum included, equal to zero (so it is the two's complement of the
 sum of the others).  The constant sync byte is left out of the sum: it carries no data.
 
+An empty request (``len`` 0) asks which program the board holds: the answer has status IDENTITY and
+the program's fingerprint as its payload (``FINGERPRINT_BYTES`` bytes, the hex digits' bytes in
+order), so the host can refuse to send inputs to a board programmed with another model.
+
 The request payload is the model input: each element in two's complement, little-endian, in
 ``ceil(bits / 8)`` bytes.  The response payload of an OK frame holds the accelerator's output
 elements in the same layout (sign-extended to whole bytes); error responses have no payload.
@@ -40,6 +44,21 @@ class Status(IntEnum):
     BAD_CHECKSUM = 1
     BAD_LENGTH = 2  # the length field is not the model's input size
     TRUNCATED = 3  # the line went quiet inside a frame
+    IDENTITY = 4  # the answer to an empty request: the program's fingerprint
+
+
+FINGERPRINT_BYTES = 8
+
+
+def fingerprint_to_bytes(fingerprint: str) -> bytes:
+    """The 16 hex digits of a program fingerprint as the 8 bytes a board sends."""
+    try:
+        data = bytes.fromhex(fingerprint)
+    except ValueError:
+        data = b""
+    if len(data) != FINGERPRINT_BYTES:
+        raise BoardError(f"fingerprint must be {2 * FINGERPRINT_BYTES} hex digits, not {fingerprint!r}")
+    return data
 
 
 def element_bytes(bits: int) -> int:
@@ -139,6 +158,11 @@ def decode_response(frame: bytes) -> Response:
             f"response status must be one of {[s.value for s in Status]}, not {frame[1]}"
         ) from None
     return Response(status, bytes(frame[RESPONSE_HEADER_BYTES:-1]))
+
+
+def identify_request() -> bytes:
+    """The empty request: the board answers IDENTITY with its program's fingerprint."""
+    return encode_request(b"")
 
 
 def request_for_input(x_q: Sequence[int], bits: int) -> bytes:

@@ -15,6 +15,7 @@ from amaranth.lib.cdc import FFSynchronizer
 from amaranth.lib.wiring import In, Out
 
 from hlsfix.board.fpga_boards import FpgaBoard, get_fpga_board
+from hlsfix.board.protocol import FINGERPRINT_BYTES
 from hlsfix.board.uart import DEFAULT_BAUD, HostLink, UartRx, UartTx, baud_divisor
 from hlsfix.errors import BoardError
 
@@ -55,8 +56,10 @@ class BoardCore(wiring.Component):
         n_inputs: int | None = None,
         n_outputs: int = 1,
         frame_timeout_cycles: int | None = None,
+        fingerprint: bytes = bytes(FINGERPRINT_BYTES),
     ) -> None:
         self.accelerator_factory = accelerator_factory
+        self.fingerprint = fingerprint
         self.clk_hz = int(clk_hz)
         self.baud = baud
         self.divisor = baud_divisor(self.clk_hz, baud)  # check the baud rate now, not at elaboration
@@ -83,6 +86,7 @@ class BoardCore(wiring.Component):
             n_outputs=self.n_outputs,
             output_shape=out_port.payload.shape(),
             timeout_cycles=self.frame_timeout_cycles,
+            fingerprint=self.fingerprint,
         )
         uart_rx, uart_tx = UartRx(self.divisor), UartTx(self.divisor)
 
@@ -111,8 +115,10 @@ class BoardTop(Elaboratable):
         *,
         n_inputs: int | None = None,
         n_outputs: int = 1,
+        fingerprint: bytes = bytes(FINGERPRINT_BYTES),
     ) -> None:
         self.board = get_fpga_board(board) if isinstance(board, str) else board
+        self.fingerprint = fingerprint
         self.accelerator_factory = accelerator_factory
         self.baud = baud
         self.n_inputs = n_inputs
@@ -128,6 +134,7 @@ class BoardTop(Elaboratable):
             baud=self.baud,
             n_inputs=self.n_inputs,
             n_outputs=self.n_outputs,
+            fingerprint=self.fingerprint,
         )
         # Plain (unregistered) I/O buffers: rx and the button are synchronised inside the core.
         uart = platform.request("uart", 0, dir="-")

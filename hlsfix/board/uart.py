@@ -10,14 +10,21 @@ imports the constants.
 
 from __future__ import annotations
 
-from amaranth import C, Cat, Module, Mux, Signal
+from amaranth import Array, C, Cat, Module, Mux, Signal
 from amaranth.hdl import Shape
 from amaranth.lib import stream, wiring
 from amaranth.lib.cdc import FFSynchronizer
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from hlsfix.board.protocol import MAX_PAYLOAD, REQUEST_SYNC, RESPONSE_SYNC, Status, element_bytes
+from hlsfix.board.protocol import (
+    FINGERPRINT_BYTES,
+    MAX_PAYLOAD,
+    REQUEST_SYNC,
+    RESPONSE_SYNC,
+    Status,
+    element_bytes,
+)
 from hlsfix.errors import BoardError
 
 DEFAULT_BAUD = 115_200
@@ -150,7 +157,8 @@ class HostLink(wiring.Component):
     - BAD_CHECKSUM when the checksum byte is wrong;
     - BAD_LENGTH when the length field is not the model's input size (the claimed payload is
       discarded until the line is quiet for ``timeout_cycles``, since its true end is unknown);
-    - TRUNCATED when the line goes quiet for ``timeout_cycles`` inside a frame.
+    - TRUNCATED when the line goes quiet for ``timeout_cycles`` inside a frame;
+    - IDENTITY with ``fingerprint`` (the program's, 8 bytes) for an empty request.
 
     Bytes outside a frame (before the sync byte, or while an answer is being produced) are ignored.
     ``result`` holds the first output element of the last OK answer (for the LEDs).
@@ -159,8 +167,18 @@ class HostLink(wiring.Component):
     """
 
     def __init__(
-        self, *, n_inputs: int, input_shape, n_outputs: int = 1, output_shape=8, timeout_cycles: int
+        self,
+        *,
+        n_inputs: int,
+        input_shape,
+        n_outputs: int = 1,
+        output_shape=8,
+        timeout_cycles: int,
+        fingerprint: bytes = bytes(FINGERPRINT_BYTES),
     ) -> None:
+        if len(fingerprint) != FINGERPRINT_BYTES:
+            raise BoardError(f"fingerprint must be {FINGERPRINT_BYTES} bytes, not {len(fingerprint)}")
+        self.fingerprint = bytes(fingerprint)
         self.input_shape = Shape.cast(input_shape)
         self.output_shape = Shape.cast(output_shape)
         self.n_inputs = n_inputs
@@ -204,6 +222,8 @@ class HostLink(wiring.Component):
         quiet = Signal(range(self.timeout_cycles + 1))
         status = Signal(range(len(Status)))
         out_shift = Signal(8 * self.out_bytes)
+        id_byte = Signal(range(FINGERPRINT_BYTES))
+        id_rom = Array(C(b, 8) for b in self.fingerprint)
         byte_in_out = Signal(range(self.out_bytes))
         m.d.comb += self.status.eq(status)
 
@@ -260,6 +280,8 @@ class HostLink(wiring.Component):
                     m.d.sync += [rx_sum.eq(rx_sum + rx.payload), byte_in_elem.eq(0), index.eq(0)]
                     with m.If(Cat(length[:8], rx.payload) == self.request_len):
                         m.next = "PAYLOAD"
+                    with m.Elif(Cat(length[:8], rx.payload) == 0):
+                        m.next = "IDENTIFY"
                     with m.Else():
                         m.next = "DRAIN"
             with m.State("PAYLOAD"):
@@ -284,6 +306,13 @@ class HostLink(wiring.Component):
                         respond(Status.OK)
                     with m.Else():
                         respond(Status.BAD_CHECKSUM)
+            with m.State("IDENTIFY"):  # an empty request: only its checksum byte is left
+                watch_line(Status.TRUNCATED)
+                with m.If(rx.valid):
+                    with m.If((rx_sum + rx.payload)[:8] == 0):
+                        respond(Status.IDENTITY)
+                    with m.Else():
+                        respond(Status.BAD_CHECKSUM)
             with m.State("DRAIN"):
                 watch_line(Status.BAD_LENGTH)
 
@@ -292,13 +321,28 @@ class HostLink(wiring.Component):
             with m.State("SEND_STATUS"):
                 send(status, "SEND_LEN_LO")
             n_payload = Signal(16)
-            m.d.comb += n_payload.eq(Mux(status == Status.OK, self.response_len, 0))
+            m.d.comb += n_payload.eq(
+                Mux(
+                    status == Status.OK,
+                    self.response_len,
+                    Mux(status == Status.IDENTITY, FINGERPRINT_BYTES, 0),
+                )
+            )
             with m.State("SEND_LEN_LO"):
                 send(n_payload[:8], "SEND_LEN_HI")
             with m.State("SEND_LEN_HI"):
                 send(n_payload[8:], "SEND_CHECKSUM")
                 with m.If(tx.ready & (status == Status.OK)):
                     m.next = "AWAIT_OUTPUT"  # overrides send()'s choice: an OK answer has a payload
+                with m.If(tx.ready & (status == Status.IDENTITY)):
+                    m.d.sync += id_byte.eq(0)
+                    m.next = "SEND_ID"
+            with m.State("SEND_ID"):
+                m.d.comb += [tx.valid.eq(1), tx.payload.eq(id_rom[id_byte])]
+                with m.If(tx.ready):
+                    m.d.sync += [tx_sum.eq(tx_sum + id_rom[id_byte]), id_byte.eq(id_byte + 1)]
+                    with m.If(id_byte == FINGERPRINT_BYTES - 1):
+                        m.next = "SEND_CHECKSUM"
             with m.State("AWAIT_OUTPUT"):
                 m.d.comb += self.from_accel.ready.eq(1)
                 with m.If(self.from_accel.valid):

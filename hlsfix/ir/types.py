@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import Literal, Protocol
 
 from hlsfix.errors import SourceLoc
 
-if TYPE_CHECKING:
-    from hlsfix.ir.ops import Op
+
+class OpLike(Protocol):
+    """What a container needs of an operation (``hlsfix.ir.ops.Op``): the values it reads. A protocol,
+    so that the types need not import the ops that are built on them."""
+
+    def operands(self) -> tuple[str, ...]: ...
 
 
 @dataclass(frozen=True)
@@ -51,7 +55,7 @@ class Node:
     """One SSA definition: ``out = op(...)``."""
 
     out: str
-    op: Op
+    op: OpLike
     loc: SourceLoc | None = field(default=None, compare=False)
 
 

@@ -97,11 +97,21 @@ def render_plan_png(buffers: Sequence[Buffer], plan: ArenaPlan, path: str | Path
         plt.close(fig)
 
 
+def _nice_ticks(hi: float, count: int = 5) -> list[int]:
+    """Round tick values from 0 to at least ``hi``, about ``count`` of them (steps of 1, 2 or 5 × 10^k)."""
+    if hi <= 0:
+        return [0]
+    raw = hi / count
+    magnitude = 10 ** max(0, len(str(int(raw))) - 1)
+    step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
+    return list(range(0, int(hi) + 1, max(1, step)))
+
+
 def render_plan_svg_text(
-    buffers: Sequence[Buffer], plan: ArenaPlan, title: str, width: int = 720, height: int = 360
+    buffers: Sequence[Buffer], plan: ArenaPlan, title: str, width: int = 720, height: int = 380
 ) -> str:
     """Return the plan as a standalone SVG document (a string)."""
-    left, right, top_m, bottom = 60, 20, 40, 40
+    left, right, top_m, bottom = 70, 110, 36, 64
     plot_w, plot_h = width - left - right, height - top_m - bottom
     t0, t1 = _time_range(buffers)
     y_max = max(plan.arena_bytes, 1) * 1.08
@@ -118,6 +128,18 @@ def render_plan_svg_text(
         f'<text x="{width / 2:.1f}" y="22" text-anchor="middle" font-size="14">{escape(title)}</text>',
         f'<rect x="{left}" y="{top_m}" width="{plot_w}" height="{plot_h}" fill="none" stroke="#888"/>',
     ]
+    for value in _nice_ticks(y_max * 0.999):
+        y = sy(value)
+        out.append(f'<line x1="{left - 4}" y1="{y:.1f}" x2="{left}" y2="{y:.1f}" stroke="#888"/>')
+        out.append(f'<text x="{left - 7}" y="{y + 4:.1f}" text-anchor="end" font-size="10">{value}</text>')
+    for t in _nice_ticks(t1 - t0, 8):
+        x = sx(t0 + t)
+        out.append(
+            f'<line x1="{x:.1f}" y1="{top_m + plot_h}" x2="{x:.1f}" y2="{top_m + plot_h + 4}" stroke="#888"/>'
+        )
+        out.append(
+            f'<text x="{x:.1f}" y="{top_m + plot_h + 16}" text-anchor="middle" font-size="10">{t0 + t}</text>'
+        )
     for k, b in enumerate(buffers):
         off = plan.offset(b.name)
         x0, x1 = sx(b.start), sx(b.end + 1)
@@ -133,21 +155,34 @@ def render_plan_svg_text(
                 f'<text x="{(x0 + x1) / 2:.1f}" y="{(y0 + y1) / 2 + 4:.1f}" text-anchor="middle" '
                 f'font-size="10">{escape(b.name)}</text>'
             )
-    for value, dash in ((plan.lower_bound_bytes, ' stroke-dasharray="6 4"'), (plan.arena_bytes, "")):
-        y = sy(value)
-        out.append(f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" stroke="black"{dash}/>')
-        out.append(f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end" font-size="10">{value}</text>')
+    # The arena and the bound are labelled right of the plot, so no label covers a buffer.
+    bound_y, arena_y = sy(plan.lower_bound_bytes), sy(plan.arena_bytes)
+    if abs(bound_y - arena_y) < 12:
+        bound_y = arena_y + 12
+    for value, y_line, y_text, dash, name in (
+        (plan.lower_bound_bytes, sy(plan.lower_bound_bytes), bound_y, ' stroke-dasharray="6 4"', "bound"),
+        (plan.arena_bytes, arena_y, arena_y, "", "arena"),
+    ):
+        out.append(
+            f'<line x1="{left}" y1="{y_line:.1f}" x2="{left + plot_w}" y2="{y_line:.1f}" '
+            f'stroke="black"{dash}/>'
+        )
+        out.append(
+            f'<text x="{left + plot_w + 6}" y="{y_text + 4:.1f}" font-size="10">{name} {value} B</text>'
+        )
+    legend_y = height - 12
     out += [
-        f'<text x="{left}" y="{height - 22}" font-size="10">{t0}</text>',
-        f'<text x="{left + plot_w}" y="{height - 22}" text-anchor="end" font-size="10">{t1}</text>',
-        f'<text x="{left + plot_w / 2:.1f}" y="{height - 8}" text-anchor="middle" font-size="11">'
+        f'<text x="{left + plot_w / 2:.1f}" y="{top_m + plot_h + 32}" text-anchor="middle" font-size="11">'
         "time step</text>",
-        f'<text x="14" y="{top_m + plot_h / 2:.1f}" text-anchor="middle" font-size="11" '
-        f'transform="rotate(-90 14 {top_m + plot_h / 2:.1f})">address (bytes)</text>',
-        f'<text x="{left + plot_w - 6}" y="{top_m + 14}" text-anchor="end" font-size="11" '
+        f'<text x="16" y="{top_m + plot_h / 2:.1f}" text-anchor="middle" font-size="11" '
+        f'transform="rotate(-90 16 {top_m + plot_h / 2:.1f})">address (bytes)</text>',
+        f'<line x1="{left}" y1="{legend_y - 4}" x2="{left + 24}" y2="{legend_y - 4}" stroke="black"/>',
+        f'<text x="{left + 30}" y="{legend_y}" font-size="10">arena</text>',
+        f'<line x1="{left + 80}" y1="{legend_y - 4}" x2="{left + 104}" y2="{legend_y - 4}" stroke="black" '
+        'stroke-dasharray="6 4"/>',
+        f'<text x="{left + 110}" y="{legend_y}" font-size="10">lower bound of this order</text>',
+        f'<text x="{left + plot_w}" y="{legend_y}" text-anchor="end" font-size="10" '
         f"data-summary={quoteattr(_summary(plan))}>{escape(_summary(plan))}</text>",
-        f'<text x="{left + plot_w - 6}" y="{top_m + 28}" text-anchor="end" font-size="10">'
-        "solid: arena, dashed: lower bound</text>",
         "</svg>",
     ]
     return "\n".join(out)

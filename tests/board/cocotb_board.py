@@ -25,6 +25,7 @@ CLK_HZ = int(os.environ["BOARD_CLK_HZ"])
 BAUD = int(os.environ["BOARD_BAUD"])
 N_INPUTS = int(os.environ["BOARD_N_INPUTS"])
 BITS = int(os.environ["BOARD_INPUT_BITS"])
+FINGERPRINT = os.environ["BOARD_FINGERPRINT"]
 
 
 def expected_class(x) -> int:
@@ -57,9 +58,9 @@ async def classify_through_the_uart(dut):
     @bridge
     def host():
         client = BoardClient(transport, BITS)
-        return [client.classify(x) for x in xs]
+        return client.identify(), [client.classify(x) for x in xs]
 
-    assert await host() == [expected_class(x) for x in xs]
+    assert await host() == (FINGERPRINT, [expected_class(x) for x in xs])
     assert int(dut.leds.value) == expected_class(xs[-1]) & 0xF
     assert transport.framing_errors == 0
 

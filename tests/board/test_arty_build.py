@@ -64,9 +64,9 @@ def test_main_command_writes_the_vivado_project_and_reports(tmp_path: Path, caps
     assert set(report["memory"]) >= {"arena_bytes", "lower_bound_bytes", "linear_bytes"}
 
     md = (out / "report.md").read_text()
-    assert "## fpga" in md and "## Cycles per kernel" in md
+    assert "## FPGA resources" in md and "## Cycles per kernel" in md
     html = (out / "report.html").read_text()
-    assert html.count("<svg") >= 3  # resources, cycles per kernel, memory plan
+    assert html.count("<svg") >= 2 and "class=\"bar\"" in html  # cycles, memory plan; capacity bars
     assert "<script" not in html and 'src="http' not in html and "<link" not in html
     stdout = capsys.readouterr().out
     assert "P=1 lanes" in stdout and "bit-exact on 5 inputs" in stdout
@@ -198,7 +198,7 @@ def test_a_design_too_large_for_the_part_is_one_board_error(tmp_path: Path) -> N
 
 def test_cli_too_large_is_one_line_exit_2(tmp_path: Path, capsys, monkeypatch) -> None:
     import hlsfix.board.arty as arty
-    import hlsfix.build as build
+    import hlsfix.flows.build as build
 
     tiny = dataclasses.replace(ARTY, capacity=FpgaCapacity(lut=1000, ff=50_000, dsp=90, bram36=50))
     monkeypatch.setattr(build, "get_board", lambda name: tiny)
@@ -220,9 +220,9 @@ def test_cli_too_large_is_one_line_exit_2(tmp_path: Path, capsys, monkeypatch) -
         ),
         (
             ["build", "--board", "arty-a7", "--lanes", "0"],
-            "lanes must be auto or a positive integer, not '0'",
+            "--lanes must be auto or an integer from 1 to 64, not '0'",
         ),
-        (["build", "--board", "arty-a7-100", "--baud", "0"], "baud rate must be positive, not 0"),
+        (["build", "--board", "arty-a7-100", "--baud", "0"], "--baud must be an integer from 1"),
     ],
 )
 def test_build_user_errors_are_one_line_exit_2(argv, message, tmp_path: Path, capsys) -> None:

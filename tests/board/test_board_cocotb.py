@@ -17,6 +17,7 @@ REPO = Path(__file__).resolve().parents[2]
 # divider, the mid-bit sampling and the frame timeout exactly as at 115200 baud on 100 MHz.
 CLK_HZ, BAUD = 10_000_000, 1_000_000
 N_INPUTS, INPUT_BITS = 5, 16
+FINGERPRINT = "c0ffee0123456789"
 FRAME_TIMEOUT_CYCLES = 2_000  # 200 us: well inside the client's (scaled) 2 ms wait
 
 
@@ -30,6 +31,7 @@ def test_board_core_answers_the_host_client_in_icarus(tmp_path):
         clk_hz=CLK_HZ,
         baud=BAUD,
         frame_timeout_cycles=FRAME_TIMEOUT_CYCLES,
+        fingerprint=bytes.fromhex(FINGERPRINT),
     )
     source = tmp_path / "board_core.v"
     source.write_text(for_icarus(verilog.convert(core, name="board_core")))
@@ -43,6 +45,7 @@ def test_board_core_answers_the_host_client_in_icarus(tmp_path):
         "BOARD_BAUD": str(BAUD),
         "BOARD_N_INPUTS": str(N_INPUTS),
         "BOARD_INPUT_BITS": str(INPUT_BITS),
+        "BOARD_FINGERPRINT": FINGERPRINT,
     }
     results = runner.test(
         test_module="tests.board.cocotb_board",

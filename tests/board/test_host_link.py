@@ -35,7 +35,7 @@ class EchoAccelerator(wiring.Component):
 
 
 class LinkHarness(wiring.Component):
-    def __init__(self, accel, *, n_inputs, n_outputs=1) -> None:
+    def __init__(self, accel, *, n_inputs, n_outputs=1, fingerprint=bytes(8)) -> None:
         self.accel = accel
         in_shape = accel.input.payload.shape()
         self.link = HostLink(
@@ -44,6 +44,7 @@ class LinkHarness(wiring.Component):
             n_outputs=n_outputs,
             output_shape=accel.output.payload.shape(),
             timeout_cycles=TIMEOUT_CYCLES,
+            fingerprint=fingerprint,
         )
         super().__init__({"rx": In(stream.Signature(8, always_ready=True)), "tx": Out(stream.Signature(8))})
 
@@ -165,7 +166,7 @@ def test_a_bad_checksum_is_answered_and_the_next_frame_works():
     assert results == [0, 0, standin_class(x)]  # a rejected frame never reached the accelerator
 
 
-@pytest.mark.parametrize("n", [N_INPUTS - 1, N_INPUTS + 1, 0])
+@pytest.mark.parametrize("n", [N_INPUTS - 1, N_INPUTS + 1, 1])
 def test_a_wrong_length_is_answered_after_the_line_goes_quiet(n):
     x = list(range(n))
     responses, _ = run_link(
@@ -192,3 +193,27 @@ def test_a_pause_shorter_than_the_timeout_is_not_a_truncation():
         sum_harness(), [(frame[:5], TIMEOUT_CYCLES - 2 * BYTE_GAP), (frame[5:], ANSWER_CYCLES)]
     )
     assert responses == [protocol.Response(Status.OK, bytes([standin_class(x)]))]
+
+
+FINGERPRINT = bytes.fromhex("4e246884d5933f99")
+
+
+def test_an_empty_request_gets_the_programs_fingerprint_and_inference_goes_on():
+    harness = LinkHarness(SumAccelerator(N_INPUTS, 16), n_inputs=N_INPUTS, fingerprint=FINGERPRINT)
+    x = [3, -1, 4, -1, 5, -9]
+    bad = bytearray(protocol.identify_request())
+    bad[-1] ^= 0x80
+    responses, results = run_link(
+        harness,
+        [
+            (protocol.identify_request(), ANSWER_CYCLES),
+            (bytes(bad), ANSWER_CYCLES),
+            (request(x), ANSWER_CYCLES),
+        ],
+    )
+    assert responses == [
+        protocol.Response(Status.IDENTITY, FINGERPRINT),
+        protocol.Response(Status.BAD_CHECKSUM, b""),
+        protocol.Response(Status.OK, bytes([standin_class(x)])),
+    ]
+    assert results == [0, 0, standin_class(x)]  # identifying never starts an inference

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import hlsfix
-from hlsfix.errors import CompileError, DataError
+from hlsfix.errors import CompileError, DataError, HlsfixError
 from hlsfix.fixedpoint.golden import quantize_input, run_golden
 from hlsfix.fixedpoint.program import KernelProgram, walk_kernels
 from hlsfix.frontend.seedot import parse_program
@@ -92,7 +92,7 @@ def test_program_round_trips_through_save(zoo, tmp_path):
 def report8(tmp_path_factory):
     cm = hlsfix.compile("mlp", bits="8")
     out = tmp_path_factory.mktemp("mlp8")
-    returned = cm.save(out)
+    returned = cm.save(out).report
     return cm, out, returned
 
 
@@ -114,7 +114,7 @@ def test_8_bit_report(report8):
     assert [k["saturations"] for k in kernels] == list(sats)
     assert all("kernel" in k for k in kernels)
     md = (out / "report.md").read_text()
-    assert "Accuracy" in md and f"{acc['fixed']:.4f}" in md
+    assert "accuracy on the test split" in md and f"fixed {acc['fixed']:.4f}" in md
     assert (out / "program.json").exists() and (out / "constants.npz").exists()
 
 
@@ -156,17 +156,17 @@ def test_no_calibration_for_a_graph(mlp):
 
 
 def test_unknown_metric():
-    with pytest.raises(CompileError, match="metric must be one of acc, disagree, red_disagree, not 'f1'"):
+    with pytest.raises(HlsfixError, match="--metric must be one of acc, disagree, red_disagree, not 'f1'"):
         hlsfix.compile("mlp", metric="f1")  # type: ignore[arg-type]
 
 
 def test_unknown_bits():
-    with pytest.raises(CompileError, match="bits must be 8, 16, 32 or mixed, not '12'"):
+    with pytest.raises(HlsfixError, match="--bits must be one of 8, 16, 32, mixed, not '12'"):
         hlsfix.compile("mlp", bits="12")  # type: ignore[arg-type]
 
 
 def test_negative_budget():
-    with pytest.raises(CompileError, match="budget must be ≥ 0"):
+    with pytest.raises(HlsfixError, match="--budget-pp must be a finite number ≥ 0, not -1.0"):
         hlsfix.compile("mlp", bits="mixed", budget_pp=-1.0)
 
 

@@ -65,7 +65,7 @@ def test_cli_build_fits_the_uno_and_is_bit_exact(
     # plus the plan's pictures (tests/mcu/test_build_pictures.py): SVG always, PNG with matplotlib
     assert set(mem) - {"picture_png"} == {"arena_bytes", "lower_bound_bytes", "linear_bytes", "picture_svg"}
     assert mem["lower_bound_bytes"] <= mem["arena_bytes"] <= mem["linear_bytes"]
-    assert "## mcu" in (out / "report.md").read_text()
+    assert "## arduino-uno: fit and speed" in (out / "report.md").read_text()
     for f in (
         "program.json",
         "constants.npz",

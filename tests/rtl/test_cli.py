@@ -55,7 +55,7 @@ def test_sim_reports_cycles_and_bit_exactness_with_a_waveform(
     assert kernels and sum(k["cycles"] for k in kernels) <= rtl["cycles"]
     assert {"kernel", "cycles", "ideal"} <= set(kernels[0])
     md = (out / "report.md").read_text()
-    assert "## rtl" in md and "## Cycles per kernel" in md
+    assert "## Accelerator" in md and "## Cycles per kernel" in md
     assert (out / "hlsfix_accel.v").is_file()
     assert vcd.stat().st_size > 0
     head = vcd.read_text(errors="replace")[:100_000]

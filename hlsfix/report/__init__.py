@@ -1,4 +1,7 @@
-"""Reports: ``report.json`` for users' CI (keys of DESIGN.md) and ``report.md`` for people."""
+"""Reports: ``report.json`` for users' CI (keys of DESIGN.md), ``report.md`` and ``report.html`` for people.
+
+Every command writes all three; ``view.py`` decides what is shown, ``templates/`` how.
+"""
 
 from __future__ import annotations
 
@@ -93,75 +96,6 @@ def compile_report(cm: CompiledModel) -> dict:
     }
 
 
-def _md_table(header: list[str], rows: list[list[object]]) -> str:
-    out = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    out += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(out)
-
-
-def render_markdown(report: dict) -> str:
-    acc = report.get("accuracy") or {}
-    lines = [f"# hlsfix report: {report['model']} ({report['bits']}-bit)", ""]
-    if acc:
-        loss = (acc["float"] - acc["fixed"]) * 100
-        lines += [
-            f"Accuracy on the {acc['split']} split ({acc['n']} inputs): float **{acc['float']:.4f}**, "
-            f"fixed **{acc['fixed']:.4f}** ({loss:+.2f} pp lost).",
-            "",
-        ]
-    ch = report["choice"]
-    lines += [
-        f"Chosen on the training data by `{report['training']['metric']}`: headroom {ch['headroom']}, "
-        f"input offset {ch['input_offset']}, activations by {ch['activation']}; "
-        f"{ch['candidates_run']} candidates in {ch['explore_seconds']} s. "
-        f"Weights: {report['weights_bytes']} bytes.",
-        "",
-    ]
-    if ch["demoted_to_8"]:
-        lines += [f"Demoted to 8 bits: {', '.join(ch['demoted_to_8'])}.", ""]
-    if "memory" in report:
-        m = report["memory"]
-        lines += [
-            f"Arena {m['arena_bytes']} B (lower bound {m['lower_bound_bytes']} B, "
-            f"no reuse {m['linear_bytes']} B).",
-            "",
-        ]
-        picture = m.get("picture_png") or m.get("picture_svg")
-        if picture:
-            lines += [f"![memory plan: time × address]({picture})", ""]
-    lines += ["## Tensors", ""]
-    rows = []
-    for t in report["tensors"]:
-        rng = t["range"]
-        rows.append(
-            [
-                t["name"],
-                t["kind"],
-                "×".join(map(str, t["shape"])),
-                t["bits"],
-                t["frac"],
-                f"[{rng[0]:.4g}, {rng[1]:.4g}]" if rng else "—",
-                t["bytes"],
-            ]
-        )
-    lines += [_md_table(["tensor", "kind", "shape", "bits", "frac", "float range", "bytes"], rows), ""]
-    lines += ["## Kernels (saturations on the test split)", ""]
-    rows = [
-        [i, k["kernel"], k["source"].replace("|", "\\|"), k["saturations"]]
-        for i, k in enumerate(report["kernels"])
-    ]
-    lines += [_md_table(["#", "kernel", "from", "saturations"], rows), ""]
-    for section in ("mcu", "rtl", "fpga", "hls"):
-        if section in report:
-            lines += [
-                f"## {section}",
-                "",
-                _md_table(["key", "value"], [[k, v] for k, v in report[section].items()]),
-                "",
-            ]
-    return "\n".join(lines)
-
-
 def _json_default(obj: object) -> object:
     if isinstance(obj, np.integer):
         return int(obj)
@@ -171,7 +105,51 @@ def _json_default(obj: object) -> object:
     raise TypeError(type(obj).__name__)
 
 
+def md_escape(text: object) -> str:
+    """Text safe inside a Markdown table cell or line: no markup, no raw HTML, one line."""
+    s = " ".join(str(text).split())
+    s = s.replace("\\", "\\\\")
+    for ch in "|*_`[]<>#":
+        s = s.replace(ch, "\\" + ch)
+    return s
+
+
+def _environment():
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+    env = Environment(
+        loader=PackageLoader("hlsfix.report", "templates"),
+        undefined=StrictUndefined,
+        autoescape=select_autoescape(["html.j2"]),
+        keep_trailing_newline=True,
+        trim_blocks=False,
+    )
+    env.filters["md"] = md_escape
+    return env
+
+
+def render_reports(report: dict, pictures: dict[str, str] | None = None) -> tuple[str, str]:
+    """report.md and report.html of any command's report, from one view and two templates."""
+    from hlsfix.report.view import report_view
+
+    view = report_view(report)
+    env = _environment()
+    md = env.get_template("report.md.j2").render(view=view)
+    html = env.get_template("report.html.j2").render(view=view, pictures=pictures or {})
+    return md, html
+
+
+def _inline_svg(path: Path) -> str:
+    text = path.read_text()
+    start = text.find("<svg")
+    return text[start:] if start >= 0 else ""
+
+
 def write_reports(directory: Path, report: dict) -> None:
+    """report.json (for CI), report.md and a self-contained report.html (for people) in ``directory``."""
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "report.json").write_text(json.dumps(report, indent=1, default=_json_default))
-    (directory / "report.md").write_text(render_markdown(report))
+    pictures = {p.name: _inline_svg(p) for p in directory.glob("*.svg")}
+    md, html = render_reports(report, pictures)
+    (directory / "report.md").write_text(md)
+    (directory / "report.html").write_text(html)

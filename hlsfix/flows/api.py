@@ -1,0 +1,120 @@
+"""The Python API: ``compile`` → ``CompiledModel`` → ``predict`` / ``save`` / ``build`` / ``simulate``.
+
+    import hlsfix
+    cm = hlsfix.compile("protonn", bits="16")
+    cm.predict(X)                                        # the golden model, bit-exact
+    result = cm.build(board="arty-a7", out="out/protonn", lanes="auto")
+    result.bit_exact, result.cycles, result.resources, result.report["fpga"]["fmax_mhz"]
+    cm.simulate(out="out/protonn-sim", lanes=2, inputs=20)
+
+The command line is a thin face over these calls.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hlsfix import compiler
+from hlsfix.flows.accel import emit_rtl, simulate
+from hlsfix.flows.build import build
+from hlsfix.flows.compile_flow import save_compiled
+from hlsfix.flows.model import TrackedModel
+from hlsfix.flows.options import BuildOptions, CompileOptions, ModelSpec, SimOptions
+from hlsfix.flows.progress import Progress, quiet
+from hlsfix.flows.result import FlowResult
+from hlsfix.ir.graph import Graph
+from hlsfix.zoo import Model, load_model
+
+
+class CompiledModel(TrackedModel):
+    """A compiled model: ``predict`` (the golden model), and the flows that take it to hardware."""
+
+    def save(self, out: Path | str, *, force: bool = False) -> FlowResult:
+        """Write program.json, constants.npz, hlsfix.toml and the reports into ``out``."""
+        return save_compiled(self, Path(out), force=force)
+
+    def build(
+        self,
+        board: str = "arty-a7",
+        out: Path | str = "out",
+        *,
+        force: bool = False,
+        progress: Progress | None = None,
+        **options: Any,
+    ) -> FlowResult:
+        """Build for ``board`` (see ``BuildOptions`` for ``lanes``, ``inputs``, ``host``, ``backend`` …)."""
+        return build(self, Path(out), BuildOptions(board=board, **options), force=force, progress=progress)
+
+    def simulate(
+        self, out: Path | str, *, force: bool = False, progress: Progress | None = None, **options: Any
+    ) -> FlowResult:
+        """The accelerator (or with ``host=`` a co-design split) in cocotb, checked against ``predict``."""
+        return simulate(self, Path(out), SimOptions(**options), force=force, progress=progress)
+
+    def emit_rtl(self, out: Path | str, lanes: int = 1, *, force: bool = False) -> FlowResult:
+        """The accelerator's Verilog for ``lanes`` parallel lanes, with the compile reports."""
+        return emit_rtl(self, Path(out), lanes, force=force)
+
+
+def load(spec: ModelSpec) -> Model:
+    return load_model(spec.model, spec.weights, spec.data)
+
+
+def compile(
+    model: str | Path | Graph | Model | ModelSpec,
+    calib: np.ndarray | None = None,
+    labels: np.ndarray | None = None,
+    *,
+    bits: str | int = "16",
+    metric: str | None = None,
+    activation: str = "auto",
+    budget_pp: float | None = None,
+    weight_budget: int | None = None,
+    progress: bool = False,
+) -> CompiledModel:
+    """Compile a float model to a fixed-point program chosen on calibration data.
+
+    ``model`` is a zoo name, a model file path, a ``ModelSpec`` (with weights and data files), a
+    loaded ``Model`` or a ``Graph``. ``calib`` defaults to the model's training split; ``labels`` to
+    the split's labels (or the float model's own decisions when none are known)."""
+    options = CompileOptions(
+        bits=str(bits), metric=metric, activation=activation, budget_pp=budget_pp, weight_budget=weight_budget
+    )
+    spec = None
+    if isinstance(model, ModelSpec):
+        spec, model = model, load(model)
+    elif isinstance(model, str | Path):
+        spec = ModelSpec(str(model))
+        model = load(spec)
+    core = compiler.compile(
+        model,
+        calib,
+        labels,
+        bits=options.bits,  # type: ignore[arg-type]
+        metric=options.metric or "red_disagree",  # type: ignore[arg-type]
+        activation=options.activation,  # type: ignore[arg-type]
+        budget_pp=options.resolved_budget_pp,
+        weight_budget=options.weight_budget,
+        progress=progress,
+    )
+    values = {f.name: getattr(core, f.name) for f in fields(compiler.CompiledModel)}
+    return CompiledModel(**values, spec=spec, options=options)
+
+
+def compile_spec(spec: ModelSpec, options: CompileOptions, progress: Progress | None = None) -> CompiledModel:
+    """Load the model named by ``spec`` and compile it; the exploration is one progress step."""
+    (progress or quiet)(
+        f"exploring fixed-point formats for {spec.model} ({options.bits}-bit, on the training data)"
+    )
+    return compile(
+        spec,
+        bits=options.bits,
+        metric=options.metric,
+        activation=options.activation,
+        budget_pp=options.budget_pp,
+        weight_budget=options.weight_budget,
+    )

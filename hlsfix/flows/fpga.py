@@ -1,0 +1,120 @@
+"""``build --board arty-a7…``: the accelerator as a Vivado project (or HLS C++), fit, cycles, reports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from hlsfix.errors import HlsfixError
+from hlsfix.flows.compile_flow import stages_of, write_compiled
+from hlsfix.flows.mcu import write_plan_pictures
+from hlsfix.flows.options import DEFAULT_BAUD, DEFAULT_CLOCK_NS, DEFAULT_INTERFACE, BuildOptions
+from hlsfix.flows.prereq import AVR, GXX, accelerator_requirements, require
+from hlsfix.flows.progress import Progress
+from hlsfix.flows.result import FlowResult, finish_output, output_run
+
+if TYPE_CHECKING:
+    from hlsfix.board.fpga_boards import FpgaBoard
+    from hlsfix.flows.model import TrackedModel
+
+DEFAULT_INPUTS = 5
+
+
+def check_fpga_prerequisites(options: BuildOptions) -> None:
+    reqs = accelerator_requirements(options.simulator or "icarus", synthesis=True)
+    if options.compare_uno:
+        reqs += [r for r in AVR]
+    require(reqs, "an FPGA build (Amaranth, Yosys, cocotb and a simulator; the Uno comparison: avr-gcc)")
+
+
+def build_fpga(
+    cm: TrackedModel, out: Path, board: FpgaBoard, options: BuildOptions, *, force: bool, progress: Progress
+) -> FlowResult:
+    from hlsfix.board.arty import build_arty
+    from hlsfix.board.uart import baud_divisor
+    from hlsfix.memory.liveness import plan_memory
+
+    baud = options.baud or DEFAULT_BAUD
+    baud_divisor(board.clock_hz, baud)  # a wrong baud rate fails before the synthesis
+    inputs = options.inputs or DEFAULT_INPUTS
+    lanes = options.lanes if options.lanes is not None else "auto"
+    with output_run(out, cm.protected_files, force=force) as stage:
+        report = write_compiled(cm, stage)
+        built = build_arty(
+            cm,
+            stage,
+            board,
+            lanes=None if lanes == "auto" else lanes,
+            baud=baud,
+            n_inputs=inputs,
+            vivado=options.run_vivado,
+            compare_uno=options.compare_uno,
+            progress=progress,
+        )
+        plan = plan_memory(cm.program)
+        report["fpga"], report["rtl"] = built.fpga, built.rtl
+        report["memory"] = {
+            "arena_bytes": plan.arena_bytes,
+            "lower_bound_bytes": plan.lower_bound_bytes,
+            "linear_bytes": plan.linear_bytes,
+            **write_plan_pictures(plan, stage, cm.name),
+        }
+        resolved = BuildOptions(
+            board=board.name,
+            backend="rtl",
+            lanes=lanes,
+            inputs=inputs,
+            baud=baud,
+            run_vivado=options.run_vivado,
+            compare_uno=options.compare_uno,
+        )
+        finish_output(stage, cm, report, stages_of(cm, build=resolved), "build")
+    fpga, rtl = report["fpga"], report["rtl"]
+    cap = board.capacity
+    summary = [
+        f"{board.name} ({board.part}): P={rtl['lanes']} lanes, LUT {fpga['lut']}/{cap.lut}, FF {fpga['ff']}/"
+        f"{cap.ff}, DSP {fpga['dsp']}/{cap.dsp}, BRAM36 {fpga['bram36']:g}/{cap.bram36} (Yosys estimate)",
+        f"{rtl['cycles']} cycles per inference (ideal {rtl['ideal_cycles']}), {rtl['us_at_100mhz']} us at "
+        f"100 MHz, bit-exact on {rtl['checked_inputs']} inputs (cocotb, Icarus)",
+    ]
+    if rtl["speedup_vs_uno"]:
+        summary.append(
+            f"Arduino Uno: {rtl['uno_cycles']} cycles at 16 MHz; the FPGA is {rtl['speedup_vs_uno']}x faster"
+        )
+    else:
+        summary.append(f"Arduino Uno: {rtl['uno_note']}")
+    summary.append(f"Vivado: {fpga['vivado']}")
+    summary.append(f"wrote {out}/ (vivado/, report.md, report.html, report.json)")
+    return FlowResult("build", out, report, tuple(summary))
+
+
+def build_hls_project(
+    cm: TrackedModel, out: Path, board: FpgaBoard, options: BuildOptions, *, force: bool, progress: Progress
+) -> FlowResult:
+    """``build --backend hls``: the HLS C++ project, checked by C-simulation on the test split."""
+    from hlsfix.hls.build import build_hls
+
+    require([GXX], "the HLS C-simulation")
+    interface = options.interface or DEFAULT_INTERFACE
+    clock_ns = options.clock_ns or DEFAULT_CLOCK_NS
+    with output_run(out, cm.protected_files, force=force) as stage:
+        report = write_compiled(cm, stage)
+        progress("writing the HLS project and running its C-simulation (g++)")
+        hls = build_hls(cm, stage / "hls", board.part, clock_ns, interface)
+        report["hls"] = hls
+        if hls["bit_exact"] is False:  # never leave a project that disagrees with the golden model
+            raise HlsfixError(
+                "HLS C-simulation must equal the golden model, not differ "
+                f"({hls['checked_inputs']} inputs checked)"
+            )
+        resolved = BuildOptions(board=board.name, backend="hls", interface=interface, clock_ns=clock_ns)
+        finish_output(stage, cm, report, stages_of(cm, build=resolved), "build")
+    exact = (
+        "not checked (no g++)" if hls["bit_exact"] is None else f"bit-exact on {hls['checked_inputs']} inputs"
+    )
+    summary = (
+        f"HLS for {board.name} ({board.part}): C-simulation {exact}; estimated "
+        f"{hls['estimated_lut']} LUT, {hls['estimated_dsp']} DSP48E1 ({interface} interface)",
+        f"wrote {out}/ (hls/: model_top.cpp, hlsfix_hls_kernels.h, tb.cpp, run_hls.tcl; reports)",
+    )
+    return FlowResult("build", out, report, summary)

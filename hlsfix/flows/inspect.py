@@ -1,0 +1,42 @@
+"""``info`` and ``eval``: what a model is, and how accurate its float reference is, as lines of text."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from hlsfix.errors import DataError
+from hlsfix.zoo import Model
+
+
+def model_info(m: Model) -> list[str]:
+    """The model's interface, parameters, sparsity, MACs per inference and op counts."""
+    g = m.graph
+    st = g.stats()
+    out = g.output_type
+    lines = [
+        f"model: {g.name}  ({m.source})",
+        f"input: {g.input.name} shape {g.input.shape} range {list(g.input.declared_range)}",
+        f"output: {'class index' if out.is_int else 'tensor ' + out.shape_str}",
+        f"parameters: {st.parameters} values, {st.nonzeros} non-zero",
+    ]
+    for p in g.params:
+        sparse = ""
+        if p.sparse:
+            nnz, size = int(np.count_nonzero(g.weights[p.name])), g.weights[p.name].size
+            sparse = f"  sparse: {nnz}/{size} non-zero ({1 - nnz / size:.0%} zeros)"
+        lines.append(f"  {p.name:<8} {str(p.shape):<14} range {list(p.declared_range)}{sparse}")
+    lines.append(f"MACs per inference: {st.macs}")
+    lines.append("ops: " + ", ".join(f"{name} {n}" for name, n in st.op_counts))
+    if m.meta.get("float_test_accuracy") is not None:
+        lines.append(f"recorded float test accuracy: {m.meta['float_test_accuracy']:.4f}")
+    return lines
+
+
+def float_accuracy(m: Model) -> tuple[float, int]:
+    """The float reference's accuracy on the model's test split, and the split's size."""
+    from hlsfix.ir.interp import run_float
+
+    if m.data is None:
+        raise DataError("evaluation data must be given with --data FILE.npz (X_test, y_test), not be missing")
+    pred = run_float(m.graph, m.data.x_test)
+    return float(np.mean(pred == m.data.y_test)), len(m.data.y_test)

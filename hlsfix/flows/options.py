@@ -1,0 +1,178 @@
+"""Typed options of the flows: what a user asks for, checked once, before anything slow runs.
+
+Every field a user did not give is ``None``; the flows resolve it to its default, so an option that
+does nothing in the chosen mode (``--interface`` on an Uno build, ``--pin`` without ``--host``) can be
+told from one left at its default, and refused.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Literal
+
+from hlsfix.errors import HlsfixError
+
+BITS = ("8", "16", "32", "mixed")
+METRICS = ("acc", "disagree", "red_disagree")
+ACTIVATIONS = ("auto", "table", "linear")
+BACKENDS = ("rtl", "hls")
+HLS_INTERFACES = ("ap_memory", "s_axilite", "axis")
+SIMULATORS = ("icarus", "verilator")
+HOSTS = ("arduino-uno", "microblaze")
+MAX_LANES = 64
+MAX_INPUTS = 100_000
+DEFAULT_BUDGET_PP = 1.0
+DEFAULT_BAUD = 115_200
+DEFAULT_CLOCK_NS = 10.0
+DEFAULT_INTERFACE = "ap_memory"
+
+
+class OptionError(HlsfixError):
+    """An option's value is out of range, or the option does nothing in the chosen mode."""
+
+
+def _choice(option: str, value: str | None, choices: tuple[str, ...]) -> None:
+    if value is not None and value not in choices:
+        raise OptionError(f"{option} must be one of {', '.join(choices)}, not {value!r}")
+
+
+def _positive_int(option: str, value: int | None, limit: int) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= limit:
+        raise OptionError(f"{option} must be an integer from 1 to {limit}, not {value!r}")
+
+
+def _finite(option: str, value: float | None, *, positive: bool = False) -> None:
+    if value is None:
+        return
+    if (
+        not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value < 0
+        or (positive and value == 0)
+    ):
+        kind = "a positive finite number" if positive else "a finite number ≥ 0"
+        raise OptionError(f"{option} must be {kind}, not {value!r}")
+
+
+def parse_lanes(text: str | int | None) -> int | Literal["auto"] | None:
+    """``--lanes``: ``"auto"``, or an integer from 1 to MAX_LANES (None: not given)."""
+    if text is None or text == "auto":
+        return text  # type: ignore[return-value]
+    try:
+        lanes = int(text)
+    except (TypeError, ValueError):
+        lanes = 0
+    if not 1 <= lanes <= MAX_LANES:
+        raise OptionError(f"--lanes must be auto or an integer from 1 to {MAX_LANES}, not {text!r}")
+    return lanes
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Where the model comes from: a zoo name or a file, with optional weights and data files."""
+
+    model: str
+    weights: Path | None = None
+    data: Path | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.model, str) or not self.model.strip():
+            raise OptionError(f"model must be a zoo name or a file path, not {self.model!r}")
+
+
+@dataclass(frozen=True)
+class CompileOptions:
+    """How the fixed-point program is chosen (see DESIGN.md, "Choosing scales and bitwidths")."""
+
+    bits: str = "16"
+    metric: str | None = None
+    activation: str = "auto"
+    budget_pp: float | None = None
+    weight_budget: int | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "bits", str(self.bits))
+        _choice("--bits", self.bits, BITS)
+        _choice("--metric", self.metric, METRICS)
+        _choice("--activation", self.activation, ACTIVATIONS)
+        _finite("--budget-pp", self.budget_pp)
+        if self.budget_pp is not None and self.budget_pp > 100:
+            raise OptionError(f"--budget-pp must be at most 100 percentage points, not {self.budget_pp}")
+        _positive_int("--weight-budget", self.weight_budget, 1 << 40)
+        if self.bits != "mixed":
+            for name, value in (("--budget-pp", self.budget_pp), ("--weight-budget", self.weight_budget)):
+                if value is not None:
+                    raise OptionError(f"{name} applies to --bits mixed only, not --bits {self.bits}")
+
+    @property
+    def resolved_budget_pp(self) -> float:
+        return DEFAULT_BUDGET_PP if self.budget_pp is None else float(self.budget_pp)
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    """``build`` for a board: an MCU (C project), an FPGA (accelerator or HLS), or a co-design split."""
+
+    board: str = "arty-a7"
+    backend: str | None = None
+    lanes: int | Literal["auto"] | None = None
+    inputs: int | None = None
+    baud: int | None = None
+    run_vivado: bool = False
+    compare_uno: bool = True
+    interface: str | None = None
+    clock_ns: float | None = None
+    host: str | None = None
+    pins: str | None = None
+    synth: bool = True
+    simulator: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "lanes", parse_lanes(self.lanes))
+        _choice("--backend", self.backend, BACKENDS)
+        _choice("--interface", self.interface, HLS_INTERFACES)
+        _choice("--host", self.host, HOSTS)
+        _choice("--simulator", self.simulator, SIMULATORS)
+        _positive_int("--inputs", self.inputs, MAX_INPUTS)
+        _positive_int("--baud", self.baud, 12_000_000)
+        _finite("--clock-ns", self.clock_ns, positive=True)
+
+    def given(self) -> list[str]:
+        """The options set away from their "not given" value, as command-line flags."""
+        defaults = {f.name: f.default for f in fields(self)}
+        return [
+            "--" + name.replace("_", "-")
+            for name, default in defaults.items()
+            if name != "board" and getattr(self, name) != default
+        ]
+
+
+@dataclass(frozen=True)
+class SimOptions:
+    """``sim``: the accelerator (or a co-design split) in cocotb on test inputs."""
+
+    lanes: int | None = None
+    inputs: int | None = None
+    simulator: str = "icarus"
+    vcd: Path | None = None
+    host: str | None = None
+    pins: str | None = None
+
+    def __post_init__(self) -> None:
+        lanes = parse_lanes(self.lanes)
+        if lanes == "auto":
+            raise OptionError("--lanes must be an integer for sim, not 'auto'")
+        object.__setattr__(self, "lanes", lanes)
+        _positive_int("--inputs", self.inputs, MAX_INPUTS)
+        _choice("--simulator", self.simulator, SIMULATORS)
+        _choice("--host", self.host, HOSTS)
+        if self.pins is not None and self.host is None:
+            raise OptionError("--pin applies to a co-design (--host), not to the accelerator alone")
+        if self.vcd is not None and self.simulator != "icarus":
+            raise OptionError(f"--vcd is written by the icarus simulator, not {self.simulator}")
+        if self.vcd is not None and self.host is not None:
+            raise OptionError("--vcd applies to the accelerator alone, not to a co-design (--host)")

