@@ -66,7 +66,7 @@ def test_main_command_writes_the_vivado_project_and_reports(tmp_path: Path, caps
     md = (out / "report.md").read_text()
     assert "## FPGA resources" in md and "## Cycles per kernel" in md
     html = (out / "report.html").read_text()
-    assert html.count("<svg") >= 2 and "class=\"bar\"" in html  # cycles, memory plan; capacity bars
+    assert html.count("<svg") >= 2 and 'class="bar"' in html  # cycles, memory plan; capacity bars
     assert "<script" not in html and 'src="http' not in html and "<link" not in html
     stdout = capsys.readouterr().out
     assert "P=1 lanes" in stdout and "bit-exact on 5 inputs" in stdout
