@@ -1,22 +1,28 @@
-"""The accelerator: a microcoded sequencer, an address generator, P lanes and three memories.
+"""The accelerator: a microcoded sequencer, an address generator, P lanes and their memories.
 
 One design executes any KernelProgram: ``microcode.compile_image`` turns the program into the
 microcode ROM, the weight ROM, the entry table and the RAM size, and this module is the same for
-every model. Per cycle the address generator issues one beat (one loop-nest point) to all P lanes;
-each lane runs the same pipeline:
+every model (``memories.py`` builds the memories). Per cycle the address generator issues one
+beat (one loop-nest point) to all P lanes; each lane runs the same pipeline, every stage after S0
+reading its instruction's fields from registers:
 
   S0 issue      counters and running addresses → entry-table read
   S1 address    + table column/row (gathers, sparse) → RAM/ROM operand reads
-  S2 operate    select operands; multiply (MAC) / align (ALU) / table index → table reads
-  S3 reduce     accumulate, max, argmax, clamp / table product
-  S4 table      exp result / divider input (SigmoidTanh: + the divider's stages) / lane 0: the
-                adder tree over every lane's partial sum (a dot product split across the lanes)
-  write         rescale_sat to the destination's bits, RAM or register write
+  S2 select     operands selected (forwarded from this cycle's write) and registered; the next
+                cycle's write matched against their addresses (late forwarding)
+  S3 operate    multiply (a 16×16 DSP multiply for 16-bit words, registered in and out) / align
+                (ALU) / table index, registered
+  S4 reduce     accumulate, max, argmax, clamp / table-ROM read
+  S5-S7 table   table words registered, their product registered → exp result / divider input
+                (SigmoidTanh: + the divider's stages) / lane 0: the adder tree over every lane's
+                partial sum (a dot product split across the lanes), registered
+  pre-write     rescale_sat to the destination's bits, registered
+  write         RAM or register write, forwarding
 
 Each lane has one write stage; ``schedule.py`` gives each instruction the wait its data
 dependences and that stage need (a short-latency kernel may overtake an Exp or SigmoidTanh when
 their writes never meet in a cycle), so independent kernels overlap. Memory reads are registered
-(block-RAM friendly) and the multiply is registered before the accumulate (DSP48 friendly).
+(block-RAM friendly); register-indexed start addresses are multiplied a cycle ahead.
 """
 
 from __future__ import annotations
