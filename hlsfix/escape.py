@@ -203,8 +203,10 @@ def markdown(text: str) -> str:
     """Inline Markdown text that renders as ``text``: HTML special characters as entities, the
     punctuation that starts inline markup (code, emphasis, links, headings, tables, strikethrough)
     backslash-escaped, control characters as ``\\uXXXX``."""
-    text = _html.escape(_no_controls(text), quote=True)
-    return re.sub(r"([\\`*_\[\]#|~])", r"\\\1", text)
+    # Backslashes first, entities after (without quotes: an entity like &#x27; holds a '#' that the
+    # first step would break, and quotes are plain text in Markdown).
+    text = re.sub(r"([\\`*_\[\]#|~])", r"\\\1", _no_controls(text))
+    return _html.escape(text, quote=False)
 
 
 def html(text: str) -> str:

@@ -291,7 +291,7 @@ def build_int8_flow(
         f"bit-exact with the golden model on {mcu['checked_inputs']} inputs: {mcu['bit_exact']}"
     ]
     return FlowResult(
-        "build", out, report, (*lines, *_summary(report, out, "project/, program.json, report.html"))
+        "build", out, report, (*lines, *_summary(report, out, "project/, program.json"))
     )
 
 
@@ -308,12 +308,13 @@ def _write_provenance(stage: Path, cm: CompiledInt8Model, report: dict, command:
     from hlsfix import __version__
     from hlsfix.flows.config import fingerprint, write_config
     from hlsfix.flows.options import ModelSpec
+    from hlsfix.report import write_reports
 
     fp = fingerprint(cm.program)
     report["fingerprint"], report["command"] = fp, command
     stages: dict[str, object] = {"model": ModelSpec(str(Path(cm.source).resolve()))} if cm.source else {}
     write_config(stage, {**stages, **more}, {"command": command, "fingerprint": fp, "hlsfix": __version__})
-    (stage / "report.json").write_text(json.dumps(report, indent=1))
+    write_reports(stage, report)  # again: the three reports now carry the fingerprint
 
 
 def _summary(report: dict, out: Path, files: str) -> tuple[str, ...]:
@@ -325,8 +326,9 @@ def _summary(report: dict, out: Path, files: str) -> tuple[str, ...]:
     t = report.get("tflm")
     if t:
         lines.append(
-            f"TFLM: bit-exact on {t['checked_inputs']} inputs: {t['bit_exact']}; its arena "
+            f"TFLM: {'bit-exact' if t['bit_exact'] else 'NOT bit-exact'} on {t['checked_inputs']} inputs; "
+            "its arena "
             f"{t['arena_head_bytes']} bytes + {t['arena_tail_bytes']} of bookkeeping"
         )
-    lines.append(f"wrote {out}/ ({files}, report.md, report.json)")
+    lines.append(f"wrote {out}/ ({files}, report.md, report.html, report.json)")
     return tuple(lines)

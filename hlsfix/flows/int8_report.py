@@ -1,4 +1,5 @@
-"""report.json, report.md, report.html and memory.svg of an int8 model (compile; build adds ``mcu``).
+"""report.json, report.md, report.html and memory.svg of an int8 model (compile; build adds ``mcu``);
+the md and html come from the same view and templates as every other report (``hlsfix.report``).
 
 report.json keeps the house keys (DESIGN.md): ``model``, ``bits``, ``memory`` (arena_bytes,
 lower_bound_bytes, best_order_bound_bytes, linear_bytes, schedule, and per technique), ``tflm``
@@ -7,11 +8,9 @@ lower_bound_bytes, best_order_bound_bytes, linear_bytes, schedule, and per techn
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Protocol
 
-from hlsfix.backend_common import template_env
 from hlsfix.fixedpoint.int8.tflm_oracle import TflmCheck
 from hlsfix.fixedpoint.program import KernelProgram
 from hlsfix.frontend.tflite import TfliteInt8Model
@@ -31,9 +30,6 @@ class CompiledInt8(Protocol):
     def program(self) -> KernelProgram: ...
     @property
     def source(self) -> Path | None: ...
-
-
-TEMPLATES_DIR = Path(__file__).parents[1] / "mcu" / "templates"
 
 
 def int8_report(cm: CompiledInt8, tflm: TflmCheck | None) -> dict:
@@ -57,18 +53,12 @@ def int8_report(cm: CompiledInt8, tflm: TflmCheck | None) -> dict:
     return report
 
 
-def render_int8_markdown(report: dict) -> str:
-    template = template_env(TEMPLATES_DIR).get_template("int8_report.md.j2")
-    return template.render(r=report, m=report["memory"], t=report.get("tflm"), mcu=report.get("mcu"))
-
-
 def write_int8_reports(directory: Path, report: dict, cm: CompiledInt8) -> None:
+    """The memory picture, then report.json, report.md and report.html (the house templates)."""
+    from hlsfix.report import write_reports
+
     directory.mkdir(parents=True, exist_ok=True)
     svg = render_plan_svg_text(cm.memory.buffers, cm.memory.plan, f"{cm.name}: arena plan")
     (directory / "memory.svg").write_text(svg)
-    (directory / "report.json").write_text(json.dumps(report, indent=1))
-    (directory / "report.md").write_text(render_int8_markdown(report))
-    html = template_env(TEMPLATES_DIR).get_template("int8_report.html.j2")
-    (directory / "report.html").write_text(
-        html.render(r=report, m=report["memory"], t=report.get("tflm"), mcu=report.get("mcu"), svg=svg)
-    )
+    report["memory"]["picture_svg"] = "memory.svg"
+    write_reports(directory, report)

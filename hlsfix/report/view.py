@@ -83,10 +83,50 @@ def _accuracy_facts(report: dict[str, Any]) -> list[tuple[str, str]]:
     return [(f"{k} ({acc.get('split', 'test')})", fmt(v)) for k, v in acc.items() if k not in ("split", "n")]
 
 
+def _cortexm_sections(mcu: dict[str, Any]) -> list[Section]:
+    """An int8 model's Cortex-M build: QEMU counts instructions, not cycles, and says so."""
+    capacity = (
+        _capacity("flash (bytes)", mcu["flash_bytes"], mcu["board_flash_bytes"]),
+        _capacity(
+            "RAM: static + stack reserve (bytes)",
+            mcu["ram_bytes"] + mcu.get("stack_reserve_bytes", 0),
+            mcu["board_ram_bytes"],
+        ),
+    )
+    facts = (
+        (
+            "instructions per inference",
+            f"{fmt(mcu.get('instructions'))} (QEMU counts instructions, not cycles)",
+        ),
+        (
+            "bit-exact with the golden model",
+            f"{fmt(mcu['bit_exact'])} on {fmt(mcu['checked_inputs'])} inputs",
+        ),
+        ("deepest stack seen", f"{fmt(mcu.get('max_stack_bytes'))} bytes"),
+        ("simulator", fmt(mcu.get("simulator"))),
+    )
+    return [Section(f"{mcu['board']}: fit and speed", facts, capacity=capacity)]
+
+
+def _tflm_sections(report: dict[str, Any]) -> list[Section]:
+    t = report["tflm"]
+    facts = (
+        (
+            "bit-exact with TFLM's reference kernels",
+            f"{fmt(t['bit_exact'])} on {fmt(t['checked_inputs'])} inputs",
+        ),
+        ("TFLM's arena: activations", f"{fmt(t['arena_head_bytes'])} bytes"),
+        ("TFLM's arena: with its bookkeeping", f"{fmt(t['arena_head_bytes'] + t['arena_tail_bytes'])} bytes"),
+    )
+    return [Section("TensorFlow Lite Micro (tflite-micro)", facts)]
+
+
 def _mcu_sections(report: dict[str, Any]) -> list[Section]:
     from hlsfix.boards import BOARDS
 
     mcu = report["mcu"]
+    if "instructions" in mcu:
+        return _cortexm_sections(mcu)
     board = BOARDS.get(mcu["board"])
     capacity: list[Capacity] = []
     if board is not None:
@@ -278,12 +318,24 @@ def _memory_section(report: dict[str, Any]) -> list[Section]:
     for key, label in (
         ("lower_bound_bytes", "lower bound of this order"),
         ("best_order_bound_bytes", "lower bound of the best order"),
+        ("given_order_arena_bytes", "arena in the file's order"),
+        ("reordered_arena_bytes", "arena with operator reordering"),
+        ("pex_arena_bytes", "arena with partial execution"),
         ("linear_bytes", "without reuse"),
     ):
         if m.get(key) is not None:
             facts.append((label, f"{fmt(m[key])} bytes"))
+    notes = [
+        f"Partial execution: the chain at kernel {c['at']} runs in {c['slices']} slices of its "
+        f"{c['width']} middle channels."
+        for c in m.get("pex_chains") or []
+    ]
     picture = m.get("picture_png") or m.get("picture_svg", "")
-    return [Section("Memory plan", tuple(facts), picture=picture, svg=m.get("picture_svg", ""))]
+    return [
+        Section(
+            "Memory plan", tuple(facts), note=" ".join(notes), picture=picture, svg=m.get("picture_svg", "")
+        )
+    ]
 
 
 def _compile_sections(report: dict[str, Any]) -> list[Section]:
@@ -344,6 +396,10 @@ def report_view(report: dict[str, Any]) -> ReportView:
     )
     title = f"hlsfix: {report['model']}" + (f" on {target}" if target else "")
     facts = [("bits", fmt(report["bits"])), *_accuracy_facts(report)]
+    if report.get("operators"):  # an imported int8 model: what it is made of
+        ops = report["operators"]
+        facts.append(("operators", f"{len(ops)}: {', '.join(dict.fromkeys(ops))}"))
+        facts.append(("parameters", fmt(report.get("parameters"))))
     if report.get("fingerprint"):
         facts.append(("program fingerprint", report["fingerprint"]))
     sections: list[Section] = []
@@ -353,6 +409,7 @@ def report_view(report: dict[str, Any]) -> ReportView:
         ("fpga", _fpga_sections),
         ("rtl", _rtl_sections),
         ("hls", _hls_sections),
+        ("tflm", _tflm_sections),
     ):
         if report.get(key):
             sections += make(report)

@@ -50,10 +50,10 @@ def test_save_writes_the_memory_and_tflm_sections(tmp_path: Path) -> None:
     assert mem["arena_bytes"] < tflm["arena_head_bytes"]
     assert tflm["bit_exact"] and tflm["checked_inputs"] == 5
     md = (tmp_path / "report.md").read_text()
-    assert "TFLM arena head" in md and "slices" in md
+    assert "TFLM's arena: activations" in md and "slices" in md
     assert (tmp_path / "memory.svg").read_text().startswith("<svg")
     html = (tmp_path / "report.html").read_text()
-    assert "<svg" in html and "TFLM arena head" in html and str(mem["arena_bytes"]) in html
+    assert "<svg" in html and "activations" in html and f"{mem['arena_bytes']:,} bytes" in html
 
 
 def test_cortex_m_boards() -> None:

@@ -15,7 +15,7 @@ def test_compile_a_tflite_file_without_calibration_data(tmp_path: Path, capsys) 
     report = json.loads((tmp_path / "c" / "report.json").read_text())
     assert report["bits"] == "8" and report["memory"]["pex_chains"]
     assert "arena" in capsys.readouterr().out
-    assert "lower bound of the given order" in (tmp_path / "c" / "report.md").read_text()
+    assert "lower bound of this order" in (tmp_path / "c" / "report.md").read_text()
 
 
 def test_build_for_a_cortex_m_board(tmp_path: Path, capsys) -> None:

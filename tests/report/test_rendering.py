@@ -57,7 +57,7 @@ def browser():
 
 
 def test_there_is_a_fixture_of_every_kind() -> None:
-    assert KINDS == ["arty", "codesign", "compile", "hls", "uno"]
+    assert KINDS == ["arty", "codesign", "compile", "hls", "int8", "uno"]
 
 
 @pytest.mark.parametrize("kind", KINDS)
