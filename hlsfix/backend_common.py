@@ -15,6 +15,7 @@ from pathlib import Path
 import jinja2
 import numpy as np
 
+from hlsfix import escape
 from hlsfix.errors import HlsfixError
 from hlsfix.fixedpoint import program as kp
 from hlsfix.fixedpoint.program import Buffer, Format, KernelProgram
@@ -28,14 +29,17 @@ def c_type(fmt: Format) -> str:
 
 
 def template_env(directory: Path) -> jinja2.Environment:
-    """The Jinja2 environment of a backend's templates: undefined names are errors."""
-    return jinja2.Environment(
+    """The Jinja2 environment of a backend's templates: undefined names are errors; the escaping
+    functions of ``hlsfix.escape`` are its filters (a user's name is never printed raw)."""
+    env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(directory)),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.filters.update(escape.FILTERS)
+    return env
 
 
 def int_list(values: Iterable[int] | np.ndarray) -> str:
@@ -61,6 +65,21 @@ def describe(b: Buffer) -> str:
 def output_buffer(program: KernelProgram) -> Buffer | None:
     """The output tensor, or None when the program outputs a class (a register)."""
     return None if program.output_is_class else program.buffer(program.output)
+
+
+def select_test(lhs: str, threshold: int, bits: int, literal: Callable[[int], str]) -> str:
+    """The C condition ``lhs >= threshold`` of a Select on a ``bits``-wide operand.
+
+    Lowering clamps the threshold to [qmin, qmax + 1]; at the ends the comparison is decided by the
+    type alone (always true at qmin, always false above qmax), so it is emitted as ``1`` or ``0``:
+    casting qmax + 1 into the operand's type would wrap it, and comparing with qmin trips
+    -Wtype-limits."""
+    qmin, qmax = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+    if threshold <= qmin:
+        return "1"
+    if threshold > qmax:
+        return "0"
+    return f"{lhs} >= {literal(threshold)}"
 
 
 def row_major_strides(shape: tuple[int, ...]) -> list[int]:

@@ -22,7 +22,8 @@ class McuBoard:
 
 
 BOARDS: dict[str, McuBoard] = {
-    "arduino-uno": McuBoard("arduino-uno", "atmega328p", 16_000_000, 32768, 2048, "avr-gcc"),
+    # 32,768 B of flash on the chip, of which the Uno's bootloader (optiboot) takes 512
+    "arduino-uno": McuBoard("arduino-uno", "atmega328p", 16_000_000, 32256, 2048, "avr-gcc"),
 }
 
 

@@ -14,12 +14,13 @@ from typing import Literal
 
 import numpy as np
 
-from hlsfix.errors import DataError, HlsfixError
-from hlsfix.fixedpoint.explore import Bits, Candidate, Evaluator, Metric, explore
+from hlsfix.errors import CompileError, DataError
+from hlsfix.fixedpoint.explore import METRICS, Bits, Candidate, Evaluator, Metric, explore
 from hlsfix.fixedpoint.golden import GoldenResult, quantize_input, run_golden
 from hlsfix.fixedpoint.lower import Activation
 from hlsfix.fixedpoint.profile import Profile, check_calibration, profile
 from hlsfix.fixedpoint.program import KernelProgram
+from hlsfix.fixedpoint.tensor_metric import TENSOR_METRICS, TensorEvaluator, TensorMetric, tensor_quality
 from hlsfix.ir.graph import Graph
 from hlsfix.ir.interp import run_float
 from hlsfix.zoo import Model, load_model
@@ -61,8 +62,28 @@ class CompiledModel:
     def predict_float(self, x: np.ndarray) -> np.ndarray:
         return run_float(self.graph, x)
 
+    @property
+    def output_is_class(self) -> bool:
+        return self.program.output_is_class
+
     def accuracy(self, x: np.ndarray, y: np.ndarray) -> float:
+        """The fraction of rows classified as ``y`` (a class output)."""
+        if not self.output_is_class:
+            raise CompileError("accuracy needs a class output; use quality() for a tensor output")
         return float(np.mean(self.predict(x) == np.asarray(y)))
+
+    def quality(self, x: np.ndarray) -> dict[str, float]:
+        """A tensor output against float's on rows ``x``: ``sqnr_db`` and ``max_rel_err``."""
+        if self.output_is_class:
+            raise CompileError("quality needs a tensor output; use accuracy() for a class output")
+        x = check_calibration(self.graph, x)
+        return tensor_quality(self.program, x, run_float(self.graph, x))
+
+    def predict_real(self, x: np.ndarray) -> np.ndarray:
+        """A tensor output's real values (the golden model's integers times 2^-frac), one row each."""
+        from hlsfix.fixedpoint.tensor_metric import real_output
+
+        return real_output(self.program, self.predict(x))
 
 
 def compile(
@@ -71,7 +92,7 @@ def compile(
     labels: np.ndarray | None = None,
     *,
     bits: Bits | int = "16",
-    metric: Metric = "red_disagree",
+    metric: Metric | TensorMetric | None = None,
     activation: Activation | Literal["auto"] = "auto",
     budget_pp: float = 1.0,
     weight_budget: int | None = None,
@@ -97,14 +118,42 @@ def compile(
         graph = model
     if calib is None:
         raise DataError("calibration data must be given for a model without a bundled training split")
-    if not graph.output_type.is_int:
-        raise HlsfixError("model must end in argmax or sgn (a class) for exploration, not a tensor")
+    tensor_out = not graph.output_type.is_int
+    metric = _metric_for(tensor_out, metric, str(bits))
     x = check_calibration(graph, calib)
-    y = _labels(graph, x, labels)
     t0 = time.perf_counter()
     prof = profile(graph, x)
     float_pred = run_float(graph, x)
-    ev = Evaluator(graph, prof, x, y, float_pred)
-    best = explore(ev, str(bits), metric, activation, budget_pp, weight_budget, show=progress)  # type: ignore[arg-type]
+    if tensor_out:  # scored against float's outputs; labels (targets) are not needed
+        ev: Evaluator = TensorEvaluator(graph, prof, x, float_pred, metric)  # type: ignore[arg-type]
+        best = explore(ev, str(bits), "acc", activation, budget_pp, weight_budget, show=progress)  # type: ignore[arg-type]
+    else:
+        ev = Evaluator(graph, prof, x, _labels(graph, x, labels), float_pred)
+        best = explore(ev, str(bits), metric, activation, budget_pp, weight_budget, show=progress)  # type: ignore[arg-type]
     seconds = time.perf_counter() - t0
-    return CompiledModel(graph, best.program, best, prof, metric, seconds, ev.runs, source, test)
+    return CompiledModel(graph, best.program, best, prof, metric, seconds, ev.runs, source, test)  # type: ignore[arg-type]
+
+
+def _metric_for(tensor_out: bool, metric: str | None, bits: str) -> str:
+    """The exploration metric: class metrics for class outputs, tensor metrics for tensor outputs
+    (default ``sqnr``); mixed widths need a class output (their budget is in accuracy points)."""
+    if tensor_out:
+        metric = "sqnr" if metric is None else metric
+        if metric not in TENSOR_METRICS:
+            raise CompileError(
+                f"metric of a model with a tensor output must be one of {', '.join(TENSOR_METRICS)}, "
+                f"not {metric!r}"
+            )
+        if bits == "mixed":
+            raise CompileError(
+                "bits of a model with a tensor output must be 8, 16 or 32, not mixed "
+                "(the mixed search's budget is in accuracy points of a class output)"
+            )
+        return metric
+    metric = "red_disagree" if metric is None else metric
+    if metric in TENSOR_METRICS:
+        raise CompileError(
+            f"metric {metric} needs a model with a tensor output, not one ending in argmax or sgn "
+            f"(use one of {', '.join(METRICS)})"
+        )
+    return metric

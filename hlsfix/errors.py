@@ -8,6 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+def one_line(text: str) -> str:
+    """``text`` with its control characters escaped (a newline in a file name must not split an
+    error into two lines, nor a carriage return overwrite it)."""
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
+
+
 @dataclass(frozen=True)
 class SourceLoc:
     """A position in a .sd program (1-based line and column)."""
@@ -24,10 +30,13 @@ class SourceLoc:
 class HlsfixError(Exception):
     """Base class of every error caused by the user's input rather than by hlsfix itself."""
 
+    keeps_lines = False  # True for errors that carry a tool's own output (its lines kept)
+
     def __init__(self, message: str, loc: SourceLoc | None = None) -> None:
-        self.message = message
+        self.message = message if self.keeps_lines else one_line(message)
         self.loc = loc
-        super().__init__(f"{loc}: {message}" if loc else message)
+        where = one_line(str(loc)) if loc else ""
+        super().__init__(f"{where}: {self.message}" if loc else self.message)
 
 
 class ParseError(HlsfixError):
@@ -52,6 +61,8 @@ class CompileError(HlsfixError):
 
 class ToolError(HlsfixError):
     """An external tool (compiler, simulator) is missing or failed."""
+
+    keeps_lines = True
 
 
 class BoardError(HlsfixError):

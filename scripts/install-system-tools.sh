@@ -5,6 +5,7 @@
 set -euo pipefail
 PACKAGES=(gcc make iverilog gcc-avr avr-libc simavr libsimavr-dev pkg-config
           gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
+          arduino-core-avr arduino-builder  # the sketch built against the real Arduino core
           chromium)  # chromium: the report-rendering test (tests/report/test_rendering.py)
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -65,7 +65,7 @@ def test_compile_writes_program_and_reports(tmp_path: Path) -> None:
     [
         (["info", "nosuch"], "model must be a zoo name"),
         (["info", "missing.sd"], "or an existing .sd file"),
-        (["compile", "protonn", "--data", "/no/such.npz", "-o", "OUT"], "weights file must exist"),
+        (["compile", "protonn", "--data", "/no/such.npz", "-o", "OUT"], "data file must exist"),
     ],
 )
 def test_user_errors_are_one_line_with_status_2(

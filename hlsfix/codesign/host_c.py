@@ -34,7 +34,7 @@ from hlsfix.codesign.transfers import FPGA, MCU, Partition, Segment
 from hlsfix.fixedpoint import program as kp
 from hlsfix.fixedpoint.program import KernelProgram
 from hlsfix.mcu import runners
-from hlsfix.mcu.emit import KERNELS_DIR, _Emitter, arena_buffers, const_arrays, model_context
+from hlsfix.mcu.emit import KERNEL_FILES, KERNELS_DIR, _Emitter, arena_buffers, const_arrays, model_context
 from hlsfix.memory.liveness import MemoryPlan, plan_memory
 from hlsfix.rtl.isa import Src
 from hlsfix.rtl.microcode import Image
@@ -46,7 +46,6 @@ TEMPLATES_DIR = Path(__file__).parent / "templates"
 DRIVER_FILES = ("hlsfix_accel.h", "hlsfix_accel.c")
 TRANSPORTS: dict[str, str] = {"spi": "transport_avr_spi.c", "mmio": "transport_mmio.c"}  # the real link
 COSIM_FILES = ("transport_cosim.c", "transport_cosim.h")
-KERNEL_FILES = ("hlsfix_kernels.c", "hlsfix_kernels.h", "hlsfix_arith.h")
 SPI_HZ = 8_000_000  # the Uno's fastest SPI clock (fosc / 2)
 BAUD = 115200
 # Where the FPGA's SPI slave pins are: the FPGA build's constraints decide; these defaults follow

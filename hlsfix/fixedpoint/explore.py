@@ -5,9 +5,11 @@ through the golden model on the whole training set in one numpy call, so a searc
 
 1. Uniform widths: the input's scale offset × the headroom of computed values × (when the model has
    sigmoid/tanh) table vs clipped-linear activations; keep the best by the chosen metric.
-2. Mixed 8/16 (Shiftry, OOPSLA'20): from the best 16-bit program, try each value at 8 bits with
-   scale offsets 0, 1, 2; rank values by the metric they reach alone; demote cumulatively in that
-   order while training accuracy stays within ``budget_pp`` of float.
+2. Mixed 8/16 (Shiftry, OOPSLA'20): from the best 16-bit program, try each value (the input
+   included) at 8 bits with scale offsets 0, 1, 2; rank the values that keep the budget alone by
+   what their demotion buys on the target (predicted Uno cycles and constant bytes saved,
+   ``uno_cost.py``), then by the metric they reach alone; demote cumulatively in that order while
+   training accuracy stays within ``budget_pp`` of float.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from hlsfix.fixedpoint.lower import Activation, LowerOptions, lower
 from hlsfix.fixedpoint.profile import Profile
 from hlsfix.fixedpoint.program import KernelProgram
 from hlsfix.fixedpoint.scales import FormatPolicy, assign_formats, demotable_values
+from hlsfix.fixedpoint.uno_cost import estimate_cycles
 from hlsfix.ir import ops
 from hlsfix.ir.graph import Graph
 
@@ -35,7 +38,9 @@ Bits = Literal["8", "16", "32", "mixed"]
 HEADROOMS = (0, 1, 2, 3)
 INPUT_OFFSETS = (0, 1, 2)
 DEMOTION_OFFSETS = (0, 1, 2)
+REFINE_OFFSETS = (-1, 1, 2)
 RANKING_ROWS = 400
+GRID_FINALISTS = 3
 
 
 @dataclass(frozen=True)
@@ -141,12 +146,55 @@ def explore_uniform(
 ) -> Candidate:
     grid = list(itertools.product(activations_for(ev.graph, activation), HEADROOMS, INPUT_OFFSETS))
     bar = Progress(show, len(grid), f"{bits}-bit scales")
+    # The grid runs on a subsample; the best few are scored again on every row.
+    ranker = ev.subset(RANKING_ROWS)
     found = []
     for act, headroom, offset in grid:
-        found.append(ev.candidate(FormatPolicy(bits, headroom, offset), act, str(bits)))
+        found.append(ranker.candidate(FormatPolicy(bits, headroom, offset), act, str(bits)))
         bar.step()
     bar.close()
-    return best_of(found, metric)
+    if ranker is ev:
+        return best_of(found, metric)
+    ev.runs += ranker.runs
+    order = sorted(range(len(found)), key=lambda i: found[i].score.key(metric), reverse=True)
+    finalists = sorted(order[:GRID_FINALISTS])  # grid order: the most precise first among equals
+    return best_of((ev.candidate(found[i].policy, found[i].activation, str(bits)) for i in finalists), metric)
+
+
+def refine_scales(ev: Evaluator, start: Candidate, metric: Metric, show: bool = False) -> Candidate:
+    """Per-tensor scales at 8 bits: one pass over the values (the input included), each tried with
+    one fractional bit more and one and two fewer than its data-driven scale; a change is kept when
+    it improves the metric on the training data (ties keep the data-driven scale)."""
+    values = (ev.graph.input.name, *demotable_values(ev.graph))
+    bar = Progress(show, len(values) * len(REFINE_OFFSETS), "8-bit per-tensor scales")
+    bits = start.policy.bits
+    ranker = ev.subset(RANKING_ROWS)  # trials on a subsample; the result is scored on every row
+    current = ranker.candidate(start.policy, start.activation, str(bits))
+    for value in values:
+        base_off = current.policy.bits_of(value)[1]
+        trials = []
+        for off in REFINE_OFFSETS:
+            policy = current.policy.with_override(value, bits, base_off + off)
+            trials.append(ranker.candidate(policy, current.activation, str(bits)))
+        bar.step(len(REFINE_OFFSETS))
+        best = best_of(trials, metric)
+        if best.score.key(metric) > current.score.key(metric):
+            current = best
+    bar.close()
+    ev.runs += ranker.runs if ranker is not ev else 0
+    if current.policy == start.policy:
+        return start
+    final = ev.candidate(current.policy, current.activation, str(bits))
+    return final if final.score.key(metric) > start.score.key(metric) else start
+
+
+def target_gain(before: KernelProgram, after: KernelProgram) -> float:
+    """What a demotion buys on the target: the fractions of predicted Uno cycles (uno_cost.py)
+    and of constant bytes it saves, summed."""
+    cycles = estimate_cycles(before)
+    saved_cycles = (cycles - estimate_cycles(after)) / max(cycles, 1.0)
+    saved_bytes = (before.const_bytes() - after.const_bytes()) / max(before.const_bytes(), 1)
+    return saved_cycles + saved_bytes
 
 
 def explore_mixed(
@@ -158,27 +206,49 @@ def explore_mixed(
     weight_budget: int | None = None,
     show: bool = False,
 ) -> Candidate:
-    values = demotable_values(ev.graph)
+    # the input too: an 8-bit input makes the first layer's products 8 x 8
+    values = (ev.graph.input.name, *demotable_values(ev.graph))
     # Ranking needs only an ordering, so it runs on a subsample; acceptance uses every row.
     ranker = ev.subset(RANKING_ROWS)
+    ranker_floor = float(np.mean(ranker.float_pred == ranker.y)) - budget_pp / 100.0
+    start_key = ranker.score(start.program).key(metric)
     bar = Progress(show, len(values) * (len(DEMOTION_OFFSETS) + 1), "mixed 8/16 demotion")
-    ranked: list[tuple[tuple[float, int], str, int]] = []
+    ranked: list[tuple[tuple[bool, float, tuple[float, int]], str, int]] = []
     for value in values:
-        trials = [
-            ranker.candidate(start.policy.with_override(value, 8, off), start.activation, "mixed")
-            for off in DEMOTION_OFFSETS
-        ]
+        trials = []
+        for off in DEMOTION_OFFSETS:
+            trials.append(
+                ranker.candidate(start.policy.with_override(value, 8, off), start.activation, "mixed")
+            )
+            if trials[-1].score.key(metric) >= start_key:
+                break  # as good as the 16-bit program on the sample: no need for more headroom
         bar.step(len(DEMOTION_OFFSETS))
         best = max(range(len(trials)), key=lambda i: trials[i].score.key(metric))
-        ranked.append((trials[best].score.key(metric), value, DEMOTION_OFFSETS[best]))
+        alone_ok = trials[best].score.acc >= ranker_floor - 1e-12
+        gain = round(target_gain(start.program, trials[best].program), 3)
+        ranked.append(((alone_ok, gain, trials[best].score.key(metric)), value, DEMOTION_OFFSETS[best]))
+    # Demotions that keep the budget alone come first, those that buy the most Uno cycles and
+    # bytes first among them (uno_cost.py), then by the metric they reach alone (Shiftry's order).
     ranked.sort(key=lambda r: r[0], reverse=True)
     floor = float_acc - budget_pp / 100.0
+    # Demote cumulatively on the sample first; the result is then checked on every row, and only
+    # if it misses the budget there is the demotion redone on every row.
     current = start
     for _, value, offset in ranked:
-        trial = ev.candidate(current.policy.with_override(value, 8, offset), start.activation, "mixed")
+        trial = ranker.candidate(current.policy.with_override(value, 8, offset), start.activation, "mixed")
         bar.step()
-        if trial.score.acc >= floor - 1e-12:
+        if trial.score.acc >= ranker_floor - 1e-12:
             current = trial
+    if ranker is not ev and current is not start:
+        current = ev.candidate(current.policy, start.activation, "mixed")
+        if current.score.acc < floor - 1e-12:
+            current = start
+            for _, value, offset in ranked:
+                trial = ev.candidate(
+                    current.policy.with_override(value, 8, offset), start.activation, "mixed"
+                )
+                if trial.score.acc >= floor - 1e-12:
+                    current = trial
     bar.close()
     ev.runs += ranker.runs if ranker is not ev else 0
     if weight_budget is not None and current.program.const_bytes() > weight_budget:
@@ -210,6 +280,8 @@ def explore(
         raise CompileError(f"bits must be 8, 16, 32 or mixed, not {bits!r}")
     if budget_pp < 0:
         raise CompileError(f"accuracy budget must be ≥ 0 percentage points, not {budget_pp}")
+    if bits == "8":
+        return refine_scales(ev, explore_uniform(ev, 8, metric, activation, show), metric, show)
     if bits != "mixed":
         return explore_uniform(ev, int(bits), metric, activation, show)
     start = explore_uniform(ev, 16, metric, activation, show)

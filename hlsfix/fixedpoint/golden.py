@@ -170,9 +170,17 @@ class Golden:
         f = self.read(k.filters).reshape(-1, *k.filter_shape)[0]
         _, taps = conv_taps(x, k.filter_shape, k.pads, k.strides, k.dilations)
         acc = np.zeros((x.shape[0], *k.out_shape), dtype=np.int64)
+        # Without a product shift a tap is a matrix product; in float64 (BLAS) it is exact while
+        # every partial sum stays below 2^53, and faster than numpy's integer matmul.
+        exact_in_float = (
+            int(np.abs(x).max(initial=0)) * int(np.abs(f).max(initial=0)) * k.filter_shape[3] < 1 << 53
+        )
         for gi, i, j, patch in taps:
             wts = f[gi, i, j]  # (CIN/G, COUT): this group's filters at tap (i, j)
-            if k.prod_shift == 0:  # exact either way; a matrix product is faster
+            if k.prod_shift == 0 and exact_in_float:
+                prod = patch.astype(np.float64) @ wts.astype(np.float64)
+                acc[..., gi * cout : (gi + 1) * cout] += prod.astype(np.int64)
+            elif k.prod_shift == 0:  # exact either way; a matrix product is faster
                 acc[..., gi * cout : (gi + 1) * cout] += patch @ wts
             else:
                 prods = patch[..., :, None] * wts

@@ -49,7 +49,8 @@ def check_calibration(graph: Graph, x: np.ndarray) -> np.ndarray:
 
 
 def profile(graph: Graph, x: np.ndarray) -> Profile:
-    """Ranges of every real value (input and parameters included) over the calibration rows."""
+    """Ranges of every real value (input and parameters included) over the calibration rows; the
+    input's range also holds its whole declared range."""
     x = check_calibration(graph, x)
     seen: dict[str, Range] = {}
 
@@ -60,6 +61,10 @@ def profile(graph: Graph, x: np.ndarray) -> Profile:
         seen[name] = seen[name].union(r) if name in seen else r
 
     run_float(graph, x, record)
+    # The declared input range is the user's statement about every input the model will see:
+    # calibration refines the internal values, never narrows what was declared.
+    lo, hi = graph.input.declared_range
+    record(graph.input.name, np.array([lo, hi], dtype=np.float64))
     for p in graph.params:
         w = graph.weights[p.name]
         seen[p.name] = Range(float(w.min()), float(w.max()))

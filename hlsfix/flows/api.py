@@ -104,7 +104,7 @@ def compile(
         calib,
         labels,
         bits=options.bits,  # type: ignore[arg-type]
-        metric=options.metric or "red_disagree",  # type: ignore[arg-type]
+        metric=options.metric,  # type: ignore[arg-type]  (None: red_disagree, or sqnr for a tensor output)
         activation=options.activation,  # type: ignore[arg-type]
         budget_pp=options.resolved_budget_pp,
         weight_budget=options.weight_budget,

@@ -35,9 +35,14 @@ def save_compiled(cm: TrackedModel, out: Path, *, force: bool = False) -> FlowRe
         finish_output(stage, cm, report, stages_of(cm), "compile")
     summary = []
     acc = report.get("accuracy") or {}
-    if acc:
+    if acc and "fixed" in acc:
         summary.append(
             f"accuracy: float {acc['float']:.4f}, fixed {acc['fixed']:.4f} ({acc['n']} test inputs)"
+        )
+    elif acc:  # a tensor output
+        summary.append(
+            f"fixed vs float: SQNR {acc['sqnr_db']} dB, worst relative error {acc['max_rel_err']} "
+            f"({acc['n']} test inputs)"
         )
     choice = report["choice"]
     summary.append(

@@ -59,6 +59,11 @@ def build_mcu(
         f"stack {mcu['stack_bytes']}/{board.ram_bytes} bytes, {mcu['cycles']} cycles "
         f"({mcu['ms_at_16mhz']} ms at 16 MHz), bit-exact on {mcu['checked_inputs']} inputs (simavr)"
     ]
+    if mcu.get("sketch_flash_bytes") is not None:
+        summary.append(
+            f"sketch (Arduino core): flash {mcu['sketch_flash_bytes']}/{board.flash_bytes} bytes, "
+            f"RAM {mcu['sketch_ram_bytes']} bytes; the model alone {mcu['model_flash_bytes']} bytes of flash"
+        )
     if mcu["cycles_float"] is not None:
         summary.append(
             f"float baseline: {mcu['cycles_float']} cycles, fixed point is {mcu['speedup']}x faster"

@@ -15,7 +15,7 @@ from typing import Literal
 from hlsfix.errors import HlsfixError
 
 BITS = ("8", "16", "32", "mixed")
-METRICS = ("acc", "disagree", "red_disagree")
+METRICS = ("acc", "disagree", "red_disagree", "sqnr", "max_rel_err")  # the last two: tensor outputs
 ACTIVATIONS = ("auto", "table", "linear")
 BACKENDS = ("rtl", "hls")
 HLS_INTERFACES = ("ap_memory", "s_axilite", "axis")

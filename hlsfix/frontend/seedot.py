@@ -20,10 +20,29 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 
 from hlsfix.errors import ModelError, ParseError, SourceLoc, WeightsError
 from hlsfix.ir import ops
-from hlsfix.ir.graph import Graph, GraphBuilder
+from hlsfix.ir.graph import Graph, GraphBuilder, check_elements
 from hlsfix.ir.types import InputSpec, Param, real
 
 INPUT_NAME = "X"
+# Limits that keep parsing fast and its recursion within Python's stack: far above any model that
+# fits the hardware (the zoo's largest program has under 400 tokens).
+MAX_SOURCE_BYTES = 1 << 20
+MAX_TOKENS = 4000
+MAX_INDEX = 32767  # loop and sum indices are 16-bit integers in the generated code
+FUNCTIONS = (
+    "relu",
+    "relu6",
+    "exp",
+    "tanh",
+    "sigmoid",
+    "sgn",
+    "argmax",
+    "reshape",
+    "conv2d",
+    "maxpool",
+    "init",
+)
+_TOKEN = re.compile(r"//[^\n]*|\s+|\w+|<\*>|\|\*\||<[+-]>|:\+|>=|\^T|\S")
 # How far outside its declared range a weight may lie before we call the file inconsistent:
 # declared ranges are usually written rounded to two decimals.
 RANGE_SLACK = 1e-3
@@ -77,6 +96,35 @@ def _describe_expected(expected: set[str]) -> str:
     return " or ".join(names)
 
 
+def check_size(text: str, filename: str | None) -> None:
+    """Refuse, before parsing, a program longer than MAX_TOKENS tokens (naming where it passes it)."""
+    count = 0
+    for m in _TOKEN.finditer(text):
+        if m.group()[0].isspace() or m.group().startswith("//"):
+            continue
+        count += 1
+        if count > MAX_TOKENS:
+            line = text.count("\n", 0, m.start()) + 1
+            col = m.start() - (text.rfind("\n", 0, m.start()) + 1) + 1
+            raise ParseError(
+                f"program must have at most {MAX_TOKENS} tokens, not more (split it with let)",
+                SourceLoc(line, col, filename),
+            )
+
+
+def _unknown_function(text: str, pos: int, loc: SourceLoc) -> None:
+    """A name directly followed by '(' where '(' is unexpected: a call of an unknown function."""
+    if text[pos : pos + 1] != "(":
+        return
+    m = re.search(r"([A-Za-z_]\w*)\s*$", text[:pos])
+    if m and m.group(1) not in FUNCTIONS:
+        name_col = loc.col - (pos - m.start(1))
+        raise ParseError(
+            f"unknown function {m.group(1)} (known: {', '.join(FUNCTIONS)})",
+            SourceLoc(loc.line, max(name_col, 1), loc.file),
+        )
+
+
 def parse_text(text: str, filename: str | None = None) -> Tree:
     try:
         return _parser().parse(text)
@@ -86,6 +134,7 @@ def parse_text(text: str, filename: str | None = None) -> Tree:
         raise ParseError("program must end with an expression, not stop here", loc) from None
     except UnexpectedCharacters as e:
         loc = SourceLoc(e.line, e.column, filename)
+        _unknown_function(text, e.pos_in_stream or 0, loc)
         word = re.compile(r"\w+|\S").match(text, e.pos_in_stream or 0)
         char = word.group() if word else "?"
         expected = _describe_expected(set(e.allowed or ()))
@@ -93,6 +142,8 @@ def parse_text(text: str, filename: str | None = None) -> Tree:
         raise ParseError(hint, loc) from None
     except UnexpectedToken as e:
         loc = SourceLoc(e.line, e.column, filename)
+        if e.token.start_pos is not None:
+            _unknown_function(text, e.token.start_pos, loc)
         raise ParseError(
             f"expected {_describe_expected(set(e.expected))}, not {str(e.token)!r}", loc
         ) from None
@@ -164,6 +215,9 @@ class _Lowering:
         loc = self.loc(name_tok)
         if any(d <= 0 for d in shape):
             raise ModelError(f"dimensions of {name} must be positive, not {shape}", loc)
+        check_elements(shape, name, loc)
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            raise ModelError(f"range of {name} must be finite, not [{lo}, {hi}]", loc)
         if lo > hi:
             raise ModelError(f"range of {name} must have low ≤ high, not [{lo}, {hi}]", loc)
         if name in self.params or (self.input and self.input.name == name):
@@ -246,6 +300,7 @@ class _Lowering:
             shape = tuple(int(t) for t in c[:-1])
             if any(d <= 0 for d in shape):
                 raise ModelError(f"dimensions of init must be positive, not {shape}", loc)
+            check_elements(shape, "init", loc)
             return self.b.add(ops.Init(shape, self.number(c[-1])), loc, "init")
         if kind == "cond":
             x = self.as_real(self.expr(c[0]), loc)
@@ -323,6 +378,8 @@ class _Lowering:
         start, stop = int(start_tok), int(stop_tok)
         if stop <= start:
             raise ModelError(f"range must be non-empty, not [{start}:{stop}]", self.loc(start_tok))
+        if stop > MAX_INDEX:
+            raise ModelError(f"range must end at most at {MAX_INDEX}, not at {stop}", self.loc(stop_tok))
         return start, stop
 
     def sum(self, tree: Tree) -> str:
@@ -397,11 +454,19 @@ def parse_program(
     filename: str | None = None,
 ) -> Graph:
     """Parse, type-check and bind weights; raise a located HlsfixError on any mistake."""
-    tree = parse_text(text, filename)
-    lowering = _Lowering(weights, filename)
-    for decl in tree.find_data("let_decl"):
-        lowering.b.reserve(str(decl.children[0]))
-    result = lowering.expr(tree)
+    text = text.removeprefix("\ufeff")
+    check_size(text, filename)
+    try:
+        tree = parse_text(text, filename)
+        lowering = _Lowering(weights, filename)
+        for decl in tree.find_data("let_decl"):
+            lowering.b.reserve(str(decl.children[0]))
+        result = lowering.expr(tree)
+    except RecursionError:
+        raise ParseError(
+            "program must nest expressions less deeply, not this deep (split a long expression with let)",
+            SourceLoc(1, 1, filename),
+        ) from None
     if lowering.input is None:
         raise ModelError(
             f"program must declare its input {INPUT_NAME}, e.g. let X = (64, 1) in [0, 1] in",
@@ -418,23 +483,51 @@ def parse_program(
     return lowering.b.finish(name, lowering.input, ordered, result, arrays)
 
 
-def load_npz(path: Path) -> dict[str, np.ndarray]:
+def load_npz(path: Path, what: str = "weights file") -> Mapping[str, np.ndarray]:
+    """The arrays of an .npz, each checked and read only when used (see ``frontend.npz``)."""
+    from hlsfix.frontend.npz import open_npz
+
+    return open_npz(path, what)
+
+
+def read_source(sd_path: Path) -> str:
+    """The text of a .sd file: UTF-8 (a byte-order mark is skipped), no NUL bytes."""
     try:
-        with np.load(path, allow_pickle=False) as data:
-            return {k: data[k] for k in data.files}
-    except FileNotFoundError:
-        raise WeightsError(f"weights file must exist, not be missing: {path}") from None
-    except (OSError, ValueError) as e:
-        raise WeightsError(f"weights file must be a readable .npz, not {path} ({e})") from None
+        data = Path(sd_path).read_bytes()
+    except IsADirectoryError:
+        raise ParseError(f"program file must be a file, not a directory: {sd_path}") from None
+    except OSError:
+        raise ParseError(f"program file must exist and be readable, not {sd_path}") from None
+    if len(data) > MAX_SOURCE_BYTES:
+        raise ParseError(
+            f"program file must be at most {MAX_SOURCE_BYTES} bytes, not {len(data)}",
+            SourceLoc(1, 1, str(sd_path)),
+        )
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = data.count(b"\n", 0, e.start) + 1
+        col = e.start - (data.rfind(b"\n", 0, e.start) + 1) + 1
+        raise ParseError(
+            f"program must be UTF-8 text, not hold the byte 0x{data[e.start]:02x}",
+            SourceLoc(line, col, str(sd_path)),
+        ) from None
+    if "\x00" in text:
+        at = text.index("\x00")
+        line = text.count("\n", 0, at) + 1
+        raise ParseError(
+            "program must be text, not hold NUL bytes",
+            SourceLoc(line, at - text.rfind("\n", 0, at), str(sd_path)),
+        )
+    return text
 
 
 def load_program(sd_path: Path, weights_path: Path | None = None, *, name: str | None = None) -> Graph:
     """Read an .sd file and its weights (``weights.npz`` beside it, or ``<stem>.npz``, unless given)."""
     sd_path = Path(sd_path)
-    try:
-        text = sd_path.read_text()
-    except OSError:
-        raise ParseError(f"program file must exist and be readable, not {sd_path}") from None
+    text = read_source(sd_path)
     if weights_path is None:
         candidates = [sd_path.with_suffix(".npz"), sd_path.parent / "weights.npz"]
         weights_path = next((c for c in candidates if c.exists()), candidates[0])

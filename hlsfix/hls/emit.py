@@ -31,10 +31,12 @@ from hlsfix.backend_common import (
     maxpool_geometry,
     output_buffer,
     row_major_strides,
+    select_test,
     template_env,
     window_geometry,
 )
 from hlsfix.errors import HlsfixError
+from hlsfix.escape import c_comment
 from hlsfix.fixedpoint import program as kp
 from hlsfix.fixedpoint.program import KernelProgram, Ref
 from hlsfix.hls.cost import UnrollPlan
@@ -100,12 +102,13 @@ class _Emitter(KernelWalker):
         while name in self.loop_labels:
             name += "_"
         self.loop_labels.add(name)
-        self.call(f"{ind}// {label}" if label else f"{ind}// a loop of the program")
+        self.call(f"{ind}// {c_comment(label)}" if label else f"{ind}// a loop of the program")
         self.call(f"{ind[:-4]}{name}:")
 
     def kernel_comment(self, kind: str, label: str) -> str | None:
         if not label:
             return f"// {kind}"
+        label = c_comment(label)
         return f"// {label}" if kind in label else f"// {label}: {kind}"
 
     def lanes(self, step: int) -> int:
@@ -266,9 +269,7 @@ class _Emitter(KernelWalker):
 
     def k_Select(self, k: kp.Select, step: int) -> None:
         bits = self.bufs[k.x.buffer].fmt.bits
-        cond = f"{self.first(k.x)} >= {cpp_int(min(max(k.threshold, -(2**31)), 2**31 - 1), 32)}"
-        if bits == 32 and not -(2**31) <= k.threshold < 2**31:
-            raise UnsupportedHlsProgram(f"select threshold must fit int32, not {k.threshold}")
+        cond = select_test(self.first(k.x), k.threshold, bits, lambda t: cpp_int(t, 32))
         if k.is_int:
             self.call(f"{k.out} = {cond} ? {k.a} : {k.b};")
             return

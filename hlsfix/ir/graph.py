@@ -103,6 +103,19 @@ def graph_stats(graph: Graph) -> GraphStats:
     )
 
 
+# No tensor of a model that fits a microcontroller or an FPGA comes near this; checked when a
+# shape is declared or inferred, before anything of that size is allocated.
+MAX_ELEMENTS = 1 << 22
+
+
+def check_elements(shape: tuple[int, ...], what: str, loc: SourceLoc | None) -> None:
+    size = math.prod(shape)
+    if size > MAX_ELEMENTS:
+        raise ModelError(
+            f"{what} must have at most {MAX_ELEMENTS} elements, not {size} of shape {shape}", loc
+        )
+
+
 class GraphBuilder:
     """Accumulates nodes into nested blocks while inferring types."""
 
@@ -131,6 +144,7 @@ class GraphBuilder:
             t = op.infer(self.types)
         except ops.ShapeMismatch as e:
             raise ModelError(str(e), loc) from None
+        check_elements(t.shape, "a value", loc)
         out = self.fresh(hint)
         self.types[out] = t
         self._blocks[-1].append(Node(out, op, loc))

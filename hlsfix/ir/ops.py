@@ -333,6 +333,12 @@ class MaxPool(Op):
             raise ShapeMismatch(f"input of maxpool must be 4-D NHWC, not {tx.shape_str}")
         if min(self.kernel) < 1 or min(self.strides) < 1 or min(self.pads) < 0:
             raise ShapeMismatch("kernel and strides of maxpool must be ≥ 1 and paddings ≥ 0")
+        kh, kw = self.kernel
+        if max(self.pads[:2]) >= kh or max(self.pads[2:]) >= kw:
+            # a window of padding alone would have no element to take the maximum of
+            raise ShapeMismatch(
+                f"paddings of maxpool must be smaller than its {kh}×{kw} kernel, not {self.pads}"
+            )
         n, h, w, c = tx.shape
         ho = (h + self.pads[0] + self.pads[1] - self.kernel[0]) // self.strides[0] + 1
         wo = (w + self.pads[2] + self.pads[3] - self.kernel[1]) // self.strides[1] + 1

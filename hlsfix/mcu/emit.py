@@ -24,17 +24,22 @@ from hlsfix.backend_common import (
     maxpool_geometry,
     output_buffer,
     row_major_strides,
+    select_test,
     template_env,
     window_geometry,
 )
 from hlsfix.errors import HlsfixError
+from hlsfix.escape import c_comment
 from hlsfix.fixedpoint import program as kp
 from hlsfix.fixedpoint.program import Buffer, KernelProgram, Ref
+from hlsfix.mcu.emit8 import TOKENS, Emit8
+from hlsfix.mcu.narrow import Bounds, c_width
 from hlsfix.memory.liveness import MemoryPlan, scratch_name
 
 KERNELS_DIR = Path(__file__).parent / "kernels"
 TEMPLATES_DIR = Path(__file__).parent / "templates"
-TOKENS = {8: "i8", 16: "i16", 32: "i32"}
+# The kernel library a build copies beside model.c.
+KERNEL_FILES = ("hlsfix_kernels.c", "hlsfix_kernels.h", "hlsfix_kernels8.h", "hlsfix_arith.h")
 MAX_INDEX = 32767  # sizes and indices are int16_t in the kernels
 # A 16-bit matrix-vector product of at least this many products takes HLSFIX_DEF_MATVEC16 (its
 # dot-product loop pays off over the call it costs, measured on the zoo with simavr); smaller ones
@@ -63,7 +68,7 @@ def c_int(v: int, bits: int) -> str:
     return f"INT{bits}_C({v})" if v != -(1 << (bits - 1)) else f"INT{bits}_MIN"
 
 
-class _Emitter(KernelWalker):
+class _Emitter(Emit8, KernelWalker):
     error = UnsupportedProgram
     input_name = "x"
 
@@ -71,6 +76,8 @@ class _Emitter(KernelWalker):
         super().__init__(program)
         self.plan = plan
         self.defs: dict[str, None] = {}  # ordered set of kernel-variant instantiations
+        self.bounds = Bounds(program)
+        self.extra_consts: dict[str, dict[str, object]] = {}  # constants the emitter re-laid out
 
     # -- names and views -------------------------------------------------------------------
     def space(self, buf: str) -> str:
@@ -100,7 +107,8 @@ class _Emitter(KernelWalker):
         """Check a dot-product kernel's product shift and operand widths; its variant suffix.
 
         The product shift is a parameter of the kernel variant (a compile-time constant in the
-        inner loop), and a 32-bit wide type means a 16 x 16 -> 32 multiply in the kernels."""
+        inner loop), and a 32-bit wide type means at most a 16 x 16 -> 32 multiply in the kernels;
+        the suffix names the C width the kernel computes in (narrow.py: 16 where proven)."""
         if not 0 <= k.prod_shift <= k.wide - 2:
             raise UnsupportedProgram(f"product shift must be within 0..{k.wide - 2}, not {k.prod_shift}")
         for buf in operands:
@@ -108,17 +116,17 @@ class _Emitter(KernelWalker):
                 raise UnsupportedProgram(
                     f"{type(k).__name__}: {buf} must have at most 16 bits for int32 products"
                 )
-        return f"_w{k.wide}_ps{k.prod_shift}"
+        return f"_w{c_width(self.bounds, k)}_ps{k.prod_shift}"
 
     def use(self, macro: str, *args: str) -> None:
         self.defs[f"{macro}({', '.join(args)})"] = None
 
     # -- kernels ---------------------------------------------------------------------------
     def loop_comment(self, k: kp.Loop, label: str, ind: str) -> None:
-        self.call(f"{ind}/* {label} */" if label else f"{ind}/* loop */")
+        self.call(f"{ind}/* {c_comment(label)} */" if label else f"{ind}/* loop */")
 
     def kernel_comment(self, kind: str, label: str) -> str | None:
-        return f"/* {label}: {kind} */" if label else None
+        return f"/* {c_comment(label)}: {kind} */" if label else None
 
     def k_MatMul(self, k: kp.MatMul, step: int) -> None:
         self.no_alias(k, k.out)
@@ -133,7 +141,10 @@ class _Emitter(KernelWalker):
                 f"{self.view(k.b)}, {self.cname(k.out)}, {k.m}, {k.k}, {k.out_shift});"
             )
             return
-        self.use("HLSFIX_DEF_MATMUL", *args, self.tok(k.out), str(k.wide), str(k.prod_shift))
+        wide = c_width(self.bounds, k)
+        if self.matvec8(k, wide):
+            return
+        self.use("HLSFIX_DEF_MATMUL", *args, self.tok(k.out), str(wide), str(k.prod_shift))
         fn = f"hlsfix_matmul_{args[0]}{args[1]}_{args[2]}{args[3]}_{self.tok(k.out)}{suffix}"
         self.call(
             f"{fn}({self.view(k.a)}, {self.view(k.b)}, {self.cname(k.out)}, "
@@ -155,6 +166,8 @@ class _Emitter(KernelWalker):
                 f"{self.cname(k.out)}, {acc}, {k.rows}, {k.cols}, {k.out_shift});"
             )
             return
+        if self.spmv_rows(k):
+            return
         self.use("HLSFIX_DEF_SPMV", tv, tr, tc, tx, sx, to, str(k.wide), str(k.prod_shift))
         self.call(
             f"hlsfix_spmv_{tv}_{tr}_{tc}_{tx}{sx}_{to}{suffix}({self.cname(k.values)}, "
@@ -172,7 +185,10 @@ class _Emitter(KernelWalker):
             self.space(k.filters.buffer),
         )
         to = self.tok(k.out)
-        self.use("HLSFIX_DEF_CONV2D", tx, sx, tf, sf, to, str(k.wide), str(k.prod_shift))
+        wide = c_width(self.bounds, k)
+        if self.conv2d_co(k, wide):
+            return
+        self.use("HLSFIX_DEF_CONV2D", tx, sx, tf, sf, to, str(wide), str(k.prod_shift))
         geom = conv2d_geometry(k)
         self.call(
             f"hlsfix_conv2d_{tx}{sx}_{tf}{sf}_{to}{suffix}({self.view(k.x)}, {self.view(k.filters)}, "
@@ -182,9 +198,10 @@ class _Emitter(KernelWalker):
     def _binary(self, k: kp.AddSub | kp.Mul, macro: str, fn: str) -> str:
         self.elementwise_alias(k, k.out)
         args = (self.tok(k.a.buffer), self.space(k.a.buffer), self.tok(k.b.buffer), self.space(k.b.buffer))
-        self.use(macro, *args, self.tok(k.out), str(k.wide))
+        wide = c_width(self.bounds, k)
+        self.use(macro, *args, self.tok(k.out), str(wide))
         return (
-            f"hlsfix_{fn}_{args[0]}{args[1]}_{args[2]}{args[3]}_{self.tok(k.out)}_w{k.wide}("
+            f"hlsfix_{fn}_{args[0]}{args[1]}_{args[2]}{args[3]}_{self.tok(k.out)}_w{wide}("
             f"{self.view(k.a)}, {self.view(k.b)}, {self.cname(k.out)}, {k.n}, {k.b.length}, "
             f"{bcast_mode(k, 'HLSFIX_')}"
         )
@@ -201,7 +218,7 @@ class _Emitter(KernelWalker):
     def k_Rescale(self, k: kp.Rescale, step: int) -> None:
         self.elementwise_alias(k, k.out)
         tx, sx, to = self.tok(k.x.buffer), self.space(k.x.buffer), self.tok(k.out)
-        wide = 64 if self.bufs[k.x.buffer].fmt.bits == 32 else 32
+        wide = c_width(self.bounds, k)
         self.use("HLSFIX_DEF_RESCALE", tx, sx, to, str(wide))
         self.call(
             f"hlsfix_rescale_{tx}{sx}_{to}_w{wide}({self.view(k.x)}, {self.cname(k.out)}, {k.n}, "
@@ -255,6 +272,8 @@ class _Emitter(KernelWalker):
         )
 
     def k_Exp(self, k: kp.Exp, step: int) -> None:
+        if self.lut8(k):
+            return
         self.elementwise_alias(k, k.out)
         self.check_exp(k)
         th, tl = self.tok(k.hi), self.tok(k.lo)
@@ -267,6 +286,8 @@ class _Emitter(KernelWalker):
         )
 
     def k_SigmoidTanh(self, k: kp.SigmoidTanh, step: int) -> None:
+        if self.lut8(k):
+            return
         self.elementwise_alias(k, k.out)
         self.check_sigmoid_tanh(k)
         th, tl = self.tok(k.hi), self.tok(k.lo)
@@ -279,6 +300,8 @@ class _Emitter(KernelWalker):
         )
 
     def k_HardSigmoidTanh(self, k: kp.HardSigmoidTanh, step: int) -> None:
+        if self.lut8(k):
+            return
         self.elementwise_alias(k, k.out)
         tx, sx, to = self.tok(k.x.buffer), self.space(k.x.buffer), self.tok(k.out)
         self.use("HLSFIX_DEF_HARD_SIGMOID_TANH", tx, sx, to, str(k.wide))
@@ -310,8 +333,8 @@ class _Emitter(KernelWalker):
         self.call(f"{k.out} = (int16_t)({expr});")
 
     def k_Select(self, k: kp.Select, step: int) -> None:
-        ctype = c_type(self.bufs[k.x.buffer].fmt)
-        cond = f"{self.first(k.x)} >= ({ctype}){c_int(k.threshold, 32)}"
+        fmt = self.bufs[k.x.buffer].fmt
+        cond = select_test(self.first(k.x), k.threshold, fmt.bits, lambda t: f"({c_type(fmt)}){c_int(t, 32)}")
         if k.is_int:
             self.call(f"{k.out} = ({cond}) ? (int16_t){k.a} : (int16_t){k.b};")
             return
@@ -395,7 +418,7 @@ def const_arrays(program: KernelProgram, em: _Emitter) -> list[dict[str, object]
         }
         for b in program.buffers
         if b.kind == "const" and b.name in em.used
-    ]
+    ] + list(em.extra_consts.values())
 
 
 def planned_temps(program: KernelProgram, plan: MemoryPlan) -> list[tuple[Buffer, int]]:

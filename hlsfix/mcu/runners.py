@@ -61,7 +61,7 @@ CORTEX_M_FLAGS: dict[str, tuple[str, ...]] = {
 WARNINGS = ("-Wall", "-Wextra", "-Werror")
 # AVR builds (fixed point and the float baseline alike) use -O2: it unrolls and strength-reduces
 # the kernels' inner loops (up to ~10 % fewer cycles than -Os on the zoo) for a few hundred bytes
-# of flash; every zoo model still fits the Uno's 32 KB (benchmarks/bench_mcu.py).  The Arduino IDE
+# of flash; every zoo model still fits the Uno's 32,256 B (benchmarks/bench_mcu.py).  The Arduino IDE
 # builds with -Os, which gives the same outputs (tests/mcu checks both).
 AVR_OPT = "-O2"
 
@@ -272,6 +272,24 @@ def avr_size(elf: Path) -> tuple[int, int]:
     """
     text, data, bss = _size(_tool("avr-size", "Debian package binutils-avr"), elf)
     return text + data, data + bss
+
+
+# The model's own symbols in an AVR firmware: its constants (k_*, in flash), the kernel variants and
+# hlsfix_predict (hlsfix_*) and the kernel library's helper.
+_MODEL_SYMBOL = re.compile(r"^(k_|hlsfix_|load_bytes$)")
+
+
+def avr_model_flash(elf: Path) -> int:
+    """Flash bytes of the model alone in a firmware: its constants and code (symbols of model.c and
+    the kernel library), without the firmware's test inputs, harness or C library routines."""
+    nm = _tool("avr-nm", "Debian package binutils-avr")
+    out = subprocess.run([nm, "-S", str(elf)], capture_output=True, text=True, check=True).stdout
+    total = 0
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 4 and parts[2] in "tTrR" and _MODEL_SYMBOL.match(parts[3]):
+            total += int(parts[1], 16)
+    return total
 
 
 def run_avr(

@@ -3,9 +3,9 @@ measured, bit-exact-checked test firmware.
 
 ``build_uno`` writes into ``out_dir``:
 
-* ``model.h``/``model.c`` and the kernel library (``hlsfix_kernels.[ch]``, ``hlsfix_arith.h``),
-  ``main.c`` (classifies a built-in example without the Arduino core) and a ``Makefile`` for
-  plain avr-gcc;
+* ``model.h``/``model.c`` and the kernel library (``hlsfix_kernels.[ch]``, ``hlsfix_kernels8.h``,
+  ``hlsfix_arith.h``), ``main.c`` (classifies a built-in example without the Arduino core) and a
+  ``Makefile`` for plain avr-gcc;
 * ``sketch/<name>/<name>.ino`` with the same C files beside it, for the Arduino IDE.
 
 It then builds the measurement firmware (the same model.c with the first ``n_inputs`` test inputs
@@ -20,7 +20,6 @@ not fit the board is reported (no cycles, with the reason), never an error of th
 
 from __future__ import annotations
 
-import re
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -31,24 +30,25 @@ import numpy as np
 
 from hlsfix.boards import BOARDS, McuBoard
 from hlsfix.errors import BoardError, DataError, HlsfixError
+from hlsfix.escape import identifier
 from hlsfix.fixedpoint.float_lower import float_program
 from hlsfix.fixedpoint.golden import quantize_input
 from hlsfix.ir.interp import run_float
 from hlsfix.mcu import runners
-from hlsfix.mcu.emit import KERNELS_DIR, UnsupportedProgram, _env, emit_model
+from hlsfix.mcu.arduino import SketchBuild, arduino_available, build_sketch
+from hlsfix.mcu.emit import KERNEL_FILES, KERNELS_DIR, UnsupportedProgram, _env, emit_model
 from hlsfix.mcu.emit_float import (
     FLOAT_KERNEL_FILES,
     decode_float_records,
     emit_float_firmware,
     emit_float_model,
 )
-from hlsfix.mcu.firmware import decode_records, emit_firmware
+from hlsfix.mcu.firmware import decode_records, emit_firmware, write_firmware
 from hlsfix.memory.liveness import MemoryPlan, plan_memory
 
 if TYPE_CHECKING:
     from hlsfix.compiler import CompiledModel
 
-KERNEL_FILES = ("hlsfix_kernels.c", "hlsfix_kernels.h", "hlsfix_arith.h")
 BAUD = 115200
 # Link without the device's memory limits so that an oversized design still links and its size
 # can be reported; the fit check against the board comes right after.
@@ -87,12 +87,16 @@ class UnoBuild:
     makefile: Path
     flash_bytes: int
     ram_bytes: int  # static: .data + .bss
+    model_flash_bytes: int  # the model's constants and code alone (no test inputs, harness, libc)
+    input_cycles: float | None  # the sketch's input path: quantising one float input (mean), or None
     stack_bytes: int
     cycles: tuple[int, ...]  # of hlsfix_predict, one per checked input
     checked_inputs: int
     bit_exact: bool
     plan: MemoryPlan
     float_baseline: FloatBaseline | None = None
+    sketch: SketchBuild | None = None  # the sketch built against the real Arduino core
+    sketch_note: str | None = None  # why there is no sketch build
 
     @property
     def mean_cycles(self) -> float:
@@ -132,6 +136,12 @@ class UnoBuild:
             "bit_exact": self.bit_exact,
             "checked_inputs": self.checked_inputs,
             "simulator": "simavr",
+            "model_flash_bytes": self.model_flash_bytes,
+            "input_cycles": round(self.input_cycles) if self.input_cycles is not None else None,
+            "flash_capacity_bytes": self.board.flash_bytes,
+            "sketch_flash_bytes": self.sketch.flash_bytes if self.sketch else None,
+            "sketch_ram_bytes": self.sketch.ram_bytes if self.sketch else None,
+            "sketch_note": self.sketch_note,
         }
 
     def memory_report(self) -> dict:
@@ -144,7 +154,7 @@ class UnoBuild:
 
 def sketch_name(name: str) -> str:
     """A name the Arduino IDE accepts for a sketch (and make for a target): [A-Za-z0-9_]."""
-    safe = re.sub(r"[^A-Za-z0-9_]", "_", name)
+    safe = identifier(name)
     return safe if safe[:1].isalpha() else "m_" + safe
 
 
@@ -209,12 +219,18 @@ def check_fit(board: McuBoard, flash: int, ram: int, stack: int | None) -> None:
 
 
 def build_uno(
-    cm: CompiledModel, out_dir: Path, n_inputs: int = 20, board: McuBoard | None = None
+    cm: CompiledModel,
+    out_dir: Path,
+    n_inputs: int = 20,
+    board: McuBoard | None = None,
+    arduino: bool | None = None,
 ) -> UnoBuild:
     """Write the Uno sources and sketch to ``out_dir``; build, fit-check and run the test firmware.
 
     Raises BoardError when the design does not fit the board, MismatchError when the simulated
     MCU disagrees with the golden model on any of the first ``n_inputs`` test inputs.
+    ``arduino``: build the sketch against the real Arduino core too (arduino.py) -- None: when
+    arduino-builder is installed, True: always (ToolMissing without it), False: never.
     """
     board = board or BOARDS["arduino-uno"]
     program = cm.program
@@ -236,9 +252,11 @@ def build_uno(
             fw.sources, d / "fw.elf", include_dirs=fw.include_dirs, link_flags=_UNLIMITED_LINK
         )
         flash, ram = runners.avr_size(elf)
+        model_flash = runners.avr_model_flash(elf)
         # Static RAM alone overflowing makes the firmware unrunnable: report it before simulating.
         check_fit(board, flash, ram, None)
         run = runners.run_avr(elf)
+        input_cycles = measure_input_path(cm, plan, x, d / "input") if program.output_is_class else None
     stack = run.max_stack_bytes or 0
     check_fit(board, flash, ram, stack)
     got = decode_records(program, run.records)
@@ -255,19 +273,58 @@ def build_uno(
             f"{bad.size} of {len(x)} inputs (first: input {i}, got {got[i]}, want {want[i]})"
         )
     baseline = measure_float_baseline(cm, board, x, out_dir)
+    sketch, sketch_note = build_arduino_sketch(sketch_dir, out_dir / "arduino-build", arduino)
     return UnoBuild(
         board=board,
         sketch_dir=sketch_dir,
         makefile=out_dir / "Makefile",
         flash_bytes=flash,
         ram_bytes=ram,
+        model_flash_bytes=model_flash,
+        input_cycles=input_cycles,
         stack_bytes=stack,
         cycles=tuple(run.measurements),
         checked_inputs=len(x),
         bit_exact=True,
         plan=plan,
         float_baseline=baseline,
+        sketch=sketch,
+        sketch_note=sketch_note,
     )
+
+
+def measure_input_path(cm: CompiledModel, plan: MemoryPlan, x: np.ndarray, d: Path) -> float:
+    """Mean cycles of hlsfix_quantize_input (the float input the sketch receives → the input's
+    integers) in simavr, on the float inputs ``x``; the classes that follow must be the golden
+    model's (the C rounds as quantize_input does)."""
+    program = cm.program
+    d.mkdir(parents=True, exist_ok=True)
+    model = emit_model(program, plan, d)
+    rows = [", ".join(_c_float(float(v)) for v in np.asarray(row, dtype=np.float32).reshape(-1)) for row in x]
+    fw = write_firmware(model, program, rows, d / "firmware_float_input.c")
+    elf = runners.compile_avr(
+        fw.sources, d / "fw.elf", include_dirs=fw.include_dirs, link_flags=_UNLIMITED_LINK
+    )
+    run = runners.run_avr(elf)
+    want = cm.golden(np.asarray(x, dtype=np.float32).astype(np.float64)).output
+    if not np.array_equal(decode_records(program, run.records), want):
+        raise MismatchError(
+            f"AVR build of {cm.name}: classes from float inputs must equal the golden model's"
+        )
+    return float(np.mean(run.measurements[0::2]))
+
+
+def build_arduino_sketch(
+    sketch_dir: Path, build_dir: Path, arduino: bool | None
+) -> tuple[SketchBuild | None, str | None]:
+    """The sketch built with arduino-builder (``arduino``: True requires it, None when installed,
+    False never); its build, or None and the reason."""
+    if arduino is False:
+        return None, "not built (arduino=False)"
+    if arduino is None and not arduino_available():
+        return None, "arduino-builder and arduino-core-avr are not installed"
+    sketch = build_sketch(sketch_dir / f"{sketch_dir.name}.ino", build_dir)
+    return sketch, None
 
 
 def measure_float_baseline(cm: CompiledModel, board: McuBoard, x: np.ndarray, out_dir: Path) -> FloatBaseline:

@@ -42,12 +42,15 @@ def compile_report(cm: CompiledModel) -> dict:
     if test is not None:
         x, y = test
         golden = cm.golden(x)
-        accuracy = {
-            "float": float(np.mean(cm.predict_float(x) == y)),
-            "fixed": float(np.mean(golden.output == y)),
-            "split": "test",
-            "n": int(len(y)),
-        }
+        if program.output_is_class:
+            accuracy = {
+                "float": float(np.mean(cm.predict_float(x) == y)),
+                "fixed": float(np.mean(golden.output == y)),
+                "split": "test",
+                "n": int(len(y)),
+            }
+        else:  # a regression output: fixed against float, both against the targets
+            accuracy = tensor_accuracy(cm, x, y)
         kernels = kernel_rows(program, golden.saturations)
     # Buffers carry C-safe names (t.2 → t_2); map the profile's value names the same way.
     ranges = {re.sub(r"[^A-Za-z0-9_]", "_", k): v for k, v in cm.profile.ranges.items()}
@@ -106,12 +109,28 @@ def _json_default(obj: object) -> object:
 
 
 def md_escape(text: object) -> str:
-    """Text safe inside a Markdown table cell or line: no markup, no raw HTML, one line."""
-    s = " ".join(str(text).split())
-    s = s.replace("\\", "\\\\")
-    for ch in "|*_`[]<>#":
-        s = s.replace(ch, "\\" + ch)
-    return s
+    """Text safe inside a Markdown table cell or line: no markup, no raw HTML, one line (the one
+    Markdown rule, ``hlsfix.escape.markdown``, after runs of white space become one space)."""
+    from hlsfix.escape import markdown
+
+    return markdown(" ".join(str(text).split()))
+
+
+def tensor_accuracy(cm: CompiledModel, x: np.ndarray, y: np.ndarray) -> dict:
+    """A tensor output's figures on held-out rows: SQNR (dB) and worst relative error of the
+    fixed-point output against float's, and each one's RMSE against the targets ``y``."""
+    quality = cm.quality(x)
+    fixed, ref = cm.predict_real(x), np.asarray(cm.predict_float(x), dtype=np.float64).reshape(len(x), -1)
+    target = np.asarray(y, dtype=np.float64).reshape(len(x), -1)
+    sqnr = quality["sqnr_db"]  # inf when fixed equals float: JSON has no inf, so null
+    out = {
+        "sqnr_db": round(sqnr, 2) if math.isfinite(sqnr) else None,
+        "max_rel_err": round(quality["max_rel_err"], 6),
+    }
+    if target.shape == ref.shape:
+        out["rmse_float"] = float(np.sqrt(np.mean((ref - target) ** 2)))
+        out["rmse_fixed"] = float(np.sqrt(np.mean((fixed - target) ** 2)))
+    return {**out, "split": "test", "n": int(len(x))}
 
 
 def _environment():

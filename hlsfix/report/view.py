@@ -116,6 +116,12 @@ def _mcu_sections(report: dict[str, Any]) -> list[Section]:
         ),
         ("simulator", fmt(mcu.get("simulator"))),
     ]
+    if mcu.get("model_flash_bytes") is not None:
+        facts.append(
+            ("the model alone (constants + code)", f"{fmt(mcu['model_flash_bytes'])} bytes of flash")
+        )
+    if mcu.get("input_cycles") is not None:
+        facts.append(("sketch input path (float input → integers)", f"{fmt(mcu['input_cycles'])} cycles"))
     return [Section(f"{mcu['board']}: fit and speed", tuple(facts), capacity=tuple(capacity))]
 
 

@@ -225,12 +225,18 @@ class Accelerator(wiring.Component):
                     ]
                     with m.If(self.out.ready):
                         m.d.sync += out_count.eq(out_count + 1)
-                        m.next = "LOAD" if img.program.output_is_class else "OUTNEXT"
+                        # The load phase starts at the last beat's handshake (a host sends the
+                        # next input's beats from the next cycle on): no cycle in between.
+                        if img.program.output_is_class:
+                            m.next = "LOAD"
+                        else:
+                            with m.If(last):
+                                m.next = "LOAD"
+                            with m.Else():
+                                m.next = "OUTNEXT"
                 if not img.program.output_is_class:
                     with m.State("OUTNEXT"):
                         m.next = "OUTREAD"
-                        with m.If(out_count == img.output_len):
-                            m.next = "LOAD"
 
         # ---- lanes ------------------------------------------------------------------------------
         first0 = (r0 == 0) & (r1 == 0)

@@ -16,6 +16,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from hlsfix.errors import CompileError
 from hlsfix.fixedpoint import program as kp
 from hlsfix.fixedpoint.program import KernelProgram, Ref
 from hlsfix.memory.liveness import plan_memory
@@ -24,8 +25,9 @@ from hlsfix.rtl.schedule import InsnUse, schedule
 from hlsfix.rtl.units import divider_latency
 
 
-class UnsupportedKernel(NotImplementedError):
-    pass
+class UnsupportedKernel(CompileError, NotImplementedError):
+    """A kernel the accelerator cannot run: a user-level refusal (one error line), wherever the
+    accelerator is built (``hlsfix rtl``, ``sim``, ``build --board``, co-design)."""
 
 
 @dataclass(frozen=True)
@@ -667,7 +669,10 @@ class _Compiler:
 
     def k_Select(self, k: kp.Select) -> None:
         if not k.is_int:
-            raise UnsupportedKernel("Select of buffers")
+            raise UnsupportedKernel(
+                "the accelerator must be given conditionals (?:) of integers, not of tensors "
+                "(the C and HLS backends run tensor-valued conditionals)"
+            )
         (ar, av), (br, bv) = self._operand(k.a), self._operand(k.b)
         post = [v for v in (k.a, k.b) if isinstance(v, str)]
         self._reg_op(

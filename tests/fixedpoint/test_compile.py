@@ -156,7 +156,9 @@ def test_no_calibration_for_a_graph(mlp):
 
 
 def test_unknown_metric():
-    with pytest.raises(HlsfixError, match="--metric must be one of acc, disagree, red_disagree, not 'f1'"):
+    with pytest.raises(
+        HlsfixError, match="--metric must be one of acc, disagree, red_disagree, sqnr, max_rel_err, not 'f1'"
+    ):
         hlsfix.compile("mlp", metric="f1")  # type: ignore[arg-type]
 
 
@@ -192,8 +194,9 @@ def test_weight_budget_that_cannot_be_met():
         hlsfix.compile("mlp", bits="mixed", weight_budget=10)
 
 
-def test_model_without_a_class_output():
+def test_a_model_with_a_tensor_output_compiles_by_sqnr():
+    """Issue 12, defect 3: a tensor output used to be refused; it is explored by a tensor metric."""
     text = "let X = (2, 1) in [-1, 1] in let W = (2, 2) in [-1, 1] in W * X"
     graph = parse_program(text, {"W": np.eye(2)})
-    with pytest.raises(hlsfix.HlsfixError, match="must end in argmax or sgn"):
-        hlsfix.compile(graph, np.zeros((5, 2)))
+    cm = hlsfix.compile(graph, np.random.default_rng(0).uniform(-1, 1, size=(20, 2)))
+    assert cm.metric == "sqnr" and cm.quality(np.full((1, 2), 0.5))["max_rel_err"] < 1e-3

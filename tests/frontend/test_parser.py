@@ -365,7 +365,7 @@ ERRORS = [
         17,
         "program must end with an expression",
     ),
-    ("unknown function", ParseError, H2 + "softmax(W * X)", 4, 8, "not '('"),
+    ("unknown function", ParseError, H2 + "softmax(W * X)", 4, 1, "unknown function softmax (known: relu, "),
     # names
     ("undeclared", ModelError, H2 + "W *\n  Y", 5, 3, "name 'Y' must be declared before use"),
     (

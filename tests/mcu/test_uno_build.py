@@ -34,6 +34,12 @@ MCU_KEYS = {
     "bit_exact",
     "checked_inputs",
     "simulator",
+    "model_flash_bytes",
+    "input_cycles",
+    "flash_capacity_bytes",
+    "sketch_flash_bytes",
+    "sketch_ram_bytes",
+    "sketch_note",
 }
 
 
@@ -54,7 +60,7 @@ def test_cli_build_fits_the_uno_and_is_bit_exact(
     assert set(mcu) == MCU_KEYS
     assert mcu["bit_exact"] is True and mcu["checked_inputs"] == 20 and mcu["simulator"] == "simavr"
     assert mcu["board"] == "arduino-uno"
-    assert 0 < mcu["flash_bytes"] <= 32768
+    assert 0 < mcu["flash_bytes"] <= 32256
     assert mcu["stack_bytes"] > 0 and mcu["ram_bytes"] + mcu["stack_bytes"] <= 2048
     assert mcu["cycles"] > 0 and mcu["ms_at_16mhz"] == pytest.approx(mcu["cycles"] / 16_000, abs=1e-3)
     # the float build of the same model on the same inputs: slower, and it fits too
@@ -112,19 +118,19 @@ def test_unknown_or_unbuilt_board_is_one_line_exit_2(
 
 def test_get_board() -> None:
     assert get_board("arduino-uno") == UNO
-    assert (UNO.mcu, UNO.f_cpu_hz, UNO.flash_bytes, UNO.ram_bytes) == ("atmega328p", 16_000_000, 32768, 2048)
+    assert (UNO.mcu, UNO.f_cpu_hz, UNO.flash_bytes, UNO.ram_bytes) == ("atmega328p", 16_000_000, 32256, 2048)
     with pytest.raises(BoardError, match="board must be one of arduino-uno, arty-a7, .*, not 'uno'"):
         get_board("uno")
 
 
 def test_check_fit_names_what_overflowed_and_by_how_much() -> None:
-    check_fit(UNO, 32768, 2000, 48)
+    check_fit(UNO, 32256, 2000, 48)
     with pytest.raises(
         BoardError, match=r"RAM must fit the Uno's 2048 bytes, not need 2210 \(static 1900 \+ stack 310\)"
     ):
         check_fit(UNO, 1000, 1900, 310)
     with pytest.raises(
-        BoardError, match=r"flash must fit the Uno's 32768 bytes, not need 40000 \(7232 too many\)"
+        BoardError, match=r"flash must fit the Uno's 32256 bytes, not need 40000 \(7744 too many\)"
     ):
         check_fit(UNO, 40000, 100, 10)
 
@@ -143,3 +149,24 @@ def test_cli_too_big_is_one_line_exit_2(tmp_path: Path, capsys: pytest.CaptureFi
     err = capsys.readouterr().err.strip()
     assert err.startswith("hlsfix: error: arduino-uno: RAM must fit") and "\n" not in err
     assert not out.exists()
+
+
+def test_the_sketch_builds_against_the_real_arduino_core(tmp_path: Path) -> None:
+    """arduino-builder + Debian's Arduino AVR core: the IDE's flash and RAM figures of the sketch
+    the user flashes go into the report beside the test firmware's."""
+    require_avr()
+    require_tool("arduino-builder")
+    cm = hlsfix.compile("bonsai-binary", bits="mixed")
+    built = build_uno(cm, tmp_path / "out", n_inputs=2, arduino=True)
+    assert built.sketch is not None and built.sketch.elf.is_file()
+    mcu = built.mcu_report()
+    assert mcu["flash_capacity_bytes"] == 32256 == built.sketch.max_flash_bytes
+    # the sketch adds the Arduino core (Serial, float printing) to the model
+    assert 1000 < built.flash_bytes < mcu["sketch_flash_bytes"] <= 32256
+    # the model alone (constants and code), without the firmware's two test inputs and harness
+    inputs = 2 * cm.program.input_buffer.nbytes
+    assert 500 < mcu["model_flash_bytes"] < built.flash_bytes - inputs
+    assert 0 < mcu["sketch_ram_bytes"] < 2048 and mcu["sketch_note"] is None
+    # the sketch's float input path, measured in simavr: no float arithmetic (library calls of
+    # ~100 cycles each), so well under 300 cycles an input value
+    assert 0 < mcu["input_cycles"] < 300 * cm.program.input_buffer.size

@@ -18,6 +18,7 @@
 #define HLSFIX_ARITH_H
 
 #include <stdint.h>
+#include <string.h>
 
 typedef char hlsfix_assert_arithmetic_shift32[((INT32_C(-7) >> 1) == INT32_C(-4)) ? 1 : -1];
 typedef char hlsfix_assert_arithmetic_shift64[((INT64_C(-7) >> 1) == INT64_C(-4)) ? 1 : -1];
@@ -369,6 +370,56 @@ HLSFIX_INLINE int64_t hlsfix_floordiv64(int64_t n, int64_t d)
 {
     int64_t q = n / d;
     return (n % d != 0 && n < 0) ? q - 1 : q;
+}
+
+/*
+ * The input's quantisation, floor(x * 2^frac + 0.5) saturated to [qmin, qmax], exactly as
+ * golden.quantize_input, from the bits of the float: no float arithmetic, where each float
+ * operation on the AVR is a library call of ~100 cycles.  A finite float is x = +-m * 2^(e - 150)
+ * (m the 24-bit significand with its hidden bit; e = 1 and no hidden bit for subnormals), so
+ * x * 2^frac = +-m / 2^s with s = 150 - e - frac, and for s > 0
+ *     floor(m / 2^s + 1/2)   = (m + 2^(s-1)) >> s       = ((m >> (s-1)) + 1) >> 1          (x >= 0)
+ *     floor(-m / 2^s + 1/2)  = -((m + 2^(s-1) - 1) >> s) = -((((m-1) >> (s-1)) + 1) >> 1)  (x < 0),
+ * (one shift by a run-time count), both 0 once s > 25 (m < 2^24); for s <= 0 the value is the
+ * integer m * 2^-s.  NaN gives qmin,
+ * +-infinity and every value beyond the range saturate.
+ */
+HLSFIX_INLINE int32_t hlsfix_quantize_f32(float x, int16_t frac, int32_t qmin, int32_t qmax)
+{
+    uint32_t bits, m;
+    int16_t e, s;
+    int32_t q;
+    uint8_t neg;
+    memcpy(&bits, &x, sizeof bits);
+    neg = (uint8_t)(bits >> 31);
+    e = (int16_t)((bits >> 23) & 0xFF);
+    m = bits & UINT32_C(0x7FFFFF);
+    if (e == 0xFF) {
+        return (m != 0 || neg) ? qmin : qmax;
+    }
+    if (e == 0) {
+        e = 1;
+    } else {
+        m |= UINT32_C(0x800000);
+    }
+    s = (int16_t)(150 - e - frac);
+    if (s <= 0) {
+        if (m == 0) {
+            return 0;
+        }
+        if (-s >= 8) { /* |x * 2^frac| >= 2^23 * 2^8 = 2^31, beyond every range */
+            return neg ? qmin : qmax;
+        }
+        q = (int32_t)(m << -s); /* < 2^31 */
+        q = neg ? -q : q;
+    } else if (s > 25) {
+        q = 0;
+    } else if (neg) { /* m >= 1 here: a zero or subnormal has s > 25 */
+        q = -((hlsfix_shr32((int32_t)(m - 1), (int16_t)(s - 1)) + 1) >> 1);
+    } else {
+        q = (hlsfix_shr32((int32_t)m, (int16_t)(s - 1)) + 1) >> 1;
+    }
+    return q < qmin ? qmin : (q > qmax ? qmax : q);
 }
 
 #endif /* HLSFIX_ARITH_H */

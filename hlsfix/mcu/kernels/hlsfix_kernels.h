@@ -18,7 +18,8 @@
  * commonest shapes (MatVec16, SparseMatVec16) have their inner loop in AVR assembly, with a C
  * version of the same arithmetic for every other target.  tests/mcu/test_arith_primitives.py
  * checks the assembly against exact integers, tests/mcu/test_c_backend.py every kernel against
- * golden.py.
+ * golden.py.  8-bit operands run on the 8 x 8 multiplier, in 16-bit arithmetic where emit.py
+ * proves it exact (hlsfix_kernels8.h, tests/mcu/test_kernels8.py).
  * Each element i of an element-wise kernel reads all its operands before it writes out[i],
  * so such a kernel may write over its input in place (see hlsfix/memory/liveness.py).
  * Data movement that does not depend on the element type (permute, window, fill, copies)
@@ -105,6 +106,9 @@ HLSFIX_INLINE int64_t hlsfix_acc_get64(const int32_t *acc, int16_t i)
 #define HLSFIX_MAC_w64(acc, x, y, S) ((acc) += hlsfix_shr64(HLSFIX_MUL_w64(x, y), (S)))
 #define HLSFIX_MAC(W, acc, x, y, S) HLSFIX_MAC_w##W(acc, x, y, S)
 
+/* 8-bit operands: 16-bit arithmetic and operand-typed products (HLSFIX_MULT, HLSFIX_MACT) */
+#include "hlsfix_kernels8.h"
+
 /* The hot dot-product kernels (MatMul, SparseMatVec, Conv2d) take their product shift PS as a
  * macro parameter: each instantiation shifts by a compile-time constant (no shift at all for 0),
  * where AVR would otherwise run a bit-by-bit loop on a 32-bit value for every product. */
@@ -123,7 +127,7 @@ HLSFIX_INLINE int64_t hlsfix_acc_get64(const int32_t *acc, int16_t i)
                 const HLSFIX_T(TB) *pb = b + j;                                                      \
                 HLSFIX_W(W) acc = 0;                                                                 \
                 for (l = 0; l < k; l++) {                                                            \
-                    HLSFIX_MAC(W, acc, HLSFIX_LD(SA, TA, pa), HLSFIX_LD(SB, TB, pb), PS);            \
+                    HLSFIX_MACT(W, TA, TB, acc, HLSFIX_LD(SA, TA, pa), HLSFIX_LD(SB, TB, pb), PS);    \
                     pa++;                                                                            \
                     pb += n;                                                                         \
                 }                                                                                    \
@@ -218,7 +222,7 @@ HLSFIX_INLINE int64_t hlsfix_acc_get64(const int32_t *acc, int16_t i)
             end = (int16_t)HLSFIX_LD_c_##TC(cols + c + 1);                                           \
             for (; j < end; j++) {                                                                   \
                 HLSFIX_W(W) p = 0;                                                                   \
-                HLSFIX_MAC(W, p, HLSFIX_LD_c_##TV(vals + j), xv, PS);                                \
+                HLSFIX_MACT(W, TV, TX, p, HLSFIX_LD_c_##TV(vals + j), xv, PS);                        \
                 hlsfix_acc_add##W(acc, (int16_t)HLSFIX_LD_c_##TR(rows + j), p);                      \
             }                                                                                        \
         }                                                                                            \
@@ -354,7 +358,7 @@ HLSFIX_INLINE int64_t hlsfix_acc_get64(const int32_t *acc, int16_t i)
                                 xp = x + ((nn * h + ih) * w + iw) * c + gi * cin_g;                  \
                                 fp = f + ((gi * hf + i) * wf + j) * cin_g * cout + cc;               \
                                 for (ci = 0; ci < cin_g; ci++) {                                     \
-                                    HLSFIX_MAC(W, acc, HLSFIX_LD(SX, TX, xp), HLSFIX_LD(SF, TF, fp), PS); \
+                                    HLSFIX_MACT(W, TX, TF, acc, HLSFIX_LD(SX, TX, xp), HLSFIX_LD(SF, TF, fp), PS); \
                                     xp++;                                                            \
                                     fp += cout;                                                      \
                                 }                                                                    \
@@ -401,7 +405,7 @@ HLSFIX_INLINE int64_t hlsfix_acc_get64(const int32_t *acc, int16_t i)
     {                                                                                                \
         int16_t i, j = 0;                                                                            \
         for (i = 0; i < n; i++) {                                                                    \
-            HLSFIX_W(W) p = HLSFIX_MUL(W, HLSFIX_LD(SA, TA, a + i), HLSFIX_LD(SB, TB, b + j));       \
+            HLSFIX_W(W) p = HLSFIX_MULT(W, TA, TB, HLSFIX_LD(SA, TA, a + i), HLSFIX_LD(SB, TB, b + j)); \
             out[i] = HLSFIX_STORE(TO, W, p, os);                                                     \
             j = HLSFIX_NEXT_B(mode, i, j, nb);                                                       \
         }                                                                                            \
@@ -467,7 +471,7 @@ HLSFIX_INLINE int64_t hlsfix_acc_get64(const int32_t *acc, int16_t i)
 #define HLSFIX_EXP_TABLES(W, TH, TL, y, k, t, hi, lo)                                                \
     ((y) = (y) < 0 ? 0 : hlsfix_shr##W((y), (k)),                                                    \
      (y) = (y) > ((HLSFIX_W(W))1 << (2 * (t))) - 1 ? ((HLSFIX_W(W))1 << (2 * (t))) - 1 : (y),        \
-     HLSFIX_MUL(W, HLSFIX_LD_c_##TH((hi) + (int16_t)((y) >> (t))),                                   \
+     HLSFIX_MULT(W, TH, TL, HLSFIX_LD_c_##TH((hi) + (int16_t)((y) >> (t))),                          \
                 HLSFIX_LD_c_##TL((lo) + (int16_t)((y) & (((HLSFIX_W(W))1 << (t)) - 1)))))
 
 /* ---- Exp: out = rescale_sat(tables(x_top - x), table_shift) ------------------------------- */

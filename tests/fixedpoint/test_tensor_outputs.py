@@ -1,0 +1,105 @@
+"""Tensor outputs end to end (issue 12, defect 3): ``hlsfix.compile`` explores by a tensor metric,
+the golden model's outputs track float's, the backends reproduce them, and a tensor-valued ``?:``
+is refused by the accelerator with a CompileError (the C and HLS backends run it)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import hlsfix
+from hlsfix.errors import CompileError, HlsfixError
+from hlsfix.fixedpoint.golden import quantize_input
+from hlsfix.frontend.seedot import parse_program
+from tests.random_programs.backends import check
+from tests.tools import tools_required
+
+REGRESSION = (
+    "let X = (6, 1) in [-2, 2] in\n"
+    "let W1 = (8, 6) in [-1, 1] in\nlet b1 = (8, 1) in [-1, 1] in\n"
+    "let W2 = (3, 8) in [-1, 1] in\n"
+    "W2 * tanh(W1 * X + b1)\n"  # a 3-value regression output
+)
+AUTOENCODER = (
+    "let X = (6, 1) in [-2, 2] in\n"
+    "let E = (2, 6) in [-1, 1] in\nlet D = (6, 2) in [-1, 1] in\n"
+    "D * relu(E * X)\n"
+)
+
+
+def model(text: str, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    shapes = {"W1": (8, 6), "b1": (8, 1), "W2": (3, 8), "E": (2, 6), "D": (6, 2)}
+    weights = {k: rng.uniform(-1, 1, size=v) for k, v in shapes.items() if f"let {k} =" in text}
+    graph = parse_program(text, weights, name="reg")
+    return graph, rng.uniform(-2, 2, size=(300, 6, 1))
+
+
+@pytest.mark.parametrize("metric", ["sqnr", "max_rel_err"])
+@pytest.mark.parametrize("text", [REGRESSION, AUTOENCODER], ids=["regression", "autoencoder"])
+def test_compile_explores_a_tensor_output_by_its_metric(text: str, metric: str) -> None:
+    graph, x = model(text)
+    cm = hlsfix.compile(graph, x, metric=metric)  # type: ignore[arg-type]
+    assert cm.metric == metric and not cm.output_is_class
+    q = cm.quality(x)
+    assert q["sqnr_db"] > 50.0 and q["max_rel_err"] < 0.05
+    assert cm.predict_real(x).shape == (len(x), graph.output_type.size)
+    cm8 = hlsfix.compile(graph, x, bits="8", metric=metric)  # type: ignore[arg-type]
+    assert cm8.quality(x)["sqnr_db"] < q["sqnr_db"]  # 8 bits: coarser, still scored
+
+
+def test_the_default_metric_of_a_tensor_output_is_sqnr_and_class_metrics_are_refused() -> None:
+    graph, x = model(REGRESSION)
+    assert hlsfix.compile(graph, x).metric == "sqnr"
+    with pytest.raises(CompileError, match="metric of a model with a tensor output must be one of sqnr"):
+        hlsfix.compile(graph, x, metric="red_disagree")
+    with pytest.raises(CompileError, match="must be 8, 16 or 32, not mixed"):
+        hlsfix.compile(graph, x, bits="mixed")
+    with pytest.raises(CompileError, match="metric sqnr needs a model with a tensor output"):
+        hlsfix.compile("mlp", metric="sqnr")  # type: ignore[arg-type]
+
+
+def test_a_compiled_tensor_output_is_bit_exact_in_c_and_hls(tmp_path: Path) -> None:
+    graph, x = model(REGRESSION)
+    cm = hlsfix.compile(graph, x)
+    x_q = quantize_input(cm.program, x[:40])
+    for backend in ("host", "hls"):
+        v = check(cm.program, x_q, tmp_path, backend)
+        if v.outcome == "skipped" and not tools_required():
+            continue
+        assert v.outcome == "ok", v.message
+
+
+def test_the_accelerator_refuses_a_tensor_conditional_with_a_compile_error() -> None:
+    from hlsfix.rtl.microcode import compile_image
+
+    text = "let X = (4, 1) in [-1, 1] in\nlet W = (3, 4) in [-1, 1] in\nX[0:+1] >= 0 ? W * X : -(W * X)\n"
+    graph = parse_program(text, {"W": np.full((3, 4), 0.5)})
+    cm = hlsfix.compile(graph, np.random.default_rng(1).uniform(-1, 1, size=(50, 4, 1)))
+    with pytest.raises(HlsfixError, match="conditionals .* of integers, not of tensors"):
+        compile_image(cm.program, 1)
+
+
+def test_hlsfix_compile_writes_regression_figures(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """The command line on a regression model: exploration by sqnr, report.json's accuracy holds
+    SQNR and worst relative error against float, and RMSE of float and fixed against the targets."""
+    import json
+
+    from hlsfix.cli import main
+
+    graph, x = model(REGRESSION)
+    rng = np.random.default_rng(3)
+    weights = {k: graph.weights[k] for k in ("W1", "b1", "W2")}
+    (tmp_path / "reg.sd").write_text(REGRESSION)
+    np.savez(tmp_path / "w.npz", **weights)
+    y = hlsfix.compile(graph, x).predict_float(x).reshape(len(x), -1) + rng.normal(0, 0.01, size=(len(x), 3))
+    np.savez(tmp_path / "d.npz", X_train=x[:200], y_train=y[:200], X_test=x[200:], y_test=y[200:])
+    argv = ["compile", str(tmp_path / "reg.sd"), "--weights", str(tmp_path / "w.npz")]
+    assert main([*argv, "--data", str(tmp_path / "d.npz"), "-o", str(tmp_path / "out")]) == 0
+    assert "fixed vs float: SQNR" in capsys.readouterr().out
+    acc = json.loads((tmp_path / "out" / "report.json").read_text())["accuracy"]
+    assert acc["n"] == 100 and acc["sqnr_db"] > 50 and acc["max_rel_err"] < 0.05
+    assert abs(acc["rmse_fixed"] - acc["rmse_float"]) < 0.01
+    assert "sqnr\\_db (test)" in (tmp_path / "out" / "report.md").read_text()  # Markdown-escaped
