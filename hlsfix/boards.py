@@ -85,4 +85,9 @@ def get_board(name: str) -> McuBoard | FpgaBoard:
         return BOARDS[name]
     if name in FPGA_BOARD_ALIASES or name in FPGA_BOARDS:
         return get_fpga_board(name)
+    if name in CORTEX_M_BOARDS:
+        raise BoardError(
+            f"board {name} builds int8 .tflite models (a Cortex-M project); a float model's board must be "
+            f"one of {', '.join(ALL_BOARD_NAMES)}, not {name}"
+        )
     raise BoardError(f"board must be one of {', '.join(ALL_BOARD_NAMES)}, not {name!r}")

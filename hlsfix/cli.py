@@ -7,6 +7,7 @@ A user's mistake prints one line ``hlsfix: error: …`` and exits with status 2;
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -37,6 +38,7 @@ EXIT_USER_ERROR = 2
 EXIT_MISMATCH = 1
 EXIT_SIGINT = 130
 EXIT_SIGTERM = 143
+EXIT_BROKEN_PIPE = 141
 
 # Options that may come from a --config file: argparse dest → (table, key).
 CONFIG_KEYS = {
@@ -490,6 +492,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Terminated:
         print("hlsfix: terminated", file=sys.stderr)
         return EXIT_SIGTERM
+    except BrokenPipeError:  # `hlsfix info … | head`: the reader left; say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -52,3 +52,9 @@ def test_the_core_imports_no_flow_and_no_backend() -> None:
     )
     bad = {(m, d) for m, deps in g.items() if m.startswith(core) for d in deps if d.startswith(upper)}
     assert bad == set()
+
+
+def test_every_module_stays_under_the_size_limit() -> None:
+    ig = _import_graph()
+    sizes = {name: len(path.read_text().splitlines()) for name, path in ig.modules().items()}
+    assert {n: s for n, s in sizes.items() if s > MAX_MODULE_LINES} == {}

@@ -72,6 +72,7 @@ CASES: list[tuple[list[str], str]] = [
     ),
     (["build", "mlp", "--board", "arty-a7", "--baud", "0"], "--baud must be an integer from 1"),
     (["build", "mlp", "--board", "arty-a8"], "board must be one of arduino-uno, arty-a7"),
+    (["build", "mlp", "--board", "nucleo-f446re"], "board nucleo-f446re builds int8 .tflite models"),
     (["sim", "mlp", "--inputs", "0"], "--inputs must be an integer from 1"),
     (
         ["sim", "mlp", "--simulator", "verilator", "--vcd", "w.vcd"],

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from hlsfix.board.fpga_boards import FpgaBoard
 from hlsfix.board.resources import Resources, check_fit, estimate_resources
+from hlsfix.board.timing import Timing, place_and_route_ecp5
 from hlsfix.errors import BoardError, HlsfixError, ToolError
 
 if TYPE_CHECKING:
@@ -127,6 +128,23 @@ class VivadoProject:
     script: Path
 
 
+def vivado_timing_check(name: str) -> str:
+    """Tcl run after routing: a timing summary file, and an error (no bitstream) on negative
+    setup or hold slack, so a design that misses the board's clock never reaches the board."""
+    return "\n".join(
+        [
+            f"report_timing_summary -max_paths 10 -file {name}_timing_summary.rpt",
+            "set hlsfix_wns [get_property SLACK [get_timing_paths -delay_type max -max_paths 1]]",
+            "set hlsfix_whs [get_property SLACK [get_timing_paths -delay_type min -max_paths 1]]",
+            'puts "hlsfix: worst setup slack $hlsfix_wns ns, worst hold slack $hlsfix_whs ns"',
+            "if {$hlsfix_wns < 0 || $hlsfix_whs < 0} {",
+            '    error "hlsfix: timing must be met, not negative slack (setup $hlsfix_wns ns, '
+            'hold $hlsfix_whs ns)"',
+            "}",
+        ]
+    )
+
+
 def write_vivado_project(top, board: FpgaBoard, directory: Path, name: str = TOP_NAME) -> VivadoProject:
     """Let the amaranth-boards platform write its Vivado project for ``top`` into ``directory``
     (Verilog, XDC constraints, the TCL flow and ``build_<name>.sh``), without running Vivado."""
@@ -143,6 +161,15 @@ def write_vivado_project(top, board: FpgaBoard, directory: Path, name: str = TOP
     for path in (project.verilog, project.xdc, project.tcl, project.script):
         if not path.is_file():
             raise ToolError(f"the amaranth-boards platform must write {path.name}, not leave it out")
+    # The board's platform already uses the hooks after routing (SPI flash settings), so the
+    # slack check goes into the written flow, right before the bitstream.
+    tcl = project.tcl.read_text()
+    if "write_bitstream" not in tcl:
+        raise ToolError(f"the Vivado flow {project.tcl.name} must write a bitstream, not leave it out")
+    head, tail = tcl.split("write_bitstream", 1)
+    indent = head[head.rfind("\n") + 1 :]
+    check = "\n".join(indent + line for line in vivado_timing_check(name).splitlines())
+    project.tcl.write_text(head.rstrip(" ") + check.lstrip(" ") + "\n" + indent + "write_bitstream" + tail)
     project.script.chmod(0o755)
     return project
 
@@ -168,6 +195,26 @@ class LaneChoice:
     resources: Resources
     measured: dict[int, Resources] = field(default_factory=dict)  # every synthesis run, by P
     failed: dict[int, str] = field(default_factory=dict)  # P whose synthesis failed (auto only), why
+
+
+def lanes_tried(choice: LaneChoice, board: FpgaBoard, margin: float = FIT_MARGIN) -> list[dict]:
+    """Every P that was synthesised (or whose synthesis failed), its resources, and why it was
+    chosen or rejected: the report's ``fpga.lanes_tried``."""
+    out = []
+    for p in sorted(set(choice.measured) | set(choice.failed)):
+        row: dict = {"lanes": p}
+        if p in choice.failed:
+            row["verdict"] = f"rejected: synthesis failed: {choice.failed[p]}"
+        else:
+            r = choice.measured[p]
+            row.update(lut=r.lut, ff=r.ff, dsp=r.dsp, bram36=r.bram36)
+            try:
+                check_fit(r, board, margin)
+                row["verdict"] = "chosen" if p == choice.lanes else f"fits; P = {choice.lanes} was chosen"
+            except BoardError as e:
+                row["verdict"] = f"rejected: {e}"
+        out.append(row)
+    return out
 
 
 def _predict(measured: dict[int, Resources], lanes: int) -> dict[str, float]:
@@ -330,6 +377,26 @@ def run_vivado(project: VivadoProject, timeout_s: int = VIVADO_TIMEOUT_S) -> str
     return str(bit.name) if bit.exists() else "ran (no bitstream found)"
 
 
+def _ecp5_timing(verilog: Path) -> Timing:
+    from hlsfix.rtl.verilog import TOP
+
+    return place_and_route_ecp5(verilog, TOP)
+
+
+def accelerator_timing(program: KernelProgram, image, timing: Callable[[Path], Timing]) -> dict:
+    """The report's ``fpga`` timing keys for the accelerator of ``image`` (its Verilog alone: the
+    board top holds vendor primitives an open flow cannot place), or why there are none."""
+    from hlsfix.rtl.verilog import emit_verilog
+
+    with tempfile.TemporaryDirectory(prefix="hlsfix-timing-") as tmp:
+        verilog = emit_verilog(program, image.lanes, Path(tmp), image=image)
+        try:
+            t = timing(verilog)
+        except ToolError as e:
+            return {"fmax_mhz": None, "timing_estimator": f"none: {e}", "critical_path": None}
+    return {**t.report(), "timing_target_mhz": t.target_mhz, "timing_scope": "accelerator (hlsfix_accel)"}
+
+
 def uno_comparison(cm: CompiledModel, n_inputs: int) -> dict:
     """Cycles of the Uno build of the same model (simavr), or why there are none."""
     from hlsfix.mcu.uno import build_uno
@@ -367,10 +434,14 @@ def build_arty(
     margin: float = FIT_MARGIN,
     progress: Callable[[str], None] = lambda _: None,
     estimate: Callable[[int], Resources] | None = None,
+    timing: Callable[[Path], Timing] | None = None,
 ) -> ArtyBuild:
     """Choose P, write the Vivado project into ``out_dir/vivado``, simulate, and (with ``vivado``) run it.
 
     ``lanes`` None chooses P automatically; ``estimate`` replaces the Yosys run (tests).
+    ``timing`` times the accelerator's Verilog (default: ``timing.place_and_route_ecp5``, a
+    post-route Fmax on the slowest ECP5); microseconds are given at that Fmax (at most the
+    board's clock), never at an assumed clock.
     """
     from hlsfix.board.uart import baud_divisor
 
@@ -382,6 +453,8 @@ def build_arty(
     progress(f"writing the Vivado project (P={p})")
     image = image_for(program, p)
     project = write_vivado_project(board_top(program, p, board, baud, image=image), board, out_dir / "vivado")
+    progress("placing and routing the accelerator on an ECP5 for its Fmax (nextpnr)")
+    timed = accelerator_timing(program, image, timing or _ecp5_timing)
     progress(f"simulating the accelerator on {n_inputs} test inputs (cocotb, Icarus)")
     sim = simulate_accelerator(cm, p, n_inputs)
     r = choice.resources
@@ -408,11 +481,13 @@ def build_arty(
             for k, v in sorted(choice.measured.items())
         },
         "synthesis_failed": {str(k): v for k, v in sorted(choice.failed.items())},
+        "lanes_tried": lanes_tried(choice, board, margin),
         "clock_mhz": board.clock_hz / 1e6,
         "baud": baud,
         "project": "vivado/",
         "top": TOP_NAME,
         "vivado": vivado_status,
+        **timed,
     }
     cycles = sim.cycles_per_inference
     mhz = board.clock_hz / 1e6
@@ -424,6 +499,7 @@ def build_arty(
         "checked_inputs": len(sim.outputs),
         "simulator": "cocotb+icarus",
         "us_at_100mhz": round(cycles / mhz, 3),
+        "us_at_fmax": round(cycles / min(timed["fmax_mhz"], mhz), 3) if timed["fmax_mhz"] else None,
         "per_kernel": [{"kernel": n, "cycles": c, "ideal": i} for n, c, i in sim.per_kernel],
     }
     if compare_uno:
@@ -432,8 +508,11 @@ def build_arty(
     else:
         rtl.update({"uno_cycles": None, "uno_note": "not compared (--no-uno)"})
     if rtl["uno_cycles"]:
-        # Wall-clock: Uno at 16 MHz against the accelerator at the board's clock.
-        rtl["speedup_vs_uno"] = round((rtl["uno_cycles"] / 16e6) / (cycles / board.clock_hz), 1)
+        # Wall-clock: Uno at 16 MHz against the accelerator at the clock it was shown to reach
+        # (the post-route Fmax, at most the board's clock; the board's clock when not timed).
+        clock_hz = min(timed["fmax_mhz"] * 1e6, board.clock_hz) if timed["fmax_mhz"] else board.clock_hz
+        rtl["speedup_vs_uno"] = round((rtl["uno_cycles"] / 16e6) / (cycles / clock_hz), 1)
+        rtl["speedup_clock_mhz"] = round(clock_hz / 1e6, 1)
         rtl["cycle_ratio_vs_uno"] = round(rtl["uno_cycles"] / cycles, 1)
     else:
         rtl["speedup_vs_uno"] = None

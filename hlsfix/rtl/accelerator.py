@@ -1,58 +1,41 @@
-"""The accelerator: a microcoded sequencer, an address generator, P lanes and three memories.
+"""The accelerator: a microcoded sequencer, an address generator, P lanes and their memories.
 
 One design executes any KernelProgram: ``microcode.compile_image`` turns the program into the
 microcode ROM, the weight ROM, the entry table and the RAM size, and this module is the same for
-every model. Per cycle the address generator issues one beat (one loop-nest point) to all P lanes;
-each lane runs the same pipeline:
+every model (``memories.py`` builds the memories). Per cycle the address generator issues one
+beat (one loop-nest point) to all P lanes; each lane runs the same pipeline, every stage after S0
+reading its instruction's fields from registers:
 
   S0 issue      counters and running addresses → entry-table read
   S1 address    + table column/row (gathers, sparse) → RAM/ROM operand reads
-  S2 operate    select operands; multiply (MAC) / align (ALU) / table index → table reads
-  S3 reduce     accumulate, max, argmax, clamp / table product
-  S4 table      exp result / divider input (SigmoidTanh: + the divider's stages) / lane 0: the
-                adder tree over every lane's partial sum (a dot product split across the lanes)
-  write         rescale_sat to the destination's bits, RAM or register write
+  S2 select     operands selected (forwarded from this cycle's write) and registered; the next
+                cycle's write matched against their addresses (late forwarding)
+  S3 operate    multiply (a 16×16 DSP multiply for 16-bit words, registered in and out) / align
+                (ALU) / table index, registered
+  S4 reduce     accumulate, max, argmax, clamp / table-ROM read
+  S5-S7 table   table words registered, their product registered → exp result / divider input
+                (SigmoidTanh: + the divider's stages) / lane 0: the adder tree over every lane's
+                partial sum (a dot product split across the lanes), registered
+  pre-write     rescale_sat to the destination's bits, registered
+  write         RAM or register write, forwarding
 
 Each lane has one write stage; ``schedule.py`` gives each instruction the wait its data
 dependences and that stage need (a short-latency kernel may overtake an Exp or SigmoidTanh when
 their writes never meet in a cycle), so independent kernels overlap. Memory reads are registered
-(block-RAM friendly) and the multiply is registered before the accumulate (DSP48 friendly).
+(block-RAM friendly); register-indexed start addresses are multiplied a cycle ahead.
 """
 
 from __future__ import annotations
 
-from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal, signed, unsigned
+from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal, Value, signed, unsigned
 from amaranth.lib import data, stream, wiring
-from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 from hlsfix.rtl.hostport import HOST_PORT
-from hlsfix.rtl.isa import ADDR, CNT, PC, Op, entry_layout, insn_layout
+from hlsfix.rtl.isa import ADDR, CNT, PC, Op, Src, insn_layout, signed_bits
+from hlsfix.rtl.memories import NoTable, adder_tree, build_memories
 from hlsfix.rtl.microcode import Image
 from hlsfix.rtl.units import DIV_BITS_PER_STAGE, Divider, rescale_sat, shift_exact
-
-
-def _adder_tree(m: Module, values: list, width: int):
-    """Σ values by a balanced tree of two-input adders (combinational, ⌈log2 n⌉ levels), each
-    sum kept to ``width`` + 2 bits: only the low ``width`` bits of the total are used."""
-    level = list(values)
-    depth = 0
-    while len(level) > 1:
-        nxt = []
-        for i in range(0, len(level) - 1, 2):
-            s = Signal(signed(width + 2), name=f"tree{depth}_{i // 2}")
-            m.d.comb += s.eq(level[i] + level[i + 1])
-            nxt.append(s)
-        if len(level) % 2:
-            nxt.append(level[-1])
-        level, depth = nxt, depth + 1
-    return level[0]
-
-
-def _pack(layout: data.StructLayout, value: dict) -> int:
-    from amaranth.hdl import Value
-
-    return Value.cast(layout.const(value)).value
 
 
 def check_segments(image: Image, host_port: bool) -> None:
@@ -93,25 +76,27 @@ class Accelerator(wiring.Component):
         m = Module()
         img, P = self.img, self.img.lanes
         W, WB = img.value_bits, img.word_bits
-        ent_layout = entry_layout(W, ADDR)
-        ucode = Memory(
-            shape=unsigned(insn_layout.size),
-            depth=len(img.insns),
-            init=[_pack(insn_layout, i) for i in img.insns],
+        mems = build_memories(m, img)
+        ucode, roms, tables, ram, ents, ent_layout = (
+            mems.ucode,
+            mems.roms,
+            mems.tables,
+            mems.ram,
+            mems.ents,
+            mems.ent_layout,
         )
-        rom = Memory(shape=signed(WB), depth=img.rom_depth, init=img.rom or [0])
-        ram = Memory(shape=signed(WB), depth=img.ram_depth, init=[])
-        ent = Memory(
-            shape=unsigned(ent_layout.size),
-            depth=len(img.entries),
-            init=[_pack(ent_layout, e) for e in img.entries],
-        )
-        m.submodules.ucode, m.submodules.rom, m.submodules.ram, m.submodules.ent = ucode, rom, ram, ent
 
         def insn_at(pc):
             port = ucode.read_port(domain="comb")
             m.d.comb += port.addr.eq(pc)
             return data.View(insn_layout, port.data)
+
+        def insn_after(pc):
+            """The instruction at ``pc``'s value of the previous cycle, decoded into registers: a
+            pipeline stage whose pc is ``pc`` delayed by one reads its fields from flip-flops."""
+            port = ucode.read_port(domain="sync")
+            m.d.comb += port.addr.eq(pc)
+            return port.data
 
         regs = Array(Signal(signed(32), name=f"r{i}") for i in range(max(1, len(img.regs))))
         pc = Signal(PC)
@@ -140,11 +125,38 @@ class Accelerator(wiring.Component):
         m.d.sync += gap.eq(Mux(issue, 1, Mux(gap == 63, 63, gap + 1)))
         u_next = insn_at(pc + 1)
 
+        # Register-indexed addresses (base + R[reg]·rs): the products are computed one cycle
+        # ahead, for the instruction the sequencer may start next (the one after the current
+        # kernel while it issues, else the current one), and registered. A kernel whose product
+        # is not ready (after a sequencer instruction, or at a segment's start) waits one cycle
+        # in SETUP; ``schedule.py`` models that cycle. Only streams the program indexes by a
+        # register get a multiplier, as wide as its strides (addresses wrap at ADDR bits).
+        setup = Signal()
+        ahead_pc = Signal(PC)
+        m.d.comb += ahead_pc.eq(Mux(issue, pc + 1, pc))
+        u_ahead = insn_at(ahead_pc)
+        indexed = [s for s in streams if any(i.get(s, {}).get("reg_en") for i in img.insns)]
+        prod = {s: Signal(signed(ADDR), name=f"rprod_{s}") for s in indexed}
+        prod_pc, prod_ok = Signal(PC), Signal()
+        m.d.sync += [prod_pc.eq(ahead_pc), prod_ok.eq(issue | setup)]
+        for s in indexed:
+            f = getattr(u_ahead, s)
+            rs_bits = signed_bits(i[s]["rs"] for i in img.insns if s in i)
+            m.d.sync += prod[s].eq(
+                Mux(f.reg_en, regs[f.reg][:ADDR].as_signed() * f.rs[:rs_bits].as_signed(), 0)
+            )
+
+        def needs_product(insn):
+            return Cat(*(getattr(insn, s).reg_en for s in indexed)).any() if indexed else Const(0)
+
+        def product_ready(at):
+            return prod_ok & (prod_pc == at)
+
         def start_kernel(insn):
             m.d.sync += [o1.eq(0), c.eq(0), o0c.eq(0), r1.eq(0), r0.eq(0)]
             for s in streams:
                 f = getattr(insn, s)
-                m.d.sync += addr[s].eq(f.base + Mux(f.reg_en, regs[f.reg] * f.rs, 0))
+                m.d.sync += addr[s].eq(f.base + prod[s] if s in prod else f.base)
 
         in_we, in_addr, in_data = Signal(), Signal(signed(ADDR)), Signal(signed(WB))
         out_addr = Signal(signed(ADDR))
@@ -166,7 +178,7 @@ class Accelerator(wiring.Component):
                             m.d.sync += [in_count.eq(0), pc.eq(0)]
                             m.next = "SETUP"
             with m.State("SETUP"):
-                m.d.comb += self.running.eq(1)
+                m.d.comb += [self.running.eq(1), setup.eq(1)]
                 with m.If(u.op == Op.DONE), m.If(~pipe_busy):
                     m.d.sync += out_count.eq(0)
                     m.next = "IDLE" if self.host_port else "OUTREAD"
@@ -181,6 +193,8 @@ class Accelerator(wiring.Component):
                 with m.Elif(u.op == Op.LOOPNEXT):
                     nxt = regs[u.dst] + 1
                     m.d.sync += [regs[u.dst].eq(nxt), pc.eq(Mux(nxt < u.imm, u.target, pc + 1))]
+                with m.Elif(needs_product(u) & ~product_ready(pc)):
+                    pass  # this cycle computes the address products
                 with m.Else():
                     start_kernel(u)
                     m.next = "ISSUE"
@@ -203,7 +217,8 @@ class Accelerator(wiring.Component):
                     m.d.sync += pc.eq(pc + 1)
                     # The next kernel starts with the next beat unless it must wait (or is a
                     # sequencer instruction, which takes the SETUP cycle).
-                    with m.If((u_next.op < Op.INTOP) & ~u_next.drain & (u_next.wait == 0)):
+                    fast = (u_next.op < Op.INTOP) & ~u_next.drain & (u_next.wait == 0)
+                    with m.If(fast & (~needs_product(u_next) | product_ready(pc + 1))):
                         start_kernel(u_next)
                     with m.Else():
                         m.next = "SETUP"
@@ -241,15 +256,16 @@ class Accelerator(wiring.Component):
         # ---- lanes ------------------------------------------------------------------------------
         first0 = (r0 == 0) & (r1 == 0)
         last0 = (r0 == u.m0 - 1) & (r1 == u.m1 - 1)
-        pc1, pc2, pc3, pc4 = (Signal(PC, name=f"pc{i}") for i in (1, 2, 3, 4))
-        m.d.sync += [pc1.eq(pc), pc2.eq(pc1), pc3.eq(pc2), pc4.eq(pc3)]
-        u1, u2, u3, u4 = insn_at(pc1), insn_at(pc2), insn_at(pc3), insn_at(pc4)
+        pcs = [pc] + [Signal(PC, name=f"pc{i}") for i in range(1, 9)]
+        m.d.sync += [pcs[i].eq(pcs[i - 1]) for i in range(1, 9)]
+        words = {i: insn_after(pcs[i - 1]) for i in (1, 2, 3, 4, 5, 7, 8)}  # the word at pcs[i]
+        u1, u2, u3, u4, u7 = (data.View(insn_layout, words[i]) for i in (1, 2, 3, 4, 7))
         div = Divider(W, W, img.div_bits, 1 + ADDR + PC, DIV_BITS_PER_STAGE) if img.div_bits else None
         if div is not None:
             m.submodules.div = div
             busy_terms.append(div.busy)
-        # Forwarding: each lane's RAM write of this cycle, seen by every lane's operand stage S2
-        # (a kernel may start one cycle before its operands reach the RAM).
+        # Forwarding: each lane's RAM write of this cycle (from the registered write stage), seen
+        # by every lane's operand stage S2 (a kernel may start before its operands reach the RAM).
         fw_en = [Signal(name=f"fw_en_{q}") for q in range(P)]
         fw_addr = [Signal(signed(ADDR), name=f"fw_addr_{q}") for q in range(P)]
         fw_data = [Signal(signed(WB), name=f"fw_data_{q}") for q in range(P)]
@@ -257,15 +273,42 @@ class Accelerator(wiring.Component):
         # Split dot products: each lane's partial sum (its result register), added by lane 0's tree.
         w0vals = [Signal(signed(W + 2), name=f"w0val_{q}") for q in range(P)]
 
+        # Late forwarding: each lane's write of the next cycle (its saturated result, about to be
+        # registered), matched against every lane's S2 operand addresses; the match is registered
+        # and S3 takes the write stage's data instead of the operand. An operand then sees a
+        # write up to one cycle after its S2 (``schedule.py``: a dependent kernel waits one cycle
+        # less). Addresses are compared on the RAM's address bits only: both are RAM addresses.
+        pw_en = [Signal(name=f"pw_en_{q}") for q in range(P)]
+        pw_addr = [Signal(signed(ADDR), name=f"pw_addr_{q}") for q in range(P)]
+        ram_bits = max(1, (img.ram_depth - 1).bit_length())
+
+        def same(x, y):
+            return x[:ram_bits] == y[:ram_bits]
+
         def forwarded(value, address):
             for q in range(P):
-                value = Mux(fw_en[q] & (fw_addr[q] == address), fw_data[q], value)
+                value = Mux(fw_en[q] & same(fw_addr[q], address), fw_data[q], value)
             return value
 
+        def late_forwarded(m, p: int, name: str, value, address, enable):
+            """``value`` registered into S3, replaced there by a write that lands in S3's cycle."""
+            hits = Signal(P, name=f"{name}_hit_{p}")
+            m.d.sync += hits.eq(Cat(*(enable & pw_en[q] & same(pw_addr[q], address) for q in range(P))))
+            data_ = 0
+            for q in range(P):
+                data_ = data_ | Mux(hits[q], fw_data[q], 0)
+            out = Signal(signed(WB), name=f"{name}_fwd_{p}")
+            m.d.comb += out.eq(Mux(hits.any(), data_, value))
+            return out
+
         for p in range(P):
+            rom = roms[p % len(roms)]
             rom_a, rom_b = rom.read_port(domain="sync"), rom.read_port(domain="sync")
-            rom_t1, rom_t2 = rom.read_port(domain="sync"), rom.read_port(domain="sync")
-            ent_r = ent.read_port(domain="sync")
+            if tables:
+                rom_t1, rom_t2 = tables[p].read_port(domain="sync"), tables[p].read_port(domain="sync")
+            else:  # no table kernel: nothing reads these
+                rom_t1, rom_t2 = (NoTable(f"notable{i}_{p}") for i in (1, 2))
+            ent_r = ents[p].read_port(domain="sync")
             e = data.View(ent_layout, ent_r.data)
             # S0 → S1
             v1, f1, l1 = Signal(name=f"v1_{p}"), Signal(name=f"f1_{p}"), Signal(name=f"l1_{p}")
@@ -294,7 +337,7 @@ class Accelerator(wiring.Component):
                 m.d.comb += ram_ra[p].addr.eq(a_addr)
             v2, f2, l2, pad2 = (Signal(name=f"{n}2_{p}") for n in ("v", "f", "l", "pad"))
             ri2, oa2 = Signal(CNT, name=f"ri2_{p}"), Signal(signed(ADDR), name=f"oa2_{p}")
-            ev2 = Signal(signed(W), name=f"ev2_{p}")
+            ev2 = Signal(signed(WB), name=f"ev2_{p}")
             aa2, ba2 = Signal(signed(ADDR), name=f"aa2_{p}"), Signal(signed(ADDR), name=f"ba2_{p}")
             m.d.sync += [
                 v2.eq(v1 & (~u1.sparse | e.valid)),
@@ -307,125 +350,151 @@ class Accelerator(wiring.Component):
                 oa2.eq(part["o"] + Mux(u1.o_ind, e.row, 0)),
                 ev2.eq(e.value),
             ]
-            # S2 → S3
-            a_raw = Array([forwarded(ram_ra[p].data, aa2), rom_a.data, ev2, u2.imm])[u2.a_src]
-            a = Signal(signed(W), name=f"a_{p}")
-            b = Signal(signed(W), name=f"b_{p}")
-            m.d.comb += [
-                a.eq(Mux(pad2, Mux(u2.op == Op.MAX, u2.imm, 0), a_raw)),
-                b.eq(Array([forwarded(ram_rb[p].data, ba2), rom_b.data, 0, 0])[u2.b_src]),
-            ]
-            ap = shift_exact(m, a, u2.a_sh, W + 1, f"ap_{p}")
-            bp = shift_exact(m, b, u2.b_sh, W + 1, f"bp_{p}")
-            y0 = Signal(signed(W + 2), name=f"y0_{p}")
-            y1 = Signal(unsigned(W + 2), name=f"y1_{p}")
-            y = Signal(unsigned(W + 2), name=f"y_{p}")
-            absx = Mux(a[-1], -a, a)
-            m.d.comb += [
-                y0.eq(u2.imm - a),
-                y1.eq(
-                    Mux(
-                        u2.op == Op.EXP,
-                        Mux(y0[-1], 0, y0).as_unsigned() >> u2.sh_r,
-                        ((absx.as_unsigned() << u2.sh_l) >> u2.sh_r),
-                    )
-                ),
-                y.eq(Mux(y1 > u2.ymax, u2.ymax, y1)),
-                rom_t1.addr.eq(u2.hi_base + (y >> u2.t)),
-                rom_t2.addr.eq(u2.lo_base + (y & ((1 << u2.t) - 1))),
-            ]
+            # S2 → S3: operands selected (forwarding included) and registered, so the multiplier
+            # and every shifter start from flip-flops. Operands are RAM/ROM words, entry values or
+            # immediates that fit a word (the compiler saturates fill values), all ``WB`` bits.
+            a_raw = Array([forwarded(ram_ra[p].data, aa2), rom_a.data, ev2, u2.imm[:WB]])[u2.a_src]
+            b_raw = Array([forwarded(ram_rb[p].data, ba2), rom_b.data, 0, 0])[u2.b_src]
             # a split kernel's last beat: lanes past the dot product's end contribute nothing
             kill = Signal(name=f"kill_{p}")
             m.d.comb += kill.eq(u2.split & l2 & (u2.split_rem <= p))
-            v3, f3, l3, neg3 = (Signal(name=f"{n}3_{p}") for n in ("v", "f", "l", "neg"))
+            v3, f3, l3 = (Signal(name=f"{n}3_{p}") for n in ("v", "f", "l"))
             ri3, oa3 = Signal(CNT, name=f"ri3_{p}"), Signal(signed(ADDR), name=f"oa3_{p}")
-            a3, prod3 = Signal(signed(W), name=f"a3_{p}"), Signal(signed(2 * W), name=f"prod3_{p}")
-            ap3, bp3 = Signal(signed(W + 1), name=f"ap3_{p}"), Signal(signed(W + 1), name=f"bp3_{p}")
+            a3r, b3r = Signal(signed(WB), name=f"a3r_{p}"), Signal(signed(WB), name=f"b3r_{p}")
             m.d.sync += [
                 v3.eq(v2),
                 f3.eq(f2),
                 l3.eq(l2),
-                neg3.eq(a[-1]),
                 ri3.eq(ri2),
                 oa3.eq(oa2),
-                a3.eq(a),
-                prod3.eq(Mux(kill, 0, a * b)),
-                ap3.eq(ap),
-                bp3.eq(bp),
+                # a killed lane's operands are both zero (its product too, even in simulation)
+                a3r.eq(Mux(kill, 0, Mux(pad2, Mux(u2.op == Op.MAX, u2.imm[:WB], 0), a_raw))),
+                b3r.eq(Mux(kill, 0, b_raw)),
             ]
-            # S3: reduce (class-0 results go straight to the write stage)
+            a3 = late_forwarded(m, p, "a", a3r, aa2, (u2.a_src == Src.RAM) & ~pad2 & ~kill)
+            b3 = late_forwarded(m, p, "b", b3r, ba2, (u2.b_src == Src.RAM) & ~kill)
+            # S3 → S4: the registered multiply (a DSP block with input and output registers),
+            # operand alignment and the table address
+            ap = shift_exact(m, a3, u3.a_sh, W + 1, f"ap_{p}")
+            bp = shift_exact(m, b3, u3.b_sh, W + 1, f"bp_{p}")
+            y0 = Signal(signed(W + 2), name=f"y0_{p}")
+            y1 = Signal(unsigned(W + 2), name=f"y1_{p}")
+            y = Signal(unsigned(W + 2), name=f"y_{p}")
+            # The table index starts from the operand register itself, not late-forwarded (a
+            # table kernel waits one cycle longer for its operand: ``schedule.py``).
+            absx = Mux(a3r[-1], -a3r, a3r)
+            m.d.comb += [
+                y0.eq(u3.imm[: W + 2].as_signed() - a3r),  # y0 keeps W + 2 bits: so may imm
+                y1.eq(
+                    Mux(
+                        u3.op == Op.EXP,
+                        Mux(y0[-1], 0, y0).as_unsigned() >> u3.sh_r,
+                        ((absx.as_unsigned() << u3.sh_l) >> u3.sh_r),
+                    )
+                ),
+                y.eq(Mux(y1 > u3.ymax, u3.ymax, y1)),
+            ]
+            # S4: the table addresses from the registered index
+            y4 = Signal(unsigned(W + 2), name=f"y4_{p}")
+            m.d.sync += y4.eq(y)
+            m.d.comb += [
+                rom_t1.addr.eq(u4.hi_base + (y4 >> u4.t)),
+                rom_t2.addr.eq(u4.lo_base + (y4 & ((1 << u4.t) - 1))),
+            ]
+            v4, f4, l4, neg4 = (Signal(name=f"{n}4_{p}") for n in ("v", "f", "l", "neg"))
+            ri4, oa4 = Signal(CNT, name=f"ri4_{p}"), Signal(signed(ADDR), name=f"oa4_{p}")
+            a4, prod4 = Signal(signed(WB), name=f"a4_{p}"), Signal(signed(2 * WB), name=f"prod4_{p}")
+            ap4, bp4 = Signal(signed(W + 1), name=f"ap4_{p}"), Signal(signed(W + 1), name=f"bp4_{p}")
+            m.d.sync += [
+                v4.eq(v3),
+                f4.eq(f3),
+                l4.eq(l3),
+                neg4.eq(a3r[-1]),
+                ri4.eq(ri3),
+                oa4.eq(oa3),
+                a4.eq(a3),
+                prod4.eq(a3 * b3),
+                ap4.eq(ap),
+                bp4.eq(bp),
+            ]
+            # S4: reduce (class-0 results go straight to the write stage)
             acc = Signal(signed(W), name=f"acc_{p}")
             best_i = Signal(CNT, name=f"besti_{p}")
             nacc = Signal(signed(W + 1), name=f"nacc_{p}")
-            q = Signal(signed(2 * W), name=f"q_{p}")
+            q = Signal(signed(2 * WB), name=f"q_{p}")
             tot = Signal(signed(W + 2), name=f"tot_{p}")
             res = Signal(signed(W + 2), name=f"res_{p}")
             better = Signal(name=f"better_{p}")
             m.d.comb += [
-                q.eq(prod3 >> u3.ps),
-                tot.eq(Mux(u3.sub, Mux(u3.b_first, bp3 - ap3, ap3 - bp3), ap3 + bp3)),
-                better.eq(f3 | (a3 > acc)),
+                q.eq(prod4 >> u4.ps),
+                tot.eq(Mux(u4.sub, Mux(u4.b_first, bp4 - ap4, ap4 - bp4), ap4 + bp4)),
+                better.eq(f4 | (a4 > acc)),
             ]
-            hard = rescale_sat(m, a3, u3.a_sh, W - 2, f"hard_{p}")
+            hard = rescale_sat(m, a4, u4.a_sh, W - 2, f"hard_{p}", max_bits=W - 2)
             pre = Signal(signed(W + 2), name=f"pre_{p}")
-            m.d.comb += pre.eq(Mux(u3.op == Op.HARD, hard + u3.imm, tot))
-            clamped = Mux(u3.lo_en & (pre < u3.lo), u3.lo, Mux(u3.hi_en & (pre > u3.hi), u3.hi, pre))
-            with m.Switch(u3.op):
+            m.d.comb += pre.eq(Mux(u4.op == Op.HARD, hard + u4.imm, tot))
+            clamped = Mux(u4.lo_en & (pre < u4.lo), u4.lo, Mux(u4.hi_en & (pre > u4.hi), u4.hi, pre))
+            with m.Switch(u4.op):
                 with m.Case(Op.MAC):
-                    m.d.comb += [nacc.eq(Mux(f3, q, acc + q)), res.eq(nacc)]
+                    m.d.comb += [nacc.eq(Mux(f4, q, acc + q)), res.eq(nacc)]
                 with m.Case(Op.MAX):
-                    m.d.comb += [nacc.eq(Mux(better, a3, acc)), res.eq(nacc)]
+                    m.d.comb += [nacc.eq(Mux(better, a4, acc)), res.eq(nacc)]
                 with m.Case(Op.ARGMAX):
-                    m.d.comb += [nacc.eq(Mux(better, a3, acc)), res.eq(Mux(better, ri3, best_i))]
+                    m.d.comb += [nacc.eq(Mux(better, a4, acc)), res.eq(Mux(better, ri4, best_i))]
                 with m.Case(Op.SGN):
-                    m.d.comb += res.eq(a3 > 0)
+                    m.d.comb += res.eq(a4 > 0)
                 with m.Case(Op.SELECT):
-                    m.d.comb += res.eq(a3 >= u3.imm)
+                    m.d.comb += res.eq(a4 >= u4.imm)
                 with m.Default():
                     m.d.comb += res.eq(clamped)
-            with m.If(v3):
+            with m.If(v4):
                 m.d.sync += acc.eq(nacc)
                 with m.If(better):
-                    m.d.sync += best_i.eq(ri3)
-            class0 = (u3.op != Op.EXP) & (u3.op != Op.SIGTANH) & ~u3.split
+                    m.d.sync += best_i.eq(ri4)
+            class0 = (u4.op != Op.EXP) & (u4.op != Op.SIGTANH) & ~u4.split
             w0v, w0val = Signal(name=f"w0v_{p}"), w0vals[p]
             w0a = Signal(signed(ADDR), name=f"w0a_{p}")
-            m.d.sync += [w0v.eq(v3 & l3 & class0), w0val.eq(res), w0a.eq(oa3)]
-            # S3 → S4: table product
-            v4, neg4 = Signal(name=f"v4_{p}"), Signal(name=f"neg4_{p}")
-            oa4, tprod = Signal(signed(ADDR), name=f"oa4_{p}"), Signal(signed(2 * WB), name=f"tprod_{p}")
-            m.d.sync += [v4.eq(v3 & ~class0), neg4.eq(neg3), oa4.eq(oa3), tprod.eq(rom_t1.data * rom_t2.data)]
+            m.d.sync += [w0v.eq(v4 & l4 & class0), w0val.eq(res), w0a.eq(oa4)]
+            # S5 → S6 → S7: the table words (read at S4) registered, then their registered product
+            v5, neg5 = Signal(name=f"v5_{p}"), Signal(name=f"neg5_{p}")
+            oa5 = Signal(signed(ADDR), name=f"oa5_{p}")
+            m.d.sync += [v5.eq(v4 & ~class0), neg5.eq(neg4), oa5.eq(oa4)]
+            v6, neg6 = Signal(name=f"v6_{p}"), Signal(name=f"neg6_{p}")
+            oa6 = Signal(signed(ADDR), name=f"oa6_{p}")
+            t1, t2 = Signal(signed(WB), name=f"t1_{p}"), Signal(signed(WB), name=f"t2_{p}")
+            m.d.sync += [v6.eq(v5), neg6.eq(neg5), oa6.eq(oa5), t1.eq(rom_t1.data), t2.eq(rom_t2.data)]
+            v7, neg7 = Signal(name=f"v7_{p}"), Signal(name=f"neg7_{p}")
+            oa7, tprod = Signal(signed(ADDR), name=f"oa7_{p}"), Signal(signed(2 * WB), name=f"tprod_{p}")
+            m.d.sync += [v7.eq(v6), neg7.eq(neg6), oa7.eq(oa6), tprod.eq(t1 * t2)]
             w1v, w1val = Signal(name=f"w1v_{p}"), Signal(signed(max(2 * WB, W)), name=f"w1val_{p}")
             w1a = Signal(signed(ADDR), name=f"w1a_{p}")
             if p == 0 and P > 1:
-                # S4 of a split kernel: lane 0 adds every lane's partial sum (one adder tree, its
-                # result registered like an Exp product). The true total fits ``wide`` (the
-                # contract checks it), so the sum modulo 2^W is exact.
-                ws = Signal(name="split_last")
-                m.d.sync += ws.eq(v3 & l3 & u3.split)
-                total = Signal(signed(W), name="split_total")
-                m.d.comb += total.eq(_adder_tree(m, w0vals, W)[:W])
+                # S5 of a split kernel: lane 0 adds every lane's partial sum (one adder tree, its
+                # result registered, then delayed to an Exp product's latency). The true total
+                # fits ``wide`` (the contract checks it), so the sum modulo 2^W is exact.
+                ws, ws6, ws7 = (Signal(name=f"split_last{i}") for i in ("", "6", "7"))
+                total, total7 = Signal(signed(W), name="split_total"), Signal(signed(W), name="split_total7")
+                m.d.sync += [ws.eq(v4 & l4 & u4.split), ws6.eq(ws), ws7.eq(ws6)]
+                m.d.sync += [total.eq(adder_tree(m, w0vals, W)[:W]), total7.eq(total)]
                 m.d.sync += [
-                    w1v.eq((v4 & (u4.op == Op.EXP)) | ws),
-                    w1val.eq(Mux(ws, total, tprod)),
-                    w1a.eq(oa4),
+                    w1v.eq((v7 & (u7.op == Op.EXP)) | ws7),
+                    w1val.eq(Mux(ws7, total7, tprod)),
+                    w1a.eq(oa7),
                 ]
-                busy_terms.append(ws)
+                busy_terms += [ws, ws6, ws7]
             else:
-                m.d.sync += [w1v.eq(v4 & (u4.op == Op.EXP)), w1val.eq(tprod), w1a.eq(oa4)]
-            busy_terms += [v1, v2, v3, v4, w0v, w1v]
-            # S4 → divider (SigmoidTanh): only lane-parallel if the program has one
+                m.d.sync += [w1v.eq(v7 & (u7.op == Op.EXP)), w1val.eq(tprod), w1a.eq(oa7)]
+            busy_terms += [v1, v2, v3, v4, v5, v6, v7, w0v, w1v]
+            # S7 → divider (SigmoidTanh): only lane-parallel if the program has one
             wv = Signal(name=f"wv_{p}")
             wval = Signal(signed(W + 2), name=f"wval_{p}")
             wa = Signal(signed(ADDR), name=f"wa_{p}")
-            wpc_s = Signal(PC, name=f"wpc_{p}")
-            pc5 = Signal(PC, name=f"pc5_{p}")
-            m.d.sync += pc5.eq(pc4)
+            wword = Signal(insn_layout.size, name=f"wword_{p}")
             m.d.comb += [
                 wv.eq(w0v | w1v),
                 wval.eq(Mux(w1v, w1val, w0val)),
                 wa.eq(Mux(w1v, w1a, w0a)),
-                wpc_s.eq(Mux(w1v, pc5, pc4)),
+                wword.eq(Mux(w1v, words[8], words[5])),
             ]
             if div is not None:
                 dv = Divider(W, W, img.div_bits, 1 + ADDR + PC, DIV_BITS_PER_STAGE) if p else div
@@ -435,36 +504,50 @@ class Accelerator(wiring.Component):
                 e_ = Signal(unsigned(W), name=f"e_{p}")
                 one = Signal(unsigned(W), name=f"one_{p}")
                 m.d.comb += [
-                    e_.eq(tprod >> u4.tshift),
-                    one.eq(1 << u4.e_frac),
-                    dv.in_valid.eq(v4 & (u4.op == Op.SIGTANH)),
+                    e_.eq(tprod >> u7.tshift),
+                    one.eq(1 << u7.e_frac),
+                    dv.in_valid.eq(v7 & (u7.op == Op.SIGTANH)),
                     dv.den.eq(one + e_),
-                    dv.num.eq(Mux(u4.tanh, one - e_, Mux(neg4, e_, one)) << u4.out_frac),
-                    dv.tag.eq(Cat(u4.tanh & neg4, oa4, pc4)),
+                    dv.num.eq(Mux(u7.tanh, one - e_, Mux(neg7, e_, one)) << u7.out_frac),
+                    dv.tag.eq(Cat(u7.tanh & neg7, oa7, pcs[7])),
                 ]
                 dneg, da, dpc = dv.tag_out[0], dv.tag_out[1 : 1 + ADDR], dv.tag_out[1 + ADDR :]
                 qv = Mux(dneg, -dv.q, dv.q)
                 wv2 = Signal(name=f"wv2_{p}")
                 m.d.comb += wv2.eq(wv | dv.out_valid)
                 with m.If(dv.out_valid):
-                    m.d.comb += [wval.eq(qv), wa.eq(da.as_signed()), wpc_s.eq(dpc)]
+                    m.d.comb += [wval.eq(qv), wa.eq(da.as_signed()), wword.eq(Value.cast(insn_at(dpc)))]
                 wv = wv2
-            # write stage
-            uw = insn_at(wpc_s)
-            out = rescale_sat(m, wval, uw.out_shift, uw.out_bits, f"wr_{p}")
+            # rescale and saturate to the destination's bits, registered: the write stage (RAM
+            # write, register write, forwarding) starts from flip-flops
+            uw = data.View(insn_layout, wword)
+            out = rescale_sat(m, wval, uw.out_shift, uw.out_bits, f"wr_{p}", max_bits=WB)
             is_reg = (uw.op == Op.ARGMAX) | (uw.op == Op.SGN) | (uw.op == Op.SELECT)
-            m.d.comb += [fw_en[p].eq(wv & ~is_reg), fw_addr[p].eq(wa), fw_data[p].eq(out)]
+            wr_en, wr_addr = Signal(name=f"wr_en_{p}"), Signal(signed(ADDR), name=f"wr_addr_{p}")
+            wr_data = Signal(signed(WB), name=f"wr_data_{p}")
+            m.d.sync += [wr_en.eq(wv & ~is_reg), wr_addr.eq(wa), wr_data.eq(out)]
+            m.d.comb += [pw_en[p].eq(wv & ~is_reg), pw_addr[p].eq(wa)]
+            m.d.comb += [fw_en[p].eq(wr_en), fw_addr[p].eq(wr_addr), fw_data[p].eq(wr_data)]
+            busy_terms.append(wr_en)
             if p == 0:
-                m.d.comb += [
-                    ram_w[0].en.eq(Mux(self.running, wv & ~is_reg, in_we)),
-                    ram_w[0].addr.eq(Mux(self.running, wa, in_addr)),
-                    ram_w[0].data.eq(Mux(self.running, out, in_data)),
+                reg_en, reg_dst = Signal(name="reg_en"), Signal(len(u.dst), name="reg_dst")
+                reg_val = Signal(signed(32), name="reg_val")
+                sel = Mux(wval[0], operand(uw.opa_reg, uw.opa), operand(uw.opb_reg, uw.opb))
+                m.d.sync += [
+                    reg_en.eq(wv & is_reg),
+                    reg_dst.eq(uw.dst),
+                    reg_val.eq(Mux(uw.op == Op.SELECT, sel, wval)),
                 ]
-                with m.If(wv & is_reg):
-                    sel = Mux(wval[0], operand(uw.opa_reg, uw.opa), operand(uw.opb_reg, uw.opb))
-                    m.d.sync += regs[uw.dst].eq(Mux(uw.op == Op.SELECT, sel, wval))
+                with m.If(reg_en):
+                    m.d.sync += regs[reg_dst].eq(reg_val)
+                busy_terms.append(reg_en)
+                m.d.comb += [
+                    ram_w[0].en.eq(Mux(self.running, wr_en, in_we)),
+                    ram_w[0].addr.eq(Mux(self.running, wr_addr, in_addr)),
+                    ram_w[0].data.eq(Mux(self.running, wr_data, in_data)),
+                ]
             else:
-                m.d.comb += [ram_w[p].en.eq(wv & ~is_reg), ram_w[p].addr.eq(wa), ram_w[p].data.eq(out)]
+                m.d.comb += [ram_w[p].en.eq(wr_en), ram_w[p].addr.eq(wr_addr), ram_w[p].data.eq(wr_data)]
         m.d.comb += pipe_busy.eq(Cat(*busy_terms).any())
         return m
 

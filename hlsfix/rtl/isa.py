@@ -121,14 +121,20 @@ insn_layout = data.StructLayout(
 INTOPS = {"+": 0, "-": 1, "*": 2, "=": 3}
 
 
-def entry_layout(value_bits: int, addr_bits: int) -> data.StructLayout:
+def signed_bits(values) -> int:
+    """The fewest bits of a signed field that holds every one of ``values`` (at least 1)."""
+    return max([1, *(int(v).bit_length() + 1 for v in values)])
+
+
+def entry_layout(value_bits: int, col_bits: int, row_bits: int | None = None) -> data.StructLayout:
     """One word of the index/entry table: a sparse non-zero (value, column, row, flags), or for a
-    gather (conv, pooling) a column address with ``valid`` = 0 meaning padding."""
+    gather (conv, pooling) a column address with ``valid`` = 0 meaning padding. The fields are as
+    wide as the program's entries need (``Image.entry_widths``), not the address width."""
     return data.StructLayout(
         {
             "value": signed(value_bits),
-            "col": signed(addr_bits),
-            "row": signed(addr_bits),
+            "col": signed(col_bits),
+            "row": signed(col_bits if row_bits is None else row_bits),
             "first": unsigned(1),
             "last": unsigned(1),
             "valid": unsigned(1),

@@ -8,13 +8,17 @@ the smallest value of that counter at which it may be accepted (``wait``); an in
 to back. ``drain`` (wait for the pipeline to empty) is left for the end of the program.
 
 The pipeline (``accelerator.py``), counted from a beat issued at t: its RAM operands are read at
-t + 1 (transparent to a write in that cycle) and used at t + 2 (forwarded from a write in that
-cycle); a result is written at t + 4 (RAM, or a register
-visible from t + 5), an Exp result at t + 5, a SigmoidTanh result after the divider (a dot product split
-across the lanes, latency class 1, like Exp). Each lane has one write stage: a kernel may overtake
-a longer-latency one if their write cycles never meet and they write different words; otherwise
-its first write follows the other's last. A kernel accepted at cycle s reads registers (its addresses) at
-s and issues its first beat at s + 1; a sequencer instruction reads and writes registers at s.
+t + 1 (transparent to a write in that cycle), selected at t + 2 (forwarded from a write in that
+cycle) and used at t + 3 (forwarded late from a write in that cycle); a result is written at t + 6
+(RAM, or a register visible from t + 7), an Exp result at t + 9, a SigmoidTanh result after the
+divider (a dot product split across the lanes, latency class 1, like Exp). Several of those
+cycles are registers that keep the clock fast: the operands before the multiply, the saturated
+result before the write and the forwarding, a table's index and words before their product.
+Each lane has one write stage: a kernel may overtake a longer-latency one if their write cycles
+never meet and they write different words; otherwise its first write follows the other's last. A
+kernel accepted at cycle s reads registers (its addresses) at s - 1 (``accelerator.py`` registers
+the products) and issues its first beat at s + 1; a sequencer instruction reads and writes
+registers at s.
 
 Loop trip counts are static, so the dynamic instruction trace and the sequencer's timing are
 simulated exactly; an instruction's wait is the largest any of its executions needs. The simulated
@@ -29,11 +33,12 @@ from dataclasses import dataclass
 from hlsfix.rtl.isa import SEQUENCER_OPS, Op
 
 MAX_WAIT = 63  # the instruction field is 6 bits wide
+WRITE_AT = 6  # a class-0 result's write cycle after its beat's issue (accelerator.py's pipeline)
 
 
 def write_at(div_latency: int) -> dict[int, int]:
     """Write-stage cycle after a beat's issue, per latency class (2: through the divider)."""
-    return {0: 4, 1: 5, 2: 4 + div_latency}
+    return {0: WRITE_AT, 1: WRITE_AT + 3, 2: WRITE_AT + 2 + div_latency}
 
 
 @dataclass(frozen=True)
@@ -60,10 +65,14 @@ def _need(pending: InsnUse, new: InsnUse, writes: dict[int, int]) -> int:
         return write_at + 1 if late_w & touched or new.reg_write in pending.regs_post else 0
     need = 0
     if pending.ram_write and any(_overlap(pending.ram_write, r) for r in new.ram_reads):
-        need = write_at - 3  # the first operand, read at s + 2 and used at s + 3, sees the write
-        # (a transparent RAM port at s + 2, forwarding from the write stage at s + 3)
+        need = write_at - 4  # the first operand, read at s + 2 and selected at s + 3, sees the
+        # write (a transparent RAM port at s + 2, forwarding from the write stage at s + 3, late
+        # forwarding at s + 4 of a write matched at s + 3 with the saturated result); a table
+        # kernel's index is computed from the operand before late forwarding
+        if new.op in (Op.EXP, Op.SIGTANH):
+            need = write_at - 3
     if late_w & new.regs_issue:
-        need = write_at + 1  # addresses are computed at s from registers
+        need = write_at + 2  # address products are computed at s - 1 from registers
     if late_w & new.regs_post:
         need = max(need, 1)
     if new.latency < pending.latency and _same_target(pending, new):
@@ -121,6 +130,7 @@ def schedule(
         pending: list[tuple[int, int]] = []  # (pc, last beat)
         t_latest, busy_until = -(1 << 30), 0
         s0, after_kernel = 0, False  # first cycle the instruction can be accepted in
+        prev_beats = 0  # beats of the previous instruction (0: a sequencer instruction or none)
         for pc in order:
             use = uses[pc]
             # producers retired before the earliest acceptance (s0 - 1: the fast path) impose nothing
@@ -131,10 +141,17 @@ def schedule(
             if not drain[pc] and req > wait[pc]:
                 wait[pc], changed = req, True
             kernel = use.op not in SEQUENCER_OPS
-            if kernel and after_kernel and not drain[pc] and wait[pc] == 0:
+            # A register-indexed kernel needs its address products from the cycle before: the
+            # fast path only after a kernel of two beats or more, and one cycle in SETUP after a
+            # sequencer instruction (or at the start) unless it waits anyway.
+            indexed = kernel and bool(use.regs_issue)
+            fast_ok = not indexed or prev_beats >= 2
+            if kernel and after_kernel and not drain[pc] and wait[pc] == 0 and fast_ok:
                 s = s0 - 1  # accepted during the previous kernel's last beat
             else:
                 s = max(s0, t_latest + wait[pc], busy_until if drain[pc] else s0)
+                if indexed and not after_kernel:
+                    s = max(s, s0 + 1)
             if kernel and not drain[pc]:
                 # Each lane has one write stage: a short-latency kernel may overtake a longer one
                 # (Exp, SigmoidTanh) only if their writes never meet in one cycle; else it follows.
@@ -154,6 +171,7 @@ def schedule(
             if use.op == Op.DONE:
                 total = s + 2  # OUTREAD, then the result is valid
                 break
+            prev_beats = beats[pc] if kernel else 0
             if kernel:
                 t_latest = s + beats[pc]
                 busy_until = max(busy_until, t_latest + free_after[use.latency])

@@ -23,31 +23,37 @@ def shift_exact(m: Module, v, s, width: int, name: str):
     return out
 
 
-def saturate(m: Module, v, bits, name: str):
-    """Clip v to the signed range of ``bits`` (a Value or an int)."""
+def saturate(m: Module, v, bits, name: str, max_bits: int = SHIFT_CAP - 1):
+    """Clip v to the signed range of ``bits`` (a Value or an int of at most ``max_bits``)."""
     amount = bits - 1 if isinstance(bits, int) else (bits - 1).as_unsigned()[: len(bits)]
-    hi = Signal(signed(SHIFT_CAP), name=f"{name}_hi")
-    lo = Signal(signed(SHIFT_CAP), name=f"{name}_lo")
-    out = Signal(signed(SHIFT_CAP), name=name)
+    width = max_bits + 1
+    hi = Signal(signed(width), name=f"{name}_hi")
+    lo = Signal(signed(width), name=f"{name}_lo")
+    out = Signal(signed(width), name=name)
     m.d.comb += [
-        hi.eq((Const(1, SHIFT_CAP) << amount) - 1),
+        hi.eq((Const(1, width) << amount) - 1),
         lo.eq(-hi - 1),
         out.eq(Mux(v > hi, hi, Mux(v < lo, lo, v))),
     ]
     return out
 
 
-def rescale_sat(m: Module, v, s, bits, name: str):
+def rescale_sat(m: Module, v, s, bits, name: str, max_bits: int = 64):
     """sat(floor(v · 2^-s)) to ``bits`` (golden ``rescale_sat``): a right shift for s ≥ 0, a
-    saturating left shift for s < 0. A left shift past ``bits`` saturates any non-zero v, so the
-    amount is capped there and the shifted value never needs more than width + 64 bits."""
+    saturating left shift for s < 0. ``bits`` never exceeds ``max_bits`` (the widest word the
+    result is stored to), so a left shift by ``max_bits`` or more saturates any non-zero v: the
+    amount is capped there and the shifter and comparators are only len(v) + ``max_bits`` wide
+    (34 + 16 bits for a 16-bit model rather than 98)."""
     neg = s[-1]
-    left = Signal(7, name=f"{name}_left")
-    m.d.comb += left.eq(Mux(neg, Mux((-s).as_unsigned() > 64, 64, (-s).as_unsigned()), 0))
-    right = Mux(neg, 0, s.as_unsigned())[:7]
-    shifted = Signal(signed(len(v) + 64), name=f"{name}_shifted")
+    cap = max_bits
+    left = Signal(range(cap + 1), name=f"{name}_left")
+    mag = (-s).as_unsigned()
+    m.d.comb += left.eq(Mux(neg, Mux(mag > cap, cap, mag), 0))
+    right = Signal(range(len(v)), name=f"{name}_right")  # past len(v) - 1 only the sign is left
+    m.d.comb += right.eq(Mux(neg, 0, Mux(s.as_unsigned() >= len(v), len(v) - 1, s.as_unsigned())))
+    shifted = Signal(signed(len(v) + cap), name=f"{name}_shifted")
     m.d.comb += shifted.eq(Mux(neg, v << left, v >> right))
-    return saturate(m, shifted, bits, name)
+    return saturate(m, shifted, bits, name, max_bits)
 
 
 DIV_BITS_PER_STAGE = 2  # two restoring steps per register stage: short enough for 100 MHz

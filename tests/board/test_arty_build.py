@@ -66,7 +66,7 @@ def test_main_command_writes_the_vivado_project_and_reports(tmp_path: Path, caps
     md = (out / "report.md").read_text()
     assert "## FPGA resources" in md and "## Cycles per kernel" in md
     html = (out / "report.html").read_text()
-    assert html.count("<svg") >= 2 and "class=\"bar\"" in html  # cycles, memory plan; capacity bars
+    assert html.count("<svg") >= 2 and 'class="bar"' in html  # cycles, memory plan; capacity bars
     assert "<script" not in html and 'src="http' not in html and "<link" not in html
     stdout = capsys.readouterr().out
     assert "P=1 lanes" in stdout and "bit-exact on 5 inputs" in stdout
@@ -239,3 +239,38 @@ def test_run_board_without_the_serial_port_is_one_line_exit_2(tmp_path: Path, ca
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert err.startswith(f"hlsfix: error: serial port must exist and be openable, not {port!r}")
+
+
+def test_every_lane_count_tried_has_its_reason() -> None:
+    """``fpga.lanes_tried``: the chosen P, each P whose synthesis failed with the error, each
+    smaller P that fitted, and a P that overflows the part with what overflowed."""
+    from hlsfix.board.arty import lanes_tried
+
+    linear, calls = _linear(Resources(2000, 800, 1, 0, ""), Resources(500, 300, 4, 0, ""))
+
+    def estimate(p: int) -> Resources:
+        if p >= 16:
+            calls.append(p)
+            raise ToolError("yosys synth_xilinx must succeed, not fail: out of memory")
+        return linear(p)
+
+    choice = choose_lanes(estimate, ARTY)
+    rows = {r["lanes"]: r for r in lanes_tried(choice, ARTY)}
+    assert sorted(rows) == sorted(calls) == [1, 4, 8, 16]
+    assert rows[8]["verdict"] == "chosen" and rows[8]["lut"] == 6000
+    assert rows[1]["verdict"] == rows[4]["verdict"] == "fits; P = 8 was chosen"
+    assert (
+        rows[16]["verdict"].startswith("rejected: synthesis failed: ")
+        and "out of memory" in rows[16]["verdict"]
+    )
+
+    def superlinear(p: int) -> Resources:  # the line through P = 1 and 4 says 16 fits; it does not
+        r = linear(p)
+        return dataclasses.replace(r, lut=30_000) if p == 16 else r
+
+    rows = {r["lanes"]: r for r in lanes_tried(choose_lanes(superlinear, ARTY), ARTY)}
+    assert rows[8]["verdict"] == "chosen"
+    assert (
+        rows[16]["verdict"].startswith("rejected: design must fit arty-a7-35")
+        and "LUT 30000" in rows[16]["verdict"]
+    )

@@ -86,3 +86,17 @@ def test_pipelined_divider_matches_floor_division(bits_per_stage):
     sim.add_testbench(bench)
     sim.run()
     assert got == [(n // int(d), i % 256) for i, (n, d) in enumerate(zip(nums, dens, strict=True))]
+
+
+def test_rescale_sat_sized_to_the_stored_word_matches_golden():
+    """Capped at the widest stored word (16 bits), the shifter is len(v) + 16 bits wide and still
+    equals the golden model, left shifts far past the word included."""
+    rng = np.random.default_rng(2)
+    cases = []
+    for _ in range(300):
+        vi = int(rng.integers(-(1 << 33), 1 << 33)) >> int(rng.integers(0, 34))
+        si, bi = int(rng.integers(-70, 40)), int(rng.choice([8, 16]))
+        expected = int(golden_rescale_sat(np.array([vi]), si, bi)[0][0])
+        cases.append(((vi, si, bi), expected))
+    got, want = _comb(lambda m, v, s, b: rescale_sat(m, v, s, b, "rs", max_bits=16), cases)
+    assert got == want

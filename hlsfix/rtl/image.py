@@ -1,0 +1,173 @@
+"""The accelerator's generated image: what ``microcode.compile_image`` produces for one program
+(microcode words, ROM and entry-table contents, RAM size, schedule), and the address-stream helper
+every kernel emitter uses to turn strides into the loop nest's per-level deltas (``isa.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from hlsfix.errors import CompileError
+from hlsfix.fixedpoint import program as kp
+from hlsfix.fixedpoint.program import KernelProgram
+from hlsfix.rtl.isa import Src, signed_bits
+from hlsfix.rtl.schedule import InsnUse
+
+
+class UnsupportedKernel(CompileError, NotImplementedError):
+    """A kernel the accelerator cannot run: a user-level refusal (one error line), wherever the
+    accelerator is built (``hlsfix rtl``, ``sim``, ``build --board``, co-design)."""
+
+
+@dataclass(frozen=True)
+class Loc:
+    """Where a buffer lives: memory space, first word, words per element."""
+
+    space: Src
+    base: int
+    scale: int
+
+
+@dataclass
+class Image:
+    program: KernelProgram
+    lanes: int
+    insns: list[dict] = field(default_factory=list)
+    kernel_of: list[int] = field(default_factory=list)  # per instruction: kernel index (walk order)
+    uses: list[InsnUse] = field(default_factory=list)
+    rom: list[int] = field(default_factory=list)
+    entries: list[dict] = field(default_factory=list)
+    ram_depth: int = 1
+    input_base: int = 0
+    input_scale: int = 1
+    regs: dict[str, int] = field(default_factory=dict)
+    word_bits: int = 16  # RAM/ROM word (the widest buffer)
+    value_bits: int = 32  # datapath (the widest ``wide``)
+    div_bits: int = 0  # quotient bits of the SigmoidTanh divider (0: no divider)
+    out_loc: tuple[int, int] = (0, 1)  # first RAM word and words per element of a buffer output
+    ideal: list[int] = field(default_factory=list)  # per kernel: Σ ceil(work / P) over its executions
+    kernels: list[kp.Kernel] = field(default_factory=list)
+    predicted_cycles: int = 0  # the schedule's exact timing model of one inference
+    ram_layout: str = "plan"  # temporaries placed by the memory plan, or "spread" (no reuse)
+    runs: list[list[tuple[int, int]]] = field(default_factory=list)  # straight-line runs (insn ranges)
+    locs: dict[str, Loc] = field(default_factory=dict)  # where every buffer lives (RAM or ROM)
+    # Co-design: the microcode holds one or more segments (runs of top-level kernels), each
+    # ending in DONE; a host starts segment n at ``segment_entries[n]``. One segment (the whole
+    # program) unless ``compile_image`` was given ``segments``.
+    segment_entries: list[int] = field(default_factory=lambda: [0])
+    segment_cycles: list[int] = field(default_factory=list)  # predicted, start to idle
+    table_words: int = 0  # the ROM's first words: every Exp/SigmoidTanh table (the table memory)
+
+    @property
+    def rom_copies(self) -> int:
+        """Copies of the weight ROM: one per lane (two read ports each: one dual-port block RAM
+        per lane, no shared many-ported memory) while that costs at most ``ROM_COPY_BUDGET``
+        block RAMs, else one shared ROM."""
+        if self.lanes * bram_blocks(self.rom_depth, self.word_bits) <= ROM_COPY_BUDGET:
+            return self.lanes
+        return 1
+
+    def memories(self) -> list[dict]:
+        """Each memory of the accelerator: words, bits, copies and read/write ports per copy."""
+        P = self.lanes
+        ent_bits = sum(self.entry_widths) + 3
+        insn_bits = _insn_bits()
+        out = [
+            {
+                "memory": "microcode",
+                "words": len(self.insns),
+                "bits": insn_bits,
+                "copies": 1,
+                "read_ports": 8,
+                "write_ports": 0,
+                "style": "logic (decoded into registers per stage)",
+            },
+            {
+                "memory": "scratch RAM",
+                "words": self.ram_depth,
+                "bits": self.word_bits,
+                "copies": 1,
+                "read_ports": 2 * P,
+                "write_ports": P,
+                "style": "inferred",
+            },
+            {
+                "memory": "weight ROM",
+                "words": self.rom_depth,
+                "bits": self.word_bits,
+                "copies": self.rom_copies,
+                "read_ports": 2 * P // self.rom_copies,
+                "write_ports": 0,
+                "style": "inferred",
+            },
+            {
+                "memory": "entry table",
+                "words": len(self.entries),
+                "bits": ent_bits,
+                "copies": P,
+                "read_ports": 1,
+                "write_ports": 0,
+                "style": "inferred",
+            },
+        ]
+        if self.table_words:
+            out.append(
+                {
+                    "memory": "table ROM",
+                    "words": self.table_words,
+                    "bits": self.word_bits,
+                    "copies": P,
+                    "read_ports": 2,
+                    "write_ports": 0,
+                    "style": "inferred",
+                }
+            )
+        return out
+
+    @property
+    def rom_depth(self) -> int:
+        return max(1, len(self.rom))
+
+    @property
+    def entry_widths(self) -> tuple[int, int, int]:
+        """Bits of an entry's value, column and row: what the program's entries need."""
+        return (
+            self.word_bits,
+            signed_bits(e["col"] for e in self.entries),
+            signed_bits(e["row"] for e in self.entries),
+        )
+
+    @property
+    def output_len(self) -> int:
+        return 1 if self.program.output_is_class else self.program.buffer(self.program.output).size
+
+
+def stream(base=0, s_o1=0, s_o0=0, s_r1=0, s_r0=0, *, g, lane=None, reg=None, rs=0) -> dict:
+    n0c, m1, m0, lanes = g["chunks"], g["m1"], g["m0"], g["lanes"]
+    back_r = (m1 - 1) * s_r1 + (m0 - 1) * s_r0
+    return {
+        "base": base,
+        "reg": reg or 0,
+        "reg_en": int(reg is not None),
+        "rs": rs,
+        "d0": s_r0,
+        "d1": s_r1 - (m0 - 1) * s_r0,
+        "d2": lanes * s_o0 - back_r,
+        "d3": s_o1 - (n0c - 1) * lanes * s_o0 - back_r,
+        "lane": s_o0 if lane is None else lane,
+    }
+
+
+RAM_LAYOUTS = ("auto", "plan", "spread")
+BRAM_BITS = 32768  # data bits of one RAMB36E1
+ROM_COPY_BUDGET = 32  # RAMB36 the per-lane weight ROM copies may take (of the 35T's 50)
+
+
+def bram_blocks(words: int, word_bits: int) -> int:
+    return -(-words * word_bits // BRAM_BITS)
+
+
+def _insn_bits() -> int:
+    from hlsfix.rtl.isa import insn_layout
+
+    return insn_layout.size

@@ -1,0 +1,240 @@
+"""Kernel emitters of the multiply/reduce and gather kernels (MatMul, SparseMatVec, Conv2d,
+MaxPool, Permute, Window): each maps one kernel onto the loop nest of ``isa.py``, with its entry
+table (sparse non-zeros dealt to lanes by non-zeros, or gather columns). A mixin of the compiler.
+"""
+
+from __future__ import annotations
+
+import math
+
+from hlsfix.fixedpoint import program as kp
+from hlsfix.fixedpoint.program import Ref
+from hlsfix.rtl.image import UnsupportedKernel
+from hlsfix.rtl.image import stream as _stream
+from hlsfix.rtl.isa import Op, Src
+
+
+class MacKernels:
+    def mac_tail(self, k, name: str, prod_shift: int, out_shift: int) -> dict:
+        return {"op": Op.MAC, "ps": prod_shift, "out_shift": out_shift, "out_bits": self.bufs[name].fmt.bits}
+
+    def k_MatMul(self, k: kp.MatMul) -> None:
+        if k.m == 1 and k.k > 1 and self.P > 1:
+            self.split_matmul(k)
+            return
+        g = self.geom(k.n, k.m, 1, k.k)
+        la, a0, ra = self.ref(k.a)
+        lb, b0, rb = self.ref(k.b)
+        lo = self.out(k.out)
+        self.emit(
+            k,
+            self.use(k, Op.MAC, (k.a, k.b), k.out),
+            **{kk: v for kk, v in g.items() if kk != "lanes"},
+            a=_stream(a0, 0, k.k * la.scale, 0, la.scale, g=g, **ra),
+            b=_stream(b0, lb.scale, 0, 0, k.n * lb.scale, g=g, **rb),
+            o=_stream(lo.base, lo.scale, k.n * lo.scale, g=g),
+            a_src=la.space,
+            b_src=lb.space,
+            **self.mac_tail(k, k.out, k.prod_shift, k.out_shift),
+        )
+
+    def split_matmul(self, k: kp.MatMul) -> None:
+        """A row vector times a matrix: every lane would idle but one, so each dot product is dealt
+        across the lanes instead (lane p takes terms p, p + P, …) and the adder tree sums the
+        partial sums: ⌈k/P⌉ beats per output, written one cycle later (latency class 1)."""
+        P = self.P
+        beats = -(-k.k // P)
+        g = {"n1": k.n, "n0": 1, "chunks": 1, "m1": 1, "m0": beats, "lanes": P}
+        la, a0, ra = self.ref(k.a)
+        lb, b0, rb = self.ref(k.b)
+        lo = self.out(k.out)
+        self.emit(
+            k,
+            self.use(k, Op.MAC, (k.a, k.b), k.out, latency=1),
+            **{kk: v for kk, v in g.items() if kk != "lanes"},
+            a=_stream(a0, 0, 0, 0, P * la.scale, g=g, lane=la.scale, **ra),
+            b=_stream(b0, lb.scale, 0, 0, P * k.n * lb.scale, g=g, lane=k.n * lb.scale, **rb),
+            o=_stream(lo.base, lo.scale, 0, g=g, lane=0),
+            a_src=la.space,
+            b_src=lb.space,
+            split=1,
+            split_rem=k.k - (beats - 1) * P,
+            **self.mac_tail(k, k.out, k.prod_shift, k.out_shift),
+        )
+
+    def k_SparseMatVec(self, k: kp.SparseMatVec) -> None:
+        c = self.p.constants
+        vals, rows, starts = (c[n].reshape(-1).astype(int) for n in (k.values, k.row_index, k.col_start))
+        cols = [ci for ci in range(k.cols) for _ in range(starts[ci], starts[ci + 1])]
+        by_row: dict[int, list[tuple[int, int]]] = {r: [] for r in range(k.rows)}
+        for v, r, ci in zip(vals, rows, cols, strict=True):
+            by_row[int(r)].append((int(v), ci))
+        # Longest-processing-time first: each row to the least loaded lane, so lanes finish together.
+        load, owned = [0] * self.P, [[] for _ in range(self.P)]
+        for r in sorted(by_row, key=lambda r: -max(1, len(by_row[r]))):
+            lane = min(range(self.P), key=lambda p: load[p])
+            owned[lane].append(r)
+            load[lane] += max(1, len(by_row[r]))
+        lx, x0, rx = self.ref(k.x)
+        lo = self.out(k.out)
+        lists = []
+        for p in range(self.P):
+            ents = []
+            for r in sorted(owned[p]):
+                nz = by_row[r] or [(0, 0)]  # an empty row still writes its zero
+                for i, (v, ci) in enumerate(nz):
+                    ents.append(
+                        {
+                            "value": v,
+                            "col": ci * lx.scale,
+                            "row": r * lo.scale,
+                            "first": int(i == 0),
+                            "last": int(i == len(nz) - 1),
+                            "valid": 1,
+                        }
+                    )
+            lists.append(ents)
+        length = max(1, max(len(e) for e in lists))
+        base = len(self.img.entries)
+        pad = {"value": 0, "col": 0, "row": 0, "first": 0, "last": 0, "valid": 0}
+        for t in range(length):
+            for p in range(self.P):
+                self.img.entries.append(lists[p][t] if t < len(lists[p]) else pad)
+        g = self.geom(1, self.P, 1, length)
+        self.emit(
+            k,
+            self.use(k, Op.MAC, (k.x,), k.out),
+            **{kk: v for kk, v in g.items() if kk != "lanes"},
+            x=_stream(base, 0, 0, 0, self.P, g=g, lane=1),
+            a_src=Src.ENTRY,
+            b=_stream(x0, g=g, lane=0, **rx),
+            b_src=lx.space,
+            b_ind=1,
+            o=_stream(lo.base, g=g, lane=0),
+            o_ind=1,
+            sparse=1,
+            **self.mac_tail(k, k.out, k.prod_shift, k.out_shift),
+        )
+
+    def k_Conv2d(self, k: kp.Conv2d) -> None:
+        n, h, w, cin = k.in_shape
+        groups, hf, wf, cin_g, cout = k.filter_shape
+        _, ho, wo, _ = k.out_shape
+        (pt, _, pl, _), (sh, sw), (dh, dw) = k.pads, k.strides, k.dilations
+        lx, x0, rx = self.ref(k.x)
+        lf, f0, rf = self.ref(k.filters)
+        lo = self.out(k.out)
+        cols = []
+        for b in range(n):
+            for oh in range(ho):
+                for ow in range(wo):
+                    for i in range(hf):
+                        for j in range(wf):
+                            ih, iw = oh * sh + i * dh - pt, ow * sw + j * dw - pl
+                            inside = 0 <= ih < h and 0 <= iw < w
+                            cols.append(((b * h + ih) * w + iw) * cin * lx.scale if inside else None)
+        tb = self.gather(("conv", k.in_shape, k.filter_shape, k.pads, k.strides, k.dilations, lx.scale), cols)
+        taps = hf * wf
+        g = self.geom(n * ho * wo, cout, taps, cin_g)
+        for gi in range(groups):
+            self.emit(
+                k,
+                self.use(k, Op.MAC, (k.x, k.filters), k.out),
+                **{kk: v for kk, v in g.items() if kk != "lanes"},
+                x=_stream(tb, taps, 0, 1, 0, g=g, lane=0),
+                a=_stream(x0 + gi * cin_g * lx.scale, 0, 0, 0, lx.scale, g=g, lane=0, **rx),
+                a_ind=1,
+                a_src=lx.space,
+                b=_stream(
+                    f0 + gi * taps * cin_g * cout * lf.scale,
+                    0,
+                    lf.scale,
+                    cin_g * cout * lf.scale,
+                    cout * lf.scale,
+                    g=g,
+                    **rf,
+                ),
+                b_src=lf.space,
+                o=_stream(lo.base + gi * cout * lo.scale, groups * cout * lo.scale, lo.scale, g=g),
+                **self.mac_tail(k, k.out, k.prod_shift, k.out_shift),
+            )
+
+    def k_MaxPool(self, k: kp.MaxPool) -> None:
+        n, h, w, c = k.in_shape
+        _, ho, wo, _ = k.out_shape
+        (pt, _, pl, _), (kh, kw), (sh, sw) = k.pads, k.kernel, k.strides
+        lx, x0, rx = self.ref(k.x)
+        lo = self.out(k.out)
+        cols = []
+        for b in range(n):
+            for oh in range(ho):
+                for ow in range(wo):
+                    for i in range(kh):
+                        for j in range(kw):
+                            ih, iw = oh * sh + i - pt, ow * sw + j - pl
+                            inside = 0 <= ih < h and 0 <= iw < w
+                            cols.append(((b * h + ih) * w + iw) * c * lx.scale if inside else None)
+        tb = self.gather(("pool", k.in_shape, k.kernel, k.pads, k.strides, lx.scale), cols)
+        taps = kh * kw
+        g = self.geom(n * ho * wo, c, taps, 1)
+        bits = self.bufs[k.out].fmt.bits
+        self.emit(
+            k,
+            self.use(k, Op.MAX, (k.x,), k.out),
+            **{kk: v for kk, v in g.items() if kk != "lanes"},
+            op=Op.MAX,
+            x=_stream(tb, taps, 0, 1, 0, g=g, lane=0),
+            a=_stream(x0, 0, lx.scale, g=g, **rx),
+            a_ind=1,
+            a_src=lx.space,
+            b_src=Src.IMM,
+            o=_stream(lo.base, c * lo.scale, lo.scale, g=g),
+            imm=-(1 << (bits - 1)),
+            out_bits=bits,
+        )
+
+    def _gather_copy(self, k, cols: list[int], ref: Ref) -> None:
+        lx, x0, rx = self.ref(ref)
+        tb = self.gather(("copy", id(k)), [c * lx.scale for c in cols])
+        g = self.geom(1, len(cols), 1, 1)
+        o, ob = self.out_stream(k.out, g)
+        self.emit(
+            k,
+            self.use(k, Op.ALU, (ref,), k.out),
+            op=Op.ALU,
+            **{kk: v for kk, v in g.items() if kk != "lanes"},
+            x=_stream(tb, 0, 1, g=g),
+            a=_stream(x0, g=g, lane=0, **rx),
+            a_ind=1,
+            a_src=lx.space,
+            b_src=Src.IMM,
+            o=o,
+            **ob,
+        )
+
+    def k_Permute(self, k: kp.Permute) -> None:
+        import numpy as np
+
+        src = np.arange(math.prod(k.in_shape)).reshape(k.in_shape).transpose(k.perm).reshape(-1)
+        self._gather_copy(k, [int(v) for v in src], k.x)
+
+    def k_Window(self, k: kp.Window) -> None:
+        import numpy as np
+
+        dyn = [(d, s) for d, s in enumerate(k.starts) if isinstance(s, str)]
+        if len(dyn) > 1:
+            raise UnsupportedKernel("Window with more than one register start")
+        strides = [math.prod(k.in_shape[d + 1 :]) for d in range(len(k.in_shape))]
+        static = sum(s * strides[d] for d, s in enumerate(k.starts) if isinstance(s, int))
+        idx = np.indices(k.sizes).reshape(len(k.sizes), -1)
+        cols = [
+            static + sum(int(idx[d, e]) * strides[d] for d in range(len(k.sizes)))
+            for e in range(idx.shape[1])
+        ]
+        ref = k.x
+        if dyn:
+            d, reg = dyn[0]
+            ref = Ref(k.x.buffer, k.x.length, k.x.offset, reg, strides[d])
+            if k.x.index is not None:
+                raise UnsupportedKernel("Window over an indexed view with a register start")
+        self._gather_copy(k, cols, ref)

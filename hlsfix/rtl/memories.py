@@ -1,0 +1,87 @@
+"""The accelerator's memories, built from an ``Image``: each shaped so that a RAM primitive
+(block RAM, or logic where that is the better fit) can hold it.
+
+- the microcode ROM, in logic: few words, each hundreds of bits wide, read by one port per
+  pipeline stage (every stage but the first reads its fields registered);
+- the weight ROM, one copy per lane while that fits the block-RAM budget (two read ports each: a
+  dual-port block RAM), else one shared ROM;
+- the table ROM (Exp/SigmoidTanh tables, the weight ROM's first words) and the entry table, one
+  copy per lane (two ports, one port): no memory with 4P read ports that only flip-flops and LUT
+  multiplexers can build (and that crashed Yosys' memory_libmap at 16 read ports);
+- the scratch RAM: one memory with P write and 2P read ports (flip-flops beyond P = 1).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from amaranth.hdl import Const, Module, Signal, Value, signed, unsigned
+from amaranth.lib import data
+from amaranth.lib.memory import Memory
+
+from hlsfix.rtl.image import Image
+from hlsfix.rtl.isa import ADDR, entry_layout, insn_layout
+
+
+@dataclass(frozen=True)
+class Memories:
+    ucode: Memory
+    roms: list[Memory]
+    tables: list[Memory]
+    ram: Memory
+    ents: list[Memory]
+    ent_layout: data.StructLayout
+
+
+def build_memories(m: Module, img: Image) -> Memories:
+    """Every memory of the accelerator for ``img``, added to ``m`` as submodules."""
+    P, WB = img.lanes, img.word_bits
+    ent_layout = entry_layout(*img.entry_widths)
+    ucode = Memory(
+        attrs={"rom_style": "logic", "ram_style": "logic"},
+        shape=unsigned(insn_layout.size),
+        depth=len(img.insns),
+        init=[pack(insn_layout, i) for i in img.insns],
+    )
+    roms = [Memory(shape=signed(WB), depth=img.rom_depth, init=img.rom or [0]) for _ in range(img.rom_copies)]
+    tables = [
+        Memory(shape=signed(WB), depth=img.table_words, init=img.rom[: img.table_words])
+        for _ in range(P if img.table_words else 0)
+    ]
+    ram = Memory(shape=signed(WB), depth=img.ram_depth, init=[])
+    ent_init = [pack(ent_layout, e) for e in img.entries]
+    ents = [Memory(shape=unsigned(ent_layout.size), depth=len(img.entries), init=ent_init) for _ in range(P)]
+    m.submodules.ucode, m.submodules.ram = ucode, ram
+    for name, mems in (("rom", roms), ("table", tables), ("ent", ents)):
+        for i, mem in enumerate(mems):
+            m.submodules[f"{name}{i}"] = mem
+    return Memories(ucode, roms, tables, ram, ents, ent_layout)
+
+
+def adder_tree(m: Module, values: list, width: int):
+    """Σ values by a balanced tree of two-input adders (combinational, ⌈log2 n⌉ levels), each
+    sum kept to ``width`` + 2 bits: only the low ``width`` bits of the total are used."""
+    level = list(values)
+    depth = 0
+    while len(level) > 1:
+        nxt = []
+        for i in range(0, len(level) - 1, 2):
+            s = Signal(signed(width + 2), name=f"tree{depth}_{i // 2}")
+            m.d.comb += s.eq(level[i] + level[i + 1])
+            nxt.append(s)
+        if len(level) % 2:
+            nxt.append(level[-1])
+        level, depth = nxt, depth + 1
+    return level[0]
+
+
+def pack(layout: data.StructLayout, value: dict) -> int:
+    return Value.cast(layout.const(value)).value
+
+
+class NoTable:
+    """A table read port's interface where the program has no table: its data is zero."""
+
+    def __init__(self, name: str) -> None:
+        self.addr = Signal(ADDR, name=f"{name}_addr")
+        self.data = Const(0, 1)
