@@ -290,9 +290,7 @@ def build_int8_flow(
         f"{mcu['instructions']} instructions per inference ({mcu['simulator']}; not cycles), "
         f"bit-exact with the golden model on {mcu['checked_inputs']} inputs: {mcu['bit_exact']}"
     ]
-    return FlowResult(
-        "build", out, report, (*lines, *_summary(report, out, "project/, program.json"))
-    )
+    return FlowResult("build", out, report, (*lines, *_summary(report, out, "project/, program.json")))
 
 
 @dataclass(frozen=True)
