@@ -63,6 +63,10 @@ def run_guarded(
     proc.start()
     try:
         result = queue.get(timeout=timeout)
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the child's simulators end with it
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        raise
     except Exception:  # noqa: BLE001 - the queue's Empty: the child hung or died
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
@@ -154,6 +158,23 @@ def main(argv: list[str] | None = None) -> int:
     failures: list[tuple[int, str, str]] = []
     refusals: Counter = Counter()
     t0 = time.monotonic()
+    # SIGTERM (a CI runner's timeout) ends the run like Ctrl-C: the table of what ran is printed
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        _campaign(a, b, args, backends, counts, inputs, agree, sqnr, failures, refusals, t0)
+    except KeyboardInterrupt:
+        print("\ninterrupted: the counts below are of the programs that finished", flush=True)
+    _table(a, b, t0, counts, inputs, agree, sqnr, failures, refusals)
+    return 1 if failures else 0
+
+
+def _counts_line(counts: dict[str, Counter]) -> str:
+    return "; ".join(
+        f"{be} " + " ".join(f"{k}={v}" for k, v in sorted(c.items())) for be, c in counts.items()
+    )
+
+
+def _campaign(a, b, args, backends, counts, inputs, agree, sqnr, failures, refusals, t0) -> int:  # noqa: PLR0913
     for seed in range(a, b):
         rp = generate(seed)
         rp = replace(rp, test=rp.test[: args.inputs])
@@ -188,8 +209,13 @@ def main(argv: list[str] | None = None) -> int:
                 )
                 print(f"seed {seed}: {v.backend} {v.outcome} {where}", flush=True)
         done = seed - a + 1
-        if done % 50 == 0:
-            print(f"... {done} programs, {time.monotonic() - t0:.0f} s", flush=True)
+        if done % 10 == 0:
+            took = time.monotonic() - t0
+            print(f"... {done} programs (to seed {seed}), {took:.0f} s: {_counts_line(counts)}", flush=True)
+    return b
+
+
+def _table(a, b, t0, counts, inputs, agree, sqnr, failures, refusals) -> None:  # noqa: PLR0913
     print(f"\nseeds {a}:{b}, {time.monotonic() - t0:.0f} s\n")
     print(
         "| backend | programs run | inputs checked | bit-exact | mismatches | failures | refused | skipped |"
@@ -216,7 +242,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"refused by {be} ({n}x): {msg}")
     for seed, be, msg in failures:
         print(f"FAIL seed {seed} {be}: {msg}")
-    return 1 if failures else 0
 
 
 if __name__ == "__main__":
