@@ -83,7 +83,7 @@ class CommandCore(wiring.Component):
 
         status = Cat(
             busy,
-            done,
+            done | (running & ~busy),  # a read in the cycle busy falls sees DONE too
             C(0, rm.STATUS_ERROR_SHIFT - 2),
             sticky_error,
             last_segment,
