@@ -80,7 +80,21 @@ def _accuracy_facts(report: dict[str, Any]) -> list[tuple[str, str]]:
             (f"accuracy on the {acc['split']} split", f"float {acc['float']:.4f}, fixed {acc['fixed']:.4f}"),
             ("lost to fixed point", f"{loss:+.2f} pp on {fmt(acc['n'])} inputs"),
         ]
-    return [(f"{k} ({acc.get('split', 'test')})", fmt(v)) for k, v in acc.items() if k not in ("split", "n")]
+    split = f"on the {acc.get('split', 'test')} split ({fmt(acc.get('n'))} inputs)"
+    labels = {
+        "sqnr_db": ("signal-to-quantisation noise, fixed vs float", " dB"),
+        "max_rel_err": ("worst relative error, fixed vs float", ""),
+        "rmse_float": ("RMSE against the targets, float", ""),
+        "rmse_fixed": ("RMSE against the targets, fixed point", ""),
+    }
+    facts = []
+    for key, value in acc.items():
+        if key in ("split", "n"):
+            continue
+        label, unit = labels.get(key, (key.replace("_", " "), ""))
+        shown = "no difference (infinite)" if key == "sqnr_db" and value is None else fmt(value) + unit
+        facts.append((f"{label} {split}", shown))
+    return facts
 
 
 def _cortexm_sections(mcu: dict[str, Any]) -> list[Section]:
