@@ -74,12 +74,20 @@ def build_fpga(
     summary = [
         f"{board.name} ({board.part}): P={rtl['lanes']} lanes, LUT {fpga['lut']}/{cap.lut}, FF {fpga['ff']}/"
         f"{cap.ff}, DSP {fpga['dsp']}/{cap.dsp}, BRAM36 {fpga['bram36']:g}/{cap.bram36} (Yosys estimate)",
-        f"{rtl['cycles']} cycles per inference (ideal {rtl['ideal_cycles']}), {rtl['us_at_100mhz']} us at "
-        f"100 MHz, bit-exact on {rtl['checked_inputs']} inputs (cocotb, Icarus)",
+        f"{rtl['cycles']} cycles per inference (ideal {rtl['ideal_cycles']}), bit-exact on "
+        f"{rtl['checked_inputs']} inputs (cocotb, Icarus)",
     ]
+    if fpga.get("fmax_mhz"):
+        summary.append(
+            f"timing: Fmax {fpga['fmax_mhz']} MHz ({fpga['timing_estimator']}); {rtl['us_at_fmax']} us per "
+            f"inference at min(Fmax, {board.clock_hz / 1e6:g} MHz)"
+        )
+    else:
+        summary.append(f"timing: not measured; {rtl['us_at_100mhz']} us at an unverified 100 MHz")
     if rtl["speedup_vs_uno"]:
         summary.append(
-            f"Arduino Uno: {rtl['uno_cycles']} cycles at 16 MHz; the FPGA is {rtl['speedup_vs_uno']}x faster"
+            f"Arduino Uno: {rtl['uno_cycles']} cycles at 16 MHz; the FPGA at "
+            f"{rtl.get('speedup_clock_mhz')} MHz is {rtl['speedup_vs_uno']}x faster"
         )
     else:
         summary.append(f"Arduino Uno: {rtl['uno_note']}")

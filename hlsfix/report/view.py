@@ -234,9 +234,9 @@ def _rtl_sections(report: dict[str, Any]) -> list[Section]:
     ]
     if rtl.get("ratio") is not None:
         facts.append(("ratio to ideal", f"{rtl['ratio']:.2f}"))
-    if mhz:
+    if mhz and rtl.get("us_at_fmax") is not None:
         facts.append(
-            ("µs per inference", f"{rtl['cycles'] / mhz:,.2f} at {fmt(mhz)} MHz (the measured Fmax)")
+            ("µs per inference", f"{fmt(rtl['us_at_fmax'])} at min(Fmax {fmt(mhz)} MHz, the board's clock)")
         )
     else:
         facts.append(("µs per inference", f"{fmt(rtl.get('us_at_100mhz'))} at 100 MHz (clock not verified)"))
