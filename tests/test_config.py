@@ -16,7 +16,8 @@ def _files(d: Path) -> dict[str, bytes]:
     return {
         str(p.relative_to(d)): p.read_bytes()
         for p in sorted(d.rglob("*"))
-        if p.is_file() and p.name not in skip
+        # arduino-build/ holds the Arduino core's objects, which embed the directory they were built in
+        if p.is_file() and p.name not in skip and "arduino-build" not in p.relative_to(d).parts
     }
 
 
