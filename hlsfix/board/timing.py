@@ -26,7 +26,10 @@ from hlsfix.errors import ToolError
 
 ECP5_DEVICES = ("25k", "45k", "85k", "um-25k", "um-45k", "um-85k", "um5g-85k")
 ECP5_SLOWEST_SPEED = 6
-NEXTPNR_TIMEOUT_S = 1800
+# Bounded so that a build (and CI's main job) cannot spend most of an hour here: a design this slow
+# to place gets no timing figure, and the report says why.
+NEXTPNR_TIMEOUT_S = 480
+ECP5_SYNTH_TIMEOUT_S = 480
 
 
 @dataclass(frozen=True)
@@ -167,7 +170,7 @@ def place_and_route_ecp5(
     with tempfile.TemporaryDirectory(prefix="hlsfix-ecp5-") as work:
         (Path(work) / "design.v").write_text(for_yosys(design_verilog.read_text()))
         script = f"read_verilog design.v; synth_ecp5 -top {top} -json design.json"
-        _run([*yosys, "-q", "-p", script], work, "yosys synth_ecp5", YOSYS_TIMEOUT_S)
+        _run([*yosys, "-q", "-p", script], work, "yosys synth_ecp5", ECP5_SYNTH_TIMEOUT_S)
         cmd = [
             *nextpnr,
             f"--{device}",
