@@ -97,35 +97,43 @@ static void conv_pointwise(const hlsfix_qconv_t *p, const int8_t *x, int8_t *out
     }
 }
 
+/* The taps of the window at (y0, x0) that fall inside the input (padding contributes nothing):
+ * for each, the input offset of its pixel and its index ky * k_w + kx. Their count. */
+static int32_t window_taps(const hlsfix_qconv_t *p, int32_t y0, int32_t x0, int32_t *xoff, int32_t *tap)
+{
+    int32_t ky, kx, taps = 0;
+    for (ky = 0; ky < p->k_h; ky++) {
+        const int32_t iy = y0 + ky * p->dil_h;
+        if (iy < 0 || iy >= p->in_h) {
+            continue;
+        }
+        for (kx = 0; kx < p->k_w; kx++) {
+            const int32_t ix = x0 + kx * p->dil_w;
+            if (ix < 0 || ix >= p->in_w) {
+                continue;
+            }
+            xoff[taps] = (iy * p->in_w + ix) * p->in_c;
+            tap[taps] = ky * p->k_w + kx;
+            taps++;
+        }
+    }
+    return taps;
+}
+
 #define CONV_MAX_TAPS 128
 
 static void conv_dense(const hlsfix_qconv_t *p, const int8_t *x, int8_t *out, int32_t *acc_buf)
 {
     /* per output pixel, the valid taps once (input offset, tap index); then every output channel */
     int32_t xoff[CONV_MAX_TAPS], tap[CONV_MAX_TAPS];
-    int32_t oy, ox, oc, ky, kx, t, ic;
+    int32_t oy, ox, oc, t, ic;
     const int32_t taps_all = p->k_h * p->k_w;
     for (oy = 0; oy < p->out_h; oy++) {
         for (ox = 0; ox < p->out_w; ox++) {
             const int32_t y0 = oy * p->stride_h - p->pad_top;
             const int32_t x0 = ox * p->stride_w - p->pad_left;
             const int32_t base = (oy * p->out_w + ox) * p->out_c;
-            int32_t taps = 0;
-            for (ky = 0; ky < p->k_h; ky++) {
-                const int32_t iy = y0 + ky * p->dil_h;
-                if (iy < 0 || iy >= p->in_h) {
-                    continue;
-                }
-                for (kx = 0; kx < p->k_w; kx++) {
-                    const int32_t ix = x0 + kx * p->dil_w;
-                    if (ix < 0 || ix >= p->in_w) {
-                        continue;
-                    }
-                    xoff[taps] = (iy * p->in_w + ix) * p->in_c;
-                    tap[taps] = ky * p->k_w + kx;
-                    taps++;
-                }
-            }
+            const int32_t taps = window_taps(p, y0, x0, xoff, tap);
             for (oc = 0; oc < p->out_c; oc++) {
                 const int8_t *wo = p->weights + oc * taps_all * p->in_c;
                 int32_t acc = 0;
@@ -158,27 +166,15 @@ static void conv_depthwise(const hlsfix_qconv_t *p, const int8_t *x, int8_t *out
 {
     /* per output pixel, the valid taps' input and weight offsets once; then every channel */
     int32_t xoff[DW_MAX_TAPS], woff[DW_MAX_TAPS];
-    int32_t oy, ox, ic, m, ky, kx, t;
+    int32_t oy, ox, ic, m, t;
     for (oy = 0; oy < p->out_h; oy++) {
         for (ox = 0; ox < p->out_w; ox++) {
             const int32_t y0 = oy * p->stride_h - p->pad_top;
             const int32_t x0 = ox * p->stride_w - p->pad_left;
             int8_t *o = out + (oy * p->out_w + ox) * p->out_row_channels + p->out_channel_offset;
-            int32_t taps = 0;
-            for (ky = 0; ky < p->k_h; ky++) {
-                const int32_t iy = y0 + ky * p->dil_h;
-                if (iy < 0 || iy >= p->in_h) {
-                    continue;
-                }
-                for (kx = 0; kx < p->k_w; kx++) {
-                    const int32_t ix = x0 + kx * p->dil_w;
-                    if (ix < 0 || ix >= p->in_w) {
-                        continue;
-                    }
-                    xoff[taps] = (iy * p->in_w + ix) * p->in_c;
-                    woff[taps] = (ky * p->k_w + kx) * p->out_c;
-                    taps++;
-                }
+            const int32_t taps = window_taps(p, y0, x0, xoff, woff);
+            for (t = 0; t < taps; t++) {
+                woff[t] *= p->out_c;
             }
             for (ic = 0; ic < p->in_c; ic++) {
                 for (m = 0; m < p->depth_multiplier; m++) {
