@@ -40,7 +40,10 @@ EXIT_SIGINT = 130
 EXIT_SIGTERM = 143
 EXIT_BROKEN_PIPE = 141
 
-COMPILE_KEYS = ("bits", "metric", "activation", "budget_pp", "weight_budget", "min_sqnr", "max_rel_err")
+COMPILE_KEYS = (
+    "bits", "metric", "activation", "budget_pp", "weight_budget", "min_sqnr", "max_rel_err",
+    "no_reorder", "no_partial_execution",
+)  # fmt: skip
 # Options that may come from a --config file: argparse dest → (table, key).
 CONFIG_KEYS = {
     "model": ("model", "model"),

@@ -94,6 +94,8 @@ class CompileOptions:
     weight_budget: int | None = None
     min_sqnr: float | None = None  # a tensor output's mixed search: the SQNR (dB) it keeps
     max_rel_err: float | None = None  # ... or the worst relative error it may reach
+    no_reorder: bool | None = None  # an int8 .tflite model: keep the file's operator order
+    no_partial_execution: bool | None = None  # ... and no channel-sliced execution
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "bits", str(self.bits))

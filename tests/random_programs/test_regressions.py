@@ -142,3 +142,11 @@ def test_sparse_matrix_with_empty_last_rows_at_8_bits(tmp_path: Path) -> None:
     calib = np.random.default_rng(5).uniform(-4, 4, size=(40, 4, 1))
     program = build(text, {"P": p}, calib, bits=8)
     assert_backends_exact(program, calib, tmp_path, ("host", "avr"))
+
+
+def test_a_program_without_intermediate_tensors_compiles_warning_free(tmp_path: Path) -> None:
+    """``argmax(X)`` keeps no temporary: model.c must not define an arena nothing uses (a
+    -Werror=unused-variable failure before)."""
+    calib = np.random.default_rng(6).uniform(-1, 1, size=(30, 4, 1))
+    program = build("let X = (4, 1) in [-1, 1] in\nargmax(X)\n", {}, calib)
+    assert_backends_exact(program, calib, tmp_path, ("host", "avr"))
