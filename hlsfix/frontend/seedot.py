@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -28,6 +30,7 @@ INPUT_NAME = "X"
 # fits the hardware (the zoo's largest program has under 400 tokens).
 MAX_SOURCE_BYTES = 1 << 20
 MAX_TOKENS = 4000
+MAX_NESTING = 400  # expression levels inside one another (let chains are not nesting)
 MAX_INDEX = 32767  # loop and sum indices are 16-bit integers in the generated code
 FUNCTIONS = (
     "relu",
@@ -446,6 +449,35 @@ def _check_weights(params: Mapping[str, Param], weights: Mapping[str, np.ndarray
     return checked
 
 
+def _depths(tree: Tree) -> tuple[int, int]:
+    """(expression nesting, tree depth): the first leaves ``let`` chains out (they are a
+    sequence, not nesting), the second counts every level."""
+    nesting = depth = 0
+    stack: list[tuple[Tree, int, int]] = [(tree, 1, 1)]
+    while stack:
+        node, nest, level = stack.pop()
+        nesting, depth = max(nesting, nest), max(depth, level)
+        step = 0 if node.data in ("let_decl", "let_bind") else 1
+        stack.extend((c, nest + step, level + 1) for c in node.children if isinstance(c, Tree))
+    return nesting, depth
+
+
+@contextmanager
+def _recursion_headroom(frames: int) -> Iterator[None]:
+    """At least ``frames`` more Python frames than the current depth, for the duration."""
+    old = sys.getrecursionlimit()
+    frame, here = sys._getframe(), 0
+    while frame is not None:
+        frame, here = frame.f_back, here + 1
+    need = here + frames
+    if need > old:
+        sys.setrecursionlimit(need)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(old)
+
+
 def parse_program(
     text: str,
     weights: Mapping[str, np.ndarray],
@@ -456,17 +488,21 @@ def parse_program(
     """Parse, type-check and bind weights; raise a located HlsfixError on any mistake."""
     text = text.removeprefix("\ufeff")
     check_size(text, filename)
-    try:
-        tree = parse_text(text, filename)
-        lowering = _Lowering(weights, filename)
-        for decl in tree.find_data("let_decl"):
-            lowering.b.reserve(str(decl.children[0]))
-        result = lowering.expr(tree)
-    except RecursionError:
+    tree = parse_text(text, filename)
+    nesting, depth = _depths(tree)
+    if nesting > MAX_NESTING:
         raise ParseError(
-            "program must nest expressions less deeply, not this deep (split a long expression with let)",
+            f"program must nest expressions at most {MAX_NESTING} deep, not {nesting} "
+            "(split a long expression with let)",
             SourceLoc(1, 1, filename),
-        ) from None
+        )
+    lowering = _Lowering(weights, filename)
+    for decl in tree.find_data("let_decl"):
+        lowering.b.reserve(str(decl.children[0]))
+    # The lowering recurses once or twice per tree level: give it the frames it needs whatever
+    # limit the process runs with, so what parses never depends on who else set the limit.
+    with _recursion_headroom(4 * depth + 200):
+        result = lowering.expr(tree)
     if lowering.input is None:
         raise ModelError(
             f"program must declare its input {INPUT_NAME}, e.g. let X = (64, 1) in [0, 1] in",
