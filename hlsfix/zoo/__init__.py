@@ -140,8 +140,8 @@ def load_model(
     path = Path(spec)
     if path.suffix != ".sd" or not path.is_file():
         raise HlsfixError(
-            f"model must be a zoo name ({', '.join(ZOO_NAMES + IMPORTED_NAMES)}), an .onnx file or an "
-            f"existing .sd file, not {spec!r}"
+            f"model must be a zoo name ({', '.join(ZOO_NAMES + IMPORTED_NAMES)}), an .onnx or .tflite "
+            f"file or an existing .sd file, not {spec!r}"
         )
     graph = load_program(path, weights)
     if data is None and (path.parent / "data.npz").exists():
