@@ -44,10 +44,12 @@ from hlsfix.mcu.emit_float import (
     emit_float_model,
 )
 from hlsfix.mcu.firmware import decode_records, emit_firmware, write_firmware
+from hlsfix.mcu.runners import FirmwareBuildError
 from hlsfix.memory.liveness import MemoryPlan, plan_memory
 
 if TYPE_CHECKING:
     from hlsfix.compiler import CompiledModel
+    from hlsfix.fixedpoint.program import KernelProgram
 
 BAUD = 115200
 # Link without the device's memory limits so that an oversized design still links and its size
@@ -218,6 +220,30 @@ def check_fit(board: McuBoard, flash: int, ram: int, stack: int | None) -> None:
         raise BoardError(f"{board.name}: " + "; ".join(problems))
 
 
+def check_static_fit(board: McuBoard, program: KernelProgram, plan: MemoryPlan) -> None:
+    """Before any C is written or compiled: BoardError when the constants alone exceed the flash,
+    or the arena (with any buffer that lives outside it) alone exceeds the RAM. These are lower
+    bounds of what the build needs, so a model failing them cannot fit; they come first because
+    such a model also breaks avr-gcc's limits (an object over 32,767 bytes) and the kernels'
+    int16 indices (a buffer over 32,767 elements), whose errors would not say "does not fit"."""
+    const = sum(b.nbytes for b in program.buffers if b.kind == "const")
+    problems = []
+    if const > board.flash_bytes:
+        problems.append(
+            f"flash must fit the Uno's {board.flash_bytes} bytes, not need at least {const} "
+            f"(the model's constants alone, {const - board.flash_bytes} too many)"
+        )
+    largest = max((b.nbytes for b in program.buffers if b.kind != "const"), default=0)
+    ram = max(plan.arena_bytes, largest)
+    if ram > board.ram_bytes:
+        problems.append(
+            f"RAM must fit the Uno's {board.ram_bytes} bytes, not need at least {ram} "
+            "(the activation arena alone, before any stack)"
+        )
+    if problems:
+        raise BoardError(f"{board.name}: " + "; ".join(problems))
+
+
 def build_uno(
     cm: CompiledModel,
     out_dir: Path,
@@ -240,6 +266,7 @@ def build_uno(
         raise DataError(f"model {cm.name}: test inputs must be known to check the Uno build, not missing")
     x = np.asarray(cm.test[0][:n_inputs])
     plan = plan_memory(program)
+    check_static_fit(board, program, plan)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     sketch_dir = _write_sources(cm, plan, board, out_dir, x[0])
@@ -330,13 +357,15 @@ def build_arduino_sketch(
 def measure_float_baseline(cm: CompiledModel, board: McuBoard, x: np.ndarray, out_dir: Path) -> FloatBaseline:
     """Write model_float.[ch] to ``out_dir``, build and run the float firmware on ``x`` in simavr.
 
-    A baseline that does not fit the board (or that the C backend cannot express) comes back
-    without cycles and with the reason in ``note``."""
+    A baseline that does not fit the board, that the C backend cannot express or that the
+    compiler rejects comes back without cycles and with the reason in ``note``: it is a figure of
+    comparison, never an error of the fixed-point build."""
     program = float_program(cm.graph)
     plan = plan_memory(program)
     want = run_float(cm.graph, x)
     flash = ram = stack = None
     try:
+        check_static_fit(board, program, plan)
         emit_float_model(program, plan, out_dir)
         with tempfile.TemporaryDirectory(prefix="hlsfix-uno-float-") as tmp:
             d = Path(tmp)
@@ -355,5 +384,8 @@ def measure_float_baseline(cm: CompiledModel, board: McuBoard, x: np.ndarray, ou
         check_fit(board, flash, ram, stack)
     except (BoardError, UnsupportedProgram) as e:
         return FloatBaseline(flash, ram, stack, (), 0, f"float build: {e}")
+    except FirmwareBuildError as e:  # its first compiler error, on one line
+        first = next((ln for ln in str(e).splitlines() if "error" in ln and not ln.startswith("$")), "")
+        return FloatBaseline(flash, ram, stack, (), 0, f"float build: avr-gcc failed: {first.strip()}")
     got = decode_float_records(program, run.records)
     return FloatBaseline(flash, ram, stack, tuple(run.measurements), int(np.sum(got == want)))
