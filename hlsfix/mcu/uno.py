@@ -36,7 +36,7 @@ from hlsfix.fixedpoint.golden import quantize_input
 from hlsfix.ir.interp import run_float
 from hlsfix.mcu import runners
 from hlsfix.mcu.arduino import SketchBuild, arduino_available, build_sketch
-from hlsfix.mcu.emit import KERNEL_FILES, KERNELS_DIR, UnsupportedProgram, _env, emit_model
+from hlsfix.mcu.emit import KERNEL_FILES, KERNELS_DIR, MAX_INDEX, UnsupportedProgram, _env, emit_model
 from hlsfix.mcu.emit_float import (
     FLOAT_KERNEL_FILES,
     decode_float_records,
@@ -220,28 +220,34 @@ def check_fit(board: McuBoard, flash: int, ram: int, stack: int | None) -> None:
         raise BoardError(f"{board.name}: " + "; ".join(problems))
 
 
+AVR_MAX_OBJECT_BYTES = 32767  # avr-gcc's largest object (its size_t and ptrdiff_t are 16-bit)
+
+
 def check_static_fit(board: McuBoard, program: KernelProgram, plan: MemoryPlan) -> None:
-    """Before any C is written or compiled: BoardError when the constants alone exceed the flash,
-    or the arena (with any buffer that lives outside it) alone exceeds the RAM. These are lower
-    bounds of what the build needs, so a model failing them cannot fit; they come first because
-    such a model also breaks avr-gcc's limits (an object over 32,767 bytes) and the kernels'
-    int16 indices (a buffer over 32,767 elements), whose errors would not say "does not fit"."""
+    """Before any C is written or compiled, for a program the C cannot even be built for — a
+    buffer over avr-gcc's largest object (32,767 bytes) or the kernels' int16 indices (32,767
+    elements): BoardError with the lower bounds the design needs (its constants in flash, its
+    arena in RAM), since such a buffer cannot fit an Uno either. Any other overflow is measured
+    on the built firmware (``check_fit``)."""
+    too_big = [b for b in program.buffers if b.nbytes > AVR_MAX_OBJECT_BYTES or b.size > MAX_INDEX]
+    if not too_big:
+        return
     const = sum(b.nbytes for b in program.buffers if b.kind == "const")
+    ram = max(plan.arena_bytes, *(b.nbytes for b in program.buffers if b.kind != "const"))
     problems = []
     if const > board.flash_bytes:
         problems.append(
             f"flash must fit the Uno's {board.flash_bytes} bytes, not need at least {const} "
             f"(the model's constants alone, {const - board.flash_bytes} too many)"
         )
-    largest = max((b.nbytes for b in program.buffers if b.kind != "const"), default=0)
-    ram = max(plan.arena_bytes, largest)
     if ram > board.ram_bytes:
         problems.append(
             f"RAM must fit the Uno's {board.ram_bytes} bytes, not need at least {ram} "
             "(the activation arena alone, before any stack)"
         )
-    if problems:
-        raise BoardError(f"{board.name}: " + "; ".join(problems))
+    b = too_big[0]
+    problems.append(f"buffer {b.name} holds {b.size} elements in {b.nbytes} bytes")
+    raise BoardError(f"{board.name}: " + "; ".join(problems))
 
 
 def build_uno(
