@@ -40,3 +40,20 @@ def run_interpreter(path: str | Path, x: np.ndarray) -> np.ndarray:
 def softmax(z: np.ndarray) -> np.ndarray:
     e = np.exp(z - z.max(axis=1, keepdims=True))
     return e / e.sum(axis=1, keepdims=True)
+
+
+def compare_with_interpreter(path: str | Path, x: np.ndarray):  # -> onnx_oracle.Agreement
+    """The imported float graph's output (softmax applied when the file ends in one) against the
+    TFLite interpreter's on the rows of x: max abs error and class agreement."""
+    from hlsfix.frontend.onnx_oracle import Agreement
+    from hlsfix.frontend.tflite_float import import_tflite
+    from hlsfix.ir.interp import run_float
+
+    imported = import_tflite(path, classify=False)
+    ours = np.asarray(run_float(imported.graph, x), np.float64).reshape(len(x), -1)
+    if "softmax" in imported.post:
+        ours = softmax(ours)
+    theirs = run_interpreter(path, x).astype(np.float64)
+    err = float(np.max(np.abs(ours - theirs)))
+    agree = float(np.mean(np.argmax(ours, axis=1) == np.argmax(theirs, axis=1)))
+    return Agreement("the model's output", len(x), err, agree)
