@@ -8,8 +8,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 import hlsfix
+from hlsfix.flows.options import ModelSpec, OptionError
 from hlsfix.frontend.tflite_oracle import softmax
 from hlsfix.frontend.tflite_reader import read_tflite
 from hlsfix.ir.interp import run_float
@@ -94,3 +96,13 @@ def test_int8_twin_as_its_dequantised_float_graph():
     float_m = load_model("keras-cnn")
     agree = np.mean(run_float(m.graph, m.data.x_test) == run_float(float_m.graph, m.data.x_test))
     assert agree >= 0.97
+
+
+def test_the_api_takes_a_tflite_path_with_an_input_range():
+
+    cm = hlsfix.compile(ModelSpec(str(FLOAT), data=DATA, input_range=(0.0, 2.0)), bits=16)
+    assert cm.graph.input.declared_range == (0.0, 2.0) and cm.graph.input.shape == (1, 8, 8, 1)
+    assert cm.test is not None and cm.accuracy(*cm.test) >= 0.95
+    for bad in ((1.0, 0.0), (0.0, float("nan")), (float("-inf"), 1.0), (1.0,)):
+        with pytest.raises(OptionError, match="--input-range must be LO,HI"):
+            ModelSpec(str(FLOAT), input_range=bad)  # type: ignore[arg-type]
