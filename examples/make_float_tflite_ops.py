@@ -140,9 +140,12 @@ def unsupported_abs(x):  # (1, 6): ABS is not among the imported operators
     return tf.abs(tf.matmul(x, c(6, 4)))
 
 
-def convert(fn, shape: tuple[int, ...]) -> bytes:
+def convert(fn, shape: tuple[int, ...], float16: bool = False) -> bytes:
     f = tf.function(fn, input_signature=[tf.TensorSpec(shape, tf.float32)])
     conv = tf.lite.TFLiteConverter.from_concrete_functions([f.get_concrete_function()], f)
+    if float16:  # float16 weights, DEQUANTIZEd to float32 in the graph
+        conv.optimizations = [tf.lite.Optimize.DEFAULT]
+        conv.target_spec.supported_types = [tf.float16]
     return conv.convert()
 
 
@@ -155,6 +158,7 @@ def main() -> None:
         data = convert(fn, shape)
         (out / f"{name}.tflite").write_bytes(data)
         print(f"{name}: {len(data)} bytes")
+    (out / "fp16_weights.tflite").write_bytes(convert(conv_same_relu, (1, 6, 6, 2), float16=True))
     bad = out.parent / "tflite_unsupported"
     bad.mkdir(exist_ok=True)
     (bad / "abs.tflite").write_bytes(convert(unsupported_abs, (1, 6)))

@@ -32,7 +32,7 @@ from hlsfix.errors import ModelError
 from hlsfix.frontend.onnx import INPUT_NAME
 from hlsfix.frontend.onnx_importer import NHWC_TO_NCHW, Importer, Node, Val, c_identifier
 from hlsfix.frontend.onnx_window import convert
-from hlsfix.frontend.tflite_reader import FLOAT32, INT8, OpInfo, TensorInfo, read_tflite
+from hlsfix.frontend.tflite_reader import FLOAT16, FLOAT32, INT8, OpInfo, TensorInfo, read_tflite
 from hlsfix.ir import ops
 from hlsfix.ir.graph import Graph
 from hlsfix.ir.types import InputSpec, real
@@ -57,11 +57,9 @@ class TfliteImport:
 
 
 def is_float_tflite(data: bytes) -> bool:
-    """Whether a .tflite model computes in float (every computed tensor float32; constant int8
-    weights of a dynamic-range model are dequantised), rather than int8 throughout."""
-    tensors, op_list, _, _ = read_tflite(data)
-    if any(op.name in ("QUANTIZE", "DEQUANTIZE") for op in op_list):
-        return False
+    """Whether a .tflite model computes in float — no computed tensor is int8 (constant int8
+    weights are dequantised, float16 weights DEQUANTIZEd at import) — rather than in int8."""
+    tensors, _, _, _ = read_tflite(data)
     return not any(t.dtype == INT8 and t.data is None for t in tensors)
 
 
@@ -69,7 +67,7 @@ def _real(t: TensorInfo) -> np.ndarray | None:
     """A constant tensor's real values (float32 as given; int8/int32 dequantised)."""
     if t.data is None:
         return None
-    if t.dtype == FLOAT32 or not t.scales:  # float weights; integer shapes, axes and paddings
+    if t.dtype in (FLOAT32, FLOAT16) or not t.scales:  # float weights; integer shapes, axes, paddings
         return t.data.astype(np.float64)
     q = t.data.astype(np.float64)
     shape = [1] * q.ndim
@@ -313,6 +311,8 @@ _CONVERTERS: dict[str, Callable[[_Tflite, OpInfo, str], None]] = {
     "PAD": _pad, "PADV2": _pad, "CONCATENATION": _concat,
 }  # fmt: skip
 DEQUANTIZE_ONLY = ("QUANTIZE", "DEQUANTIZE")  # identities of an int8 model read as its float graph
+# Operators on constants, folded at import (float16 weights DEQUANTIZEd, reshaped weights)
+FOLDED = ("DEQUANTIZE", "RESHAPE", "SQUEEZE", "EXPAND_DIMS")
 SUPPORTED = tuple(sorted(_CONVERTERS))
 
 
@@ -345,10 +345,15 @@ def import_tflite(
     in_shape = tensors[inputs[0]].shape or (1,)
     s.imp.b.declare(INPUT_NAME, real(in_shape))
     s.imp.vals[s.name(inputs[0])] = Val(INPUT_NAME, len(in_shape) == 4)
-    supported = SUPPORTED + (DEQUANTIZE_ONLY if dequantize else ())
+    supported = tuple(sorted({*SUPPORTED, *FOLDED, *(DEQUANTIZE_ONLY if dequantize else ())}))
     counts: Counter[str] = Counter()
     for i, op in enumerate(op_list):
         label = f"operator {op.name}#{i}"
+        folded = s.const(op.inputs[0]) if op.name in FOLDED and op.inputs else None
+        if folded is not None:
+            s.imp.consts[s.name(op.outputs[0])] = folded.reshape(tensors[op.outputs[0]].shape)
+            s.imp.folded += 1
+            continue
         if op.name in DEQUANTIZE_ONLY and dequantize:
             _identity(s, op, label)
         elif op.name in _CONVERTERS:

@@ -9,7 +9,7 @@ import numpy as np
 
 from hlsfix.errors import ModelError
 
-FLOAT32, INT8, INT32, INT64 = 0, 9, 2, 4  # tflite TensorType codes
+FLOAT32, FLOAT16, INT8, INT32, INT64 = 0, 1, 9, 2, 4  # tflite TensorType codes
 
 
 @dataclass(frozen=True)
@@ -110,7 +110,13 @@ def _read_tflite(data: bytes) -> tuple[list[TensorInfo], list[OpInfo], list[int]
         data_arr = None
         if buf is not None and buf.DataLength():
             raw = buf.DataAsNumpy().tobytes()
-            dt = {INT8: np.int8, INT32: np.int32, INT64: np.int64, FLOAT32: np.float32}.get(t.Type())
+            dt = {
+                INT8: np.int8,
+                INT32: np.int32,
+                INT64: np.int64,
+                FLOAT32: np.float32,
+                FLOAT16: np.float16,
+            }.get(t.Type())
             if dt is not None:
                 data_arr = np.frombuffer(raw, dtype=dt).copy()
         shape = tuple(int(s) for s in t.ShapeAsNumpy()) if t.ShapeLength() else ()
