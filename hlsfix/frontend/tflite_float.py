@@ -78,24 +78,31 @@ def _real(t: TensorInfo) -> np.ndarray | None:
 
 
 class _Tflite:
-    """One import: TFLite tensor i is the ONNX-style tensor named ``t{i}``."""
+    """One import: TFLite tensor i is the ONNX-style tensor named ``t{i}`` (a 4-D constant is
+    held there in ONNX's NCHW layout, and in TFLite's own in ``raw``)."""
 
     def __init__(self, tensors: list[TensorInfo], graph_name: str, dequantize: bool) -> None:
         self.t = tensors
         self.imp = Importer(None, graph_name)
         self.dequantize = dequantize
         self.counter = 0
+        self.raw: dict[int, np.ndarray] = {}
         for t in tensors:
             value = _real(t)
             if value is not None:
-                self.imp.consts[self.name(t.index)] = value
+                self.set_const(t.index, value)
 
     @staticmethod
     def name(idx: int) -> str:
         return f"t{idx}"
 
+    def set_const(self, idx: int, value: np.ndarray) -> None:
+        self.raw[idx] = value
+        self.imp.consts[self.name(idx)] = np.transpose(value, NHWC_TO_NCHW) if value.ndim == 4 else value
+
     def const(self, idx: int) -> np.ndarray | None:
-        return self.imp.const(self.name(idx))
+        """Constant tensor idx in TFLite's layout, or None when it is computed."""
+        return self.raw.get(idx)
 
     def onnx_const(self, arr: np.ndarray) -> str:
         """A new constant (already in ONNX's layout) for a node's input."""
@@ -351,7 +358,7 @@ def import_tflite(
         label = f"operator {op.name}#{i}"
         folded = s.const(op.inputs[0]) if op.name in FOLDED and op.inputs else None
         if folded is not None:
-            s.imp.consts[s.name(op.outputs[0])] = folded.reshape(tensors[op.outputs[0]].shape)
+            s.set_const(op.outputs[0], folded.reshape(tensors[op.outputs[0]].shape))
             s.imp.folded += 1
             continue
         if op.name in DEQUANTIZE_ONLY and dequantize:
