@@ -103,6 +103,10 @@ def concat_rows(x):  # (1, 4, 4, 2): along H
     return tf.concat([a, x], axis=1)
 
 
+def concat_const(x):  # (1, 3, 4, 2): a constant operand of a concatenation
+    return tf.concat([x, c(1, 3, 4, 2)], axis=3)
+
+
 def activations(x):  # (1, 12)
     h = tf.matmul(x, c(12, 12))
     return tf.sigmoid(h) + tf.tanh(h) + tf.nn.leaky_relu(h, 0.1) + tf.nn.relu6(h)
@@ -131,6 +135,7 @@ MODELS = {
     "pad_conv": (pad_conv, (1, 4, 5, 2)),
     "concat_channels": (concat_channels, (1, 4, 4, 2)),
     "concat_rows": (concat_rows, (1, 4, 4, 2)),
+    "concat_const": (concat_const, (1, 3, 4, 2)),
     "activations": (activations, (1, 12)),
     "reshape_to_4d": (reshape_to_4d, (1, 24)),
 }
