@@ -1,8 +1,11 @@
-"""Models from the frameworks, imported from ONNX, end to end: one markdown table per model of
-what it is (framework, ONNX ops, parameters, MACs), how the imported float graph agrees with
-onnxruntime (max abs error of the model's output, class agreement, test split), the fixed-point
+"""Models from the frameworks, imported from ONNX or TFLite, end to end: one markdown table per
+model of what it is (framework, ONNX/TFLite ops, parameters, MACs), how the imported float graph
+agrees with its runtime — onnxruntime, or the TFLite interpreter (max abs error of the model's
+output, class agreement, test split) —, the fixed-point
 test accuracy at 16, 8 and mixed bits, and on how many inputs each backend was bit-exact with the
-golden model (16-bit program). With ``--node-tests``: the onnx backend node tests per operator.
+golden model (16-bit program). For keras-cnn, its int8 twin's rows too (TFLM-exact path: test
+accuracy, golden vs TFLM, host C and Cortex-M4 QEMU bit-exact). With ``--node-tests``: the onnx
+backend node tests per operator.
 
     .venv/bin/python benchmarks/bench_onnx_import.py [--inputs 20] [--rtl-inputs 3] [--node-tests]
         [--models sklearn-logreg,...] [--skip host,hls,uno,qemu,rtl,mixed]
@@ -81,15 +84,23 @@ def model_rows(name: str, args: argparse.Namespace) -> list[tuple[str, str]]:
     m = hlsfix.load_model(name)
     assert m.data is not None
     stats = m.graph.stats()
-    onnx_ops = ", ".join(f"{op} {n}" for op, n in m.meta["onnx"]["onnx_ops"])
-    agree = compare_with_onnxruntime(m.source, m.data.x_test)
     xt, yt = m.data.x_test, m.data.y_test
+    if "tflite" in m.meta:
+        from hlsfix.frontend.tflite_oracle import compare_with_interpreter
+
+        ops = ", ".join(f"{op} {n}" for op, n in m.meta["tflite"]["operators"])
+        ops_row = ("ONNX ops (imported)", f"TFLite: {ops}")
+        agree, runtime = compare_with_interpreter(m.source, xt), "TFLite interpreter (ai-edge-litert)"
+    else:
+        onnx_ops = ", ".join(f"{op} {n}" for op, n in m.meta["onnx"]["onnx_ops"])
+        ops_row = ("ONNX ops (imported)", f"{onnx_ops}; {m.meta['onnx']['folded']} nodes folded at import")
+        agree, runtime = compare_with_onnxruntime(m.source, xt), "onnxruntime"
     rows = [
         ("framework", m.meta.get("framework", "?")),
-        ("ONNX ops (imported)", f"{onnx_ops}; {m.meta['onnx']['folded']} nodes folded at import"),
+        ops_row,
         ("parameters / MACs", f"{stats.parameters} / {stats.macs}"),
         (
-            "float vs onnxruntime (test split)",
+            f"float vs its runtime (test split): {runtime}",
             f"output {agree.output!r}: max abs error {agree.max_abs_error:.2e}, "
             f"class agreement {agree.class_agreement:.2%} of {agree.rows}",
         ),
@@ -129,6 +140,57 @@ def model_rows(name: str, args: argparse.Namespace) -> list[tuple[str, str]]:
             except HlsfixError as e:
                 rows.append((f"bit-exact: {label}", f"error: {e}"))
             sys.stdout.flush()
+    if name == "keras-cnn":
+        rows += int8_rows("keras_cnn_int8", m, args)
+    return rows
+
+
+def int8_rows(name: str, m, args: argparse.Namespace) -> list[tuple[str, str]]:
+    """The int8 twin through the TFLM-exact path: accuracy on the test split, golden vs TFLM,
+    host C (sanitizers) and Cortex-M4 (QEMU) bit-exact with the golden model."""
+    from hlsfix.fixedpoint.int8.golden import run_int8
+    from hlsfix.mcu.int8_emit import decode_int8_records, emit_int8_firmware, emit_int8_model
+    from hlsfix.memory.int8_plan import plan_int8_memory
+
+    cm = hlsfix.compile(name)
+    xt, yt = m.data.x_test, m.data.y_test
+    scale, zp = cm.scales[:2]  # the test rows as the model's int8 input
+    q = cm.quantize_input(np.clip(np.round(xt / scale) + zp, -128, 127).astype(np.int8))
+    pred = cm.output_values(run_int8(cm.program, q).output).reshape(len(xt), -1).argmax(axis=1)
+    rows = [(f"int8 twin ({name}): test accuracy", f"{np.mean(pred == yt):.4f}")]
+    tflm = cm.check_tflm(args.inputs)
+    rows.append(
+        (
+            "int8 twin: golden vs TFLM",
+            f"{tflm.checked_inputs if tflm.bit_exact else 'NOT'} bit-exact of {tflm.checked_inputs}"
+            if tflm
+            else "tflite-micro missing",
+        )
+    )
+    n = args.inputs
+    with tempfile.TemporaryDirectory() as tmp:
+        d = Path(tmp)
+        mem = plan_int8_memory(cm.model.program)
+        em = emit_int8_firmware(emit_int8_model(mem, d, scales=cm.scales), name, q[:n], d)
+        want = run_int8(cm.model.program, q[:n]).output
+        try:
+            if "host" not in args.skip:
+                exe = runners.compile_host(em.sources, d / "fw", sanitize=True, include_dirs=em.include_dirs)
+                got = decode_int8_records(runners.run_host(exe).records)
+                rows.append(
+                    ("int8 twin bit-exact: host C", f"{int(np.sum(np.all(got == want, axis=1)))}/{n}")
+                )
+            if "qemu" not in args.skip:
+                elf = runners.compile_cortex_m(
+                    em.sources, d / "m4.elf", cpu="cortex-m4", include_dirs=em.include_dirs
+                )
+                run = runners.run_qemu(elf, machine="mps2-an386", timeout_s=300)
+                got = decode_int8_records(run.records)
+                same = int(np.sum(np.all(got == want, axis=1)))
+                insns = f"{np.mean(run.measurements):.0f} instructions"
+                rows.append(("int8 twin bit-exact: Cortex-M4 (QEMU)", f"{same}/{n} ({insns})"))
+        except HlsfixError as e:
+            rows.append(("int8 twin: C", f"error: {e}"))
     return rows
 
 

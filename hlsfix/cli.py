@@ -49,6 +49,7 @@ CONFIG_KEYS = {
     "model": ("model", "model"),
     "weights": ("model", "weights"),
     "data": ("model", "data"),
+    "input_range": ("model", "input_range"),
     **{k: ("compile", k) for k in COMPILE_KEYS},
     **{
         k: ("build", k)
@@ -86,6 +87,7 @@ def _spec(args: argparse.Namespace) -> ModelSpec:
         str(args.model),
         Path(args.weights) if args.weights else None,
         Path(args.data) if getattr(args, "data", None) else None,
+        getattr(args, "input_range", None),
     )
 
 
@@ -205,7 +207,7 @@ _INT8_FLAGS = {"no_reorder": "--no-reorder", "no_partial_execution": "--no-parti
 _NOT_FOR_INT8 = {
     "bits": "--bits", "metric": "--metric", "activation": "--activation", "budget_pp": "--budget-pp",
     "weight_budget": "--weight-budget", "weights": "--weights", "data": "--data",
-    "min_sqnr": "--min-sqnr", "max_rel_err": "--max-rel-err",
+    "min_sqnr": "--min-sqnr", "max_rel_err": "--max-rel-err", "input_range": "--input-range",
 }  # fmt: skip
 
 
@@ -347,8 +349,14 @@ def _add_model_args(p: argparse.ArgumentParser, *, default: str | None = None) -
     p.add_argument(
         "--data",
         metavar="FILE.npz",
-        help="X_train, y_train, X_test, y_test (default: the zoo split; an .onnx model needs it, its labels "
-        "optional)",
+        help="X_train, y_train, X_test, y_test (default: the zoo split; an .onnx or .tflite model needs it, "
+        "its labels optional)",
+    )
+    p.add_argument(
+        "--input-range",
+        metavar="LO,HI",
+        help="the input's real range (default: the .sd's declared range, or an imported model's data); "
+        "a negative LO as --input-range=-1,1",
     )
 
 

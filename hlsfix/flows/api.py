@@ -65,7 +65,9 @@ class CompiledModel(TrackedModel):
 def load(spec: ModelSpec, *, require_data: bool = True) -> Model:
     """The model named by ``spec``; an imported (.onnx) model without data is a DataError unless
     ``require_data`` is False (calibration data given in Python instead)."""
-    return load_model(spec.model, spec.weights, spec.data, require_data=require_data)
+    return load_model(
+        spec.model, spec.weights, spec.data, input_range=spec.input_range, require_data=require_data
+    )
 
 
 def compile(

@@ -27,14 +27,19 @@ def model_info(m: Model) -> list[str]:
         lines.append(f"  {p.name:<8} {str(p.shape):<14} range {list(p.declared_range)}{sparse}")
     lines.append(f"MACs per inference: {st.macs}")
     lines.append("ops: " + ", ".join(f"{name} {n}" for name, n in st.op_counts))
-    if "onnx" in m.meta:  # an imported model: the graph it became, node by node
+    if "onnx" in m.meta or "tflite" in m.meta:  # an imported model: the graph it became, node by node
         from hlsfix.ir.describe import describe, format_info
 
-        onnx = m.meta["onnx"]
-        lines.append(
-            f"imported from ONNX (opset {onnx['opset']}): "
-            + ", ".join(f"{k} {n}" for k, n in onnx["onnx_ops"])
-        )
+        if "onnx" in m.meta:
+            onnx = m.meta["onnx"]
+            lines.append(
+                f"imported from ONNX (opset {onnx['opset']}): "
+                + ", ".join(f"{k} {n}" for k, n in onnx["onnx_ops"])
+            )
+        else:
+            tfl = m.meta["tflite"]
+            kind = "int8 TFLite, as its dequantised float graph" if tfl["dequantized"] else "float TFLite"
+            lines.append(f"imported from {kind}: " + ", ".join(f"{k} {n}" for k, n in tfl["operators"]))
         text = format_info(describe(g))
         lines += text[text.index("graph:") : text.index("\nparameters:")].splitlines()
     if m.meta.get("float_test_accuracy") is not None:

@@ -77,10 +77,31 @@ class ModelSpec:
     model: str
     weights: Path | None = None
     data: Path | None = None
+    # The input's real range (the fixed-point scale of the input); None: the model's declared
+    # range (.sd), or the training data's range (an imported .onnx/.tflite model)
+    input_range: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.model, str) or not self.model.strip():
             raise OptionError(f"model must be a zoo name or a file path, not {self.model!r}")
+        object.__setattr__(self, "input_range", parse_input_range(self.input_range))
+
+
+def parse_input_range(value: str | tuple | list | None) -> tuple[float, float] | None:
+    """``--input-range LO,HI`` (or a pair of numbers): finite, LO < HI (None: not given)."""
+    if value is None:
+        return None
+    parts = value.split(",") if isinstance(value, str) else value
+    try:
+        lo, hi = (float(v) for v in parts)  # type: ignore[union-attr]
+    except (TypeError, ValueError):
+        lo = hi = math.nan
+    if isinstance(value, str) and value.count(",") != 1:
+        lo = hi = math.nan
+    if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+        shown = value if isinstance(value, str) else list(value)  # type: ignore[arg-type]
+        raise OptionError(f"--input-range must be LO,HI with finite numbers LO < HI, not {shown!r}")
+    return (lo, hi)
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,18 @@ class Val:
     nhwc: bool = False
 
 
+@dataclass(frozen=True)
+class Node:
+    """An operator in ONNX's terms built by another frontend (TFLite), for the shared converters of
+    ``onnx_ops`` and ``onnx_window``: they read only these fields of an ``onnx.NodeProto``."""
+
+    op_type: str
+    input: tuple[str, ...]
+    output: tuple[str, ...]
+    name: str = ""
+    domain: str = ""
+
+
 def attributes(node: onnx.NodeProto) -> dict[str, object]:
     from onnx import helper, numpy_helper
 
@@ -51,9 +63,10 @@ def c_identifier(name: str) -> str:
 
 @dataclass
 class Importer:
-    """The state of one import; ``onnx_ops`` converts nodes through its helpers."""
+    """The state of one import (ONNX, or TFLite through ``Node``); ``onnx_ops`` converts nodes
+    through its helpers."""
 
-    model: onnx.ModelProto
+    model: onnx.ModelProto | None
     name: str
     b: GraphBuilder = field(default_factory=GraphBuilder)
     consts: dict[str, np.ndarray] = field(default_factory=dict)

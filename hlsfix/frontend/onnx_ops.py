@@ -258,15 +258,68 @@ def _matmul(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
     hint = node.output[0]
     shape = imp.onnx_shape(node.input[0])
     b_const = imp.const(node.input[1])
-    if len(shape) > 2 and imp.const(node.input[0]) is None and b_const is not None and b_const.ndim == 2:
-        # (…, M, K) · (K, N), as a Linear layer applied along a sequence: the leading axes are rows
-        rows = imp.reshape(imp.plain(node.input[0]), (math.prod(shape[:-1]), shape[-1]), hint + "_rows")
-        out = imp.add(ops.MatMul(rows, imp.param(hint + "_B", np.asarray(b_const, np.float64))), hint + "_mm")
-        set_value(imp, node, imp.reshape(out, (*shape[:-1], b_const.shape[1]), hint))
+    if imp.const(node.input[0]) is None and b_const is not None and (len(shape) != 2 or b_const.ndim != 2):
+        set_value(imp, node, _matmul_const_b(imp, node, shape, np.asarray(b_const, np.float64), hint))
         return
     a = _matrix(imp, node.input[0], node, False, hint + "_A")
     b = _matrix(imp, node.input[1], node, False, hint + "_B")
     set_value(imp, node, imp.add(ops.MatMul(a, b), hint))
+
+
+def _matmul_const_b(
+    imp: Importer, node: onnx.NodeProto, a_shape: tuple[int, ...], b: np.ndarray, hint: str
+) -> str:
+    """numpy's matmul of a computed A of any rank by a constant B of any rank, in 2-D products:
+    a 1-D operand gains (and then loses) a unit axis; one matrix B multiplies every row of A
+    (a Linear layer along a sequence); a batch of matrices B (broadcast against A's batch axes)
+    multiplies A's batch rows by all of them at once, keeps each batch's diagonal block (a 0/1
+    mask) and sums the blocks' columns into place."""
+    a_sh = (1, *a_shape) if len(a_shape) == 1 else a_shape
+    b_vector = b.ndim == 1
+    b = b.reshape(-1, 1) if b_vector else b
+    m, k, n = a_sh[-2], a_sh[-1], b.shape[-1]
+    if b.shape[-2] != k:
+        raise node_error(node, f"inner dimensions must agree, not {a_shape} and {b.shape}")
+    try:
+        batch = tuple(np.broadcast_shapes(a_sh[:-2], b.shape[:-2]))
+    except ValueError:
+        raise node_error(node, f"batch axes must broadcast, not {a_shape} and {b.shape}") from None
+    x = imp.plain(node.input[0])
+    if math.prod(b.shape[:-2]) == 1:  # one matrix for every row of A
+        rows = imp.reshape(x, (math.prod(a_sh[:-1]), k), hint + "_rows")
+        y = imp.add(ops.MatMul(rows, imp.param(hint + "_B", b.reshape(k, n))), hint + "_mm")
+    else:
+        nb = math.prod(batch)
+        a_batch = (1,) * (len(batch) - len(a_sh[:-2])) + tuple(a_sh[:-2])
+        xa = imp.reshape(x, (math.prod(a_batch), m * k), hint + "_batches")
+        if a_batch != batch:  # A's batches repeated along the broadcast axes: a 0/1 selection
+            idx = np.broadcast_to(np.arange(math.prod(a_batch)).reshape(a_batch), batch).reshape(-1)
+            pick = np.zeros((nb, math.prod(a_batch)))
+            pick[np.arange(nb), idx] = 1.0
+            xa = imp.add(ops.MatMul(imp.param(hint + "_bcast", pick), xa), hint + "_bcast")
+        rows = imp.reshape(xa, (nb * m, k), hint + "_rows")
+        stacked = np.broadcast_to(b, (*batch, k, n)).reshape(nb, k, n).transpose(1, 0, 2).reshape(k, nb * n)
+        every = imp.add(ops.MatMul(rows, imp.param(hint + "_B", stacked)), hint + "_all")
+        mask = np.kron(np.eye(nb), np.ones((m, n)))
+        own = imp.add(ops.Elementwise("mul", every, imp.param(hint + "_diag", mask)), hint + "_own")
+        y = imp.add(ops.MatMul(own, imp.param(hint + "_sum", np.tile(np.eye(n), (nb, 1)))), hint + "_mm")
+    out = [*batch, m, n]
+    if len(a_shape) == 1:
+        out.pop(-2)
+    if (
+        len(b.shape) == 2
+        and b.shape[1] == 1
+        and n == 1
+        and len(a_shape) >= 1
+        and node_b_was_vector(imp, node)
+    ):
+        out.pop(-1)
+    return imp.reshape(y, tuple(out) or (1,), hint)
+
+
+def node_b_was_vector(imp: Importer, node: onnx.NodeProto) -> bool:
+    c = imp.const(node.input[1])
+    return c is not None and np.ndim(c) == 1
 
 
 # -- shapes ---------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ import numpy as np
 
 from hlsfix.errors import ModelError
 
-FLOAT32, INT8, INT32 = 0, 9, 2  # tflite TensorType codes
+FLOAT32, FLOAT16, INT8, INT32, INT64 = 0, 1, 9, 2, 4  # tflite TensorType codes
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,7 @@ class TensorInfo:
     scales: tuple[float, ...]
     zero_points: tuple[int, ...]
     data: np.ndarray | None
+    quantized_dimension: int = 0  # the axis of per-channel scales
 
     @property
     def scale(self) -> float:
@@ -64,6 +65,9 @@ def _options(op: object, name: str) -> object | None:
         "MUL": tflite.MulOptions,
         "CONCATENATION": tflite.ConcatenationOptions,
         "MEAN": tflite.ReducerOptions,
+        "SUB": tflite.SubOptions,
+        "DIV": tflite.DivOptions,
+        "LEAKY_RELU": tflite.LeakyReluOptions,
     }.get(name)
     if table is None or cls is None:
         return None
@@ -106,14 +110,21 @@ def _read_tflite(data: bytes) -> tuple[list[TensorInfo], list[OpInfo], list[int]
         data_arr = None
         if buf is not None and buf.DataLength():
             raw = buf.DataAsNumpy().tobytes()
-            dt = {INT8: np.int8, INT32: np.int32, FLOAT32: np.float32}.get(t.Type())
+            dt = {
+                INT8: np.int8,
+                INT32: np.int32,
+                INT64: np.int64,
+                FLOAT32: np.float32,
+                FLOAT16: np.float16,
+            }.get(t.Type())
             if dt is not None:
                 data_arr = np.frombuffer(raw, dtype=dt).copy()
         shape = tuple(int(s) for s in t.ShapeAsNumpy()) if t.ShapeLength() else ()
         if data_arr is not None and shape:
             data_arr = data_arr.reshape(shape)
         name = t.Name().decode() if t.Name() else f"t{i}"
-        tensors.append(TensorInfo(i, name, shape, t.Type(), scales, zps, data_arr))
+        qdim = int(q.QuantizedDimension()) if q is not None else 0
+        tensors.append(TensorInfo(i, name, shape, t.Type(), scales, zps, data_arr, qdim))
     names = _op_names()
     ops = []
     for i in range(sg.OperatorsLength()):

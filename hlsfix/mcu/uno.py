@@ -38,7 +38,7 @@ from hlsfix.fixedpoint.program import KernelProgram
 from hlsfix.ir.interp import run_float
 from hlsfix.mcu import runners
 from hlsfix.mcu.arduino import SketchBuild, arduino_available, build_sketch
-from hlsfix.mcu.emit import KERNEL_FILES, KERNELS_DIR, UnsupportedProgram, _env, emit_model
+from hlsfix.mcu.emit import KERNEL_FILES, KERNELS_DIR, MAX_INDEX, UnsupportedProgram, _env, emit_model
 from hlsfix.mcu.emit_float import (
     FLOAT_KERNEL_FILES,
     decode_float_records,
@@ -46,10 +46,12 @@ from hlsfix.mcu.emit_float import (
     emit_float_model,
 )
 from hlsfix.mcu.firmware import decode_records, emit_firmware, write_firmware
+from hlsfix.mcu.runners import FirmwareBuildError
 from hlsfix.memory.liveness import MemoryPlan, plan_memory
 
 if TYPE_CHECKING:
     from hlsfix.compiler import CompiledModel
+    from hlsfix.fixedpoint.program import KernelProgram
 
 BAUD = 115200
 _SHOWN = 8  # output values quoted in the sketch's comment and banner
@@ -253,6 +255,36 @@ def check_fit(board: McuBoard, flash: int, ram: int, stack: int | None) -> None:
         raise BoardError(f"{board.name}: " + "; ".join(problems))
 
 
+AVR_MAX_OBJECT_BYTES = 32767  # avr-gcc's largest object (its size_t and ptrdiff_t are 16-bit)
+
+
+def check_static_fit(board: McuBoard, program: KernelProgram, plan: MemoryPlan) -> None:
+    """Before any C is written or compiled, for a program the C cannot even be built for — a
+    buffer over avr-gcc's largest object (32,767 bytes) or the kernels' int16 indices (32,767
+    elements): BoardError with the lower bounds the design needs (its constants in flash, its
+    arena in RAM), since such a buffer cannot fit an Uno either. Any other overflow is measured
+    on the built firmware (``check_fit``)."""
+    too_big = [b for b in program.buffers if b.nbytes > AVR_MAX_OBJECT_BYTES or b.size > MAX_INDEX]
+    if not too_big:
+        return
+    const = sum(b.nbytes for b in program.buffers if b.kind == "const")
+    ram = max(plan.arena_bytes, *(b.nbytes for b in program.buffers if b.kind != "const"))
+    problems = []
+    if const > board.flash_bytes:
+        problems.append(
+            f"flash must fit the Uno's {board.flash_bytes} bytes, not need at least {const} "
+            f"(the model's constants alone, {const - board.flash_bytes} too many)"
+        )
+    if ram > board.ram_bytes:
+        problems.append(
+            f"RAM must fit the Uno's {board.ram_bytes} bytes, not need at least {ram} "
+            "(the activation arena alone, before any stack)"
+        )
+    b = too_big[0]
+    problems.append(f"buffer {b.name} holds {b.size} elements in {b.nbytes} bytes")
+    raise BoardError(f"{board.name}: " + "; ".join(problems))
+
+
 def build_uno(
     cm: CompiledModel,
     out_dir: Path,
@@ -273,6 +305,7 @@ def build_uno(
         raise DataError(f"model {cm.name}: test inputs must be known to check the Uno build, not missing")
     x = np.asarray(cm.test[0][:n_inputs])
     plan = plan_memory(program)
+    check_static_fit(board, program, plan)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     sketch_dir = _write_sources(cm, plan, board, out_dir, x[0])
@@ -363,13 +396,15 @@ def build_arduino_sketch(
 def measure_float_baseline(cm: CompiledModel, board: McuBoard, x: np.ndarray, out_dir: Path) -> FloatBaseline:
     """Write model_float.[ch] to ``out_dir``, build and run the float firmware on ``x`` in simavr.
 
-    A baseline that does not fit the board (or that the C backend cannot express) comes back
-    without cycles and with the reason in ``note``."""
+    A baseline that does not fit the board, that the C backend cannot express or that the
+    compiler rejects comes back without cycles and with the reason in ``note``: it is a figure of
+    comparison, never an error of the fixed-point build."""
     program = float_program(cm.graph)
     plan = plan_memory(program)
     want = run_float(cm.graph, x)
     flash = ram = stack = None
     try:
+        check_static_fit(board, program, plan)
         emit_float_model(program, plan, out_dir)
         with tempfile.TemporaryDirectory(prefix="hlsfix-uno-float-") as tmp:
             d = Path(tmp)
@@ -388,6 +423,9 @@ def measure_float_baseline(cm: CompiledModel, board: McuBoard, x: np.ndarray, ou
         check_fit(board, flash, ram, stack)
     except (BoardError, UnsupportedProgram) as e:
         return FloatBaseline(flash, ram, stack, (), 0, f"float build: {e}")
+    except FirmwareBuildError as e:  # its first compiler error, on one line
+        first = next((ln for ln in str(e).splitlines() if "error" in ln and not ln.startswith("$")), "")
+        return FloatBaseline(flash, ram, stack, (), 0, f"float build: avr-gcc failed: {first.strip()}")
     got = decode_float_records(program, run.records)
     if program.output_is_class:
         agree = int(np.sum(got == want))

@@ -4,7 +4,7 @@ its recorded float test accuracy. Running hlsfix on a zoo model needs no scikit-
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -126,6 +126,17 @@ def load_model(
 
     if spec in IMPORTED_NAMES or Path(spec).suffix in IMPORT_SUFFIXES:
         return load_imported(spec, data, input_range, require_data=require_data)
+    model = _load_sd(spec, weights, data)
+    if input_range is None:
+        return model
+    graph = model.graph
+    graph = replace(graph, input=replace(graph.input, declared_range=tuple(input_range)))
+    return replace(model, graph=graph)
+
+
+def _load_sd(spec: str, weights: Path | None, data: Path | None) -> Model:
+    from hlsfix.zoo.imported import IMPORTED_NAMES
+
     if spec in ZOO_NAMES:
         if weights is not None:
             raise HlsfixError(
@@ -140,8 +151,8 @@ def load_model(
     path = Path(spec)
     if path.suffix != ".sd" or not path.is_file():
         raise HlsfixError(
-            f"model must be a zoo name ({', '.join(ZOO_NAMES + IMPORTED_NAMES)}), an .onnx file or an "
-            f"existing .sd file, not {spec!r}"
+            f"model must be a zoo name ({', '.join(ZOO_NAMES + IMPORTED_NAMES)}), an .onnx or .tflite "
+            f"file or an existing .sd file, not {spec!r}"
         )
     graph = load_program(path, weights)
     if data is None and (path.parent / "data.npz").exists():

@@ -1,4 +1,5 @@
-"""Models from the frameworks: an .onnx file (or a bundled one) with its data, as a zoo ``Model``.
+"""Models from the frameworks: an .onnx or float .tflite file (or a bundled one) with its data, as a
+zoo ``Model``. (An int8 .tflite read here is its dequantised float graph; the int8 path is elsewhere.)
 
 Data come from an .npz holding ``X_train`` and ``X_test`` and, when known, ``y_train`` and
 ``y_test``; without labels, the float model's own decisions stand in (and ``meta`` says so).
@@ -13,13 +14,15 @@ from pathlib import Path
 
 import numpy as np
 
-from hlsfix.errors import DataError
+from hlsfix.errors import DataError, ModelError
 from hlsfix.ir.graph import Graph
 from hlsfix.ir.interp import batch_input, run_float
 
 ZOO_DIR = Path(__file__).parent
-IMPORTED_NAMES = ("sklearn-mlp", "sklearn-logreg", "torch-dscnn")
-IMPORT_SUFFIXES = (".onnx",)
+ONNX_NAMES = ("sklearn-mlp", "sklearn-logreg", "torch-dscnn")  # model.onnx
+TFLITE_NAMES = ("keras-cnn",)  # model.tflite (float)
+IMPORTED_NAMES = ONNX_NAMES + TFLITE_NAMES
+IMPORT_SUFFIXES = (".onnx", ".tflite")
 DATA_HINT = (
     "--data FILE.npz (Python: data=) holding X_train and X_test (the model's inputs, one flattened row "
     "each) and y_train/y_test when the labels are known"
@@ -59,17 +62,37 @@ def imported_dataset(graph: Graph, path: Path):  # -> tuple[Dataset, bool]
     return Dataset(x_train.reshape(flat[0]), y_train, x_test.reshape(flat[1]), y_test), not have
 
 
+def _import(path: Path, name: str) -> tuple[Graph, dict]:
+    """The graph of an .onnx or .tflite file, and what the import says about it (for ``meta``)."""
+    if path.suffix == ".tflite":
+        from hlsfix.frontend.tflite_float import import_tflite, is_float_tflite
+
+        try:
+            dequantize = not is_float_tflite(path.read_bytes())
+        except FileNotFoundError:
+            raise ModelError(f"TFLite model file must exist, not be missing: {path}") from None
+        t = import_tflite(path, name=name, dequantize=dequantize)
+        fields = ("operators", "dequantized", "post")
+        return t.graph, {"tflite": {f: getattr(t, f) for f in fields}}
+    from hlsfix.frontend.onnx import import_onnx
+
+    imported = import_onnx(path, name=name)
+    fields = ("output", "scores", "post", "opset", "onnx_ops", "folded")
+    return imported.graph, {"onnx": {f: getattr(imported, f) for f in fields}}
+
+
 def load_imported(spec: str, data: Path | None, input_range: tuple[float, float] | None = None, *,
                   require_data: bool = True):  # fmt: skip
-    """A bundled imported model by name, or an .onnx path, with its data (see module doc)."""
-    from hlsfix.frontend.onnx import import_onnx
+    """A bundled imported model by name, or an .onnx/.tflite path, with its data (see module doc)."""
     from hlsfix.zoo import Model
 
     bundled = spec in IMPORTED_NAMES
-    path = ZOO_DIR / spec / "model.onnx" if bundled else Path(spec)
+    if bundled:
+        path = next(p for p in (ZOO_DIR / spec / f"model{s}" for s in IMPORT_SUFFIXES) if p.exists())
+    else:
+        path = Path(spec)
     name = spec if bundled else path.stem
-    imported = import_onnx(path, name=name)
-    graph = imported.graph
+    graph, imported_meta = _import(path, name)
     meta: dict = json.loads((path.parent / "meta.json").read_text()) if bundled else {}
     if data is None and (path.parent / "data.npz").exists():
         data = path.parent / "data.npz"
@@ -83,8 +106,7 @@ def load_imported(spec: str, data: Path | None, input_range: tuple[float, float]
     dataset, own_labels = imported_dataset(graph, Path(data))
     lo, hi = input_range or (float(dataset.x_train.min()), float(dataset.x_train.max()))
     graph = dataclasses.replace(graph, input=dataclasses.replace(graph.input, declared_range=(lo, hi)))
-    fields = ("output", "scores", "post", "opset", "onnx_ops", "folded")
-    meta = {**meta, "onnx": {f: getattr(imported, f) for f in fields}}
+    meta = {**meta, **imported_meta}
     if own_labels:
         meta["labels"] = "the float model's own decisions (the data file holds no y_train/y_test)"
     return Model(graph, dataset, meta, path)

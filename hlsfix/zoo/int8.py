@@ -25,6 +25,7 @@ INT8_MODEL_NAMES = (
     "mlperf_vww_mobilenet",
     "mlperf_ic_resnet8",
     "mlperf_ad01",
+    "keras_cnn_int8",
 )
 
 
@@ -36,8 +37,19 @@ def int8_model_path(name: str) -> Path:
 
 
 def is_int8_tflite(model: str | Path) -> bool:
-    """A .tflite file or the name of a bundled int8 model."""
-    return str(model).endswith(".tflite") or str(model) in INT8_MODEL_NAMES
+    """The name of a bundled int8 model, or a .tflite file that is not a float model (a float
+    .tflite is imported into the IR like an .onnx; a missing or unreadable file takes the int8
+    path, whose reader says what is wrong with it)."""
+    if str(model) in INT8_MODEL_NAMES:
+        return True
+    if not str(model).endswith(".tflite"):
+        return False
+    try:
+        from hlsfix.frontend.tflite_float import is_float_tflite
+
+        return not is_float_tflite(Path(model).read_bytes())
+    except (OSError, ModelError):
+        return True
 
 
 def resolve_int8(model: str | Path) -> Path:

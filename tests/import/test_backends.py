@@ -93,7 +93,7 @@ def test_avr_and_cortex_m_equal_golden(name: str, tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["sklearn-logreg", "torch-dscnn"])
+@pytest.mark.parametrize("name", ["sklearn-logreg", "torch-dscnn", "keras-cnn"])
 def test_accelerator_in_icarus_equals_golden(name: str, tmp_path: Path) -> None:
     pytest.importorskip("amaranth")
     pytest.importorskip("cocotb_tools")

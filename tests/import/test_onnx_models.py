@@ -18,12 +18,12 @@ from hlsfix.frontend.onnx_oracle import compare_with_onnxruntime  # noqa: E402
 from hlsfix.frontend.seedot import load_program  # noqa: E402
 from hlsfix.ir.describe import describe, format_info  # noqa: E402
 from hlsfix.ir.interp import run_float  # noqa: E402
-from hlsfix.zoo.imported import IMPORTED_NAMES  # noqa: E402
+from hlsfix.zoo.imported import ONNX_NAMES  # noqa: E402
 
 ZOO = Path(hlsfix.__file__).parent / "zoo"
 
 
-@pytest.mark.parametrize("name", IMPORTED_NAMES)
+@pytest.mark.parametrize("name", ONNX_NAMES)
 def test_float_reference_agrees_with_onnxruntime(name: str) -> None:
     m = hlsfix.load_model(name)
     assert m.data is not None
@@ -36,7 +36,7 @@ def test_float_reference_agrees_with_onnxruntime(name: str) -> None:
     assert round(float(accuracy), 4) == m.meta["float_test_accuracy"]
 
 
-@pytest.mark.parametrize("name", IMPORTED_NAMES)
+@pytest.mark.parametrize("name", ONNX_NAMES)
 def test_sd_export_reads_back_to_the_same_graph(name: str, tmp_path: Path) -> None:
     m = hlsfix.load_model(name)
     assert m.data is not None
