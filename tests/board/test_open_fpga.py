@@ -189,3 +189,25 @@ def test_the_icebreaker_bitstream_is_built_timed_and_checked(tmp_path: Path, cap
     assert "icebreaker/hlsfix\\_top.bin" in md and "| LC |" in md and "| EBR |" in md  # (Markdown-escaped)
     for name in ("hlsfix_top.pcf", "build_hlsfix_top.sh", "hlsfix_top_nextpnr.json"):
         assert (out / "icebreaker" / name).is_file()
+
+
+def test_auto_lanes_on_the_icebreaker_reject_what_its_cells_cannot_hold() -> None:
+    from hlsfix.board.arty import choose_lanes, lanes_tried
+
+    def estimate(p: int) -> Resources:  # a design whose logic grows with P: 2,400 LCs a lane
+        return Resources(lut=2_400 * p, ff=900 * p, dsp=p, bram36=6, estimator="test")
+
+    choice = choose_lanes(estimate, ICEBREAKER)
+    assert choice.lanes == 1
+    # P = 2 would need 4,800 LCs, over 90 % of 5,280: predicted not to fit, so never synthesised.
+    assert {r["lanes"]: r["verdict"] for r in lanes_tried(choice, ICEBREAKER)} == {1: "chosen"}
+
+    def too_big(p: int) -> Resources:
+        return Resources(lut=6_000 * p, ff=900 * p, dsp=p, bram36=6, estimator="test")
+
+    with pytest.raises(BoardError) as e:
+        choose_lanes(too_big, ICEBREAKER)
+    assert str(e.value) == (
+        "design must fit icebreaker (iCE40UP5K-SG48) within 90% of each resource, not exceed it: "
+        "LC 6000 > 4752 by 1248"
+    )
