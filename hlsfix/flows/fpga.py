@@ -161,7 +161,7 @@ def build_open_fpga(
         f"{cap.bram36} (nextpnr, after placement)",
         f"{rtl['cycles']} cycles per inference (ideal {rtl['ideal_cycles']}), bit-exact on "
         f"{rtl['checked_inputs']} inputs ({rtl['simulator']})",
-        f"timing: Fmax {fpga['fmax_mhz']} MHz post-route ({fpga['timing_estimator']}); "
+        f"timing: Fmax {fpga['fmax_mhz']} MHz ({fpga['timing_estimator']}); "
         f"{rtl['us_at_fmax']} us per inference at min(Fmax, {board.clock_hz / 1e6:g} MHz)",
     ]
     if rtl["speedup_vs_uno"]:
