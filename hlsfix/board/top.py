@@ -142,7 +142,9 @@ class BoardTop(Elaboratable):
         m.submodules.tx_buffer = tx = io.Buffer("o", uart.tx)
         m.submodules.button_buffer = button = io.Buffer("i", platform.request("button", 0, dir="-"))
         m.d.comb += [core.rx.eq(rx.i), tx.o.eq(core.tx), core.button.eq(button.i)]
-        for i in range(N_LEDS):
+        # The board's first LEDs, as many as it has up to N_LEDS (the iCEBreaker has two).
+        leds = sorted(n for name, n in platform.resources if name == "led")
+        for i in [n for n in leds if n < N_LEDS]:
             m.submodules[f"led{i}_buffer"] = led = io.Buffer("o", platform.request("led", i, dir="-"))
             m.d.comb += led.o.eq(core.leds[i])
         return m

@@ -25,13 +25,15 @@ _MODE_OPTIONS = {
     "fpga": {"--backend", "--lanes", "--inputs", "--baud", "--run-vivado", "--compare-uno", "--simulator"},
     "hls": {"--backend", "--interface", "--clock-ns"},
     "codesign": {"--backend", "--lanes", "--inputs", "--host", "--pins", "--synth", "--simulator"},
+    # An open FPGA (ULX3S, iCEBreaker) is built to a bitstream here: no Vivado to run.
+    "open": {"--backend", "--lanes", "--inputs", "--baud", "--compare-uno", "--simulator"},
 }
 _FLAG_NAMES = {"--compare-uno": "--no-uno", "--synth": "--no-synth", "--pins": "--pin"}
 
 
 def build_mode(options: BuildOptions) -> str:
-    """``mcu``, ``fpga``, ``hls`` or ``codesign``; an error for a board, backend and host that do not go
-    together."""
+    """``mcu``, ``fpga``, ``hls``, ``codesign`` or ``open`` (an open FPGA to a bitstream); an error for a
+    board, backend and host that do not go together."""
     board = get_board(options.board)
     if isinstance(board, McuBoard):
         if options.backend is not None:
@@ -39,6 +41,14 @@ def build_mode(options: BuildOptions) -> str:
         if options.host is not None:
             raise OptionError(f"--host needs an FPGA board (arty-a7, …), not {board.name}")
         return "mcu"
+    if board.is_open:
+        for flag, value in (
+            ("--backend hls", options.backend == "hls"),
+            ("--host", options.host is not None),
+        ):
+            if value:
+                raise OptionError(f"{flag} needs a Xilinx board (arty-a7, …), not {board.name}")
+        return "open"
     if options.host is not None:
         if options.backend == "hls":
             raise BoardError("--host needs the rtl backend, not hls")
@@ -52,7 +62,12 @@ def check_build_options(options: BuildOptions) -> str:
     for flag in options.given():
         if flag not in _MODE_OPTIONS[mode]:
             shown = _FLAG_NAMES.get(flag, flag)
-            what = {"mcu": f"an {options.board} build", "fpga": "an accelerator build", "hls": "an HLS build"}
+            what = {
+                "mcu": f"an {options.board} build",
+                "fpga": "an accelerator build",
+                "hls": "an HLS build",
+                "open": f"an {options.board} build (no Vivado)",
+            }
             raise OptionError(
                 f"{shown} does nothing in {what.get(mode, 'a co-design build')}, so it is refused"
             )
@@ -66,7 +81,7 @@ def check_prerequisites(options: BuildOptions) -> None:
         from hlsfix.flows.mcu import check_mcu_prerequisites
 
         check_mcu_prerequisites()
-    elif mode == "fpga":
+    elif mode in ("fpga", "open"):
         from hlsfix.flows.fpga import check_fpga_prerequisites
 
         check_fpga_prerequisites(options)

@@ -9,7 +9,7 @@ from hlsfix.errors import HlsfixError
 from hlsfix.flows.compile_flow import stages_of, write_compiled
 from hlsfix.flows.mcu import write_plan_pictures
 from hlsfix.flows.options import DEFAULT_BAUD, DEFAULT_CLOCK_NS, DEFAULT_INTERFACE, BuildOptions
-from hlsfix.flows.prereq import AVR, GXX, accelerator_requirements, require
+from hlsfix.flows.prereq import AVR, GXX, accelerator_requirements, open_fpga_requirements, require
 from hlsfix.flows.progress import Progress
 from hlsfix.flows.result import FlowResult, finish_output, output_run
 
@@ -21,6 +21,15 @@ DEFAULT_INPUTS = 5
 
 
 def check_fpga_prerequisites(options: BuildOptions) -> None:
+    from hlsfix.board.fpga_boards import get_fpga_board
+
+    board = get_fpga_board(options.board)
+    if board.is_open:
+        reqs = open_fpga_requirements(board.toolchain, options.simulator or "icarus")
+        if options.compare_uno:
+            reqs += list(AVR)
+        require(reqs, f"an {board.name} build (Amaranth, Yosys, nextpnr, cocotb and a simulator)")
+        return
     reqs = accelerator_requirements(options.simulator or "icarus", synthesis=True)
     if options.compare_uno:
         reqs += [r for r in AVR]
@@ -33,6 +42,9 @@ def build_fpga(
     from hlsfix.board.arty import build_arty
     from hlsfix.board.uart import baud_divisor
     from hlsfix.memory.liveness import plan_memory
+
+    if board.is_open:
+        return build_open_fpga(cm, out, board, options, force=force, progress=progress)
 
     baud = options.baud or DEFAULT_BAUD
     baud_divisor(board.clock_hz, baud)  # a wrong baud rate fails before the synthesis
@@ -93,6 +105,74 @@ def build_fpga(
         summary.append(f"Arduino Uno: {rtl['uno_note']}")
     summary.append(f"Vivado: {fpga['vivado']}")
     summary.append(f"wrote {out}/ (vivado/, report.md, report.html, report.json)")
+    return FlowResult("build", out, report, tuple(summary))
+
+
+def build_open_fpga(
+    cm: TrackedModel, out: Path, board: FpgaBoard, options: BuildOptions, *, force: bool, progress: Progress
+) -> FlowResult:
+    """``build --board ulx3s|icebreaker``: the accelerator in the board top, built to a bitstream by
+    Yosys + nextpnr + ecppack/icepack (no vendor tool), checked bit-exact in cocotb."""
+    from hlsfix.board.open_fpga import build_open_board
+    from hlsfix.board.uart import baud_divisor
+    from hlsfix.memory.liveness import plan_memory
+
+    baud = options.baud or DEFAULT_BAUD
+    baud_divisor(board.clock_hz, baud)  # a wrong baud rate fails before the synthesis
+    inputs = options.inputs or DEFAULT_INPUTS
+    lanes = options.lanes if options.lanes is not None else "auto"
+    simulator = options.simulator or "icarus"
+    with output_run(out, cm.protected_files, force=force) as stage:
+        report = write_compiled(cm, stage)
+        built = build_open_board(
+            cm,
+            stage,
+            board,
+            lanes=None if lanes == "auto" else lanes,
+            baud=baud,
+            n_inputs=inputs,
+            compare_uno=options.compare_uno,
+            simulator=simulator,
+            progress=progress,
+        )
+        plan = plan_memory(cm.program)
+        report["fpga"], report["rtl"] = built.fpga, built.rtl
+        report["memory"] = {
+            "arena_bytes": plan.arena_bytes,
+            "lower_bound_bytes": plan.lower_bound_bytes,
+            "linear_bytes": plan.linear_bytes,
+            **write_plan_pictures(plan, stage, cm.name),
+        }
+        resolved = BuildOptions(
+            board=board.name,
+            backend="rtl",
+            lanes=lanes,
+            inputs=inputs,
+            baud=baud,
+            compare_uno=options.compare_uno,
+            simulator=simulator,
+        )
+        finish_output(stage, cm, report, stages_of(cm, build=resolved), "build")
+    fpga, rtl = report["fpga"], report["rtl"]
+    cap, cells = board.capacity, fpga["cells"]
+    summary = [
+        f"{board.name} ({board.part}): P={rtl['lanes']} lanes, {cells['lut']} {fpga['lut']}/{cap.lut}, FF "
+        f"{fpga['ff']}/{cap.ff}, {cells['dsp']} {fpga['dsp']}/{cap.dsp}, {cells['bram']} {fpga['bram36']}/"
+        f"{cap.bram36} (nextpnr, after placement)",
+        f"{rtl['cycles']} cycles per inference (ideal {rtl['ideal_cycles']}), bit-exact on "
+        f"{rtl['checked_inputs']} inputs ({rtl['simulator']})",
+        f"timing: Fmax {fpga['fmax_mhz']} MHz ({fpga['timing_estimator']}); "
+        f"{rtl['us_at_fmax']} us per inference at min(Fmax, {board.clock_hz / 1e6:g} MHz)",
+    ]
+    if rtl["speedup_vs_uno"]:
+        summary.append(
+            f"Arduino Uno: {rtl['uno_cycles']} cycles at 16 MHz; the FPGA at "
+            f"{rtl.get('speedup_clock_mhz')} MHz is {rtl['speedup_vs_uno']}x faster"
+        )
+    else:
+        summary.append(f"Arduino Uno: {rtl['uno_note']}")
+    summary.append(f"bitstream: {fpga['bitstream']} ({fpga['bitstream_bytes']} bytes; {fpga['toolchain']})")
+    summary.append(f"wrote {out}/ ({board.name}/, report.md, report.html, report.json)")
     return FlowResult("build", out, report, tuple(summary))
 
 

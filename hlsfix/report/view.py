@@ -182,9 +182,16 @@ def _mcu_sections(report: dict[str, Any]) -> list[Section]:
 def _fpga_sections(report: dict[str, Any]) -> list[Section]:
     fpga = report["fpga"]
     cap, margin = fpga["capacity"], fpga.get("margin", 0.9)
+    # Open FPGAs name their own cells (LC, SB_MAC16, EBR on the iCE40); 7-series parts: LUT, DSP48E1, BRAM36.
+    cells = {"lut": "LUT", "dsp": "DSP48E1", "bram": "BRAM36", **(fpga.get("cells") or {})}
     capacity = tuple(
         _capacity(label, fpga[key], cap[key], margin)
-        for label, key in (("LUT", "lut"), ("FF", "ff"), ("DSP48E1", "dsp"), ("BRAM36", "bram36"))
+        for label, key in (
+            (cells["lut"], "lut"),
+            ("FF", "ff"),
+            (cells["dsp"], "dsp"),
+            (cells["bram"], "bram36"),
+        )
     )
     facts = [("part", fpga["part"]), ("estimator", fpga["estimator"]), ("fit margin", f"{margin:.0%}")]
     if fpga.get("fmax_mhz") is not None:
@@ -193,7 +200,11 @@ def _fpga_sections(report: dict[str, Any]) -> list[Section]:
             facts.append(("critical path", fmt(fpga["critical_path"])))
     else:
         facts.append(("Fmax", "not measured in this build"))
-    facts.append(("Vivado", fpga.get("vivado", "—")))
+    if fpga.get("bitstream"):
+        facts.append(("bitstream", f"{fpga['bitstream']} ({fmt(fpga.get('bitstream_bytes'))} bytes)"))
+        facts.append(("toolchain", fmt(fpga.get("toolchain"))))
+    else:
+        facts.append(("Vivado", fpga.get("vivado", "—")))
     sections = [Section("FPGA resources", tuple(facts), capacity=capacity)]
     tried = fpga.get("lanes_tried")
     if tried:

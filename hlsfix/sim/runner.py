@@ -25,6 +25,9 @@ from hlsfix.rtl.microcode import Image, compile_image
 from hlsfix.rtl.verilog import TOP, emit_verilog
 
 SIM_DIR = Path(__file__).resolve().parent
+# Amaranth's Verilog is lint-noisy (width extensions, unused bits) and kicks its combinational logic
+# with an `initial #1` that Verilator must be told to drop (--no-timing: cocotb drives all time).
+VERILATOR_ARGS = ("-Wno-fatal", "-Wno-lint", "-Wno-style", "--no-timing")
 
 
 @dataclass
@@ -103,16 +106,41 @@ def run_testbench(
 
     A failing scoreboard fails the cocotb test, and under pytest the runner then calls sys.exit(1)
     (SystemExit is not an Exception); the result file still says what happened."""
-    from cocotb_tools.runner import get_runner
 
     (work / "tb_config.json").write_text(json.dumps(config))
     # The simulator's embedded Python imports the testbench from the working directory.
     shutil.copy(SIM_DIR / f"{test_module}.py", work / f"{test_module}.py")
     result_file = work / "tb_result.json"
     result_file.unlink(missing_ok=True)  # a reused build directory must not report an old run
-    runner = get_runner(simulator)
     if simulator == "verilator":
-        build_args = ["-Wno-fatal", *(build_args or [])]
+        build_args = [*VERILATOR_ARGS, *(build_args or [])]
+    with _simulator_env(simulator):
+        return _build_and_test(simulator, sources, toplevel, test_module, work, build_args, result_file)
+
+
+@contextmanager
+def _simulator_env(simulator: str):
+    if simulator == "verilator":
+        from hlsfix.sim.verilator import verilator_env
+
+        with verilator_env():
+            yield
+    else:
+        yield
+
+
+def _build_and_test(
+    simulator: str,
+    sources: list[Path],
+    toplevel: str,
+    test_module: str,
+    work: Path,
+    build_args: list[str] | None,
+    result_file: Path,
+) -> dict:
+    from cocotb_tools.runner import get_runner
+
+    runner = get_runner(simulator)
     runner.build(
         sources=sources,
         hdl_toplevel=toplevel,

