@@ -29,7 +29,7 @@ from hlsfix.fixedpoint.golden_cache import CachedGolden, KernelCache
 from hlsfix.fixedpoint.lower import Activation, LowerOptions, lower
 from hlsfix.fixedpoint.profile import Profile
 from hlsfix.fixedpoint.program import KernelProgram
-from hlsfix.fixedpoint.scales import FormatPolicy, assign_formats, demotable_values
+from hlsfix.fixedpoint.scales import SIGN_ONLY_RANGE, FormatPolicy, assign_formats, demotable_values
 from hlsfix.fixedpoint.uno_cost import estimate_cycles
 from hlsfix.ir import ops
 from hlsfix.ir.graph import Graph
@@ -133,6 +133,11 @@ class Evaluator:
         r = last[-1].x
         q = buffers[r.buffer][:, r.offset : r.offset + r.length]
         fixed = q * 2.0 ** -program.buffer(r.buffer).fmt.frac
+        if isinstance(last[-1], kp.Sgn):  # only the sign is read: error near zero is what counts
+            fixed, ref = (
+                np.clip(fixed, -SIGN_ONLY_RANGE, SIGN_ONLY_RANGE),
+                np.clip(ref, -SIGN_ONLY_RANGE, SIGN_ONLY_RANGE),
+            )
         scale = float(np.sqrt(np.mean(ref**2))) or 1.0
         return float(np.sqrt(np.mean((fixed - ref) ** 2))) / scale
 
