@@ -92,6 +92,7 @@ class Evaluator:
         self.cache = KernelCache()  # candidates share kernels: each is computed once (golden_cache.py)
         self.subsets: dict[int, Evaluator] = {}
         self._float_scores: np.ndarray | None = None
+        self.fine = False  # score_err wanted (the 8-bit scale search ranks by it)
 
     def subset(self, rows: int) -> Evaluator:
         """The same evaluation on an evenly spread subset of at most ``rows`` rows."""
@@ -152,7 +153,7 @@ class Evaluator:
             disagree=float(np.mean(differ)),
             red_disagree=float(np.mean(differ & self.float_right)),
             saturations=sum(result.saturations),
-            score_err=self.score_err(program, dict(result.buffers)),
+            score_err=self.score_err(program, dict(result.buffers)) if self.fine else 0.0,
         )
 
     def candidate(self, policy: FormatPolicy, activation: Activation, bits_label: str) -> Candidate:
@@ -221,13 +222,17 @@ def explore_uniform(
 
 
 def refine_scales(ev: Evaluator, start: Candidate, metric: Metric, show: bool = False) -> Candidate:
-    """Per-tensor scales at 8 bits: one pass over the values (the input included), each tried with
-    one fractional bit more and one and two fewer than its data-driven scale; a change is kept when
-    it improves the metric on the training data (ties keep the data-driven scale)."""
+    """Per-tensor scales at 8 bits: passes over the values (the input included; at most
+    ``REFINE_PASSES``, until one changes nothing), each tried with one fractional bit more and one
+    and two fewer than its current scale; a change is kept when it improves the metric on the
+    training data, or keeps it and brings the scores argmax/sgn reads closer to float's
+    (``Score.fine_key``); ties keep the current scale."""
     values = (ev.graph.input.name, *demotable_values(ev.graph))
     bar = Progress(show, REFINE_PASSES * len(values) * len(REFINE_OFFSETS), "8-bit per-tensor scales")
     bits = start.policy.bits
     ranker = ev.subset(REFINE_ROWS)  # trials on a subsample; the result is scored on every row
+    ranker.fine = ev.fine = True
+    start = Candidate(start.policy, start.activation, start.program, ev.score(start.program))
     runs0 = ranker.runs
     current = ranker.candidate(start.policy, start.activation, str(bits))
     for _ in range(REFINE_PASSES):
