@@ -23,14 +23,17 @@ from typing import Literal
 import numpy as np
 
 from hlsfix.errors import CompileError
-from hlsfix.fixedpoint.golden import quantize_input, run_golden
+from hlsfix.fixedpoint import program as kp
+from hlsfix.fixedpoint.golden import quantize_input
+from hlsfix.fixedpoint.golden_cache import CachedGolden, KernelCache
 from hlsfix.fixedpoint.lower import Activation, LowerOptions, lower
 from hlsfix.fixedpoint.profile import Profile
 from hlsfix.fixedpoint.program import KernelProgram
-from hlsfix.fixedpoint.scales import FormatPolicy, assign_formats, demotable_values
+from hlsfix.fixedpoint.scales import SIGN_ONLY_RANGE, FormatPolicy, assign_formats, demotable_values
 from hlsfix.fixedpoint.uno_cost import estimate_cycles
 from hlsfix.ir import ops
 from hlsfix.ir.graph import Graph
+from hlsfix.ir.interp import run_float
 
 Metric = Literal["acc", "disagree", "red_disagree"]
 METRICS: tuple[Metric, ...] = ("acc", "disagree", "red_disagree")
@@ -39,6 +42,9 @@ HEADROOMS = (0, 1, 2, 3)
 INPUT_OFFSETS = (0, 1, 2)
 DEMOTION_OFFSETS = (0, 1, 2)
 REFINE_OFFSETS = (-1, 1, 2)
+REFINE_PASSES = 2
+FINE_FIRST = False
+REFINE_ROWS = 400
 RANKING_ROWS = 400
 GRID_FINALISTS = 3
 
@@ -51,10 +57,20 @@ class Score:
     disagree: float
     red_disagree: float
     saturations: int
+    score_err: float = 0.0  # relative RMS error of the scores argmax/sgn reads, against float's
 
     def key(self, metric: Metric) -> tuple[float, int]:
         value = self.acc if metric == "acc" else -getattr(self, metric)
         return (round(value, 12), -self.saturations)
+
+    def fine_key(self, metric: Metric) -> tuple[float, float]:
+        """The metric, then how close the scores come to float's: on a training split that the
+        fixed-point program already classifies almost as float does, the count of disagreements
+        barely moves, while the scores' error still tells the better scales apart."""
+        value = self.acc if metric == "acc" else -getattr(self, metric)
+        if FINE_FIRST:
+            return (-round(self.score_err, 9), round(value, 12))
+        return (round(value, 12), -round(self.score_err, 9))
 
 
 @dataclass(frozen=True)
@@ -73,21 +89,63 @@ class Evaluator:
         self.float_pred = float_pred
         self.float_right = float_pred == y
         self.runs = 0
+        self.cache = KernelCache()  # candidates share kernels: each is computed once (golden_cache.py)
+        self.subsets: dict[int, Evaluator] = {}
+        self._float_scores: np.ndarray | None = None
+        self.fine = False  # score_err wanted (the 8-bit scale search ranks by it)
 
     def subset(self, rows: int) -> Evaluator:
         """The same evaluation on an evenly spread subset of at most ``rows`` rows."""
         if len(self.x) <= rows:
             return self
-        pick = np.linspace(0, len(self.x) - 1, rows).astype(np.int64)
-        return Evaluator(self.graph, self.prof, self.x[pick], self.y[pick], self.float_pred[pick])
+        if rows not in self.subsets:
+            pick = np.linspace(0, len(self.x) - 1, rows).astype(np.int64)
+            self.subsets[rows] = Evaluator(
+                self.graph, self.prof, self.x[pick], self.y[pick], self.float_pred[pick]
+            )
+        return self.subsets[rows]
 
     def build(self, policy: FormatPolicy, activation: Activation, bits_label: str) -> KernelProgram:
         fmts = assign_formats(self.graph, self.prof, policy)
         return lower(self.graph, fmts, self.prof, LowerOptions(activation), bits_label)
 
+    def float_scores(self) -> np.ndarray | None:
+        """Float's values of what the final argmax/sgn reads, one row per input."""
+        if self._float_scores is None:
+            body = self.graph.body
+            result = next((n for n in body.nodes if n.out == body.result), None)
+            if result is None or not isinstance(result.op, ops.Argmax | ops.Sgn):
+                return None
+            name, seen = result.op.x, {}
+
+            def record(value_name: str, value: np.ndarray) -> None:
+                if value_name == name:
+                    seen["v"] = np.asarray(value, dtype=np.float64).reshape(len(self.x), -1)
+
+            run_float(self.graph, self.x, record)
+            self._float_scores = seen.get("v")
+        return self._float_scores
+
+    def score_err(self, program: KernelProgram, buffers: dict[str, np.ndarray]) -> float:
+        ref = self.float_scores()
+        last = [k for k in program.walk() if isinstance(k, kp.Argmax | kp.Sgn) and k.out == program.output]
+        if ref is None or not last or last[-1].x.index is not None:
+            return 0.0
+        r = last[-1].x
+        q = buffers[r.buffer][:, r.offset : r.offset + r.length]
+        fixed = q * 2.0 ** -program.buffer(r.buffer).fmt.frac
+        if isinstance(last[-1], kp.Sgn):  # only the sign is read: error near zero is what counts
+            fixed, ref = (
+                np.clip(fixed, -SIGN_ONLY_RANGE, SIGN_ONLY_RANGE),
+                np.clip(ref, -SIGN_ONLY_RANGE, SIGN_ONLY_RANGE),
+            )
+        scale = float(np.sqrt(np.mean(ref**2))) or 1.0
+        return float(np.sqrt(np.mean((fixed - ref) ** 2))) / scale
+
     def score(self, program: KernelProgram) -> Score:
         self.runs += 1
-        result = run_golden(program, quantize_input(program, self.x))
+        x_q = quantize_input(program, self.x)
+        result = CachedGolden(program, self.cache).run(x_q, keep_buffers=True)
         pred = result.output
         differ = pred != self.float_pred
         return Score(
@@ -95,6 +153,7 @@ class Evaluator:
             disagree=float(np.mean(differ)),
             red_disagree=float(np.mean(differ & self.float_right)),
             saturations=sum(result.saturations),
+            score_err=self.score_err(program, dict(result.buffers)) if self.fine else 0.0,
         )
 
     def candidate(self, policy: FormatPolicy, activation: Activation, bits_label: str) -> Candidate:
@@ -148,6 +207,7 @@ def explore_uniform(
     bar = Progress(show, len(grid), f"{bits}-bit scales")
     # The grid runs on a subsample; the best few are scored again on every row.
     ranker = ev.subset(RANKING_ROWS)
+    runs0 = ranker.runs
     found = []
     for act, headroom, offset in grid:
         found.append(ranker.candidate(FormatPolicy(bits, headroom, offset), act, str(bits)))
@@ -155,37 +215,46 @@ def explore_uniform(
     bar.close()
     if ranker is ev:
         return best_of(found, metric)
-    ev.runs += ranker.runs
+    ev.runs += ranker.runs - runs0
     order = sorted(range(len(found)), key=lambda i: found[i].score.key(metric), reverse=True)
     finalists = sorted(order[:GRID_FINALISTS])  # grid order: the most precise first among equals
     return best_of((ev.candidate(found[i].policy, found[i].activation, str(bits)) for i in finalists), metric)
 
 
 def refine_scales(ev: Evaluator, start: Candidate, metric: Metric, show: bool = False) -> Candidate:
-    """Per-tensor scales at 8 bits: one pass over the values (the input included), each tried with
-    one fractional bit more and one and two fewer than its data-driven scale; a change is kept when
-    it improves the metric on the training data (ties keep the data-driven scale)."""
+    """Per-tensor scales at 8 bits: passes over the values (the input included; at most
+    ``REFINE_PASSES``, until one changes nothing), each tried with one fractional bit more and one
+    and two fewer than its current scale; a change is kept when it improves the metric on the
+    training data, or keeps it and brings the scores argmax/sgn reads closer to float's
+    (``Score.fine_key``); ties keep the current scale."""
     values = (ev.graph.input.name, *demotable_values(ev.graph))
-    bar = Progress(show, len(values) * len(REFINE_OFFSETS), "8-bit per-tensor scales")
+    bar = Progress(show, REFINE_PASSES * len(values) * len(REFINE_OFFSETS), "8-bit per-tensor scales")
     bits = start.policy.bits
-    ranker = ev.subset(RANKING_ROWS)  # trials on a subsample; the result is scored on every row
+    ranker = ev.subset(REFINE_ROWS)  # trials on a subsample; the result is scored on every row
+    ranker.fine = ev.fine = True
+    start = Candidate(start.policy, start.activation, start.program, ev.score(start.program))
+    runs0 = ranker.runs
     current = ranker.candidate(start.policy, start.activation, str(bits))
-    for value in values:
-        base_off = current.policy.bits_of(value)[1]
-        trials = []
-        for off in REFINE_OFFSETS:
-            policy = current.policy.with_override(value, bits, base_off + off)
-            trials.append(ranker.candidate(policy, current.activation, str(bits)))
-        bar.step(len(REFINE_OFFSETS))
-        best = best_of(trials, metric)
-        if best.score.key(metric) > current.score.key(metric):
-            current = best
+    for _ in range(REFINE_PASSES):
+        before = current
+        for value in values:
+            base_off = current.policy.bits_of(value)[1]
+            trials = []
+            for off in REFINE_OFFSETS:
+                policy = current.policy.with_override(value, bits, base_off + off)
+                trials.append(ranker.candidate(policy, current.activation, str(bits)))
+            bar.step(len(REFINE_OFFSETS))
+            best = max(trials, key=lambda c: c.score.fine_key(metric))  # the first of equals
+            if best.score.fine_key(metric) > current.score.fine_key(metric):
+                current = best
+        if current is before:
+            break
     bar.close()
-    ev.runs += ranker.runs if ranker is not ev else 0
+    ev.runs += ranker.runs - runs0 if ranker is not ev else 0
     if current.policy == start.policy:
         return start
     final = ev.candidate(current.policy, current.activation, str(bits))
-    return final if final.score.key(metric) > start.score.key(metric) else start
+    return final if final.score.fine_key(metric) > start.score.fine_key(metric) else start
 
 
 def target_gain(before: KernelProgram, after: KernelProgram) -> float:
@@ -213,6 +282,7 @@ def explore_mixed(
     values = (ev.graph.input.name, *demotable_values(ev.graph))
     # Ranking needs only an ordering, so it runs on a subsample; acceptance uses every row.
     ranker = ev.subset(RANKING_ROWS)
+    runs0 = ranker.runs
     ranker_floor = (
         float(np.mean(ranker.float_pred == ranker.y)) - budget_pp / 100.0
         if quality_floor is None
@@ -257,7 +327,7 @@ def explore_mixed(
                 if trial.score.acc >= floor - 1e-12:
                     current = trial
     bar.close()
-    ev.runs += ranker.runs if ranker is not ev else 0
+    ev.runs += ranker.runs - runs0 if ranker is not ev else 0
     if weight_budget is not None and current.program.const_bytes() > weight_budget:
         within = (
             f"within {budget_pp} pp of float accuracy"

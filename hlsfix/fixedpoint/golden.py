@@ -182,6 +182,12 @@ class Golden:
                 acc[..., gi * cout : (gi + 1) * cout] += prod.astype(np.int64)
             elif k.prod_shift == 0:  # exact either way; a matrix product is faster
                 acc[..., gi * cout : (gi + 1) * cout] += patch @ wts
+            elif exact_in_float:
+                # floor(a·w / 2^s) in float64: a·(w·2^-s) is exact (a power-of-two scale and
+                # |a·w| < 2^53), and so are floor and the sums; the same integers, faster.
+                prods = patch.astype(np.float64)[..., :, None] * (wts * 2.0**-k.prod_shift)
+                np.floor(prods, out=prods)
+                acc[..., gi * cout : (gi + 1) * cout] += prods.sum(axis=-2).astype(np.int64)
             else:
                 prods = patch[..., :, None] * wts
                 acc[..., gi * cout : (gi + 1) * cout] += shr(prods, k.prod_shift).sum(axis=-2)

@@ -18,6 +18,7 @@ import numpy as np
 from hlsfix.fixedpoint import program as kp
 from hlsfix.fixedpoint.profile import Profile
 from hlsfix.fixedpoint.program import Buffer, Format, IntOperand, KernelProgram, Ref
+from hlsfix.fixedpoint.round_fold import fold_rounding
 from hlsfix.fixedpoint.tables import exp_tables
 from hlsfix.ir import ops
 from hlsfix.ir.graph import Graph
@@ -32,6 +33,7 @@ SQUASH_SPAN = 16.0
 @dataclass(frozen=True)
 class LowerOptions:
     activation: Activation = "table"
+    round_fold: bool = True  # round-to-nearest folded into the constants of 8-bit adds (round_fold.py)
 
 
 def quantize(values: np.ndarray, fmt: Format) -> np.ndarray:
@@ -577,7 +579,10 @@ def lower(
     options: LowerOptions | None = None,
     bits_label: str = "16",
 ) -> KernelProgram:
-    program = Lowerer(graph, fmts, prof, options or LowerOptions()).run()
+    options = options or LowerOptions()
+    program = Lowerer(graph, fmts, prof, options).run()
+    if options.round_fold:
+        program = fold_rounding(program)
     return KernelProgram(
         name=program.name,
         bits=bits_label,

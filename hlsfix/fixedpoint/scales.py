@@ -23,6 +23,9 @@ from hlsfix.ir.types import Block
 
 # Beyond this magnitude a float model's value is a sign of divergence, not a range to represent.
 MAX_REPRESENTABLE = 2.0**40
+# An 8-bit value read only by sgn needs its sign, which a saturating store keeps: it is given the
+# resolution of a value within ±1 whatever its range, so a small score is not floored to 0.
+SIGN_ONLY_RANGE = 1.0
 
 
 @dataclass(frozen=True)
@@ -77,8 +80,18 @@ def demotable_values(graph: Graph) -> tuple[str, ...]:
     return tuple(names)
 
 
+def sign_only_values(graph: Graph) -> frozenset[str]:
+    """Values whose every reader is sgn."""
+    readers: dict[str, list[ops.Op]] = {}
+    for node in graph.walk():
+        for operand in node.op.operands():
+            readers.setdefault(operand, []).append(node.op)
+    return frozenset(v for v, users in readers.items() if all(isinstance(u, ops.Sgn) for u in users))
+
+
 def assign_formats(graph: Graph, prof: Profile, policy: FormatPolicy) -> dict[str, Format]:
     fmts: dict[str, Format] = {}
+    sign_only = sign_only_values(graph)
 
     def fmt_for(name: str, extra: int, also: tuple[str, ...] = ()) -> Format:
         bits, offset = policy.bits_of(name)
@@ -87,6 +100,8 @@ def assign_formats(graph: Graph, prof: Profile, policy: FormatPolicy) -> dict[st
             if other in prof.ranges:
                 r = prof.ranges[other] if r is None else r.union(prof.ranges[other])
         max_abs = r.max_abs if r else 0.0
+        if bits == 8 and name in sign_only:
+            max_abs = min(max_abs, SIGN_ONLY_RANGE)
         if not math.isfinite(max_abs) or max_abs > MAX_REPRESENTABLE:
             raise CompileError(
                 f"range of {name!r} must be finite and below 2^40 to be represented in {bits} bits, "

@@ -42,12 +42,13 @@ def test_8bit_per_tensor_scales_never_score_worse_than_the_uniform_search() -> N
 
 
 def test_every_zoo_mixed_search_takes_under_10_seconds() -> None:
-    """Issue 16, item 6 (measured on a loaded 2-core machine, so with a margin)."""
+    """Issue 16, item 6. Measured in CPU seconds of this process (all its threads): the machine is
+    shared, and wall time there measures the other jobs; on an idle 2-core machine the two agree."""
     import time
 
     from hlsfix.zoo import ZOO_NAMES
 
     for name in ZOO_NAMES:
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         hlsfix.compile(name, bits="mixed")
-        assert time.perf_counter() - t0 < 15.0, name
+        assert time.process_time() - t0 < 10.0, name
