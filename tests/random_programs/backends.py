@@ -94,10 +94,16 @@ def check_avr(program: KernelProgram, x_q: np.ndarray, work: Path) -> Verdict:
         from hlsfix.mcu.firmware import decode_records, emit_firmware
         from hlsfix.memory.liveness import plan_memory
 
+        from hlsfix.boards import BOARDS
+        from hlsfix.mcu.uno import check_static_fit
+
         if shutil.which("avr-gcc") is None:
             return Verdict("avr", "skipped", message="avr-gcc not found")
         work.mkdir(parents=True, exist_ok=True)
-        fw = emit_firmware(program, plan_memory(program), x_q, work)
+        plan = plan_memory(program)
+        # a buffer avr-gcc cannot hold is the Uno build's "does not fit" (a refusal), as in build_uno
+        check_static_fit(BOARDS["arduino-uno"], program, plan)
+        fw = emit_firmware(program, plan, x_q, work)
         elf = runners.compile_avr(fw.sources, work / "fw.elf", include_dirs=fw.include_dirs)
         got = decode_records(program, runners.run_avr(elf, timeout_s=120.0).records)
         return _compare("avr", got, golden_rows(program, x_q))
