@@ -32,7 +32,7 @@ from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from hlsfix.rtl.hostport import HOST_PORT
-from hlsfix.rtl.isa import ADDR, CNT, PC, Op, Src, insn_layout, signed_bits
+from hlsfix.rtl.isa import ADDR, CNT, PC, Op, Src, insn_layout
 from hlsfix.rtl.memories import NoTable, adder_tree, build_memories
 from hlsfix.rtl.microcode import Image
 from hlsfix.rtl.units import DIV_BITS_PER_STAGE, Divider, rescale_sat, shift_exact
@@ -125,26 +125,42 @@ class Accelerator(wiring.Component):
         m.d.sync += gap.eq(Mux(issue, 1, Mux(gap == 63, 63, gap + 1)))
         u_next = insn_at(pc + 1)
 
-        # Register-indexed addresses (base + R[reg]·rs): the products are computed one cycle
-        # ahead, for the instruction the sequencer may start next (the one after the current
-        # kernel while it issues, else the current one), and registered. A kernel whose product
-        # is not ready (after a sequencer instruction, or at a segment's start) waits one cycle
-        # in SETUP; ``schedule.py`` models that cycle. Only streams the program indexes by a
-        # register get a multiplier, as wide as its strides (addresses wrap at ADDR bits).
+        # Register-indexed addresses (base + R[reg]·rs): one registered product per (register,
+        # stride) pair the program uses, R[reg]·rs by a constant, recomputed every cycle from the
+        # registers alone (no microcode read, no sequencer state before the multiply). A kernel
+        # takes its pairs' products when it starts; they hold the registers of the cycle before.
+        # A kernel whose product is not ready (after a sequencer instruction, or at a segment's
+        # start) waits one cycle in SETUP; ``schedule.py`` models that cycle. Addresses wrap at
+        # ADDR bits.
         setup = Signal()
         ahead_pc = Signal(PC)
         m.d.comb += ahead_pc.eq(Mux(issue, pc + 1, pc))
-        u_ahead = insn_at(ahead_pc)
         indexed = [s for s in streams if any(i.get(s, {}).get("reg_en") for i in img.insns)]
-        prod = {s: Signal(signed(ADDR), name=f"rprod_{s}") for s in indexed}
+        pairs = sorted(
+            {(i[s]["reg"], i[s]["rs"]) for i in img.insns for s in indexed if s in i and i[s]["reg_en"]}
+        )
+        pair_prod = []
+        for k, (reg, rs) in enumerate(pairs):
+            pp = Signal(signed(ADDR), name=f"rprod{k}_r{reg}")
+            m.d.sync += pp.eq(regs[reg][:ADDR].as_signed() * rs)
+            pair_prod.append(pp)
         prod_pc, prod_ok = Signal(PC), Signal()
         m.d.sync += [prod_pc.eq(ahead_pc), prod_ok.eq(issue | setup)]
-        for s in indexed:
-            f = getattr(u_ahead, s)
-            rs_bits = signed_bits(i[s]["rs"] for i in img.insns if s in i)
-            m.d.sync += prod[s].eq(
-                Mux(f.reg_en, regs[f.reg][:ADDR].as_signed() * f.rs[:rs_bits].as_signed(), 0)
-            )
+
+        def product(at, s):
+            """The start offset of stream ``s`` of the instruction at ``at``: its pair's product,
+            or 0 (the pair is known per instruction: a constant bit table indexed by ``at``)."""
+            value = Const(0, signed(ADDR))
+            for k, pp in enumerate(pair_prod):
+                mask = sum(
+                    1 << i
+                    for i, w in enumerate(img.insns)
+                    if s in w and w[s]["reg_en"] and (w[s]["reg"], w[s]["rs"]) == pairs[k]
+                )
+                if mask:
+                    hit = Const(mask, len(img.insns) + 1).bit_select(at, 1)
+                    value = Mux(hit, pp, value)
+            return value
 
         def needs_product(insn):
             return Cat(*(getattr(insn, s).reg_en for s in indexed)).any() if indexed else Const(0)
@@ -152,15 +168,25 @@ class Accelerator(wiring.Component):
         def product_ready(at):
             return prod_ok & (prod_pc == at)
 
-        def start_kernel(insn):
+        # Whether each loop counter is at its last value, registered (set a cycle early from the
+        # counter + 2 against the trip count): the issue stage branches on flip-flops.
+        z0, z1, zc, zo = (Signal(name=n) for n in ("z_r0", "z_r1", "z_c", "z_o1"))
+
+        def start_kernel(insn, at):
             m.d.sync += [o1.eq(0), c.eq(0), o0c.eq(0), r1.eq(0), r0.eq(0)]
+            m.d.sync += [z0.eq(insn.m0 == 1), z1.eq(insn.m1 == 1), zc.eq(insn.chunks == 1)]
+            m.d.sync += zo.eq(insn.n1 == 1)
             for s in streams:
                 f = getattr(insn, s)
-                m.d.sync += addr[s].eq(f.base + prod[s] if s in prod else f.base)
+                m.d.sync += addr[s].eq(f.base + product(at, s) if s in indexed else f.base)
 
         in_we, in_addr, in_data = Signal(), Signal(signed(ADDR)), Signal(signed(WB))
         out_addr = Signal(signed(ADDR))
 
+        last_trip = Array(
+            Const(max(-(1 << 33), min(w["imm"] - 1, 1 << 33)) if w["op"] == Op.LOOPNEXT else 0, signed(35))
+            for w in img.insns
+        )
         with m.FSM(name="seq", init="IDLE" if self.host_port else "LOAD"):
             if self.host_port:
                 self._host_idle(m, regs, pc, ram_ra[0], in_we, in_addr, in_data, out_addr)
@@ -186,32 +212,38 @@ class Accelerator(wiring.Component):
                     pass
                 with m.Elif(u.op == Op.INTOP):
                     a, b = operand(u.opa_reg, u.opa), operand(u.opb_reg, u.opb)
-                    res = Array([a + b, a - b, a * b, a])[u.intop]
+                    # the 32-bit multiply only where the program multiplies registers
+                    times = a * b if any(w.get("intop") == 2 for w in img.insns) else a
+                    res = Array([a + b, a - b, times, a])[u.intop]
                     m.d.sync += [regs[u.dst].eq(res), pc.eq(pc + 1)]
                 with m.Elif(u.op == Op.LOOPINIT):
                     m.d.sync += [regs[u.dst].eq(u.imm), pc.eq(pc + 1)]
                 with m.Elif(u.op == Op.LOOPNEXT):
-                    nxt = regs[u.dst] + 1
-                    m.d.sync += [regs[u.dst].eq(nxt), pc.eq(Mux(nxt < u.imm, u.target, pc + 1))]
+                    # R + 1 < stop as R < stop - 1: the bound is a constant per instruction
+                    again = regs[u.dst] < last_trip[pc]
+                    m.d.sync += [regs[u.dst].eq(regs[u.dst] + 1), pc.eq(Mux(again, u.target, pc + 1))]
                 with m.Elif(needs_product(u) & ~product_ready(pc)):
                     pass  # this cycle computes the address products
                 with m.Else():
-                    start_kernel(u)
+                    start_kernel(u, pc)
                     m.next = "ISSUE"
             with m.State("ISSUE"):
                 m.d.comb += [issue.eq(1), self.running.eq(1)]
                 step = {s: getattr(u, s) for s in streams}
-                with m.If(r0 != u.m0 - 1):
-                    m.d.sync += r0.eq(r0 + 1)
+                with m.If(~z0):
+                    m.d.sync += [r0.eq(r0 + 1), z0.eq(r0 + 2 == u.m0)]
                     m.d.sync += [addr[s].eq(addr[s] + f.d0) for s, f in step.items()]
-                with m.Elif(r1 != u.m1 - 1):
-                    m.d.sync += [r0.eq(0), r1.eq(r1 + 1)]
+                with m.Elif(~z1):
+                    m.d.sync += [r0.eq(0), r1.eq(r1 + 1), z0.eq(u.m0 == 1), z1.eq(r1 + 2 == u.m1)]
                     m.d.sync += [addr[s].eq(addr[s] + f.d1) for s, f in step.items()]
-                with m.Elif(c != u.chunks - 1):
+                with m.Elif(~zc):
                     m.d.sync += [r0.eq(0), r1.eq(0), c.eq(c + 1), o0c.eq(o0c + P)]
+                    m.d.sync += [z0.eq(u.m0 == 1), z1.eq(u.m1 == 1), zc.eq(c + 2 == u.chunks)]
                     m.d.sync += [addr[s].eq(addr[s] + f.d2) for s, f in step.items()]
-                with m.Elif(o1 != u.n1 - 1):
+                with m.Elif(~zo):
                     m.d.sync += [r0.eq(0), r1.eq(0), c.eq(0), o0c.eq(0), o1.eq(o1 + 1)]
+                    m.d.sync += [z0.eq(u.m0 == 1), z1.eq(u.m1 == 1), zc.eq(u.chunks == 1)]
+                    m.d.sync += zo.eq(o1 + 2 == u.n1)
                     m.d.sync += [addr[s].eq(addr[s] + f.d3) for s, f in step.items()]
                 with m.Else():
                     m.d.sync += pc.eq(pc + 1)
@@ -219,7 +251,7 @@ class Accelerator(wiring.Component):
                     # sequencer instruction, which takes the SETUP cycle).
                     fast = (u_next.op < Op.INTOP) & ~u_next.drain & (u_next.wait == 0)
                     with m.If(fast & (~needs_product(u_next) | product_ready(pc + 1))):
-                        start_kernel(u_next)
+                        start_kernel(u_next, pc + 1)
                     with m.Else():
                         m.next = "SETUP"
             if not self.host_port:  # the result streams out, then the next input streams in
@@ -255,7 +287,7 @@ class Accelerator(wiring.Component):
 
         # ---- lanes ------------------------------------------------------------------------------
         first0 = (r0 == 0) & (r1 == 0)
-        last0 = (r0 == u.m0 - 1) & (r1 == u.m1 - 1)
+        last0 = z0 & z1
         pcs = [pc] + [Signal(PC, name=f"pc{i}") for i in range(1, 9)]
         m.d.sync += [pcs[i].eq(pcs[i - 1]) for i in range(1, 9)]
         words = {i: insn_after(pcs[i - 1]) for i in (1, 2, 3, 4, 5, 7, 8)}  # the word at pcs[i]
