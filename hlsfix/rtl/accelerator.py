@@ -77,6 +77,10 @@ class Accelerator(wiring.Component):
         img, P = self.img, self.img.lanes
         W, WB = img.value_bits, img.word_bits
         mems = build_memories(m, img)
+
+        def uses(op: Op) -> bool:
+            return any(w["op"] == op for w in img.insns)
+
         ucode, roms, tables, ram, ents, ent_layout = (
             mems.ucode,
             mems.roms,
@@ -460,25 +464,43 @@ class Accelerator(wiring.Component):
             m.d.comb += [
                 q.eq(prod4 >> u4.ps),
                 tot.eq(Mux(u4.sub, Mux(u4.b_first, bp4 - ap4, ap4 - bp4), ap4 + bp4)),
-                better.eq(f4 | (a4 > acc)),
+                # MAX/ARGMAX keep a word in acc (a4 or an earlier one): compared on its bits
+                better.eq(f4 | (a4 > acc[:WB].as_signed())),
             ]
-            hard = rescale_sat(m, a4, u4.a_sh, W - 2, f"hard_{p}", max_bits=W - 2)
             pre = Signal(signed(W + 2), name=f"pre_{p}")
-            m.d.comb += pre.eq(Mux(u4.op == Op.HARD, hard + u4.imm, tot))
-            clamped = Mux(u4.lo_en & (pre < u4.lo), u4.lo, Mux(u4.hi_en & (pre > u4.hi), u4.hi, pre))
+            if uses(Op.HARD):  # only where the program has a clipped-linear kernel
+                hard = rescale_sat(m, a4, u4.a_sh, W - 2, f"hard_{p}", max_bits=W - 2)
+                m.d.comb += pre.eq(Mux(u4.op == Op.HARD, hard + u4.imm[: W + 2], tot))
+            else:
+                m.d.comb += pre.eq(tot)
+            # bounds and thresholds compared on the bits ``memories.narrowed`` keeps
+            lo, hi = u4.lo[: W + 2].as_signed(), u4.hi[: W + 2].as_signed()
+            clamped = Mux(u4.lo_en & (pre < lo), lo, Mux(u4.hi_en & (pre > hi), hi, pre))
+            # MAX/ARGMAX take the beat's value when it is better: that choice is the last mux
+            # before the result register (the comparison is the long path)
+            take = Signal(name=f"take_{p}")
+            keep_acc, keep_res = (
+                Signal(signed(W + 1), name=f"kacc_{p}"),
+                Signal(signed(W + 2), name=f"kres_{p}"),
+            )
+            m.d.comb += take.eq(better & ((u4.op == Op.MAX) | (u4.op == Op.ARGMAX)))
             with m.Switch(u4.op):
                 with m.Case(Op.MAC):
-                    m.d.comb += [nacc.eq(Mux(f4, q, acc + q)), res.eq(nacc)]
+                    m.d.comb += [keep_acc.eq(Mux(f4, q, acc + q)), keep_res.eq(keep_acc)]
                 with m.Case(Op.MAX):
-                    m.d.comb += [nacc.eq(Mux(better, a4, acc)), res.eq(nacc)]
+                    m.d.comb += [keep_acc.eq(acc), keep_res.eq(acc)]
                 with m.Case(Op.ARGMAX):
-                    m.d.comb += [nacc.eq(Mux(better, a4, acc)), res.eq(Mux(better, ri4, best_i))]
+                    m.d.comb += [keep_acc.eq(acc), keep_res.eq(best_i)]
                 with m.Case(Op.SGN):
-                    m.d.comb += res.eq(a4 > 0)
+                    m.d.comb += keep_res.eq(a4 > 0)
                 with m.Case(Op.SELECT):
-                    m.d.comb += res.eq(a4 >= u4.imm)
+                    m.d.comb += keep_res.eq(a4 >= u4.imm[: WB + 2].as_signed())
                 with m.Default():
-                    m.d.comb += res.eq(clamped)
+                    m.d.comb += keep_res.eq(clamped)
+            m.d.comb += [
+                nacc.eq(Mux(take, a4, keep_acc)),
+                res.eq(Mux(take, Mux(u4.op == Op.ARGMAX, ri4, a4), keep_res)),
+            ]
             with m.If(v4):
                 m.d.sync += acc.eq(nacc)
                 with m.If(better):

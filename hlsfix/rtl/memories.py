@@ -20,7 +20,7 @@ from amaranth.lib import data
 from amaranth.lib.memory import Memory
 
 from hlsfix.rtl.image import Image
-from hlsfix.rtl.isa import ADDR, entry_layout, insn_layout
+from hlsfix.rtl.isa import ADDR, Op, entry_layout, insn_layout
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ def build_memories(m: Module, img: Image) -> Memories:
         attrs={"rom_style": "logic", "ram_style": "logic"},
         shape=unsigned(insn_layout.size),
         depth=len(img.insns),
-        init=[pack(insn_layout, i) for i in img.insns],
+        init=[pack(insn_layout, narrowed(i, img.value_bits, img.word_bits)) for i in img.insns],
     )
     roms = [Memory(shape=signed(WB), depth=img.rom_depth, init=img.rom or [0]) for _ in range(img.rom_copies)]
     tables = [
@@ -73,6 +73,23 @@ def adder_tree(m: Module, values: list, width: int):
             nxt.append(level[-1])
         level, depth = nxt, depth + 1
     return level[0]
+
+
+def _clip(v: int, bits: int) -> int:
+    return max(-(1 << (bits - 1)), min(v, (1 << (bits - 1)) - 1))
+
+
+def narrowed(insn: dict, value_bits: int, word_bits: int) -> dict:
+    """``insn`` with its clamp bounds clipped to the ``value_bits`` + 2 bits the clamped value has,
+    and a Select's threshold to the ``word_bits`` + 2 of what it compares: the same comparisons, so
+    the datapath compares the fields' low bits only (not 64-bit immediates)."""
+    out = dict(insn)
+    for key in ("lo", "hi"):
+        if key in out:
+            out[key] = _clip(out[key], value_bits + 2)
+    if insn.get("op") == Op.SELECT and "imm" in out:
+        out["imm"] = _clip(out["imm"], word_bits + 2)
+    return out
 
 
 def pack(layout: data.StructLayout, value: dict) -> int:
