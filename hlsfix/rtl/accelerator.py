@@ -81,6 +81,16 @@ class Accelerator(wiring.Component):
         def uses(op: Op) -> bool:
             return any(w["op"] == op for w in img.insns)
 
+        def span(key: str) -> tuple[int, int]:
+            """Lowest and highest value of a shift field in the program (0: a field left unset):
+            each shifter is only as deep as the program's shifts."""
+            values = [0, *(w[key] for w in img.insns if key in w)]
+            return min(values), max(values)
+
+        def narrow(field, key: str):
+            """An unsigned shift field cut to the bits its largest value in the program needs."""
+            return field[: max(1, span(key)[1].bit_length())]
+
         ucode, roms, tables, ram, ents, ent_layout = (
             mems.ucode,
             mems.roms,
@@ -411,8 +421,8 @@ class Accelerator(wiring.Component):
             b3 = late_forwarded(m, p, "b", b3r, ba2, (u2.b_src == Src.RAM) & ~kill)
             # S3 → S4: the registered multiply (a DSP block with input and output registers),
             # operand alignment and the table address
-            ap = shift_exact(m, a3, u3.a_sh, W + 1, f"ap_{p}")
-            bp = shift_exact(m, b3, u3.b_sh, W + 1, f"bp_{p}")
+            ap = shift_exact(m, a3, u3.a_sh, W + 1, f"ap_{p}", s_range=span("a_sh"))
+            bp = shift_exact(m, b3, u3.b_sh, W + 1, f"bp_{p}", s_range=span("b_sh"))
             y0 = Signal(signed(W + 2), name=f"y0_{p}")
             y1 = Signal(unsigned(W + 2), name=f"y1_{p}")
             y = Signal(unsigned(W + 2), name=f"y_{p}")
@@ -424,8 +434,8 @@ class Accelerator(wiring.Component):
                 y1.eq(
                     Mux(
                         u3.op == Op.EXP,
-                        Mux(y0[-1], 0, y0).as_unsigned() >> u3.sh_r,
-                        ((absx.as_unsigned() << u3.sh_l) >> u3.sh_r),
+                        Mux(y0[-1], 0, y0).as_unsigned() >> narrow(u3.sh_r, "sh_r"),
+                        ((absx.as_unsigned() << narrow(u3.sh_l, "sh_l")) >> narrow(u3.sh_r, "sh_r")),
                     )
                 ),
                 y.eq(Mux(y1 > u3.ymax, u3.ymax, y1)),
@@ -434,8 +444,8 @@ class Accelerator(wiring.Component):
             y4 = Signal(unsigned(W + 2), name=f"y4_{p}")
             m.d.sync += y4.eq(y)
             m.d.comb += [
-                rom_t1.addr.eq(u4.hi_base + (y4 >> u4.t)),
-                rom_t2.addr.eq(u4.lo_base + (y4 & ((1 << u4.t) - 1))),
+                rom_t1.addr.eq(u4.hi_base + (y4 >> narrow(u4.t, "t"))),
+                rom_t2.addr.eq(u4.lo_base + (y4 & ((1 << narrow(u4.t, "t")) - 1))),
             ]
             v4, f4, l4, neg4 = (Signal(name=f"{n}4_{p}") for n in ("v", "f", "l", "neg"))
             ri4, oa4 = Signal(CNT, name=f"ri4_{p}"), Signal(signed(ADDR), name=f"oa4_{p}")
@@ -462,14 +472,14 @@ class Accelerator(wiring.Component):
             res = Signal(signed(W + 2), name=f"res_{p}")
             better = Signal(name=f"better_{p}")
             m.d.comb += [
-                q.eq(prod4 >> u4.ps),
+                q.eq(prod4 >> narrow(u4.ps, "ps")),
                 tot.eq(Mux(u4.sub, Mux(u4.b_first, bp4 - ap4, ap4 - bp4), ap4 + bp4)),
                 # MAX/ARGMAX keep a word in acc (a4 or an earlier one): compared on its bits
                 better.eq(f4 | (a4 > acc[:WB].as_signed())),
             ]
             pre = Signal(signed(W + 2), name=f"pre_{p}")
             if uses(Op.HARD):  # only where the program has a clipped-linear kernel
-                hard = rescale_sat(m, a4, u4.a_sh, W - 2, f"hard_{p}", max_bits=W - 2)
+                hard = rescale_sat(m, a4, u4.a_sh, W - 2, f"hard_{p}", max_bits=W - 2, s_range=span("a_sh"))
                 m.d.comb += pre.eq(Mux(u4.op == Op.HARD, hard + u4.imm[: W + 2], tot))
             else:
                 m.d.comb += pre.eq(tot)
@@ -558,11 +568,11 @@ class Accelerator(wiring.Component):
                 e_ = Signal(unsigned(W), name=f"e_{p}")
                 one = Signal(unsigned(W), name=f"one_{p}")
                 m.d.comb += [
-                    e_.eq(tprod >> u7.tshift),
-                    one.eq(1 << u7.e_frac),
+                    e_.eq(tprod >> narrow(u7.tshift, "tshift")),
+                    one.eq(1 << narrow(u7.e_frac, "e_frac")),
                     dv.in_valid.eq(v7 & (u7.op == Op.SIGTANH)),
                     dv.den.eq(one + e_),
-                    dv.num.eq(Mux(u7.tanh, one - e_, Mux(neg7, e_, one)) << u7.out_frac),
+                    dv.num.eq(Mux(u7.tanh, one - e_, Mux(neg7, e_, one)) << narrow(u7.out_frac, "out_frac")),
                     dv.tag.eq(Cat(u7.tanh & neg7, oa7, pcs[7])),
                 ]
                 dneg, da, dpc = dv.tag_out[0], dv.tag_out[1 : 1 + ADDR], dv.tag_out[1 + ADDR :]
@@ -575,7 +585,11 @@ class Accelerator(wiring.Component):
             # rescale and saturate to the destination's bits, registered: the write stage (RAM
             # write, register write, forwarding) starts from flip-flops
             uw = data.View(insn_layout, wword)
-            out = rescale_sat(m, wval, uw.out_shift, uw.out_bits, f"wr_{p}", max_bits=WB)
+            bits_used = {w["out_bits"] for w in img.insns if "out_bits" in w}
+            out_bits = bits_used.pop() if len(bits_used) == 1 else uw.out_bits  # a constant where it is one
+            out = rescale_sat(
+                m, wval, uw.out_shift, out_bits, f"wr_{p}", max_bits=WB, s_range=span("out_shift")
+            )
             is_reg = (uw.op == Op.ARGMAX) | (uw.op == Op.SGN) | (uw.op == Op.SELECT)
             wr_en, wr_addr = Signal(name=f"wr_en_{p}"), Signal(signed(ADDR), name=f"wr_addr_{p}")
             wr_data = Signal(signed(WB), name=f"wr_data_{p}")
