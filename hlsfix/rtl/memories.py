@@ -89,7 +89,25 @@ def narrowed(insn: dict, value_bits: int, word_bits: int) -> dict:
             out[key] = _clip(out[key], value_bits + 2)
     if insn.get("op") == Op.SELECT and "imm" in out:
         out["imm"] = _clip(out["imm"], word_bits + 2)
+    if insn.get("op") in (Op.EXP, Op.SIGTANH):
+        out["y_lo"], out["y_hi"] = (_clip(v, word_bits + 2) for v in table_saturation(insn, value_bits))
     return out
+
+
+def table_saturation(insn: dict, value_bits: int) -> tuple[int, int]:
+    """(lo, hi): a table kernel's index saturates to ``ymax`` iff its operand x <= lo or x >= hi.
+
+    Exp: y = max(imm - x, 0) >> sh_r (imm - x in ``value_bits`` + 2 bits) exceeds ymax iff
+    imm - x >= (ymax + 1) << sh_r. SigmoidTanh: y = (|x| << sh_l) >> sh_r exceeds ymax iff
+    |x| >= ceil(((ymax + 1) << sh_r) / 2^sh_l)."""
+    k = (insn["ymax"] + 1) << insn["sh_r"]
+    if insn["op"] == Op.EXP:
+        width = value_bits + 2
+        imm = insn["imm"] & ((1 << width) - 1)
+        imm -= (1 << width) if imm >> (width - 1) else 0
+        return imm - k, 1 << 40
+    limit = -(-k // (1 << insn["sh_l"]))
+    return -limit, limit
 
 
 def pack(layout: data.StructLayout, value: dict) -> int:

@@ -100,3 +100,27 @@ def test_rescale_sat_sized_to_the_stored_word_matches_golden():
         cases.append(((vi, si, bi), expected))
     got, want = _comb(lambda m, v, s, b: rescale_sat(m, v, s, b, "rs", max_bits=16), cases)
     assert got == want
+
+
+def test_table_saturation_bounds_match_the_index_comparison():
+    """``memories.table_saturation``: the bounds on the operand say exactly when the shifted table
+    index exceeds ymax (the accelerator compares the operand, not the index), for every 16-bit x."""
+    import numpy as np
+
+    from hlsfix.rtl.isa import Op
+    from hlsfix.rtl.memories import _clip, table_saturation
+
+    rng = np.random.default_rng(7)
+    x = np.arange(-(1 << 15), 1 << 15, dtype=np.int64)
+    for _ in range(200):
+        ymax = int(rng.integers(0, 1 << 12))
+        sh_l, sh_r = int(rng.integers(0, 4)), int(rng.integers(0, 12))
+        imm = int(rng.integers(-(1 << 17), 1 << 17))
+        for op in (Op.EXP, Op.SIGTANH):
+            insn = {"op": op, "ymax": ymax, "sh_l": sh_l, "sh_r": sh_r, "imm": imm}
+            lo, hi = (_clip(v, 18) for v in table_saturation(insn, 32))
+            if op == Op.EXP:
+                y = np.maximum(imm - x, 0) >> sh_r
+            else:
+                y = (np.abs(x) << sh_l) >> sh_r
+            assert np.array_equal((x <= lo) | (x >= hi), y > ymax), insn
