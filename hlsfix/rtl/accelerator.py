@@ -142,7 +142,9 @@ class Accelerator(wiring.Component):
         ram_rb = [ram.read_port(domain="sync", transparent_for=ram_w) for _ in range(P)]
         gap = Signal(6, init=63)  # cycles since the last issued beat (saturating)
         m.d.sync += gap.eq(Mux(issue, 1, Mux(gap == 63, 63, gap + 1)))
-        u_next = insn_at(pc + 1)
+        u_next_port = mems.ucode_next.read_port(domain="comb")
+        m.d.comb += u_next_port.addr.eq(pc)
+        u_next = data.View(insn_layout, u_next_port.data)  # the word at pc + 1
 
         # Register-indexed addresses (base + R[reg]·rs): one registered product per (register,
         # stride) pair the program uses, R[reg]·rs by a constant, recomputed every cycle from the
@@ -166,16 +168,21 @@ class Accelerator(wiring.Component):
         prod_pc, prod_ok = Signal(PC), Signal()
         m.d.sync += [prod_pc.eq(ahead_pc), prod_ok.eq(issue | setup)]
 
-        def product(at, s):
-            """The start offset of stream ``s`` of the instruction at ``at``: its pair's product,
-            or 0 (the pair is known per instruction: a constant bit table indexed by ``at``)."""
+        def table(bit) -> Value:
+            """A constant bit per instruction (``bit(word)``), indexed by pc: for the word at pc
+            and, second, for the one after it (no adder on the sequencer's paths)."""
+            here = sum(1 << i for i, w in enumerate(img.insns) if bit(w))
+            return Const(here, len(img.insns) + 1), Const(here >> 1, len(img.insns) + 1)
+
+        def product(at, s, after=False):
+            """The start offset of stream ``s`` of the instruction at ``at`` (``after``: at ``at``
+            + 1): its pair's product, or 0 (the pair is a constant bit table indexed by ``at``)."""
             value = Const(0, signed(ADDR))
             for k, pp in enumerate(pair_prod):
-                mask = sum(
-                    1 << i
-                    for i, w in enumerate(img.insns)
-                    if s in w and w[s]["reg_en"] and (w[s]["reg"], w[s]["rs"]) == pairs[k]
+                masks = table(
+                    lambda w, s=s, k=k: s in w and w[s]["reg_en"] and (w[s]["reg"], w[s]["rs"]) == pairs[k]
                 )
+                mask = masks[1 if after else 0].value
                 if mask:
                     hit = Const(mask, len(img.insns) + 1).bit_select(at, 1)
                     value = Mux(hit, pp, value)
@@ -191,17 +198,23 @@ class Accelerator(wiring.Component):
         # counter + 2 against the trip count): the issue stage branches on flip-flops.
         z0, z1, zc, zo = (Signal(name=n) for n in ("z_r0", "z_r1", "z_c", "z_o1"))
 
-        def start_kernel(insn, at):
+        def start_kernel(insn, at, after=False):
             m.d.sync += [o1.eq(0), c.eq(0), o0c.eq(0), r1.eq(0), r0.eq(0)]
             m.d.sync += [z0.eq(insn.m0 == 1), z1.eq(insn.m1 == 1), zc.eq(insn.chunks == 1)]
             m.d.sync += zo.eq(insn.n1 == 1)
             for s in streams:
                 f = getattr(insn, s)
-                m.d.sync += addr[s].eq(f.base + product(at, s) if s in indexed else f.base)
+                m.d.sync += addr[s].eq(f.base + product(at, s, after) if s in indexed else f.base)
 
         in_we, in_addr, in_data = Signal(), Signal(signed(ADDR)), Signal(signed(WB))
         out_addr = Signal(signed(ADDR))
 
+        # the next instruction may start with the next beat (no wait, no SETUP cycle), and needs
+        # an address product: constant bits per pc
+        fast_next = table(lambda w: w["op"] < Op.INTOP and not w.get("drain") and not w.get("wait"))[1]
+        needs_next = table(lambda w: any(w.get(s, {}).get("reg_en") for s in indexed))[1]
+        stay = Signal()  # ISSUE in this cycle and the previous one, at the same pc
+        m.d.sync += stay.eq(0)
         last_trip = Array(
             Const(max(-(1 << 33), min(w["imm"] - 1, 1 << 33)) if w["op"] == Op.LOOPNEXT else 0, signed(35))
             for w in img.insns
@@ -248,6 +261,7 @@ class Accelerator(wiring.Component):
                     m.next = "ISSUE"
             with m.State("ISSUE"):
                 m.d.comb += [issue.eq(1), self.running.eq(1)]
+                m.d.sync += stay.eq(1)
                 step = {s: getattr(u, s) for s in streams}
                 with m.If(~z0):
                     m.d.sync += [r0.eq(r0 + 1), z0.eq(r0 + 2 == u.m0)]
@@ -268,9 +282,12 @@ class Accelerator(wiring.Component):
                     m.d.sync += pc.eq(pc + 1)
                     # The next kernel starts with the next beat unless it must wait (or is a
                     # sequencer instruction, which takes the SETUP cycle).
-                    fast = (u_next.op < Op.INTOP) & ~u_next.drain & (u_next.wait == 0)
-                    with m.If(fast & (~needs_product(u_next) | product_ready(pc + 1))):
-                        start_kernel(u_next, pc + 1)
+                    # (static per instruction; the product is ready iff this kernel issued a
+                    # beat in the previous cycle too: ``stay``)
+                    fast_ok = fast_next.bit_select(pc, 1) & (~needs_next.bit_select(pc, 1) | stay)
+                    m.d.sync += stay.eq(0)
+                    with m.If(fast_ok):
+                        start_kernel(u_next, pc, after=True)
                     with m.Else():
                         m.next = "SETUP"
             if not self.host_port:  # the result streams out, then the next input streams in

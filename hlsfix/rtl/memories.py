@@ -2,7 +2,8 @@
 (block RAM, or logic where that is the better fit) can hold it.
 
 - the microcode ROM, in logic: few words, each hundreds of bits wide, read by one port per
-  pipeline stage (every stage but the first reads its fields registered);
+  pipeline stage (every stage but the first reads its fields registered), and a copy shifted by
+  one word (the next instruction at ``pc``, for the sequencer's look-ahead);
 - the weight ROM, one copy per lane while that fits the block-RAM budget (two read ports each: a
   dual-port block RAM), else one shared ROM;
 - the table ROM (Exp/SigmoidTanh tables, the weight ROM's first words) and the entry table, one
@@ -26,6 +27,7 @@ from hlsfix.rtl.isa import ADDR, Op, entry_layout, insn_layout
 @dataclass(frozen=True)
 class Memories:
     ucode: Memory
+    ucode_next: Memory  # the word after each one: the sequencer's look-ahead without an adder
     roms: list[Memory]
     tables: list[Memory]
     ram: Memory
@@ -37,11 +39,15 @@ def build_memories(m: Module, img: Image) -> Memories:
     """Every memory of the accelerator for ``img``, added to ``m`` as submodules."""
     P, WB = img.lanes, img.word_bits
     ent_layout = entry_layout(*img.entry_widths)
-    ucode = Memory(
-        attrs={"rom_style": "logic", "ram_style": "logic"},
-        shape=unsigned(insn_layout.size),
-        depth=len(img.insns),
-        init=[pack(insn_layout, narrowed(i, img.value_bits, img.word_bits)) for i in img.insns],
+    words = [pack(insn_layout, narrowed(i, img.value_bits, img.word_bits)) for i in img.insns]
+    ucode, ucode_next = (
+        Memory(
+            attrs={"rom_style": "logic", "ram_style": "logic"},
+            shape=unsigned(insn_layout.size),
+            depth=len(img.insns),
+            init=init,
+        )
+        for init in (words, [*words[1:], 0])
     )
     roms = [Memory(shape=signed(WB), depth=img.rom_depth, init=img.rom or [0]) for _ in range(img.rom_copies)]
     tables = [
@@ -51,11 +57,11 @@ def build_memories(m: Module, img: Image) -> Memories:
     ram = Memory(shape=signed(WB), depth=img.ram_depth, init=[])
     ent_init = [pack(ent_layout, e) for e in img.entries]
     ents = [Memory(shape=unsigned(ent_layout.size), depth=len(img.entries), init=ent_init) for _ in range(P)]
-    m.submodules.ucode, m.submodules.ram = ucode, ram
+    m.submodules.ucode, m.submodules.ucode_next, m.submodules.ram = ucode, ucode_next, ram
     for name, mems in (("rom", roms), ("table", tables), ("ent", ents)):
         for i, mem in enumerate(mems):
             m.submodules[f"{name}{i}"] = mem
-    return Memories(ucode, roms, tables, ram, ents, ent_layout)
+    return Memories(ucode, ucode_next, roms, tables, ram, ents, ent_layout)
 
 
 def adder_tree(m: Module, values: list, width: int):
