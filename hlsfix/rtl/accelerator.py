@@ -614,7 +614,14 @@ class Accelerator(wiring.Component):
             bits_used = {w["out_bits"] for w in img.insns if "out_bits" in w}
             out_bits = bits_used.pop() if len(bits_used) == 1 else uw.out_bits  # a constant where it is one
             out = rescale_sat(
-                m, wval, uw.out_shift, out_bits, f"wr_{p}", max_bits=WB, s_range=span("out_shift")
+                m,
+                wval,
+                uw.out_shift,
+                out_bits,
+                f"wr_{p}",
+                max_bits=WB,
+                s_range=span("out_shift"),
+                s_values={0, *(w["out_shift"] for w in img.insns if "out_shift" in w)},
             )
             is_reg = (uw.op == Op.ARGMAX) | (uw.op == Op.SGN) | (uw.op == Op.SELECT)
             wr_en, wr_addr = Signal(name=f"wr_en_{p}"), Signal(signed(ADDR), name=f"wr_addr_{p}")
