@@ -40,12 +40,16 @@ EXIT_SIGINT = 130
 EXIT_SIGTERM = 143
 EXIT_BROKEN_PIPE = 141
 
+COMPILE_KEYS = (
+    "bits", "metric", "activation", "budget_pp", "weight_budget", "min_sqnr", "max_rel_err",
+    "no_reorder", "no_partial_execution",
+)  # fmt: skip
 # Options that may come from a --config file: argparse dest → (table, key).
 CONFIG_KEYS = {
     "model": ("model", "model"),
     "weights": ("model", "weights"),
     "data": ("model", "data"),
-    **{k: ("compile", k) for k in ("bits", "metric", "activation", "budget_pp", "weight_budget")},
+    **{k: ("compile", k) for k in COMPILE_KEYS},
     **{
         k: ("build", k)
         for k in ("board", "backend", "baud", "run_vivado", "compare_uno", "interface", "clock_ns", "synth")
@@ -92,6 +96,8 @@ def _compile_options(args: argparse.Namespace) -> CompileOptions:
         activation=args.activation or "auto",
         budget_pp=args.budget_pp,
         weight_budget=args.weight_budget,
+        min_sqnr=args.min_sqnr,
+        max_rel_err=args.max_rel_err,
     )
 
 
@@ -199,6 +205,7 @@ _INT8_FLAGS = {"no_reorder": "--no-reorder", "no_partial_execution": "--no-parti
 _NOT_FOR_INT8 = {
     "bits": "--bits", "metric": "--metric", "activation": "--activation", "budget_pp": "--budget-pp",
     "weight_budget": "--weight-budget", "weights": "--weights", "data": "--data",
+    "min_sqnr": "--min-sqnr", "max_rel_err": "--max-rel-err",
 }  # fmt: skip
 
 
@@ -355,6 +362,18 @@ def _add_compile_args(p: argparse.ArgumentParser) -> None:
         "--budget-pp", type=float, help="mixed: accuracy loss allowed against float, in pp (default 1.0)"
     )
     p.add_argument("--weight-budget", type=int, metavar="BYTES", help="mixed: fail unless the weights fit")
+    p.add_argument(
+        "--min-sqnr",
+        type=float,
+        metavar="DB",
+        help="mixed, tensor output by --metric sqnr: the SQNR against float it keeps (default 40)",
+    )
+    p.add_argument(
+        "--max-rel-err",
+        type=float,
+        metavar="E",
+        help="mixed, tensor output by --metric max_rel_err: the worst relative error allowed (default 0.05)",
+    )
     p.add_argument(
         "--no-reorder", action="store_true", default=None, help="int8 .tflite: keep the file's operator order"
     )

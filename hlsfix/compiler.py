@@ -25,6 +25,10 @@ from hlsfix.ir.graph import Graph
 from hlsfix.ir.interp import run_float
 from hlsfix.zoo import Model, load_model
 
+DEFAULT_BUDGET_PP = 1.0  # a class output's mixed search: accuracy points it may lose against float
+DEFAULT_MIN_SQNR_DB = 40.0  # a tensor output's mixed search by sqnr: the SQNR it must keep
+DEFAULT_MAX_REL_ERR = 0.05  # ... by max_rel_err: the worst relative error it may reach
+
 
 def _labels(graph: Graph, x: np.ndarray, y: np.ndarray | None) -> np.ndarray:
     if y is None:
@@ -94,9 +98,11 @@ def compile(
     bits: Bits | int = "16",
     metric: Metric | TensorMetric | None = None,
     activation: Activation | Literal["auto"] = "auto",
-    budget_pp: float = 1.0,
+    budget_pp: float | None = None,
     weight_budget: int | None = None,
     progress: bool = False,
+    min_sqnr: float | None = None,
+    max_rel_err: float | None = None,
 ) -> CompiledModel:
     """Compile a float model to a fixed-point program chosen on calibration data.
 
@@ -120,18 +126,65 @@ def compile(
         raise DataError("calibration data must be given for a model without a bundled training split")
     tensor_out = not graph.output_type.is_int
     metric = _metric_for(tensor_out, metric, str(bits))
+    floor = _quality_floor(tensor_out, metric, str(bits), budget_pp, min_sqnr, max_rel_err)
+    budget = DEFAULT_BUDGET_PP if budget_pp is None else float(budget_pp)
     x = check_calibration(graph, calib)
     t0 = time.perf_counter()
     prof = profile(graph, x)
     float_pred = run_float(graph, x)
     if tensor_out:  # scored against float's outputs; labels (targets) are not needed
         ev: Evaluator = TensorEvaluator(graph, prof, x, float_pred, metric)  # type: ignore[arg-type]
-        best = explore(ev, str(bits), "acc", activation, budget_pp, weight_budget, show=progress)  # type: ignore[arg-type]
+        best = explore(
+            ev,
+            str(bits),  # type: ignore[arg-type]
+            "acc",
+            activation,
+            budget,
+            weight_budget,
+            show=progress,
+            quality_floor=floor,
+        )
     else:
         ev = Evaluator(graph, prof, x, _labels(graph, x, labels), float_pred)
-        best = explore(ev, str(bits), metric, activation, budget_pp, weight_budget, show=progress)  # type: ignore[arg-type]
+        best = explore(ev, str(bits), metric, activation, budget, weight_budget, show=progress)  # type: ignore[arg-type]
     seconds = time.perf_counter() - t0
     return CompiledModel(graph, best.program, best, prof, metric, seconds, ev.runs, source, test)  # type: ignore[arg-type]
+
+
+def _quality_floor(
+    tensor_out: bool,
+    metric: str,
+    bits: str,
+    budget_pp: float | None,
+    min_sqnr: float | None,
+    max_rel_err: float | None,
+) -> float | None:
+    """The mixed search's bound for a tensor output, on its metric's higher-is-better scale (SQNR
+    in dB, or −max_rel_err); None for a class output, whose bound is ``budget_pp``."""
+    given = [n for n, v in (("min_sqnr", min_sqnr), ("max_rel_err", max_rel_err)) if v is not None]
+    if given and bits != "mixed":
+        raise CompileError(f"{given[0]} applies to bits mixed only, not bits {bits}")
+    if not tensor_out:
+        if given:
+            raise CompileError(
+                f"{given[0]} needs a model with a tensor output, not one ending in argmax or sgn "
+                "(a class output's mixed search keeps budget_pp)"
+            )
+        return None
+    if budget_pp is not None:
+        raise CompileError(
+            "budget_pp applies to a model with a class output, not a tensor output "
+            "(its mixed search keeps min_sqnr or max_rel_err)"
+        )
+    wrong = "max_rel_err" if metric == "sqnr" else "min_sqnr"
+    if wrong in given:
+        needs = "max_rel_err" if metric == "sqnr" else "sqnr"
+        raise CompileError(f"{wrong} needs metric {needs}, not {metric}")
+    if bits != "mixed":
+        return None
+    if metric == "sqnr":
+        return DEFAULT_MIN_SQNR_DB if min_sqnr is None else float(min_sqnr)
+    return -(DEFAULT_MAX_REL_ERR if max_rel_err is None else float(max_rel_err))
 
 
 def _metric_for(tensor_out: bool, metric: str | None, bits: str) -> str:
@@ -143,11 +196,6 @@ def _metric_for(tensor_out: bool, metric: str | None, bits: str) -> str:
             raise CompileError(
                 f"metric of a model with a tensor output must be one of {', '.join(TENSOR_METRICS)}, "
                 f"not {metric!r}"
-            )
-        if bits == "mixed":
-            raise CompileError(
-                "bits of a model with a tensor output must be 8, 16 or 32, not mixed "
-                "(the mixed search's budget is in accuracy points of a class output)"
             )
         return metric
     metric = "red_disagree" if metric is None else metric

@@ -2,7 +2,7 @@
 golden model (against float) and every backend (against the golden model), with a table of counts
 per backend and a small reproducer for each failure.
 
-    python scripts/random_programs.py --seeds 0:2000 --backends host,hls
+    python scripts/random_programs.py --seeds 0:2000 --backends host,hls --jobs 2
     python scripts/random_programs.py --seeds 0:200 --backends avr --out out/random
     python scripts/random_programs.py --seeds 0:100 --backends rtl1,rtl2,rtl4 --inputs 4
 
@@ -23,7 +23,8 @@ import signal
 import sys
 import tempfile
 import time
-from collections import Counter
+from collections import Counter, deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -145,8 +146,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timeout", type=float, default=600.0, help="seconds per program")
     ap.add_argument("--out", type=Path, default=Path("out/random-programs"), help="reproducers go here")
     ap.add_argument("--no-shrink", action="store_true")
+    ap.add_argument(
+        "--jobs", type=int, default=1, help="programs checked at once, each in its own process (default 1)"
+    )
     args = ap.parse_args(argv)
     a, b = (int(v) for v in args.seeds.split(":"))
+    if args.jobs < 1:
+        ap.error(f"--jobs must be at least 1, not {args.jobs}")
     backends = tuple(args.backends.split(","))
     for be in backends:
         if be not in BACKENDS:
@@ -174,11 +180,33 @@ def _counts_line(counts: dict[str, Counter]) -> str:
     )
 
 
-def _campaign(a, b, args, backends, counts, inputs, agree, sqnr, failures, refusals, t0) -> int:  # noqa: PLR0913
-    for seed in range(a, b):
+def _results(a: int, b: int, args, backends: tuple[str, ...]):
+    """(seed, program, result) in seed order; ``--jobs`` programs run at once. The threads only
+    wait: each program runs in its own forked child (run_guarded)."""
+
+    def one(seed: int):
         rp = generate(seed)
         rp = replace(rp, test=rp.test[: args.inputs])
-        refusal, verdicts, summary = run_guarded(rp, backends, args.timeout)
+        return seed, rp, run_guarded(rp, backends, args.timeout)
+
+    if args.jobs == 1:
+        yield from map(one, range(a, b))
+        return
+    pool = ThreadPoolExecutor(max_workers=args.jobs)
+    try:
+        pending = deque(pool.submit(one, s) for s in range(a, min(b, a + 2 * args.jobs)))
+        nxt = a + len(pending)
+        while pending:
+            yield pending.popleft().result()
+            if nxt < b:
+                pending.append(pool.submit(one, nxt))
+                nxt += 1
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _campaign(a, b, args, backends, counts, inputs, agree, sqnr, failures, refusals, t0) -> int:  # noqa: PLR0913
+    for seed, rp, (refusal, verdicts, summary) in _results(a, b, args, backends):
         if summary is None and refusal:
             counts["golden"]["refused"] += 1
             continue

@@ -205,12 +205,19 @@ def explore_mixed(
     float_acc: float,
     weight_budget: int | None = None,
     show: bool = False,
+    quality_floor: float | None = None,
 ) -> Candidate:
+    """``quality_floor``: the lowest ``Score.acc`` a demotion may reach (a tensor output's SQNR in
+    dB, or −max_rel_err); None: float accuracy minus ``budget_pp`` (a class output)."""
     # the input too: an 8-bit input makes the first layer's products 8 x 8
     values = (ev.graph.input.name, *demotable_values(ev.graph))
     # Ranking needs only an ordering, so it runs on a subsample; acceptance uses every row.
     ranker = ev.subset(RANKING_ROWS)
-    ranker_floor = float(np.mean(ranker.float_pred == ranker.y)) - budget_pp / 100.0
+    ranker_floor = (
+        float(np.mean(ranker.float_pred == ranker.y)) - budget_pp / 100.0
+        if quality_floor is None
+        else quality_floor
+    )
     start_key = ranker.score(start.program).key(metric)
     bar = Progress(show, len(values) * (len(DEMOTION_OFFSETS) + 1), "mixed 8/16 demotion")
     ranked: list[tuple[tuple[bool, float, tuple[float, int]], str, int]] = []
@@ -230,7 +237,7 @@ def explore_mixed(
     # Demotions that keep the budget alone come first, those that buy the most Uno cycles and
     # bytes first among them (uno_cost.py), then by the metric they reach alone (Shiftry's order).
     ranked.sort(key=lambda r: r[0], reverse=True)
-    floor = float_acc - budget_pp / 100.0
+    floor = float_acc - budget_pp / 100.0 if quality_floor is None else quality_floor
     # Demote cumulatively on the sample first; the result is then checked on every row, and only
     # if it misses the budget there is the demotion redone on every row.
     current = start
@@ -252,9 +259,14 @@ def explore_mixed(
     bar.close()
     ev.runs += ranker.runs if ranker is not ev else 0
     if weight_budget is not None and current.program.const_bytes() > weight_budget:
+        within = (
+            f"within {budget_pp} pp of float accuracy"
+            if quality_floor is None
+            else f"keeping the output's quality at {abs(quality_floor):g} or better"
+        )
         raise CompileError(
             f"weights must fit the budget of {weight_budget} bytes, not need {current.program.const_bytes()} "
-            f"bytes (the smallest mixed program within {budget_pp} pp of float accuracy)"
+            f"bytes (the smallest mixed program {within})"
         )
     if current is start:
         return Candidate(
@@ -273,6 +285,7 @@ def explore(
     float_acc: float | None = None,
     show: bool = False,
     log: Callable[[str], None] | None = None,
+    quality_floor: float | None = None,
 ) -> Candidate:
     if metric not in METRICS:
         raise CompileError(f"metric must be one of {', '.join(METRICS)}, not {metric!r}")
@@ -286,4 +299,4 @@ def explore(
         return explore_uniform(ev, int(bits), metric, activation, show)
     start = explore_uniform(ev, 16, metric, activation, show)
     base = float(np.mean(ev.float_pred == ev.y)) if float_acc is None else float_acc
-    return explore_mixed(ev, start, metric, budget_pp, base, weight_budget, show)
+    return explore_mixed(ev, start, metric, budget_pp, base, weight_budget, show, quality_floor)

@@ -79,6 +79,8 @@ def compile(
     budget_pp: float | None = None,
     weight_budget: int | None = None,
     progress: bool = False,
+    min_sqnr: float | None = None,
+    max_rel_err: float | None = None,
 ) -> CompiledModel:
     """Compile a float model to a fixed-point program chosen on calibration data.
 
@@ -91,7 +93,13 @@ def compile(
     if isinstance(model, str | Path) and is_int8_tflite(model):
         return compile_tflite(resolve_int8(model))  # type: ignore[return-value]
     options = CompileOptions(
-        bits=str(bits), metric=metric, activation=activation, budget_pp=budget_pp, weight_budget=weight_budget
+        bits=str(bits),
+        metric=metric,
+        activation=activation,
+        budget_pp=budget_pp,
+        weight_budget=weight_budget,
+        min_sqnr=min_sqnr,
+        max_rel_err=max_rel_err,
     )
     spec = None
     if isinstance(model, ModelSpec):
@@ -106,9 +114,11 @@ def compile(
         bits=options.bits,  # type: ignore[arg-type]
         metric=options.metric,  # type: ignore[arg-type]  (None: red_disagree, or sqnr for a tensor output)
         activation=options.activation,  # type: ignore[arg-type]
-        budget_pp=options.resolved_budget_pp,
+        budget_pp=options.budget_pp,  # None: 1 pp for a class output (refused for a tensor output)
         weight_budget=options.weight_budget,
         progress=progress,
+        min_sqnr=options.min_sqnr,
+        max_rel_err=options.max_rel_err,
     )
     values = {f.name: getattr(core, f.name) for f in fields(compiler.CompiledModel)}
     return CompiledModel(**values, spec=spec, options=options)
@@ -126,4 +136,6 @@ def compile_spec(spec: ModelSpec, options: CompileOptions, progress: Progress | 
         activation=options.activation,
         budget_pp=options.budget_pp,
         weight_budget=options.weight_budget,
+        min_sqnr=options.min_sqnr,
+        max_rel_err=options.max_rel_err,
     )

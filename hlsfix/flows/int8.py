@@ -268,7 +268,7 @@ def compile_int8_flow(
     with output_run(out, protected, force=force) as stage:  # type: ignore[arg-type]
         report = cm.save(stage, tflm_inputs=tflm_inputs)
         _write_provenance(stage, cm, report, "compile", {})
-    return FlowResult("compile", out, report, _summary(report, out, "program.json, memory.svg, report.html"))
+    return FlowResult("compile", out, report, _summary(report, out, "program.json, memory.svg"))
 
 
 def build_int8_flow(
@@ -301,6 +301,14 @@ class _Int8Build:
     inputs: int
 
 
+@dataclass(frozen=True)
+class _Int8Compile:
+    """The [compile] table of an int8 output's hlsfix.toml: the memory options a user turned off."""
+
+    no_reorder: bool | None
+    no_partial_execution: bool | None
+
+
 def _write_provenance(stage: Path, cm: CompiledInt8Model, report: dict, command: str, more: dict) -> None:
     """hlsfix.toml (``hlsfix <command> --config`` redoes the output) and the fingerprint in the report."""
     from hlsfix import __version__
@@ -311,6 +319,12 @@ def _write_provenance(stage: Path, cm: CompiledInt8Model, report: dict, command:
     fp = fingerprint(cm.program)
     report["fingerprint"], report["command"] = fp, command
     stages: dict[str, object] = {"model": ModelSpec(str(Path(cm.source).resolve()))} if cm.source else {}
+    memory = cm.memory.options
+    if not (memory.reorder and memory.partial_execution):  # so that --config redoes the same schedule
+        stages["compile"] = _Int8Compile(
+            no_reorder=True if not memory.reorder else None,
+            no_partial_execution=True if not memory.partial_execution else None,
+        )
     write_config(stage, {**stages, **more}, {"command": command, "fingerprint": fp, "hlsfix": __version__})
     write_reports(stage, report)  # again: the three reports now carry the fingerprint
 

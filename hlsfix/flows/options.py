@@ -23,7 +23,6 @@ SIMULATORS = ("icarus", "verilator")
 HOSTS = ("arduino-uno", "microblaze")
 MAX_LANES = 64
 MAX_INPUTS = 100_000
-DEFAULT_BUDGET_PP = 1.0
 DEFAULT_BAUD = 115_200
 DEFAULT_CLOCK_NS = 10.0
 DEFAULT_INTERFACE = "ap_memory"
@@ -93,6 +92,10 @@ class CompileOptions:
     activation: str = "auto"
     budget_pp: float | None = None
     weight_budget: int | None = None
+    min_sqnr: float | None = None  # a tensor output's mixed search: the SQNR (dB) it keeps
+    max_rel_err: float | None = None  # ... or the worst relative error it may reach
+    no_reorder: bool | None = None  # an int8 .tflite model: keep the file's operator order
+    no_partial_execution: bool | None = None  # ... and no channel-sliced execution
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "bits", str(self.bits))
@@ -103,14 +106,24 @@ class CompileOptions:
         if self.budget_pp is not None and self.budget_pp > 100:
             raise OptionError(f"--budget-pp must be at most 100 percentage points, not {self.budget_pp}")
         _positive_int("--weight-budget", self.weight_budget, 1 << 40)
+        _finite("--min-sqnr", self.min_sqnr, positive=True)
+        if self.min_sqnr is not None and self.min_sqnr > 200:
+            raise OptionError(f"--min-sqnr must be at most 200 dB, not {self.min_sqnr}")
+        _finite("--max-rel-err", self.max_rel_err, positive=True)
+        if self.budget_pp is not None and (self.min_sqnr is not None or self.max_rel_err is not None):
+            raise OptionError(
+                "--budget-pp bounds a class output, --min-sqnr and --max-rel-err a tensor output: "
+                "give one, not both"
+            )
         if self.bits != "mixed":
-            for name, value in (("--budget-pp", self.budget_pp), ("--weight-budget", self.weight_budget)):
+            for name, value in (
+                ("--budget-pp", self.budget_pp),
+                ("--weight-budget", self.weight_budget),
+                ("--min-sqnr", self.min_sqnr),
+                ("--max-rel-err", self.max_rel_err),
+            ):
                 if value is not None:
                     raise OptionError(f"{name} applies to --bits mixed only, not --bits {self.bits}")
-
-    @property
-    def resolved_budget_pp(self) -> float:
-        return DEFAULT_BUDGET_PP if self.budget_pp is None else float(self.budget_pp)
 
 
 @dataclass(frozen=True)

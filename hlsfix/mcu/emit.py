@@ -438,6 +438,7 @@ def model_context(
         "is_class": program.output_is_class,
         "output": program.output,
         "out_size": out_buf.size if out_buf else 1,
+        "out_frac": out_buf.fmt.frac if out_buf else 0,
         "out_cname": em.cname(out_buf.name) if out_buf else "",
         "arena_bytes": plan.arena_bytes,
         "arena_alloc": max(plan.arena_bytes, 4),

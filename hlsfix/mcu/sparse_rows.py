@@ -43,6 +43,7 @@ def row_width(layout: RowLayout, x_max: int, prod_shift: int, x_bits: int, v_bit
     if x_bits != 8 or v_bits != 8:
         return 32
     terms = -((-(np.abs(layout.values) * x_max)) >> prod_shift)
-    sums = np.add.reduceat(terms, layout.row_start[:-1]) if terms.size else np.zeros(1, dtype=np.int64)
-    sums = np.where(np.diff(layout.row_start) > 0, sums, 0)
+    # per-row sums by prefix sums: empty rows (trailing ones included) sum to 0
+    prefix = np.concatenate(([0], np.cumsum(terms)))
+    sums = prefix[layout.row_start[1:]] - prefix[layout.row_start[:-1]]
     return 16 if int(sums.max(initial=0)) <= (1 << 15) - 1 else 32

@@ -20,6 +20,7 @@ not fit the board is reported (no cycles, with the reason), never an error of th
 
 from __future__ import annotations
 
+import math
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from hlsfix.errors import BoardError, DataError, HlsfixError
 from hlsfix.escape import identifier
 from hlsfix.fixedpoint.float_lower import float_program
 from hlsfix.fixedpoint.golden import quantize_input
+from hlsfix.fixedpoint.program import KernelProgram
 from hlsfix.ir.interp import run_float
 from hlsfix.mcu import runners
 from hlsfix.mcu.arduino import SketchBuild, arduino_available, build_sketch
@@ -50,6 +52,7 @@ if TYPE_CHECKING:
     from hlsfix.compiler import CompiledModel
 
 BAUD = 115200
+_SHOWN = 8  # output values quoted in the sketch's comment and banner
 # Link without the device's memory limits so that an oversized design still links and its size
 # can be reported; the fit check against the board comes right after.
 _UNLIMITED_LINK = (
@@ -70,7 +73,9 @@ class FloatBaseline:
     ram_bytes: int | None
     stack_bytes: int | None
     cycles: tuple[int, ...]
-    classes_equal_float: int  # checked inputs whose class equals the float reference's (run_float)
+    # checked inputs whose class equals the float reference's (run_float); a tensor output: whose
+    # values equal it to float32 rounding (1e-4 of the row's largest magnitude)
+    classes_equal_float: int
     note: str | None = None  # why there are no cycles
 
     @property
@@ -176,13 +181,13 @@ def _write_sources(
     program = cm.program
     name = sketch_name(cm.name)
     x0 = np.asarray(x0, dtype=np.float32)
-    expected = int(cm.golden(x0.astype(np.float64)[None, ...]).output[0])
+    expected = cm.golden(x0.astype(np.float64)[None, ...]).output[0]
     ctx = {
         "name": name,
         "bits": program.bits,
         "in_size": program.input_buffer.size,
         "example": _float_rows(x0),
-        "expected": expected,
+        **_result_words(program, expected),
         "baud": BAUD,
         "board": board.name,
         "mcu": board.mcu,
@@ -200,6 +205,36 @@ def _write_sources(
     (out_dir / "Makefile").write_text(env.get_template("uno_Makefile.j2").render(**ctx))
     (sketch_dir / f"{name}.ino").write_text(env.get_template("uno_sketch.ino.j2").render(**ctx))
     return sketch_dir
+
+
+def _result_words(program: KernelProgram, expected: np.ndarray) -> dict[str, object]:
+    """How the sketch and main.c talk about their result: a class, or a tensor's values (the
+    golden model's integers; the sketch prints them as reals, main.c as integers)."""
+    if program.output_is_class:
+        return {
+            "is_class": True,
+            "verb": "classifies",
+            "what": "class",
+            "action": "classify them",
+            "expected_text": f"class {int(expected)}",
+            "line_text": '"class N"',
+            "digits": 0,
+        }
+    fmt = program.buffer(program.output).fmt
+    values = [int(v) for v in np.asarray(expected).reshape(-1)]
+    digits = min(6, max(1, math.ceil(fmt.frac * math.log10(2))))  # shows the resolution 2^-frac
+    shown = " ".join(str(v) for v in values[:_SHOWN])
+    reals = " ".join(f"{math.ldexp(v, -fmt.frac):.{digits}f}" for v in values[:_SHOWN])
+    more = f" ... ({len(values)} values)" if len(values) > _SHOWN else ""
+    return {
+        "is_class": False,
+        "verb": "runs",
+        "what": "output values",
+        "action": "run the model on them",
+        "expected_text": f"output {reals}{more}, the integers {shown} at frac {fmt.frac}",
+        "line_text": '"output" and the output\'s integers (real value = integer * 2^-frac)',
+        "digits": digits,
+    }
 
 
 def check_fit(board: McuBoard, flash: int, ram: int, stack: int | None) -> None:
@@ -234,8 +269,6 @@ def build_uno(
     """
     board = board or BOARDS["arduino-uno"]
     program = cm.program
-    if not program.output_is_class:
-        raise HlsfixError(f"model {cm.name} must output a class for the Uno build, not a tensor")
     if cm.test is None or len(cm.test[0]) == 0:
         raise DataError(f"model {cm.name}: test inputs must be known to check the Uno build, not missing")
     x = np.asarray(cm.test[0][:n_inputs])
@@ -256,7 +289,7 @@ def build_uno(
         # Static RAM alone overflowing makes the firmware unrunnable: report it before simulating.
         check_fit(board, flash, ram, None)
         run = runners.run_avr(elf)
-        input_cycles = measure_input_path(cm, plan, x, d / "input") if program.output_is_class else None
+        input_cycles = measure_input_path(cm, plan, x, d / "input")
     stack = run.max_stack_bytes or 0
     check_fit(board, flash, ram, stack)
     got = decode_records(program, run.records)
@@ -309,7 +342,7 @@ def measure_input_path(cm: CompiledModel, plan: MemoryPlan, x: np.ndarray, d: Pa
     want = cm.golden(np.asarray(x, dtype=np.float32).astype(np.float64)).output
     if not np.array_equal(decode_records(program, run.records), want):
         raise MismatchError(
-            f"AVR build of {cm.name}: classes from float inputs must equal the golden model's"
+            f"AVR build of {cm.name}: outputs from float inputs must equal the golden model's"
         )
     return float(np.mean(run.measurements[0::2]))
 
@@ -356,4 +389,10 @@ def measure_float_baseline(cm: CompiledModel, board: McuBoard, x: np.ndarray, ou
     except (BoardError, UnsupportedProgram) as e:
         return FloatBaseline(flash, ram, stack, (), 0, f"float build: {e}")
     got = decode_float_records(program, run.records)
-    return FloatBaseline(flash, ram, stack, tuple(run.measurements), int(np.sum(got == want)))
+    if program.output_is_class:
+        agree = int(np.sum(got == want))
+    else:  # float32 on the AVR against numpy's float64: rows equal to float32 rounding
+        want = np.asarray(want, dtype=np.float64).reshape(len(got), -1)
+        tol = 1e-4 * np.max(np.abs(want), axis=1, keepdims=True) + 1e-6
+        agree = int(np.sum(np.all(np.abs(got - want) <= tol, axis=1)))
+    return FloatBaseline(flash, ram, stack, tuple(run.measurements), agree)

@@ -55,10 +55,44 @@ def test_the_default_metric_of_a_tensor_output_is_sqnr_and_class_metrics_are_ref
     assert hlsfix.compile(graph, x).metric == "sqnr"
     with pytest.raises(CompileError, match="metric of a model with a tensor output must be one of sqnr"):
         hlsfix.compile(graph, x, metric="red_disagree")
-    with pytest.raises(CompileError, match="must be 8, 16 or 32, not mixed"):
-        hlsfix.compile(graph, x, bits="mixed")
     with pytest.raises(CompileError, match="metric sqnr needs a model with a tensor output"):
         hlsfix.compile("mlp", metric="sqnr")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("min_sqnr", [35.0, 45.0])
+def test_mixed_widths_of_a_tensor_output_keep_the_sqnr_floor(min_sqnr: float) -> None:
+    """The mixed search demotes to 8 bits while the training rows' SQNR stays at the floor: a low
+    floor buys more bytes than a high one, and both lie between the 8- and 16-bit programs."""
+    graph, x = model(REGRESSION)
+    c16, c8 = hlsfix.compile(graph, x), hlsfix.compile(graph, x, bits="8")
+    cm = hlsfix.compile(graph, x, bits="mixed", min_sqnr=min_sqnr)
+    assert cm.quality(x)["sqnr_db"] >= min_sqnr
+    assert c8.program.const_bytes() <= cm.program.const_bytes() < c16.program.const_bytes()
+    assert c8.quality(x)["sqnr_db"] < min_sqnr  # so the floor is what stopped the demotion
+    if min_sqnr == 35.0:
+        higher = hlsfix.compile(graph, x, bits="mixed", min_sqnr=45.0)
+        assert cm.program.const_bytes() < higher.program.const_bytes()
+    by_rel = hlsfix.compile(graph, x, bits="mixed", metric="max_rel_err", max_rel_err=0.2)
+    assert by_rel.quality(x)["max_rel_err"] <= 0.2
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"bits": "mixed", "budget_pp": 1.0}, "budget_pp applies to a model with a class output"),
+        ({"bits": "mixed", "max_rel_err": 0.1}, "max_rel_err needs metric max_rel_err, not sqnr"),
+        ({"bits": "16", "min_sqnr": 40.0}, "--min-sqnr applies to --bits mixed only"),
+    ],
+)
+def test_mixed_bounds_that_do_not_fit_the_output_are_refused(kwargs: dict, message: str) -> None:
+    graph, x = model(REGRESSION)
+    with pytest.raises(HlsfixError, match=message):
+        hlsfix.compile(graph, x, **kwargs)
+
+
+def test_a_tensor_bound_on_a_class_output_is_refused() -> None:
+    with pytest.raises(CompileError, match="min_sqnr needs a model with a tensor output"):
+        hlsfix.compile("mlp", bits="mixed", min_sqnr=40.0)
 
 
 def test_a_compiled_tensor_output_is_bit_exact_in_c_and_hls(tmp_path: Path) -> None:

@@ -40,6 +40,15 @@ def test_an_int8_output_redoes_itself_from_its_hlsfix_toml(tmp_path: Path) -> No
     assert a["fingerprint"] == b["fingerprint"] and a["memory"] == b["memory"]
 
 
+def test_an_int8_output_with_a_technique_turned_off_redoes_itself_with_it_off(tmp_path: Path) -> None:
+    """hlsfix.toml records --no-partial-execution, so --config redoes the larger arena, not the default."""
+    first, second = tmp_path / "c", tmp_path / "c2"
+    assert main(["compile", "bottleneck", "--no-partial-execution", "-o", str(first)]) == 0
+    assert main(["compile", "--config", str(first / "hlsfix.toml"), "-o", str(second)]) == 0
+    a, b = (json.loads((d / "report.json").read_text())["memory"] for d in (first, second))
+    assert a == b and b["partial_execution"] is False
+
+
 def test_each_memory_technique_can_be_turned_off(tmp_path: Path) -> None:
     arenas = {}
     for flags in ([], ["--no-partial-execution"], ["--no-reorder", "--no-partial-execution"]):

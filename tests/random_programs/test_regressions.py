@@ -130,3 +130,23 @@ def test_inputs_in_the_declared_range_beyond_the_calibration_data_do_not_saturat
 def test_a_declared_range_must_be_finite() -> None:
     with pytest.raises(ModelError, match=r"1:5: range of X must be finite, not \[0.0, inf\]"):
         parse_program("let X = (4, 1) in [0, 1e999] in\nX\n", {})
+
+
+def test_sparse_matrix_with_empty_last_rows_at_8_bits(tmp_path: Path) -> None:
+    """Found by the long campaign (seed 140): at 8 bits the AVR/host emitter's int16-accumulator
+    proof summed each sparse row with ``np.add.reduceat``, which fails on a row past the last
+    stored value (an empty trailing row) -- the C backends died before any code was written."""
+    text = "let X = (4, 1) in [-4, 4] in\nlet P = (3, 4) in [-1, 1] in\nP |*| tanh(X)\n"
+    p = np.zeros((3, 4))
+    p[0, 1], p[0, 3] = 0.75, -0.5  # rows 1 and 2 hold nothing
+    calib = np.random.default_rng(5).uniform(-4, 4, size=(40, 4, 1))
+    program = build(text, {"P": p}, calib, bits=8)
+    assert_backends_exact(program, calib, tmp_path, ("host", "avr"))
+
+
+def test_a_program_without_intermediate_tensors_compiles_warning_free(tmp_path: Path) -> None:
+    """``argmax(X)`` keeps no temporary: model.c must not define an arena nothing uses (a
+    -Werror=unused-variable failure before)."""
+    calib = np.random.default_rng(6).uniform(-1, 1, size=(30, 4, 1))
+    program = build("let X = (4, 1) in [-1, 1] in\nargmax(X)\n", {}, calib)
+    assert_backends_exact(program, calib, tmp_path, ("host", "avr"))
