@@ -119,7 +119,11 @@ class Accelerator(wiring.Component):
 
         regs = Array(Signal(signed(32), name=f"r{i}") for i in range(max(1, len(img.regs))))
         pc = Signal(PC)
-        u = insn_at(pc)
+        # The sequencer's word at pc, registered: loaded with pc (from the look-ahead copy, the
+        # branch-target copy, or the segment's first word), so the sequencer and S0 start from
+        # flip-flops rather than a microcode read.
+        u_reg = Signal(insn_layout.size, init=mems.words[0])
+        u = data.View(insn_layout, u_reg)
         m.d.comb += self.pc.eq(pc)
 
         # ---- sequencer and address generator ------------------------------------------------
@@ -145,6 +149,9 @@ class Accelerator(wiring.Component):
         u_next_port = mems.ucode_next.read_port(domain="comb")
         m.d.comb += u_next_port.addr.eq(pc)
         u_next = data.View(insn_layout, u_next_port.data)  # the word at pc + 1
+        u_target_port = mems.ucode_target.read_port(domain="comb")
+        m.d.comb += u_target_port.addr.eq(pc)
+        u_target = u_target_port.data  # a LOOPNEXT's target word
 
         # Register-indexed addresses (base + R[reg]·rs): one registered product per (register,
         # stride) pair the program uses, R[reg]·rs by a constant, recomputed every cycle from the
@@ -221,7 +228,7 @@ class Accelerator(wiring.Component):
         )
         with m.FSM(name="seq", init="IDLE" if self.host_port else "LOAD"):
             if self.host_port:
-                self._host_idle(m, regs, pc, ram_ra[0], in_we, in_addr, in_data, out_addr)
+                self._host_idle(m, regs, pc, (u_reg, ucode), ram_ra[0], in_we, in_addr, in_data, out_addr)
             else:  # the input streams in
                 with m.State("LOAD"):
                     m.d.comb += self.inp.ready.eq(1)
@@ -233,7 +240,7 @@ class Accelerator(wiring.Component):
                         ]
                         m.d.sync += in_count.eq(in_count + 1)
                         with m.If(in_count == img.program.input_buffer.size - 1):
-                            m.d.sync += [in_count.eq(0), pc.eq(0)]
+                            m.d.sync += [in_count.eq(0), pc.eq(0), u_reg.eq(mems.words[0])]
                             m.next = "SETUP"
             with m.State("SETUP"):
                 m.d.comb += [self.running.eq(1), setup.eq(1)]
@@ -247,13 +254,14 @@ class Accelerator(wiring.Component):
                     # the 32-bit multiply only where the program multiplies registers
                     times = a * b if any(w.get("intop") == 2 for w in img.insns) else a
                     res = Array([a + b, a - b, times, a])[u.intop]
-                    m.d.sync += [regs[u.dst].eq(res), pc.eq(pc + 1)]
+                    m.d.sync += [regs[u.dst].eq(res), pc.eq(pc + 1), u_reg.eq(u_next)]
                 with m.Elif(u.op == Op.LOOPINIT):
-                    m.d.sync += [regs[u.dst].eq(u.imm), pc.eq(pc + 1)]
+                    m.d.sync += [regs[u.dst].eq(u.imm), pc.eq(pc + 1), u_reg.eq(u_next)]
                 with m.Elif(u.op == Op.LOOPNEXT):
                     # R + 1 < stop as R < stop - 1: the bound is a constant per instruction
                     again = regs[u.dst] < last_trip[pc]
                     m.d.sync += [regs[u.dst].eq(regs[u.dst] + 1), pc.eq(Mux(again, u.target, pc + 1))]
+                    m.d.sync += u_reg.eq(Mux(again, u_target, u_next))
                 with m.Elif(needs_product(u) & ~product_ready(pc)):
                     pass  # this cycle computes the address products
                 with m.Else():
@@ -279,7 +287,7 @@ class Accelerator(wiring.Component):
                     m.d.sync += zo.eq(o1 + 2 == u.n1)
                     m.d.sync += [addr[s].eq(addr[s] + f.d3) for s, f in step.items()]
                 with m.Else():
-                    m.d.sync += pc.eq(pc + 1)
+                    m.d.sync += [pc.eq(pc + 1), u_reg.eq(u_next)]
                     # The next kernel starts with the next beat unless it must wait (or is a
                     # sequencer instruction, which takes the SETUP cycle).
                     # (static per instruction; the product is ready iff this kernel issued a
@@ -652,7 +660,7 @@ class Accelerator(wiring.Component):
         m.d.comb += pipe_busy.eq(Cat(*busy_terms).any())
         return m
 
-    def _host_idle(self, m: Module, regs, pc, ram_read, in_we, in_addr, in_data, out_addr) -> None:
+    def _host_idle(self, m: Module, regs, pc, word, ram_read, in_we, in_addr, in_data, out_addr) -> None:
         """The IDLE state of a co-design accelerator: the host port owns lane 0's RAM ports
         and the registers; ``start`` jumps to a segment's first instruction."""
         host, img = self.host, self.img
@@ -674,7 +682,10 @@ class Accelerator(wiring.Component):
             with m.If(host.we & host.reg):
                 m.d.sync += regs[reg_index].eq(host.wdata)
             with m.If(host.start):
-                m.d.sync += pc.eq(entries[host.segment])
+                u_reg, ucode = word  # the sequencer's registered word, and the microcode
+                first = ucode.read_port(domain="comb")
+                m.d.comb += first.addr.eq(entries[host.segment])
+                m.d.sync += [pc.eq(entries[host.segment]), u_reg.eq(first.data)]
                 m.next = "SETUP"
 
     def _out_base(self) -> int:

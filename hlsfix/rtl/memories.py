@@ -28,6 +28,8 @@ from hlsfix.rtl.isa import ADDR, Op, entry_layout, insn_layout
 class Memories:
     ucode: Memory
     ucode_next: Memory  # the word after each one: the sequencer's look-ahead without an adder
+    ucode_target: Memory  # a LOOPNEXT's target word (the sequencer's taken branch)
+    words: list[int]  # the microcode words
     roms: list[Memory]
     tables: list[Memory]
     ram: Memory
@@ -49,6 +51,12 @@ def build_memories(m: Module, img: Image) -> Memories:
         )
         for init in (words, [*words[1:], 0])
     )
+    ucode_target = Memory(
+        attrs={"rom_style": "logic", "ram_style": "logic"},
+        shape=unsigned(insn_layout.size),
+        depth=len(img.insns),
+        init=[words[i["target"]] if i["op"] == Op.LOOPNEXT else 0 for i in img.insns],
+    )
     roms = [Memory(shape=signed(WB), depth=img.rom_depth, init=img.rom or [0]) for _ in range(img.rom_copies)]
     tables = [
         Memory(shape=signed(WB), depth=img.table_words, init=img.rom[: img.table_words])
@@ -58,10 +66,11 @@ def build_memories(m: Module, img: Image) -> Memories:
     ent_init = [pack(ent_layout, e) for e in img.entries]
     ents = [Memory(shape=unsigned(ent_layout.size), depth=len(img.entries), init=ent_init) for _ in range(P)]
     m.submodules.ucode, m.submodules.ucode_next, m.submodules.ram = ucode, ucode_next, ram
+    m.submodules.ucode_target = ucode_target
     for name, mems in (("rom", roms), ("table", tables), ("ent", ents)):
         for i, mem in enumerate(mems):
             m.submodules[f"{name}{i}"] = mem
-    return Memories(ucode, ucode_next, roms, tables, ram, ents, ent_layout)
+    return Memories(ucode, ucode_next, ucode_target, words, roms, tables, ram, ents, ent_layout)
 
 
 def adder_tree(m: Module, values: list, width: int):
