@@ -19,6 +19,15 @@ reading its instruction's fields from registers:
   pre-write     rescale_sat to the destination's bits, registered
   write         RAM or register write, forwarding
 
+The sequencer itself starts from flip-flops: its word (the instruction at ``pc``) is a register
+loaded with ``pc``, from a copy of the microcode one word ahead or a branch-target copy; the next
+kernel's fast start is a constant bit per pc; loop counters carry registered "last value" flags;
+register-indexed start addresses come from one product per (register, stride) pair, computed
+every cycle from the registers alone; shifters are only as deep as the program's shift amounts,
+and saturation and table-index clipping are decided beside the shifts. Post-route on an ECP5-45F
+(speed 6) these took protonn from 85.0 to 94.9 MHz and mlp from 88.1 to 95.5 MHz (P = 1) before the
+registered sequencer word (``benchmarks/bench_rtl_hw.py``).
+
 Each lane has one write stage; ``schedule.py`` gives each instruction the wait its data
 dependences and that stage need (a short-latency kernel may overtake an Exp or SigmoidTanh when
 their writes never meet in a cycle), so independent kernels overlap. Memory reads are registered
@@ -543,7 +552,7 @@ class Accelerator(wiring.Component):
                     m.d.comb += keep_res.eq(clamped)
             m.d.comb += [
                 nacc.eq(Mux(take, a4, keep_acc)),
-                res.eq(Mux(take, Mux(u4.op == Op.ARGMAX, ri4, a4), keep_res)),
+                res.eq(keep_res),
             ]
             with m.If(v4):
                 m.d.sync += acc.eq(nacc)
@@ -553,6 +562,12 @@ class Accelerator(wiring.Component):
             w0v, w0val = Signal(name=f"w0v_{p}"), w0vals[p]
             w0a = Signal(signed(ADDR), name=f"w0a_{p}")
             m.d.sync += [w0v.eq(v4 & l4 & class0), w0val.eq(res), w0a.eq(oa4)]
+            # a MAX/ARGMAX beat that took its value: the result is that value (or index), chosen
+            # after the register (the comparison feeds only a flag and the accumulator)
+            took5, alt5 = Signal(name=f"took5_{p}"), Signal(signed(W + 2), name=f"alt5_{p}")
+            m.d.sync += [took5.eq(take), alt5.eq(Mux(u4.op == Op.ARGMAX, ri4, a4))]
+            w0out = Signal(signed(W + 2), name=f"w0out_{p}")
+            m.d.comb += w0out.eq(Mux(took5, alt5, w0val))
             # S5 → S6 → S7: the table words (read at S4) registered, then their registered product
             v5, neg5 = Signal(name=f"v5_{p}"), Signal(name=f"neg5_{p}")
             oa5 = Signal(signed(ADDR), name=f"oa5_{p}")
@@ -590,7 +605,7 @@ class Accelerator(wiring.Component):
             wword = Signal(insn_layout.size, name=f"wword_{p}")
             m.d.comb += [
                 wv.eq(w0v | w1v),
-                wval.eq(Mux(w1v, w1val, w0val)),
+                wval.eq(Mux(w1v, w1val, w0out)),
                 wa.eq(Mux(w1v, w1a, w0a)),
                 wword.eq(Mux(w1v, words[8], words[5])),
             ]
