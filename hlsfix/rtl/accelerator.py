@@ -19,41 +19,31 @@ reading its instruction's fields from registers:
   pre-write     rescale_sat to the destination's bits, registered
   write         RAM or register write, forwarding
 
-The sequencer itself starts from flip-flops: its word (the instruction at ``pc``) is a register
-loaded with ``pc``, from a copy of the microcode one word ahead or a branch-target copy; the next
-kernel's fast start is a constant bit per pc; loop counters carry registered "last value" flags;
-register-indexed start addresses come from one product per (register, stride) pair, computed
-every cycle from the registers alone; shifters are only as deep as the program's shift amounts,
-and saturation and table-index clipping are decided beside the shifts. Post-route on an ECP5-45F
-(speed 6) these took protonn from 85.0 to 94.9 MHz and mlp from 88.1 to 95.5 MHz (P = 1) before the
-registered sequencer word (``benchmarks/bench_rtl_hw.py``).
+The sequencer starts from flip-flops: its word is a register loaded with ``pc`` (from copies of
+the microcode one word ahead and at branch targets), loop ends are registered flags, and
+register-indexed addresses come from per-(register, stride) products of the registers alone.
+Shifters, saturation and clipping are shaped by the program's shifts (``program_facts.py``).
 
 Each lane has one write stage; ``schedule.py`` gives each instruction the wait its data
 dependences and that stage need (a short-latency kernel may overtake an Exp or SigmoidTanh when
-their writes never meet in a cycle), so independent kernels overlap. Memory reads are registered
-(block-RAM friendly); register-indexed start addresses are multiplied a cycle ahead.
+their writes never meet in a cycle), so independent kernels overlap. Memory reads are registered.
 """
 
 from __future__ import annotations
 
-from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal, Value, signed, unsigned
+from functools import partial
+
+from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from hlsfix.rtl.hostport import HOST_PORT
+from hlsfix.rtl import program_facts as facts
+from hlsfix.rtl.forwarding import Forwarding
+from hlsfix.rtl.hostport import HOST_PORT, check_segments, host_idle_state
 from hlsfix.rtl.isa import ADDR, CNT, PC, Op, Src, insn_layout
-from hlsfix.rtl.memories import NoTable, adder_tree, build_memories
+from hlsfix.rtl.memories import NoTable, adder_tree, build_memories, read_word
 from hlsfix.rtl.microcode import Image
 from hlsfix.rtl.units import DIV_BITS_PER_STAGE, Divider, rescale_sat, shift_exact
-
-
-def check_segments(image: Image, host_port: bool) -> None:
-    """ValueError unless ``image``'s segments suit the accelerator's interface."""
-    n = len(image.segment_entries)
-    if host_port and n > 256:  # the host port's 8-bit segment number
-        raise ValueError(f"at most 256 segments fit the host port, not {n}")
-    if not host_port and n != 1:
-        raise ValueError("a streaming accelerator runs one segment (the whole program)")
 
 
 class Accelerator(wiring.Component):
@@ -69,10 +59,7 @@ class Accelerator(wiring.Component):
         self.in_bits = image.program.input_buffer.fmt.bits
         self.in_layout = data.StructLayout({"value": signed(self.in_bits)})
         self.out_layout = data.StructLayout({"value": signed(32), "last": unsigned(1)})
-        members = {
-            "pc": Out(PC),  # for cycle accounting per kernel in simulation
-            "running": Out(1),
-        }
+        members = {"pc": Out(PC), "running": Out(1)}  # pc: cycle accounting per kernel in simulation
         check_segments(image, host_port)
         if host_port:
             members["host"] = In(HOST_PORT)
@@ -87,57 +74,24 @@ class Accelerator(wiring.Component):
         W, WB = img.value_bits, img.word_bits
         mems = build_memories(m, img)
 
-        def uses(op: Op) -> bool:
-            return any(w["op"] == op for w in img.insns)
+        uses, span, narrow = (partial(f, img) for f in (facts.uses, facts.span, facts.narrow))
+        no_index_wrap = facts.no_index_wrap(img)
+        ucode, roms, tables = mems.ucode, mems.roms, mems.tables
+        ram, ents, ent_layout = mems.ram, mems.ents, mems.ent_layout
 
-        def span(key: str) -> tuple[int, int]:
-            """Lowest and highest value of a shift field in the program (0: a field left unset):
-            each shifter is only as deep as the program's shifts."""
-            values = [0, *(w[key] for w in img.insns if key in w)]
-            return min(values), max(values)
-
-        # SigmoidTanh's (|x| << sh_l) >> sh_r never wraps the W + 2-bit index: ``narrowed``'s bounds hold
-        no_index_wrap = all(
-            w["op"] != Op.SIGTANH or WB - 1 + w.get("sh_l", 0) - w.get("sh_r", 0) < W + 1 for w in img.insns
-        )
-
-        def narrow(field, key: str):
-            """An unsigned shift field cut to the bits its largest value in the program needs."""
-            return field[: max(1, span(key)[1].bit_length())]
-
-        ucode, roms, tables, ram, ents, ent_layout = (
-            mems.ucode,
-            mems.roms,
-            mems.tables,
-            mems.ram,
-            mems.ents,
-            mems.ent_layout,
-        )
-
-        def insn_at(pc):
-            port = ucode.read_port(domain="comb")
-            m.d.comb += port.addr.eq(pc)
-            return data.View(insn_layout, port.data)
-
-        def insn_after(pc):
-            """The instruction at ``pc``'s value of the previous cycle, decoded into registers: a
-            pipeline stage whose pc is ``pc`` delayed by one reads its fields from flip-flops."""
-            port = ucode.read_port(domain="sync")
-            m.d.comb += port.addr.eq(pc)
-            return port.data
+        # a pipeline stage whose pc is ``pc`` delayed by one reads its fields from flip-flops
+        insn_after = partial(read_word, m, ucode, domain="sync")
 
         regs = Array(Signal(signed(32), name=f"r{i}") for i in range(max(1, len(img.regs))))
         pc = Signal(PC)
-        # The sequencer's word at pc, registered: loaded with pc (from the look-ahead copy, the
-        # branch-target copy, or the segment's first word), so the sequencer and S0 start from
-        # flip-flops rather than a microcode read.
+        # the sequencer's word at pc, registered: loaded with pc (look-ahead/target copies)
         u_reg = Signal(insn_layout.size, init=mems.words[0])
         u = data.View(insn_layout, u_reg)
         m.d.comb += self.pc.eq(pc)
 
         # ---- sequencer and address generator ------------------------------------------------
         o1, c, o0c, r1, r0 = (Signal(CNT, name=n) for n in ("o1", "c", "o0c", "r1", "r0"))
-        streams = ("a", "b", "x", "o")
+        streams = facts.STREAMS
         addr = {s: Signal(signed(ADDR), name=f"addr_{s}") for s in streams}
         issue = Signal()
         in_count = Signal(range(img.program.input_buffer.size + 1))
@@ -162,20 +116,15 @@ class Accelerator(wiring.Component):
         m.d.comb += u_target_port.addr.eq(pc)
         u_target = u_target_port.data  # a LOOPNEXT's target word
 
-        # Register-indexed addresses (base + R[reg]·rs): one registered product per (register,
-        # stride) pair the program uses, R[reg]·rs by a constant, recomputed every cycle from the
-        # registers alone (no microcode read, no sequencer state before the multiply). A kernel
-        # takes its pairs' products when it starts; they hold the registers of the cycle before.
-        # A kernel whose product is not ready (after a sequencer instruction, or at a segment's
-        # start) waits one cycle in SETUP; ``schedule.py`` models that cycle. Addresses wrap at
-        # ADDR bits.
+        # Register-indexed addresses (base + R[reg]·rs): a registered product per (register,
+        # stride) pair, from the registers alone; a kernel takes its pairs' products when it starts
+        # (registers of the cycle before). One not ready (after a sequencer instruction, or at a
+        # segment's start) waits one cycle in SETUP, as ``schedule.py`` models. Addresses wrap.
         setup = Signal()
         ahead_pc = Signal(PC)
         m.d.comb += ahead_pc.eq(Mux(issue, pc + 1, pc))
-        indexed = [s for s in streams if any(i.get(s, {}).get("reg_en") for i in img.insns)]
-        pairs = sorted(
-            {(i[s]["reg"], i[s]["rs"]) for i in img.insns for s in indexed if s in i and i[s]["reg_en"]}
-        )
+        indexed = facts.indexed_streams(img)
+        pairs = facts.address_pairs(img)
         pair_prod = []
         for k, (reg, rs) in enumerate(pairs):
             pp = Signal(signed(ADDR), name=f"rprod{k}_r{reg}")
@@ -184,24 +133,14 @@ class Accelerator(wiring.Component):
         prod_pc, prod_ok = Signal(PC), Signal()
         m.d.sync += [prod_pc.eq(ahead_pc), prod_ok.eq(issue | setup)]
 
-        def table(bit) -> Value:
-            """A constant bit per instruction (``bit(word)``), indexed by pc: for the word at pc
-            and, second, for the one after it (no adder on the sequencer's paths)."""
-            here = sum(1 << i for i, w in enumerate(img.insns) if bit(w))
-            return Const(here, len(img.insns) + 1), Const(here >> 1, len(img.insns) + 1)
-
         def product(at, s, after=False):
             """The start offset of stream ``s`` of the instruction at ``at`` (``after``: at ``at``
             + 1): its pair's product, or 0 (the pair is a constant bit table indexed by ``at``)."""
             value = Const(0, signed(ADDR))
-            for k, pp in enumerate(pair_prod):
-                masks = table(
-                    lambda w, s=s, k=k: s in w and w[s]["reg_en"] and (w[s]["reg"], w[s]["rs"]) == pairs[k]
-                )
-                mask = masks[1 if after else 0].value
-                if mask:
-                    hit = Const(mask, len(img.insns) + 1).bit_select(at, 1)
-                    value = Mux(hit, pp, value)
+            for pair, pp in zip(pairs, pair_prod, strict=True):
+                bits = facts.pair_bits(img, s, pair, after)
+                if bits.value:
+                    value = Mux(bits.bit_select(at, 1), pp, value)
             return value
 
         def needs_product(insn):
@@ -210,8 +149,7 @@ class Accelerator(wiring.Component):
         def product_ready(at):
             return prod_ok & (prod_pc == at)
 
-        # Whether each loop counter is at its last value, registered (set a cycle early from the
-        # counter + 2 against the trip count): the issue stage branches on flip-flops.
+        # each loop counter at its last value: flags set a cycle early (counter + 2 vs the count)
         z0, z1, zc, zo = (Signal(name=n) for n in ("z_r0", "z_r1", "z_c", "z_o1"))
 
         def start_kernel(insn, at, after=False):
@@ -227,17 +165,22 @@ class Accelerator(wiring.Component):
 
         # the next instruction may start with the next beat (no wait, no SETUP cycle), and needs
         # an address product: constant bits per pc
-        fast_next = table(lambda w: w["op"] < Op.INTOP and not w.get("drain") and not w.get("wait"))[1]
-        needs_next = table(lambda w: any(w.get(s, {}).get("reg_en") for s in indexed))[1]
+        fast_next, needs_next = facts.fast_next(img), facts.needs_next(img)
         stay = Signal()  # ISSUE in this cycle and the previous one, at the same pc
         m.d.sync += stay.eq(0)
-        last_trip = Array(
-            Const(max(-(1 << 33), min(w["imm"] - 1, 1 << 33)) if w["op"] == Op.LOOPNEXT else 0, signed(35))
-            for w in img.insns
-        )
+        last_trip = Array(Const(v, signed(35)) for v in facts.last_trips(img))
         with m.FSM(name="seq", init="IDLE" if self.host_port else "LOAD"):
             if self.host_port:
-                self._host_idle(m, regs, pc, (u_reg, ucode), ram_ra[0], in_we, in_addr, in_data, out_addr)
+                host_idle_state(
+                    m,
+                    self.host,
+                    img,
+                    regs,
+                    pc,
+                    (u_reg, ucode),
+                    ram_ra[0],
+                    (in_we, in_addr, in_data, out_addr),
+                )
             else:  # the input streams in
                 with m.State("LOAD"):
                     m.d.comb += self.inp.ready.eq(1)
@@ -349,42 +292,13 @@ class Accelerator(wiring.Component):
         if div is not None:
             m.submodules.div = div
             busy_terms.append(div.busy)
-        # Forwarding: each lane's RAM write of this cycle (from the registered write stage), seen
-        # by every lane's operand stage S2 (a kernel may start before its operands reach the RAM).
-        fw_en = [Signal(name=f"fw_en_{q}") for q in range(P)]
-        fw_addr = [Signal(signed(ADDR), name=f"fw_addr_{q}") for q in range(P)]
-        fw_data = [Signal(signed(WB), name=f"fw_data_{q}") for q in range(P)]
+        # Forwarding (``forwarding.py``): every lane's writes, seen by every lane's operands.
+        fwd = Forwarding(P, WB, img.ram_depth)
+        fw_en, fw_addr, fw_data, pw_en, pw_addr = fwd.en, fwd.addr, fwd.data, fwd.pen, fwd.paddr
+        forwarded, late_forwarded = fwd.forwarded, fwd.late
 
         # Split dot products: each lane's partial sum (its result register), added by lane 0's tree.
         w0vals = [Signal(signed(W + 2), name=f"w0val_{q}") for q in range(P)]
-
-        # Late forwarding: each lane's write of the next cycle (its saturated result, about to be
-        # registered), matched against every lane's S2 operand addresses; the match is registered
-        # and S3 takes the write stage's data instead of the operand. An operand then sees a
-        # write up to one cycle after its S2 (``schedule.py``: a dependent kernel waits one cycle
-        # less). Addresses are compared on the RAM's address bits only: both are RAM addresses.
-        pw_en = [Signal(name=f"pw_en_{q}") for q in range(P)]
-        pw_addr = [Signal(signed(ADDR), name=f"pw_addr_{q}") for q in range(P)]
-        ram_bits = max(1, (img.ram_depth - 1).bit_length())
-
-        def same(x, y):
-            return x[:ram_bits] == y[:ram_bits]
-
-        def forwarded(value, address):
-            for q in range(P):
-                value = Mux(fw_en[q] & same(fw_addr[q], address), fw_data[q], value)
-            return value
-
-        def late_forwarded(m, p: int, name: str, value, address, enable):
-            """``value`` registered into S3, replaced there by a write that lands in S3's cycle."""
-            hits = Signal(P, name=f"{name}_hit_{p}")
-            m.d.sync += hits.eq(Cat(*(enable & pw_en[q] & same(pw_addr[q], address) for q in range(P))))
-            data_ = 0
-            for q in range(P):
-                data_ = data_ | Mux(hits[q], fw_data[q], 0)
-            out = Signal(signed(WB), name=f"{name}_fwd_{p}")
-            m.d.comb += out.eq(Mux(hits.any(), data_, value))
-            return out
 
         for p in range(P):
             rom = roms[p % len(roms)]
@@ -629,7 +543,11 @@ class Accelerator(wiring.Component):
                 wv2 = Signal(name=f"wv2_{p}")
                 m.d.comb += wv2.eq(wv | dv.out_valid)
                 with m.If(dv.out_valid):
-                    m.d.comb += [wval.eq(qv), wa.eq(da.as_signed()), wword.eq(Value.cast(insn_at(dpc)))]
+                    m.d.comb += [
+                        wval.eq(qv),
+                        wa.eq(da.as_signed()),
+                        wword.eq(read_word(m, ucode, dpc, domain="comb")),
+                    ]
                 wv = wv2
             # rescale and saturate to the destination's bits, registered: the write stage (RAM
             # write, register write, forwarding) starts from flip-flops
@@ -644,7 +562,7 @@ class Accelerator(wiring.Component):
                 f"wr_{p}",
                 max_bits=WB,
                 s_range=span("out_shift"),
-                s_values={0, *(w["out_shift"] for w in img.insns if "out_shift" in w)},
+                s_values=facts.values(img, "out_shift"),
             )
             is_reg = (uw.op == Op.ARGMAX) | (uw.op == Op.SGN) | (uw.op == Op.SELECT)
             wr_en, wr_addr = Signal(name=f"wr_en_{p}"), Signal(signed(ADDR), name=f"wr_addr_{p}")
@@ -674,34 +592,6 @@ class Accelerator(wiring.Component):
                 m.d.comb += [ram_w[p].en.eq(wr_en), ram_w[p].addr.eq(wr_addr), ram_w[p].data.eq(wr_data)]
         m.d.comb += pipe_busy.eq(Cat(*busy_terms).any())
         return m
-
-    def _host_idle(self, m: Module, regs, pc, word, ram_read, in_we, in_addr, in_data, out_addr) -> None:
-        """The IDLE state of a co-design accelerator: the host port owns lane 0's RAM ports
-        and the registers; ``start`` jumps to a segment's first instruction."""
-        host, img = self.host, self.img
-        reg_index = host.addr[: max(1, (len(regs) - 1).bit_length())]
-        read_reg, reg_value = Signal(), Signal(signed(32))
-        m.d.sync += [read_reg.eq(host.reg), reg_value.eq(regs[reg_index])]
-        m.d.comb += host.rdata.eq(Mux(read_reg, reg_value, ram_read.data))
-        entries = Array(Const(e, PC) for e in img.segment_entries)
-        idle = Signal()
-        m.d.comb += host.busy.eq(~idle)
-        with m.State("IDLE"):
-            m.d.comb += [
-                idle.eq(1),
-                in_we.eq(host.we & ~host.reg),
-                in_addr.eq(host.addr),
-                in_data.eq(host.wdata),
-                out_addr.eq(host.addr),
-            ]
-            with m.If(host.we & host.reg):
-                m.d.sync += regs[reg_index].eq(host.wdata)
-            with m.If(host.start):
-                u_reg, ucode = word  # the sequencer's registered word, and the microcode
-                first = ucode.read_port(domain="comb")
-                m.d.comb += first.addr.eq(entries[host.segment])
-                m.d.sync += [pc.eq(entries[host.segment]), u_reg.eq(first.data)]
-                m.next = "SETUP"
 
     def _out_base(self) -> int:
         return self.img.out_loc[0]

@@ -73,6 +73,14 @@ def build_memories(m: Module, img: Image) -> Memories:
     return Memories(ucode, ucode_next, ucode_target, words, roms, tables, ram, ents, ent_layout)
 
 
+def read_word(m: Module, mem: Memory, addr, *, domain: str):
+    """A read port of ``mem`` at ``addr``: its data (registered for ``domain`` "sync": the word
+    at ``addr``'s value of the previous cycle)."""
+    port = mem.read_port(domain=domain)
+    m.d.comb += port.addr.eq(addr)
+    return port.data
+
+
 def adder_tree(m: Module, values: list, width: int):
     """Σ values by a balanced tree of two-input adders (combinational, ⌈log2 n⌉ levels), each
     sum kept to ``width`` + 2 bits: only the low ``width`` bits of the total are used."""
