@@ -19,32 +19,31 @@ reading its instruction's fields from registers:
   pre-write     rescale_sat to the destination's bits, registered
   write         RAM or register write, forwarding
 
+The sequencer starts from flip-flops: its word is a register loaded with ``pc`` (from copies of
+the microcode one word ahead and at branch targets), loop ends are registered flags, and
+register-indexed addresses come from per-(register, stride) products of the registers alone.
+Shifters, saturation and clipping are shaped by the program's shifts (``program_facts.py``).
+
 Each lane has one write stage; ``schedule.py`` gives each instruction the wait its data
 dependences and that stage need (a short-latency kernel may overtake an Exp or SigmoidTanh when
-their writes never meet in a cycle), so independent kernels overlap. Memory reads are registered
-(block-RAM friendly); register-indexed start addresses are multiplied a cycle ahead.
+their writes never meet in a cycle), so independent kernels overlap. Memory reads are registered.
 """
 
 from __future__ import annotations
 
-from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal, Value, signed, unsigned
+from functools import partial
+
+from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from hlsfix.rtl.hostport import HOST_PORT
-from hlsfix.rtl.isa import ADDR, CNT, PC, Op, Src, insn_layout, signed_bits
-from hlsfix.rtl.memories import NoTable, adder_tree, build_memories
+from hlsfix.rtl import program_facts as facts
+from hlsfix.rtl.forwarding import Forwarding
+from hlsfix.rtl.hostport import HOST_PORT, check_segments, host_idle_state
+from hlsfix.rtl.isa import ADDR, CNT, PC, Op, Src, insn_layout
+from hlsfix.rtl.memories import NoTable, adder_tree, build_memories, read_word
 from hlsfix.rtl.microcode import Image
 from hlsfix.rtl.units import DIV_BITS_PER_STAGE, Divider, rescale_sat, shift_exact
-
-
-def check_segments(image: Image, host_port: bool) -> None:
-    """ValueError unless ``image``'s segments suit the accelerator's interface."""
-    n = len(image.segment_entries)
-    if host_port and n > 256:  # the host port's 8-bit segment number
-        raise ValueError(f"at most 256 segments fit the host port, not {n}")
-    if not host_port and n != 1:
-        raise ValueError("a streaming accelerator runs one segment (the whole program)")
 
 
 class Accelerator(wiring.Component):
@@ -60,10 +59,7 @@ class Accelerator(wiring.Component):
         self.in_bits = image.program.input_buffer.fmt.bits
         self.in_layout = data.StructLayout({"value": signed(self.in_bits)})
         self.out_layout = data.StructLayout({"value": signed(32), "last": unsigned(1)})
-        members = {
-            "pc": Out(PC),  # for cycle accounting per kernel in simulation
-            "running": Out(1),
-        }
+        members = {"pc": Out(PC), "running": Out(1)}  # pc: cycle accounting per kernel in simulation
         check_segments(image, host_port)
         if host_port:
             members["host"] = In(HOST_PORT)
@@ -77,35 +73,25 @@ class Accelerator(wiring.Component):
         img, P = self.img, self.img.lanes
         W, WB = img.value_bits, img.word_bits
         mems = build_memories(m, img)
-        ucode, roms, tables, ram, ents, ent_layout = (
-            mems.ucode,
-            mems.roms,
-            mems.tables,
-            mems.ram,
-            mems.ents,
-            mems.ent_layout,
-        )
 
-        def insn_at(pc):
-            port = ucode.read_port(domain="comb")
-            m.d.comb += port.addr.eq(pc)
-            return data.View(insn_layout, port.data)
+        uses, span, narrow = (partial(f, img) for f in (facts.uses, facts.span, facts.narrow))
+        no_index_wrap = facts.no_index_wrap(img)
+        ucode, roms, tables = mems.ucode, mems.roms, mems.tables
+        ram, ents, ent_layout = mems.ram, mems.ents, mems.ent_layout
 
-        def insn_after(pc):
-            """The instruction at ``pc``'s value of the previous cycle, decoded into registers: a
-            pipeline stage whose pc is ``pc`` delayed by one reads its fields from flip-flops."""
-            port = ucode.read_port(domain="sync")
-            m.d.comb += port.addr.eq(pc)
-            return port.data
+        # a pipeline stage whose pc is ``pc`` delayed by one reads its fields from flip-flops
+        insn_after = partial(read_word, m, ucode, domain="sync")
 
         regs = Array(Signal(signed(32), name=f"r{i}") for i in range(max(1, len(img.regs))))
         pc = Signal(PC)
-        u = insn_at(pc)
+        # the sequencer's word at pc, registered: loaded with pc (look-ahead/target copies)
+        u_reg = Signal(insn_layout.size, init=mems.words[0])
+        u = data.View(insn_layout, u_reg)
         m.d.comb += self.pc.eq(pc)
 
         # ---- sequencer and address generator ------------------------------------------------
         o1, c, o0c, r1, r0 = (Signal(CNT, name=n) for n in ("o1", "c", "o0c", "r1", "r0"))
-        streams = ("a", "b", "x", "o")
+        streams = facts.STREAMS
         addr = {s: Signal(signed(ADDR), name=f"addr_{s}") for s in streams}
         issue = Signal()
         in_count = Signal(range(img.program.input_buffer.size + 1))
@@ -123,28 +109,39 @@ class Accelerator(wiring.Component):
         ram_rb = [ram.read_port(domain="sync", transparent_for=ram_w) for _ in range(P)]
         gap = Signal(6, init=63)  # cycles since the last issued beat (saturating)
         m.d.sync += gap.eq(Mux(issue, 1, Mux(gap == 63, 63, gap + 1)))
-        u_next = insn_at(pc + 1)
+        u_next_port = mems.ucode_next.read_port(domain="comb")
+        m.d.comb += u_next_port.addr.eq(pc)
+        u_next = data.View(insn_layout, u_next_port.data)  # the word at pc + 1
+        u_target_port = mems.ucode_target.read_port(domain="comb")
+        m.d.comb += u_target_port.addr.eq(pc)
+        u_target = u_target_port.data  # a LOOPNEXT's target word
 
-        # Register-indexed addresses (base + R[reg]·rs): the products are computed one cycle
-        # ahead, for the instruction the sequencer may start next (the one after the current
-        # kernel while it issues, else the current one), and registered. A kernel whose product
-        # is not ready (after a sequencer instruction, or at a segment's start) waits one cycle
-        # in SETUP; ``schedule.py`` models that cycle. Only streams the program indexes by a
-        # register get a multiplier, as wide as its strides (addresses wrap at ADDR bits).
+        # Register-indexed addresses (base + R[reg]·rs): a registered product per (register,
+        # stride) pair, from the registers alone; a kernel takes its pairs' products when it starts
+        # (registers of the cycle before). One not ready (after a sequencer instruction, or at a
+        # segment's start) waits one cycle in SETUP, as ``schedule.py`` models. Addresses wrap.
         setup = Signal()
         ahead_pc = Signal(PC)
         m.d.comb += ahead_pc.eq(Mux(issue, pc + 1, pc))
-        u_ahead = insn_at(ahead_pc)
-        indexed = [s for s in streams if any(i.get(s, {}).get("reg_en") for i in img.insns)]
-        prod = {s: Signal(signed(ADDR), name=f"rprod_{s}") for s in indexed}
+        indexed = facts.indexed_streams(img)
+        pairs = facts.address_pairs(img)
+        pair_prod = []
+        for k, (reg, rs) in enumerate(pairs):
+            pp = Signal(signed(ADDR), name=f"rprod{k}_r{reg}")
+            m.d.sync += pp.eq(regs[reg][:ADDR].as_signed() * rs)
+            pair_prod.append(pp)
         prod_pc, prod_ok = Signal(PC), Signal()
         m.d.sync += [prod_pc.eq(ahead_pc), prod_ok.eq(issue | setup)]
-        for s in indexed:
-            f = getattr(u_ahead, s)
-            rs_bits = signed_bits(i[s]["rs"] for i in img.insns if s in i)
-            m.d.sync += prod[s].eq(
-                Mux(f.reg_en, regs[f.reg][:ADDR].as_signed() * f.rs[:rs_bits].as_signed(), 0)
-            )
+
+        def product(at, s, after=False):
+            """The start offset of stream ``s`` of the instruction at ``at`` (``after``: at ``at``
+            + 1): its pair's product, or 0 (the pair is a constant bit table indexed by ``at``)."""
+            value = Const(0, signed(ADDR))
+            for pair, pp in zip(pairs, pair_prod, strict=True):
+                bits = facts.pair_bits(img, s, pair, after)
+                if bits.value:
+                    value = Mux(bits.bit_select(at, 1), pp, value)
+            return value
 
         def needs_product(insn):
             return Cat(*(getattr(insn, s).reg_en for s in indexed)).any() if indexed else Const(0)
@@ -152,18 +149,38 @@ class Accelerator(wiring.Component):
         def product_ready(at):
             return prod_ok & (prod_pc == at)
 
-        def start_kernel(insn):
+        # each loop counter at its last value: flags set a cycle early (counter + 2 vs the count)
+        z0, z1, zc, zo = (Signal(name=n) for n in ("z_r0", "z_r1", "z_c", "z_o1"))
+
+        def start_kernel(insn, at, after=False):
             m.d.sync += [o1.eq(0), c.eq(0), o0c.eq(0), r1.eq(0), r0.eq(0)]
+            m.d.sync += [z0.eq(insn.m0 == 1), z1.eq(insn.m1 == 1), zc.eq(insn.chunks == 1)]
+            m.d.sync += zo.eq(insn.n1 == 1)
             for s in streams:
                 f = getattr(insn, s)
-                m.d.sync += addr[s].eq(f.base + prod[s] if s in prod else f.base)
+                m.d.sync += addr[s].eq(f.base + product(at, s, after) if s in indexed else f.base)
 
         in_we, in_addr, in_data = Signal(), Signal(signed(ADDR)), Signal(signed(WB))
         out_addr = Signal(signed(ADDR))
 
+        # the next instruction may start with the next beat (no wait, no SETUP cycle), and needs
+        # an address product: constant bits per pc
+        fast_next, needs_next = facts.fast_next(img), facts.needs_next(img)
+        stay = Signal()  # ISSUE in this cycle and the previous one, at the same pc
+        m.d.sync += stay.eq(0)
+        last_trip = Array(Const(v, signed(35)) for v in facts.last_trips(img))
         with m.FSM(name="seq", init="IDLE" if self.host_port else "LOAD"):
             if self.host_port:
-                self._host_idle(m, regs, pc, ram_ra[0], in_we, in_addr, in_data, out_addr)
+                host_idle_state(
+                    m,
+                    self.host,
+                    img,
+                    regs,
+                    pc,
+                    (u_reg, ucode),
+                    ram_ra[0],
+                    (in_we, in_addr, in_data, out_addr),
+                )
             else:  # the input streams in
                 with m.State("LOAD"):
                     m.d.comb += self.inp.ready.eq(1)
@@ -175,7 +192,7 @@ class Accelerator(wiring.Component):
                         ]
                         m.d.sync += in_count.eq(in_count + 1)
                         with m.If(in_count == img.program.input_buffer.size - 1):
-                            m.d.sync += [in_count.eq(0), pc.eq(0)]
+                            m.d.sync += [in_count.eq(0), pc.eq(0), u_reg.eq(mems.words[0])]
                             m.next = "SETUP"
             with m.State("SETUP"):
                 m.d.comb += [self.running.eq(1), setup.eq(1)]
@@ -186,40 +203,51 @@ class Accelerator(wiring.Component):
                     pass
                 with m.Elif(u.op == Op.INTOP):
                     a, b = operand(u.opa_reg, u.opa), operand(u.opb_reg, u.opb)
-                    res = Array([a + b, a - b, a * b, a])[u.intop]
-                    m.d.sync += [regs[u.dst].eq(res), pc.eq(pc + 1)]
+                    # the 32-bit multiply only where the program multiplies registers
+                    times = a * b if any(w.get("intop") == 2 for w in img.insns) else a
+                    res = Array([a + b, a - b, times, a])[u.intop]
+                    m.d.sync += [regs[u.dst].eq(res), pc.eq(pc + 1), u_reg.eq(u_next)]
                 with m.Elif(u.op == Op.LOOPINIT):
-                    m.d.sync += [regs[u.dst].eq(u.imm), pc.eq(pc + 1)]
+                    m.d.sync += [regs[u.dst].eq(u.imm), pc.eq(pc + 1), u_reg.eq(u_next)]
                 with m.Elif(u.op == Op.LOOPNEXT):
-                    nxt = regs[u.dst] + 1
-                    m.d.sync += [regs[u.dst].eq(nxt), pc.eq(Mux(nxt < u.imm, u.target, pc + 1))]
+                    # R + 1 < stop as R < stop - 1: the bound is a constant per instruction
+                    again = regs[u.dst] < last_trip[pc]
+                    m.d.sync += [regs[u.dst].eq(regs[u.dst] + 1), pc.eq(Mux(again, u.target, pc + 1))]
+                    m.d.sync += u_reg.eq(Mux(again, u_target, u_next))
                 with m.Elif(needs_product(u) & ~product_ready(pc)):
                     pass  # this cycle computes the address products
                 with m.Else():
-                    start_kernel(u)
+                    start_kernel(u, pc)
                     m.next = "ISSUE"
             with m.State("ISSUE"):
                 m.d.comb += [issue.eq(1), self.running.eq(1)]
+                m.d.sync += stay.eq(1)
                 step = {s: getattr(u, s) for s in streams}
-                with m.If(r0 != u.m0 - 1):
-                    m.d.sync += r0.eq(r0 + 1)
+                with m.If(~z0):
+                    m.d.sync += [r0.eq(r0 + 1), z0.eq(r0 + 2 == u.m0)]
                     m.d.sync += [addr[s].eq(addr[s] + f.d0) for s, f in step.items()]
-                with m.Elif(r1 != u.m1 - 1):
-                    m.d.sync += [r0.eq(0), r1.eq(r1 + 1)]
+                with m.Elif(~z1):
+                    m.d.sync += [r0.eq(0), r1.eq(r1 + 1), z0.eq(u.m0 == 1), z1.eq(r1 + 2 == u.m1)]
                     m.d.sync += [addr[s].eq(addr[s] + f.d1) for s, f in step.items()]
-                with m.Elif(c != u.chunks - 1):
+                with m.Elif(~zc):
                     m.d.sync += [r0.eq(0), r1.eq(0), c.eq(c + 1), o0c.eq(o0c + P)]
+                    m.d.sync += [z0.eq(u.m0 == 1), z1.eq(u.m1 == 1), zc.eq(c + 2 == u.chunks)]
                     m.d.sync += [addr[s].eq(addr[s] + f.d2) for s, f in step.items()]
-                with m.Elif(o1 != u.n1 - 1):
+                with m.Elif(~zo):
                     m.d.sync += [r0.eq(0), r1.eq(0), c.eq(0), o0c.eq(0), o1.eq(o1 + 1)]
+                    m.d.sync += [z0.eq(u.m0 == 1), z1.eq(u.m1 == 1), zc.eq(u.chunks == 1)]
+                    m.d.sync += zo.eq(o1 + 2 == u.n1)
                     m.d.sync += [addr[s].eq(addr[s] + f.d3) for s, f in step.items()]
                 with m.Else():
-                    m.d.sync += pc.eq(pc + 1)
+                    m.d.sync += [pc.eq(pc + 1), u_reg.eq(u_next)]
                     # The next kernel starts with the next beat unless it must wait (or is a
                     # sequencer instruction, which takes the SETUP cycle).
-                    fast = (u_next.op < Op.INTOP) & ~u_next.drain & (u_next.wait == 0)
-                    with m.If(fast & (~needs_product(u_next) | product_ready(pc + 1))):
-                        start_kernel(u_next)
+                    # (static per instruction; the product is ready iff this kernel issued a
+                    # beat in the previous cycle too: ``stay``)
+                    fast_ok = fast_next.bit_select(pc, 1) & (~needs_next.bit_select(pc, 1) | stay)
+                    m.d.sync += stay.eq(0)
+                    with m.If(fast_ok):
+                        start_kernel(u_next, pc, after=True)
                     with m.Else():
                         m.next = "SETUP"
             if not self.host_port:  # the result streams out, then the next input streams in
@@ -255,7 +283,7 @@ class Accelerator(wiring.Component):
 
         # ---- lanes ------------------------------------------------------------------------------
         first0 = (r0 == 0) & (r1 == 0)
-        last0 = (r0 == u.m0 - 1) & (r1 == u.m1 - 1)
+        last0 = z0 & z1
         pcs = [pc] + [Signal(PC, name=f"pc{i}") for i in range(1, 9)]
         m.d.sync += [pcs[i].eq(pcs[i - 1]) for i in range(1, 9)]
         words = {i: insn_after(pcs[i - 1]) for i in (1, 2, 3, 4, 5, 7, 8)}  # the word at pcs[i]
@@ -264,42 +292,13 @@ class Accelerator(wiring.Component):
         if div is not None:
             m.submodules.div = div
             busy_terms.append(div.busy)
-        # Forwarding: each lane's RAM write of this cycle (from the registered write stage), seen
-        # by every lane's operand stage S2 (a kernel may start before its operands reach the RAM).
-        fw_en = [Signal(name=f"fw_en_{q}") for q in range(P)]
-        fw_addr = [Signal(signed(ADDR), name=f"fw_addr_{q}") for q in range(P)]
-        fw_data = [Signal(signed(WB), name=f"fw_data_{q}") for q in range(P)]
+        # Forwarding (``forwarding.py``): every lane's writes, seen by every lane's operands.
+        fwd = Forwarding(P, WB, img.ram_depth)
+        fw_en, fw_addr, fw_data, pw_en, pw_addr = fwd.en, fwd.addr, fwd.data, fwd.pen, fwd.paddr
+        forwarded, late_forwarded = fwd.forwarded, fwd.late
 
         # Split dot products: each lane's partial sum (its result register), added by lane 0's tree.
         w0vals = [Signal(signed(W + 2), name=f"w0val_{q}") for q in range(P)]
-
-        # Late forwarding: each lane's write of the next cycle (its saturated result, about to be
-        # registered), matched against every lane's S2 operand addresses; the match is registered
-        # and S3 takes the write stage's data instead of the operand. An operand then sees a
-        # write up to one cycle after its S2 (``schedule.py``: a dependent kernel waits one cycle
-        # less). Addresses are compared on the RAM's address bits only: both are RAM addresses.
-        pw_en = [Signal(name=f"pw_en_{q}") for q in range(P)]
-        pw_addr = [Signal(signed(ADDR), name=f"pw_addr_{q}") for q in range(P)]
-        ram_bits = max(1, (img.ram_depth - 1).bit_length())
-
-        def same(x, y):
-            return x[:ram_bits] == y[:ram_bits]
-
-        def forwarded(value, address):
-            for q in range(P):
-                value = Mux(fw_en[q] & same(fw_addr[q], address), fw_data[q], value)
-            return value
-
-        def late_forwarded(m, p: int, name: str, value, address, enable):
-            """``value`` registered into S3, replaced there by a write that lands in S3's cycle."""
-            hits = Signal(P, name=f"{name}_hit_{p}")
-            m.d.sync += hits.eq(Cat(*(enable & pw_en[q] & same(pw_addr[q], address) for q in range(P))))
-            data_ = 0
-            for q in range(P):
-                data_ = data_ | Mux(hits[q], fw_data[q], 0)
-            out = Signal(signed(WB), name=f"{name}_fwd_{p}")
-            m.d.comb += out.eq(Mux(hits.any(), data_, value))
-            return out
 
         for p in range(P):
             rom = roms[p % len(roms)]
@@ -375,31 +374,35 @@ class Accelerator(wiring.Component):
             b3 = late_forwarded(m, p, "b", b3r, ba2, (u2.b_src == Src.RAM) & ~kill)
             # S3 → S4: the registered multiply (a DSP block with input and output registers),
             # operand alignment and the table address
-            ap = shift_exact(m, a3, u3.a_sh, W + 1, f"ap_{p}")
-            bp = shift_exact(m, b3, u3.b_sh, W + 1, f"bp_{p}")
+            ap = shift_exact(m, a3, u3.a_sh, W + 1, f"ap_{p}", s_range=span("a_sh"))
+            bp = shift_exact(m, b3, u3.b_sh, W + 1, f"bp_{p}", s_range=span("b_sh"))
             y0 = Signal(signed(W + 2), name=f"y0_{p}")
             y1 = Signal(unsigned(W + 2), name=f"y1_{p}")
             y = Signal(unsigned(W + 2), name=f"y_{p}")
             # The table index starts from the operand register itself, not late-forwarded (a
             # table kernel waits one cycle longer for its operand: ``schedule.py``).
             absx = Mux(a3r[-1], -a3r, a3r)
+            if no_index_wrap:  # saturation decided from the operand register, beside the shifts
+                over = (a3r <= u3.y_lo[: WB + 2].as_signed()) | (a3r >= u3.y_hi[: WB + 2].as_signed())
+            else:
+                over = y1 > u3.ymax
             m.d.comb += [
                 y0.eq(u3.imm[: W + 2].as_signed() - a3r),  # y0 keeps W + 2 bits: so may imm
                 y1.eq(
                     Mux(
                         u3.op == Op.EXP,
-                        Mux(y0[-1], 0, y0).as_unsigned() >> u3.sh_r,
-                        ((absx.as_unsigned() << u3.sh_l) >> u3.sh_r),
+                        Mux(y0[-1], 0, y0).as_unsigned() >> narrow(u3.sh_r, "sh_r"),
+                        ((absx.as_unsigned() << narrow(u3.sh_l, "sh_l")) >> narrow(u3.sh_r, "sh_r")),
                     )
                 ),
-                y.eq(Mux(y1 > u3.ymax, u3.ymax, y1)),
+                y.eq(Mux(over, u3.ymax, y1)),
             ]
             # S4: the table addresses from the registered index
             y4 = Signal(unsigned(W + 2), name=f"y4_{p}")
             m.d.sync += y4.eq(y)
             m.d.comb += [
-                rom_t1.addr.eq(u4.hi_base + (y4 >> u4.t)),
-                rom_t2.addr.eq(u4.lo_base + (y4 & ((1 << u4.t) - 1))),
+                rom_t1.addr.eq(u4.hi_base + (y4 >> narrow(u4.t, "t"))),
+                rom_t2.addr.eq(u4.lo_base + (y4 & ((1 << narrow(u4.t, "t")) - 1))),
             ]
             v4, f4, l4, neg4 = (Signal(name=f"{n}4_{p}") for n in ("v", "f", "l", "neg"))
             ri4, oa4 = Signal(CNT, name=f"ri4_{p}"), Signal(signed(ADDR), name=f"oa4_{p}")
@@ -426,27 +429,45 @@ class Accelerator(wiring.Component):
             res = Signal(signed(W + 2), name=f"res_{p}")
             better = Signal(name=f"better_{p}")
             m.d.comb += [
-                q.eq(prod4 >> u4.ps),
+                q.eq(prod4 >> narrow(u4.ps, "ps")),
                 tot.eq(Mux(u4.sub, Mux(u4.b_first, bp4 - ap4, ap4 - bp4), ap4 + bp4)),
-                better.eq(f4 | (a4 > acc)),
+                # MAX/ARGMAX keep a word in acc (a4 or an earlier one): compared on its bits
+                better.eq(f4 | (a4 > acc[:WB].as_signed())),
             ]
-            hard = rescale_sat(m, a4, u4.a_sh, W - 2, f"hard_{p}", max_bits=W - 2)
             pre = Signal(signed(W + 2), name=f"pre_{p}")
-            m.d.comb += pre.eq(Mux(u4.op == Op.HARD, hard + u4.imm, tot))
-            clamped = Mux(u4.lo_en & (pre < u4.lo), u4.lo, Mux(u4.hi_en & (pre > u4.hi), u4.hi, pre))
+            if uses(Op.HARD):  # only where the program has a clipped-linear kernel
+                hard = rescale_sat(m, a4, u4.a_sh, W - 2, f"hard_{p}", max_bits=W - 2, s_range=span("a_sh"))
+                m.d.comb += pre.eq(Mux(u4.op == Op.HARD, hard + u4.imm[: W + 2], tot))
+            else:
+                m.d.comb += pre.eq(tot)
+            # bounds and thresholds compared on the bits ``memories.narrowed`` keeps
+            lo, hi = u4.lo[: W + 2].as_signed(), u4.hi[: W + 2].as_signed()
+            clamped = Mux(u4.lo_en & (pre < lo), lo, Mux(u4.hi_en & (pre > hi), hi, pre))
+            # MAX/ARGMAX take the beat's value when it is better: that choice is the last mux
+            # before the result register (the comparison is the long path)
+            take = Signal(name=f"take_{p}")
+            keep_acc, keep_res = (
+                Signal(signed(W + 1), name=f"kacc_{p}"),
+                Signal(signed(W + 2), name=f"kres_{p}"),
+            )
+            m.d.comb += take.eq(better & ((u4.op == Op.MAX) | (u4.op == Op.ARGMAX)))
             with m.Switch(u4.op):
                 with m.Case(Op.MAC):
-                    m.d.comb += [nacc.eq(Mux(f4, q, acc + q)), res.eq(nacc)]
+                    m.d.comb += [keep_acc.eq(Mux(f4, q, acc + q)), keep_res.eq(keep_acc)]
                 with m.Case(Op.MAX):
-                    m.d.comb += [nacc.eq(Mux(better, a4, acc)), res.eq(nacc)]
+                    m.d.comb += [keep_acc.eq(acc), keep_res.eq(acc)]
                 with m.Case(Op.ARGMAX):
-                    m.d.comb += [nacc.eq(Mux(better, a4, acc)), res.eq(Mux(better, ri4, best_i))]
+                    m.d.comb += [keep_acc.eq(acc), keep_res.eq(best_i)]
                 with m.Case(Op.SGN):
-                    m.d.comb += res.eq(a4 > 0)
+                    m.d.comb += keep_res.eq(a4 > 0)
                 with m.Case(Op.SELECT):
-                    m.d.comb += res.eq(a4 >= u4.imm)
+                    m.d.comb += keep_res.eq(a4 >= u4.imm[: WB + 2].as_signed())
                 with m.Default():
-                    m.d.comb += res.eq(clamped)
+                    m.d.comb += keep_res.eq(clamped)
+            m.d.comb += [
+                nacc.eq(Mux(take, a4, keep_acc)),
+                res.eq(keep_res),
+            ]
             with m.If(v4):
                 m.d.sync += acc.eq(nacc)
                 with m.If(better):
@@ -455,6 +476,12 @@ class Accelerator(wiring.Component):
             w0v, w0val = Signal(name=f"w0v_{p}"), w0vals[p]
             w0a = Signal(signed(ADDR), name=f"w0a_{p}")
             m.d.sync += [w0v.eq(v4 & l4 & class0), w0val.eq(res), w0a.eq(oa4)]
+            # a MAX/ARGMAX beat that took its value: the result is that value (or index), chosen
+            # after the register (the comparison feeds only a flag and the accumulator)
+            took5, alt5 = Signal(name=f"took5_{p}"), Signal(signed(W + 2), name=f"alt5_{p}")
+            m.d.sync += [took5.eq(take), alt5.eq(Mux(u4.op == Op.ARGMAX, ri4, a4))]
+            w0out = Signal(signed(W + 2), name=f"w0out_{p}")
+            m.d.comb += w0out.eq(Mux(took5, alt5, w0val))
             # S5 → S6 → S7: the table words (read at S4) registered, then their registered product
             v5, neg5 = Signal(name=f"v5_{p}"), Signal(name=f"neg5_{p}")
             oa5 = Signal(signed(ADDR), name=f"oa5_{p}")
@@ -492,7 +519,7 @@ class Accelerator(wiring.Component):
             wword = Signal(insn_layout.size, name=f"wword_{p}")
             m.d.comb += [
                 wv.eq(w0v | w1v),
-                wval.eq(Mux(w1v, w1val, w0val)),
+                wval.eq(Mux(w1v, w1val, w0out)),
                 wa.eq(Mux(w1v, w1a, w0a)),
                 wword.eq(Mux(w1v, words[8], words[5])),
             ]
@@ -504,11 +531,11 @@ class Accelerator(wiring.Component):
                 e_ = Signal(unsigned(W), name=f"e_{p}")
                 one = Signal(unsigned(W), name=f"one_{p}")
                 m.d.comb += [
-                    e_.eq(tprod >> u7.tshift),
-                    one.eq(1 << u7.e_frac),
+                    e_.eq(tprod >> narrow(u7.tshift, "tshift")),
+                    one.eq(1 << narrow(u7.e_frac, "e_frac")),
                     dv.in_valid.eq(v7 & (u7.op == Op.SIGTANH)),
                     dv.den.eq(one + e_),
-                    dv.num.eq(Mux(u7.tanh, one - e_, Mux(neg7, e_, one)) << u7.out_frac),
+                    dv.num.eq(Mux(u7.tanh, one - e_, Mux(neg7, e_, one)) << narrow(u7.out_frac, "out_frac")),
                     dv.tag.eq(Cat(u7.tanh & neg7, oa7, pcs[7])),
                 ]
                 dneg, da, dpc = dv.tag_out[0], dv.tag_out[1 : 1 + ADDR], dv.tag_out[1 + ADDR :]
@@ -516,12 +543,27 @@ class Accelerator(wiring.Component):
                 wv2 = Signal(name=f"wv2_{p}")
                 m.d.comb += wv2.eq(wv | dv.out_valid)
                 with m.If(dv.out_valid):
-                    m.d.comb += [wval.eq(qv), wa.eq(da.as_signed()), wword.eq(Value.cast(insn_at(dpc)))]
+                    m.d.comb += [
+                        wval.eq(qv),
+                        wa.eq(da.as_signed()),
+                        wword.eq(read_word(m, ucode, dpc, domain="comb")),
+                    ]
                 wv = wv2
             # rescale and saturate to the destination's bits, registered: the write stage (RAM
             # write, register write, forwarding) starts from flip-flops
             uw = data.View(insn_layout, wword)
-            out = rescale_sat(m, wval, uw.out_shift, uw.out_bits, f"wr_{p}", max_bits=WB)
+            bits_used = {w["out_bits"] for w in img.insns if "out_bits" in w}
+            out_bits = bits_used.pop() if len(bits_used) == 1 else uw.out_bits  # a constant where it is one
+            out = rescale_sat(
+                m,
+                wval,
+                uw.out_shift,
+                out_bits,
+                f"wr_{p}",
+                max_bits=WB,
+                s_range=span("out_shift"),
+                s_values=facts.values(img, "out_shift"),
+            )
             is_reg = (uw.op == Op.ARGMAX) | (uw.op == Op.SGN) | (uw.op == Op.SELECT)
             wr_en, wr_addr = Signal(name=f"wr_en_{p}"), Signal(signed(ADDR), name=f"wr_addr_{p}")
             wr_data = Signal(signed(WB), name=f"wr_data_{p}")
@@ -550,31 +592,6 @@ class Accelerator(wiring.Component):
                 m.d.comb += [ram_w[p].en.eq(wr_en), ram_w[p].addr.eq(wr_addr), ram_w[p].data.eq(wr_data)]
         m.d.comb += pipe_busy.eq(Cat(*busy_terms).any())
         return m
-
-    def _host_idle(self, m: Module, regs, pc, ram_read, in_we, in_addr, in_data, out_addr) -> None:
-        """The IDLE state of a co-design accelerator: the host port owns lane 0's RAM ports
-        and the registers; ``start`` jumps to a segment's first instruction."""
-        host, img = self.host, self.img
-        reg_index = host.addr[: max(1, (len(regs) - 1).bit_length())]
-        read_reg, reg_value = Signal(), Signal(signed(32))
-        m.d.sync += [read_reg.eq(host.reg), reg_value.eq(regs[reg_index])]
-        m.d.comb += host.rdata.eq(Mux(read_reg, reg_value, ram_read.data))
-        entries = Array(Const(e, PC) for e in img.segment_entries)
-        idle = Signal()
-        m.d.comb += host.busy.eq(~idle)
-        with m.State("IDLE"):
-            m.d.comb += [
-                idle.eq(1),
-                in_we.eq(host.we & ~host.reg),
-                in_addr.eq(host.addr),
-                in_data.eq(host.wdata),
-                out_addr.eq(host.addr),
-            ]
-            with m.If(host.we & host.reg):
-                m.d.sync += regs[reg_index].eq(host.wdata)
-            with m.If(host.start):
-                m.d.sync += pc.eq(entries[host.segment])
-                m.next = "SETUP"
 
     def _out_base(self) -> int:
         return self.img.out_loc[0]

@@ -13,9 +13,12 @@ The flows are the link's (the master's): the accelerator takes ``In(HOST_PORT)``
 
 from __future__ import annotations
 
-from amaranth.hdl import signed
+from amaranth.hdl import Array, Const, Module, Mux, Signal, signed
 from amaranth.lib import wiring
 from amaranth.lib.wiring import In, Out
+
+from hlsfix.rtl.image import Image
+from hlsfix.rtl.isa import PC
 
 HOST_ADDR_BITS = 16
 
@@ -32,3 +35,43 @@ HOST_PORT = wiring.Signature(
         "busy": In(1),
     }
 )
+
+
+def check_segments(image: Image, host_port: bool) -> None:
+    """ValueError unless ``image``'s segments suit the accelerator's interface."""
+    n = len(image.segment_entries)
+    if host_port and n > 256:  # the host port's 8-bit segment number
+        raise ValueError(f"at most 256 segments fit the host port, not {n}")
+    if not host_port and n != 1:
+        raise ValueError("a streaming accelerator runs one segment (the whole program)")
+
+
+def host_idle_state(m: Module, host, img: Image, regs, pc, word, ram_read, ram_in) -> None:
+    """The IDLE state of a co-design accelerator's sequencer FSM: the host port owns lane 0's RAM
+    ports (``ram_in``: write enable, address, data, and the read address) and the registers;
+    ``start`` jumps to a segment's first instruction (``word``: the sequencer's registered word
+    and the microcode it is loaded from)."""
+    in_we, in_addr, in_data, out_addr = ram_in
+    reg_index = host.addr[: max(1, (len(regs) - 1).bit_length())]
+    read_reg, reg_value = Signal(), Signal(signed(32))
+    m.d.sync += [read_reg.eq(host.reg), reg_value.eq(regs[reg_index])]
+    m.d.comb += host.rdata.eq(Mux(read_reg, reg_value, ram_read.data))
+    entries = Array(Const(e, PC) for e in img.segment_entries)
+    idle = Signal()
+    m.d.comb += host.busy.eq(~idle)
+    with m.State("IDLE"):
+        m.d.comb += [
+            idle.eq(1),
+            in_we.eq(host.we & ~host.reg),
+            in_addr.eq(host.addr),
+            in_data.eq(host.wdata),
+            out_addr.eq(host.addr),
+        ]
+        with m.If(host.we & host.reg):
+            m.d.sync += regs[reg_index].eq(host.wdata)
+        with m.If(host.start):
+            u_reg, ucode = word
+            first = ucode.read_port(domain="comb")
+            m.d.comb += first.addr.eq(entries[host.segment])
+            m.d.sync += [pc.eq(entries[host.segment]), u_reg.eq(first.data)]
+            m.next = "SETUP"

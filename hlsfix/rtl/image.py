@@ -77,10 +77,10 @@ class Image:
                 "memory": "microcode",
                 "words": len(self.insns),
                 "bits": insn_bits,
-                "copies": 1,
+                "copies": 2,
                 "read_ports": 8,
                 "write_ports": 0,
-                "style": "logic (decoded into registers per stage)",
+                "style": "logic (decoded into registers per stage; a copy one word ahead for the sequencer)",
             },
             {
                 "memory": "scratch RAM",

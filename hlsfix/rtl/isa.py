@@ -102,6 +102,10 @@ insn_layout = data.StructLayout(
         "sh_r": unsigned(7),
         "t": unsigned(5),
         "ymax": unsigned(32),
+        # the table index saturates to ymax iff the operand is <= y_lo or >= y_hi (set by
+        # ``memories.narrowed`` from imm, sh_l, sh_r and ymax: compared beside the shifts)
+        "y_lo": signed(40),
+        "y_hi": signed(40),
         "tshift": unsigned(7),
         "e_frac": unsigned(6),
         "out_frac": unsigned(6),

@@ -2,7 +2,8 @@
 (block RAM, or logic where that is the better fit) can hold it.
 
 - the microcode ROM, in logic: few words, each hundreds of bits wide, read by one port per
-  pipeline stage (every stage but the first reads its fields registered);
+  pipeline stage (every stage but the first reads its fields registered), and a copy shifted by
+  one word (the next instruction at ``pc``, for the sequencer's look-ahead);
 - the weight ROM, one copy per lane while that fits the block-RAM budget (two read ports each: a
   dual-port block RAM), else one shared ROM;
 - the table ROM (Exp/SigmoidTanh tables, the weight ROM's first words) and the entry table, one
@@ -20,12 +21,15 @@ from amaranth.lib import data
 from amaranth.lib.memory import Memory
 
 from hlsfix.rtl.image import Image
-from hlsfix.rtl.isa import ADDR, entry_layout, insn_layout
+from hlsfix.rtl.isa import ADDR, Op, entry_layout, insn_layout
 
 
 @dataclass(frozen=True)
 class Memories:
     ucode: Memory
+    ucode_next: Memory  # the word after each one: the sequencer's look-ahead without an adder
+    ucode_target: Memory  # a LOOPNEXT's target word (the sequencer's taken branch)
+    words: list[int]  # the microcode words
     roms: list[Memory]
     tables: list[Memory]
     ram: Memory
@@ -37,11 +41,21 @@ def build_memories(m: Module, img: Image) -> Memories:
     """Every memory of the accelerator for ``img``, added to ``m`` as submodules."""
     P, WB = img.lanes, img.word_bits
     ent_layout = entry_layout(*img.entry_widths)
-    ucode = Memory(
+    words = [pack(insn_layout, narrowed(i, img.value_bits, img.word_bits)) for i in img.insns]
+    ucode, ucode_next = (
+        Memory(
+            attrs={"rom_style": "logic", "ram_style": "logic"},
+            shape=unsigned(insn_layout.size),
+            depth=len(img.insns),
+            init=init,
+        )
+        for init in (words, [*words[1:], 0])
+    )
+    ucode_target = Memory(
         attrs={"rom_style": "logic", "ram_style": "logic"},
         shape=unsigned(insn_layout.size),
         depth=len(img.insns),
-        init=[pack(insn_layout, i) for i in img.insns],
+        init=[words[i["target"]] if i["op"] == Op.LOOPNEXT else 0 for i in img.insns],
     )
     roms = [Memory(shape=signed(WB), depth=img.rom_depth, init=img.rom or [0]) for _ in range(img.rom_copies)]
     tables = [
@@ -51,11 +65,20 @@ def build_memories(m: Module, img: Image) -> Memories:
     ram = Memory(shape=signed(WB), depth=img.ram_depth, init=[])
     ent_init = [pack(ent_layout, e) for e in img.entries]
     ents = [Memory(shape=unsigned(ent_layout.size), depth=len(img.entries), init=ent_init) for _ in range(P)]
-    m.submodules.ucode, m.submodules.ram = ucode, ram
+    m.submodules.ucode, m.submodules.ucode_next, m.submodules.ram = ucode, ucode_next, ram
+    m.submodules.ucode_target = ucode_target
     for name, mems in (("rom", roms), ("table", tables), ("ent", ents)):
         for i, mem in enumerate(mems):
             m.submodules[f"{name}{i}"] = mem
-    return Memories(ucode, roms, tables, ram, ents, ent_layout)
+    return Memories(ucode, ucode_next, ucode_target, words, roms, tables, ram, ents, ent_layout)
+
+
+def read_word(m: Module, mem: Memory, addr, *, domain: str):
+    """A read port of ``mem`` at ``addr``: its data (registered for ``domain`` "sync": the word
+    at ``addr``'s value of the previous cycle)."""
+    port = mem.read_port(domain=domain)
+    m.d.comb += port.addr.eq(addr)
+    return port.data
 
 
 def adder_tree(m: Module, values: list, width: int):
@@ -73,6 +96,41 @@ def adder_tree(m: Module, values: list, width: int):
             nxt.append(level[-1])
         level, depth = nxt, depth + 1
     return level[0]
+
+
+def _clip(v: int, bits: int) -> int:
+    return max(-(1 << (bits - 1)), min(v, (1 << (bits - 1)) - 1))
+
+
+def narrowed(insn: dict, value_bits: int, word_bits: int) -> dict:
+    """``insn`` with its clamp bounds clipped to the ``value_bits`` + 2 bits the clamped value has,
+    and a Select's threshold to the ``word_bits`` + 2 of what it compares: the same comparisons, so
+    the datapath compares the fields' low bits only (not 64-bit immediates)."""
+    out = dict(insn)
+    for key in ("lo", "hi"):
+        if key in out:
+            out[key] = _clip(out[key], value_bits + 2)
+    if insn.get("op") == Op.SELECT and "imm" in out:
+        out["imm"] = _clip(out["imm"], word_bits + 2)
+    if insn.get("op") in (Op.EXP, Op.SIGTANH):
+        out["y_lo"], out["y_hi"] = (_clip(v, word_bits + 2) for v in table_saturation(insn, value_bits))
+    return out
+
+
+def table_saturation(insn: dict, value_bits: int) -> tuple[int, int]:
+    """(lo, hi): a table kernel's index saturates to ``ymax`` iff its operand x <= lo or x >= hi.
+
+    Exp: y = max(imm - x, 0) >> sh_r (imm - x in ``value_bits`` + 2 bits) exceeds ymax iff
+    imm - x >= (ymax + 1) << sh_r. SigmoidTanh: y = (|x| << sh_l) >> sh_r exceeds ymax iff
+    |x| >= ceil(((ymax + 1) << sh_r) / 2^sh_l)."""
+    k = (insn["ymax"] + 1) << insn["sh_r"]
+    if insn["op"] == Op.EXP:
+        width = value_bits + 2
+        imm = insn["imm"] & ((1 << width) - 1)
+        imm -= (1 << width) if imm >> (width - 1) else 0
+        return imm - k, 1 << 40
+    limit = -(-k // (1 << insn["sh_l"]))
+    return -limit, limit
 
 
 def pack(layout: data.StructLayout, value: dict) -> int:

@@ -14,12 +14,24 @@ from amaranth.lib.wiring import In, Out
 SHIFT_CAP = 72  # every shift amount the contract can ask for saturates or zeroes well before this
 
 
-def shift_exact(m: Module, v, s, width: int, name: str):
-    """v · 2^s for s ≥ 0, floor(v · 2^-s) for s < 0 (golden ``shift_exact``); s a signed Value."""
+def _amount_bits(limit: int) -> int:
+    return max(1, int(limit).bit_length())
+
+
+def shift_exact(m: Module, v, s, width: int, name: str, s_range: tuple[int, int] | None = None):
+    """v · 2^s for s ≥ 0, floor(v · 2^-s) for s < 0 (golden ``shift_exact``); s a signed Value.
+    ``s_range`` (lowest, highest) is every value ``s`` takes where the caller knows them (the
+    program's shifts): the shifter is then only as deep as those amounts need."""
     out = Signal(signed(width), name=name)
-    left = Mux(s[-1], 0, s.as_unsigned())[:7]
-    right = Mux(s[-1], -s, 0).as_unsigned()[:7]
-    m.d.comb += out.eq(Mux(s[-1], v >> right, v << left))
+    lo, hi = s_range if s_range is not None else (-(1 << 7), (1 << 7) - 1)
+    if lo >= 0:
+        m.d.comb += out.eq(v << s.as_unsigned()[: _amount_bits(hi)])
+    elif hi <= 0:
+        m.d.comb += out.eq(v >> (-s).as_unsigned()[: _amount_bits(-lo)])
+    else:
+        left = Mux(s[-1], 0, s.as_unsigned())[: min(7, _amount_bits(hi))]
+        right = Mux(s[-1], -s, 0).as_unsigned()[: min(7, _amount_bits(-lo))]
+        m.d.comb += out.eq(Mux(s[-1], v >> right, v << left))
     return out
 
 
@@ -38,12 +50,49 @@ def saturate(m: Module, v, bits, name: str, max_bits: int = SHIFT_CAP - 1):
     return out
 
 
-def rescale_sat(m: Module, v, s, bits, name: str, max_bits: int = 64):
+def _saturate_beside(m: Module, v, amount, shifted, bits: int, name: str, values) -> Signal:
+    """sat(v >> amount) to ``bits`` for an amount among ``values`` (all ≥ 0): whether v >> k
+    leaves the range is decided on v itself for each k (v ≥ 2^(bits-1+k), v < -2^(bits-1+k):
+    reductions of v's top bits), in parallel with the shifter, then selected by the amount."""
+    hi, lo = (1 << (bits - 1)) - 1, -(1 << (bits - 1))
+    pos, neg = Const(0), Const(0)
+    for k in sorted(set(values)):
+        top = bits - 1 + k
+        if top >= len(v) - 1:
+            continue  # v >> k fits: nothing saturates
+        hit = amount == k
+        pos = pos | (hit & ~v[-1] & v[top:].any())
+        neg = neg | (hit & v[-1] & ~v[top:].all())
+    out = Signal(signed(bits), name=name)
+    m.d.comb += out.eq(Mux(pos, hi, Mux(neg, lo, shifted[:bits])))
+    return out
+
+
+def rescale_sat(
+    m: Module,
+    v,
+    s,
+    bits,
+    name: str,
+    max_bits: int = 64,
+    s_range: tuple[int, int] | None = None,
+    s_values=None,
+):
     """sat(floor(v · 2^-s)) to ``bits`` (golden ``rescale_sat``): a right shift for s ≥ 0, a
     saturating left shift for s < 0. ``bits`` never exceeds ``max_bits`` (the widest word the
     result is stored to), so a left shift by ``max_bits`` or more saturates any non-zero v: the
     amount is capped there and the shifter and comparators are only len(v) + ``max_bits`` wide
-    (34 + 16 bits for a 16-bit model rather than 98)."""
+    (34 + 16 bits for a 16-bit model rather than 98). With ``s_range`` (every value ``s`` takes,
+    lowest and highest) and no negative ``s``, only a right shift that deep is built; with the
+    values themselves (``s_values``) and a constant ``bits``, saturation is decided beside it."""
+    if s_range is not None and s_range[0] >= 0:
+        top = min(s_range[1], len(v) - 1)
+        amount = s.as_unsigned()[: _amount_bits(s_range[1])]
+        shifted = Signal(signed(len(v)), name=f"{name}_shifted")
+        m.d.comb += shifted.eq(v >> Mux(amount > top, top, amount) if s_range[1] > top else v >> amount)
+        if isinstance(bits, int) and s_values is not None:
+            return _saturate_beside(m, v, amount, shifted, bits, name, s_values)
+        return saturate(m, shifted, bits, name, max_bits)
     neg = s[-1]
     cap = max_bits
     left = Signal(range(cap + 1), name=f"{name}_left")

@@ -47,6 +47,28 @@ def test_rescale_sat_matches_golden():
     assert got == want
 
 
+@pytest.mark.parametrize("values", [(0, 1, 12, 13, 14), (4, 7, 13, 14), (0, 3, 30, 40)])
+def test_rescale_sat_narrowed_to_the_programs_shifts_matches_golden(values):
+    """The write stage's form: only the program's (non-negative) shifts, a constant width, and
+    saturation decided on the unshifted value beside the shifter."""
+    rng = np.random.default_rng(len(values))
+    cases = []
+    for _ in range(300):
+        vi = int(rng.integers(-(1 << 33), 1 << 33)) >> int(rng.integers(0, 34))
+        si = int(rng.choice(values))
+        cases.append(((vi, si, 16), int(golden_rescale_sat(np.array([vi]), si, 16)[0][0])))
+    span = (min(values), max(values))
+
+    def build(m, v, s, b):
+        return rescale_sat(m, v[:34].as_signed(), s, 16, "rs", max_bits=16, s_range=span, s_values=values)
+
+    got, want = _comb(build, cases)
+    assert got == want
+    small = [c for c in cases if c[0][1] <= 14][:50]  # the golden shift works in int64
+    got, want = _comb(lambda m, v, s, b: shift_exact(m, v, s, 60, "se", s_range=span), small)
+    assert got == [int(golden_shift_exact(np.array([c[0][0]]), c[0][1])[0]) for c in small]
+
+
 def test_shift_exact_matches_golden():
     rng = np.random.default_rng(2)
     cases = []
@@ -100,3 +122,27 @@ def test_rescale_sat_sized_to_the_stored_word_matches_golden():
         cases.append(((vi, si, bi), expected))
     got, want = _comb(lambda m, v, s, b: rescale_sat(m, v, s, b, "rs", max_bits=16), cases)
     assert got == want
+
+
+def test_table_saturation_bounds_match_the_index_comparison():
+    """``memories.table_saturation``: the bounds on the operand say exactly when the shifted table
+    index exceeds ymax (the accelerator compares the operand, not the index), for every 16-bit x."""
+    import numpy as np
+
+    from hlsfix.rtl.isa import Op
+    from hlsfix.rtl.memories import _clip, table_saturation
+
+    rng = np.random.default_rng(7)
+    x = np.arange(-(1 << 15), 1 << 15, dtype=np.int64)
+    for _ in range(200):
+        ymax = int(rng.integers(0, 1 << 12))
+        sh_l, sh_r = int(rng.integers(0, 4)), int(rng.integers(0, 12))
+        imm = int(rng.integers(-(1 << 17), 1 << 17))
+        for op in (Op.EXP, Op.SIGTANH):
+            insn = {"op": op, "ymax": ymax, "sh_l": sh_l, "sh_r": sh_r, "imm": imm}
+            lo, hi = (_clip(v, 18) for v in table_saturation(insn, 32))
+            if op == Op.EXP:
+                y = np.maximum(imm - x, 0) >> sh_r
+            else:
+                y = (np.abs(x) << sh_l) >> sh_r
+            assert np.array_equal((x <= lo) | (x >= hi), y > ymax), insn

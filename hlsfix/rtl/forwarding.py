@@ -1,0 +1,55 @@
+"""Operand forwarding between the accelerator's lanes (``accelerator.py``).
+
+Early forwarding: each lane's RAM write of this cycle (from the registered write stage), seen by
+every lane's operand stage S2 (a kernel may start before its operands reach the RAM).
+
+Late forwarding: each lane's write of the next cycle (its saturated result, about to be
+registered), matched against every lane's S2 operand addresses; the match is registered and S3
+takes the write stage's data instead of the operand. An operand then sees a write up to one cycle
+after its S2 (``schedule.py``: a dependent kernel waits one cycle less). Addresses are compared on
+the RAM's address bits only: both are RAM addresses.
+"""
+
+from __future__ import annotations
+
+from amaranth.hdl import Cat, Module, Mux, Signal, signed
+
+from hlsfix.rtl.isa import ADDR
+
+
+class Forwarding:
+    """The write signals of every lane (``en``/``addr``/``data``: this cycle's write stage;
+    ``pen``/``paddr``: next cycle's), driven by the lanes, and the two forwarding muxes."""
+
+    def __init__(self, lanes: int, word_bits: int, ram_depth: int) -> None:
+        P = self.lanes = lanes
+        self.word_bits = word_bits
+        self.en = [Signal(name=f"fw_en_{q}") for q in range(P)]
+        self.addr = [Signal(signed(ADDR), name=f"fw_addr_{q}") for q in range(P)]
+        self.data = [Signal(signed(word_bits), name=f"fw_data_{q}") for q in range(P)]
+        self.pen = [Signal(name=f"pw_en_{q}") for q in range(P)]
+        self.paddr = [Signal(signed(ADDR), name=f"pw_addr_{q}") for q in range(P)]
+        self.ram_bits = max(1, (ram_depth - 1).bit_length())
+
+    def _same(self, x, y):
+        return x[: self.ram_bits] == y[: self.ram_bits]
+
+    def forwarded(self, value, address):
+        """``value`` (a RAM read at ``address``), or a write to that address in this cycle."""
+        for q in range(self.lanes):
+            value = Mux(self.en[q] & self._same(self.addr[q], address), self.data[q], value)
+        return value
+
+    def late(self, m: Module, p: int, name: str, value, address, enable):
+        """``value`` registered into S3, replaced there by a write that lands in S3's cycle."""
+        P = self.lanes
+        hits = Signal(P, name=f"{name}_hit_{p}")
+        m.d.sync += hits.eq(
+            Cat(*(enable & self.pen[q] & self._same(self.paddr[q], address) for q in range(P)))
+        )
+        data_ = 0
+        for q in range(P):
+            data_ = data_ | Mux(hits[q], self.data[q], 0)
+        out = Signal(signed(self.word_bits), name=f"{name}_fwd_{p}")
+        m.d.comb += out.eq(Mux(hits.any(), data_, value))
+        return out

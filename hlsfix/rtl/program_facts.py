@@ -1,0 +1,87 @@
+"""What the accelerator specialises on, read from a program's microcode (``Image.insns``): the
+operations it uses, the range of each shift field, the register-indexed address pairs, and
+constant bits per instruction that the sequencer indexes by pc (no adder or microcode read on
+its paths). Pure functions of the image: the hardware is built from them in ``accelerator.py``.
+"""
+
+from __future__ import annotations
+
+from amaranth.hdl import Const
+
+from hlsfix.rtl.image import Image
+from hlsfix.rtl.isa import Op
+
+STREAMS = ("a", "b", "x", "o")
+
+
+def uses(img: Image, op: Op) -> bool:
+    return any(w["op"] == op for w in img.insns)
+
+
+def span(img: Image, key: str) -> tuple[int, int]:
+    """Lowest and highest value of a shift field in the program (0: a field left unset): each
+    shifter is only as deep as the program's shifts."""
+    values = [0, *(w[key] for w in img.insns if key in w)]
+    return min(values), max(values)
+
+
+def values(img: Image, key: str) -> set[int]:
+    return {0, *(w[key] for w in img.insns if key in w)}
+
+
+def narrow(img: Image, field, key: str):
+    """An unsigned shift field cut to the bits its largest value in the program needs."""
+    return field[: max(1, span(img, key)[1].bit_length())]
+
+
+def no_index_wrap(img: Image) -> bool:
+    """SigmoidTanh's (|x| << sh_l) >> sh_r never wraps the W + 2-bit table index, so
+    ``memories.narrowed``'s saturation bounds hold."""
+    W, WB = img.value_bits, img.word_bits
+    return all(
+        w["op"] != Op.SIGTANH or WB - 1 + w.get("sh_l", 0) - w.get("sh_r", 0) < W + 1 for w in img.insns
+    )
+
+
+def indexed_streams(img: Image) -> list[str]:
+    """The address streams some instruction offsets by a register."""
+    return [s for s in STREAMS if any(i.get(s, {}).get("reg_en") for i in img.insns)]
+
+
+def address_pairs(img: Image) -> list[tuple[int, int]]:
+    """Every (register, stride) pair a register-indexed address uses: one product each."""
+    streams = indexed_streams(img)
+    return sorted(
+        {(i[s]["reg"], i[s]["rs"]) for i in img.insns for s in streams if s in i and i[s]["reg_en"]}
+    )
+
+
+def pc_bits(img: Image, bit, after: bool = False) -> Const:
+    """A constant bit per instruction (``bit(word)``), to index by pc: of the word at pc, or with
+    ``after`` of the word after it."""
+    here = sum(1 << i for i, w in enumerate(img.insns) if bit(w))
+    return Const(here >> 1 if after else here, len(img.insns) + 1)
+
+
+def pair_bits(img: Image, stream: str, pair: tuple[int, int], after: bool = False) -> Const:
+    """Per instruction: whether its ``stream`` is offset by ``pair``'s product."""
+    return pc_bits(
+        img,
+        lambda w: stream in w and w[stream]["reg_en"] and (w[stream]["reg"], w[stream]["rs"]) == pair,
+        after,
+    )
+
+
+def fast_next(img: Image) -> Const:
+    """Per instruction: the next one may start with the next beat (a kernel, no wait)."""
+    return pc_bits(img, lambda w: w["op"] < Op.INTOP and not w.get("drain") and not w.get("wait"), after=True)
+
+
+def needs_next(img: Image) -> Const:
+    """Per instruction: the next one needs an address product."""
+    return pc_bits(img, lambda w: any(w.get(s, {}).get("reg_en") for s in STREAMS), after=True)
+
+
+def last_trips(img: Image) -> list[int]:
+    """Per instruction: a LOOPNEXT's stop - 1 (loop again iff R < it), clipped to 34 bits."""
+    return [max(-(1 << 33), min(w["imm"] - 1, 1 << 33)) if w["op"] == Op.LOOPNEXT else 0 for w in img.insns]
