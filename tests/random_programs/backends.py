@@ -90,12 +90,11 @@ def check_avr(program: KernelProgram, x_q: np.ndarray, work: Path) -> Verdict:
     """The same firmware for the ATmega328P (avr-gcc -Werror), run in simavr."""
 
     def run() -> Verdict:
+        from hlsfix.boards import BOARDS
         from hlsfix.mcu import runners
         from hlsfix.mcu.firmware import decode_records, emit_firmware
-        from hlsfix.memory.liveness import plan_memory
-
-        from hlsfix.boards import BOARDS
         from hlsfix.mcu.uno import check_static_fit
+        from hlsfix.memory.liveness import plan_memory
 
         if shutil.which("avr-gcc") is None:
             return Verdict("avr", "skipped", message="avr-gcc not found")
