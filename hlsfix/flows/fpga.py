@@ -41,7 +41,6 @@ def build_fpga(
 ) -> FlowResult:
     from hlsfix.board.arty import build_arty
     from hlsfix.board.uart import baud_divisor
-    from hlsfix.memory.liveness import plan_memory
 
     if board.is_open:
         return build_open_fpga(cm, out, board, options, force=force, progress=progress)
@@ -63,14 +62,8 @@ def build_fpga(
             compare_uno=options.compare_uno,
             progress=progress,
         )
-        plan = plan_memory(cm.program)
         report["fpga"], report["rtl"] = built.fpga, built.rtl
-        report["memory"] = {
-            "arena_bytes": plan.arena_bytes,
-            "lower_bound_bytes": plan.lower_bound_bytes,
-            "linear_bytes": plan.linear_bytes,
-            **write_plan_pictures(plan, stage, cm.name),
-        }
+        report["memory"] = _memory_section(cm, stage)
         resolved = BuildOptions(
             board=board.name,
             backend="rtl",
@@ -108,6 +101,19 @@ def build_fpga(
     return FlowResult("build", out, report, tuple(summary))
 
 
+def _memory_section(cm: TrackedModel, stage: Path) -> dict:
+    """The report's memory section of an FPGA build: the arena plan and its pictures."""
+    from hlsfix.memory.liveness import plan_memory
+
+    plan = plan_memory(cm.program)
+    return {
+        "arena_bytes": plan.arena_bytes,
+        "lower_bound_bytes": plan.lower_bound_bytes,
+        "linear_bytes": plan.linear_bytes,
+        **write_plan_pictures(plan, stage, cm.name),
+    }
+
+
 def build_open_fpga(
     cm: TrackedModel, out: Path, board: FpgaBoard, options: BuildOptions, *, force: bool, progress: Progress
 ) -> FlowResult:
@@ -115,7 +121,6 @@ def build_open_fpga(
     Yosys + nextpnr + ecppack/icepack (no vendor tool), checked bit-exact in cocotb."""
     from hlsfix.board.open_fpga import build_open_board
     from hlsfix.board.uart import baud_divisor
-    from hlsfix.memory.liveness import plan_memory
 
     baud = options.baud or DEFAULT_BAUD
     baud_divisor(board.clock_hz, baud)  # a wrong baud rate fails before the synthesis
@@ -135,14 +140,8 @@ def build_open_fpga(
             simulator=simulator,
             progress=progress,
         )
-        plan = plan_memory(cm.program)
         report["fpga"], report["rtl"] = built.fpga, built.rtl
-        report["memory"] = {
-            "arena_bytes": plan.arena_bytes,
-            "lower_bound_bytes": plan.lower_bound_bytes,
-            "linear_bytes": plan.linear_bytes,
-            **write_plan_pictures(plan, stage, cm.name),
-        }
+        report["memory"] = _memory_section(cm, stage)
         resolved = BuildOptions(
             board=board.name,
             backend="rtl",
