@@ -32,6 +32,7 @@ import numpy as np
 from hlsfix.errors import ModelError
 from hlsfix.frontend.onnx_fold import batchnorm_scale_shift, fold
 from hlsfix.frontend.onnx_importer import Importer, Val, attributes, c_identifier
+from hlsfix.frontend.onnx_ops import argmax_axis
 from hlsfix.frontend.onnx_window import convert
 from hlsfix.ir import ops
 from hlsfix.ir.graph import Graph
@@ -68,6 +69,24 @@ class OnnxImport:
     opset: int
     onnx_ops: tuple[tuple[str, int], ...]  # op type → count among the imported nodes
     folded: int  # nodes folded at import (shape chains, BatchNorms, constants)
+    output_dtype: str = "float32"  # numpy name of the ONNX output's element type
+
+    def cast(self, values: np.ndarray) -> np.ndarray:
+        """The float reference's output as the ONNX output's element type (``onnx_cast``)."""
+        return onnx_cast(values, self.output_dtype)
+
+
+def onnx_cast(values: np.ndarray, dtype: str) -> np.ndarray:
+    """Real values as ONNX element type ``dtype``. For an integer type: each value snapped to the
+    integer it equals up to float64 rounding (a quotient x · (1/c) may land 1 ulp below x / c),
+    then truncated toward zero — ONNX's integer Div (C's), the only integer op whose exact result
+    is not an integer. Floats pass through."""
+    v = np.asarray(values, dtype=np.float64)
+    if np.dtype(dtype).kind not in "iu":
+        return v
+    near = np.round(v)
+    v = np.where(np.abs(v - near) <= 1e-9 * np.maximum(1.0, np.abs(v)), near, v)
+    return np.trunc(v).astype(dtype)
 
 
 def _load(source: str | Path | bytes | onnx.ModelProto) -> onnx.ModelProto:
@@ -151,15 +170,26 @@ def _needed(nodes: list, output: str) -> list:
     return [n for n in nodes if id(n) in keep]
 
 
-def _choose_output(model: onnx.ModelProto) -> str:
-    from onnx import TensorProto
+def _choose_output(model: onnx.ModelProto, wanted: str | None = None) -> tuple[str, str]:
+    """The output imported (``wanted``, or the first float tensor output) and its numpy dtype."""
+    from onnx import TensorProto, helper
 
     outs = [o for o in model.graph.output if o.type.HasField("tensor_type")]
     floats = [o for o in outs if o.type.tensor_type.elem_type in (TensorProto.FLOAT, TensorProto.DOUBLE)]
     chosen = (floats or outs or [None])[0]
-    if chosen is None:
-        raise ModelError("ONNX model must have a tensor output, not only maps or sequences")
-    return chosen.name
+    if wanted is not None:
+        chosen = next((o for o in model.graph.output if o.name == wanted), None)
+        if chosen is None:
+            raise ModelError(f"output must be one of the model's outputs, not {wanted!r}")
+    if chosen is None or not chosen.type.HasField("tensor_type"):
+        node = next((n for n in model.graph.node for o in model.graph.output if o.name in n.output), None)
+        where = f"node {node.name or node.output[0]!r} ({node.op_type}): " if node is not None else ""
+        kind = chosen.type.WhichOneof("value") if chosen is not None else "map or sequence"
+        raise ModelError(
+            f"{where}the model's output must be a tensor, not of type {kind.replace('_type', '')}"
+        )
+    dtype = np.dtype(helper.tensor_dtype_to_np_dtype(chosen.type.tensor_type.elem_type)).name
+    return chosen.name, dtype
 
 
 def _input_spec(model: onnx.ModelProto, consts: Mapping[str, np.ndarray]) -> tuple[str, tuple[int, ...]]:
@@ -169,6 +199,11 @@ def _input_spec(model: onnx.ModelProto, consts: Mapping[str, np.ndarray]) -> tup
             f"ONNX model must have one data input, not {len(inputs)} ({', '.join(i.name for i in inputs)})"
         )
     dims = inputs[0].type.tensor_type.shape.dim
+    if any(d.HasField("dim_value") and d.dim_value == 0 for d in dims):
+        raise ModelError(
+            f"ONNX model's input {inputs[0].name!r} must have no zero-length dimension (an empty tensor), "
+            f"not shape {[d.dim_value if d.HasField('dim_value') else '?' for d in dims]}"
+        )
     shape = tuple(int(d.dim_value) if d.HasField("dim_value") and d.dim_value > 0 else 1 for d in dims)
     return inputs[0].name, shape or (1,)
 
@@ -180,24 +215,29 @@ def import_onnx(
     input_range: tuple[float, float] = (0.0, 1.0),
     classify: bool = True,
     extra_consts: Mapping[str, np.ndarray] | None = None,
+    output: str | None = None,
 ) -> OnnxImport:
     """Import an ONNX model. ``classify`` ends the graph in argmax (the class) unless the chosen
-    output is a class already; ``extra_consts`` binds graph inputs to fixed values (node tests)."""
-    from onnx import numpy_helper
+    output is a class already; ``extra_consts`` binds graph inputs to fixed values (node tests);
+    ``output`` chooses the output imported (by default the first float tensor output)."""
+    from onnx import TensorProto, numpy_helper
 
     model = _load(source)
     opset = _opset(model)
     if opset < MIN_OPSET:
         raise ModelError(f"ONNX model's opset must be {MIN_OPSET} or later, not {opset}")
     graph_name = name or c_identifier(Path(str(source)).stem if isinstance(source, str | Path) else "onnx")
-    imp = Importer(model, graph_name)
+    imp = Importer(model, graph_name, opset=opset)
     for init in model.graph.initializer:
         imp.consts[init.name] = numpy_helper.to_array(init)
     imp.consts.update(extra_consts or {})
     in_name, in_shape = _input_spec(model, imp.consts)
     imp.b.declare(INPUT_NAME, real(in_shape))
     imp.vals[in_name] = Val(INPUT_NAME)
-    output = _choose_output(model)
+    in_type = next(i for i in model.graph.input if i.name == in_name).type.tensor_type.elem_type
+    if in_type not in (TensorProto.FLOAT, TensorProto.DOUBLE, TensorProto.FLOAT16, TensorProto.BFLOAT16):
+        imp.int_typed.add(in_name)  # integer data are values: computed as reals, cast at the output
+    output, output_dtype = _choose_output(model, output)
     nodes, n_bn = _fold_batchnorms(model, imp.consts)
     imp.folded += n_bn
     for node in _needed(nodes, output):
@@ -212,6 +252,13 @@ def import_onnx(
             raise ModelError(
                 f"node {node.name or node.output[0]!r}: operator must be one of {', '.join(SUPPORTED)}, "
                 f"not {op}"
+            )
+        used = [i for i in node.input if i in imp.truncated]
+        if used:
+            raise ModelError(
+                f"node {node.name or node.output[0]!r} ({node.op_type}): an integer Div's quotient "
+                f"{used[0]!r} must be the model's output (truncated toward zero there), "
+                "not feed further computation"
             )
         ins = [imp.const(i) for i in node.input]
         if node.op_type == "Shape" and node.input[0] in imp.vals:
@@ -234,17 +281,26 @@ def import_onnx(
                 raise
             raise ModelError(f"node {node.name or node.output[0]!r} ({node.op_type}): {text}") from None
         imp.op_counts[node.op_type] += 1
+        if node.op_type == "ArgMax" or (node.op_type != "Cast" and node.input[0] in imp.int_typed):
+            imp.int_typed.add(node.output[0])
+            if node.op_type == "Div":
+                imp.truncated.add(node.output[0])
     scores, post = imp.scores_of(output)
     if scores in imp.consts:
         raise ModelError(f"ONNX model's output {output!r} must depend on its input, not be a constant")
     v = imp.vals[scores]
     result = v.ir if imp.b.types[v.ir].is_int else imp.plain(scores)
     if classify and not imp.b.types[result].is_int:
-        result = imp.add(ops.Argmax(result), "class")
+        if scores in imp.class_axis:  # a class decision per row
+            axis, flat = imp.class_axis[scores]
+            result = argmax_axis(imp, scores, axis, False, False, "class", flatten=flat)
+        else:
+            result = imp.add(ops.Argmax(result), "class")
     graph = imp.b.finish(
         graph_name, InputSpec(INPUT_NAME, in_shape, input_range), tuple(imp.params), result, imp.weights
     )
-    return OnnxImport(graph, output, scores, post, opset, tuple(sorted(imp.op_counts.items())), imp.folded)
+    counts = tuple(sorted(imp.op_counts.items()))
+    return OnnxImport(graph, output, scores, post, opset, counts, imp.folded, output_dtype)
 
 
 def load_onnx(path: str | Path, *, input_range: tuple[float, float] = (0.0, 1.0)) -> Graph:

@@ -78,6 +78,12 @@ class Importer:
     layouts: dict[tuple[str, bool], str] = field(default_factory=dict)  # (tensor, NHWC?) → IR copy
     folded: int = 0
     op_counts: Counter[str] = field(default_factory=Counter)
+    opset: int = 13
+    # Scores whose class decision is per row: tensor → (axis, rows flattened from axis on?)
+    class_axis: dict[str, tuple[int, bool]] = field(default_factory=dict)
+    int_typed: set[str] = field(default_factory=set)  # ONNX tensors of an integer type
+    # Integer Div quotients: the real quotient, truncated toward zero only at the output boundary
+    truncated: set[str] = field(default_factory=set)
 
     # -- values --------------------------------------------------------------------------------
     def const(self, name: str) -> np.ndarray | None:

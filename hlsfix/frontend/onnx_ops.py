@@ -201,20 +201,77 @@ def _hard_sigmoid(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
 
 
 def _softmax(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
+    """Softmax/LogSoftmax keep the order of each row, so on the way to the output they stand for
+    the class decision of every row: the argmax along ``axis`` (opsets before 13: of the rows of
+    the input flattened from ``axis`` on). Their values (a division by a computed sum) are not
+    computed — a power-of-two fixed-point program has no divider."""
     shape = imp.onnx_shape(node.input[0])
-    axis = int(attrs.get("axis", -1)) % len(shape)  # type: ignore[arg-type]
-    if math.prod(shape) != shape[axis]:
-        raise node_error(node, f"input must be one row of scores (the class decision), not shape {shape}")
+    default = -1 if imp.opset >= 13 else 1
+    axis = int(attrs.get("axis", default)) % len(shape)  # type: ignore[arg-type]
     imp.monotone_of[node.output[0]] = (node.input[0], node.op_type.lower())
+    if math.prod(shape) != shape[axis]:
+        imp.class_axis[node.input[0]] = (axis, imp.opset < 13)
+
+
+def argmax_rows(imp: Importer, x: str, hint: str, last: bool = False) -> str:
+    """The argmax of every row of the 2-D (R, n) IR value x, as a real (R, 1) column of indices
+    (or the IR integer when R = 1 and not ``last``). Per row: ``Index`` takes the row, ``Argmax``
+    its first maximum (of the reversed row when ``last``), and an ``Index`` into a constant column
+    of the indices 0 … n−1 (reversed: n−1 … 0) turns the integer into a real value; the rows are
+    placed by products with constant 0/1 columns and summed."""
+    rows, n = imp.b.types[x].shape
+    if last:
+        x = imp.add(ops.MatMul(x, imp.param(hint + "_rev", np.eye(n)[::-1])), hint + "_rev")
+    elif rows == 1:
+        return imp.add(ops.Argmax(x), hint)
+    table = imp.param(hint + "_idx", (np.arange(n)[::-1] if last else np.arange(n)).reshape(n, 1))
+    acc: str | None = None
+    for r in range(rows):
+        row = x
+        if rows > 1:
+            row = imp.add(ops.Index(x, imp.add(ops.IntConst(r), f"{hint}_r{r}")), f"{hint}_row{r}")
+        k = imp.add(ops.Argmax(row), f"{hint}_k{r}")
+        value = imp.reshape(imp.add(ops.Index(table, k), f"{hint}_v{r}"), (1, 1), f"{hint}_v{r}")
+        if rows > 1:
+            place = np.zeros((rows, 1))
+            place[r, 0] = 1.0
+            value = imp.add(ops.MatMul(imp.param(f"{hint}_at{r}", place), value), f"{hint}_at{r}")
+        acc = value if acc is None else imp.add(ops.Elementwise("add", acc, value), f"{hint}_sum{r}")
+    assert acc is not None
+    return acc
+
+
+def argmax_axis(
+    imp: Importer, name: str, axis: int, keepdims: bool, last: bool, hint: str, flatten: bool = False
+) -> str:
+    """ONNX ArgMax of tensor ``name`` along ``axis`` (``flatten``: of the rows of the tensor
+    flattened from ``axis`` on, as Softmax before opset 13), in ONNX's output shape."""
+    shape = imp.onnx_shape(name)
+    x = imp.plain(name)
+    if flatten:
+        rows = imp.reshape(x, (math.prod(shape[:axis]), math.prod(shape[axis:])), hint + "_rows")
+        out_shape = tuple(shape[:axis]) + ((1,) if keepdims else ())
+    else:
+        others = tuple(a for a in range(len(shape)) if a != axis)
+        moved = imp.permute(x, (*others, axis), hint + "_last")
+        rows = imp.reshape(moved, (math.prod(shape[a] for a in others), shape[axis]), hint + "_rows")
+        out_shape = tuple(1 if a == axis else d for a, d in enumerate(shape) if keepdims or a != axis)
+    result = argmax_rows(imp, rows, hint, last)
+    if imp.b.types[result].is_int:
+        return result
+    return imp.reshape(result, out_shape or (1,), hint + "_shape")
 
 
 def _argmax(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
     name = imp.scores_of(node.input[0])[0]
     shape = imp.onnx_shape(name)
     axis = int(attrs.get("axis", 0)) % len(shape)  # type: ignore[arg-type]
-    if math.prod(shape) != shape[axis] or attrs.get("select_last_index", 0):
-        raise node_error(node, f"input must be one row of scores (first maximum), not shape {shape}")
-    set_value(imp, node, imp.add(ops.Argmax(imp.plain(name)), "class"))
+    last = bool(attrs.get("select_last_index", 0))
+    keep = bool(attrs.get("keepdims", 1))
+    if math.prod(shape) == shape[axis] and not last:  # one row of scores: the class decision
+        set_value(imp, node, imp.add(ops.Argmax(imp.plain(name)), "class"))
+        return
+    set_value(imp, node, argmax_axis(imp, name, axis, keep, last, node.output[0]))
 
 
 # -- dense ----------------------------------------------------------------------------------------
