@@ -200,8 +200,10 @@ def _input_spec(model: onnx.ModelProto, consts: Mapping[str, np.ndarray]) -> tup
         )
     dims = inputs[0].type.tensor_type.shape.dim
     if any(d.HasField("dim_value") and d.dim_value == 0 for d in dims):
+        node = next((n for n in model.graph.node if inputs[0].name in n.input), None)
+        where = f"node {node.name or node.output[0]!r} ({node.op_type}): " if node is not None else ""
         raise ModelError(
-            f"ONNX model's input {inputs[0].name!r} must have no zero-length dimension (an empty tensor), "
+            f"{where}input {inputs[0].name!r} must have no zero-length dimension (an empty tensor), "
             f"not shape {[d.dim_value if d.HasField('dim_value') else '?' for d in dims]}"
         )
     shape = tuple(int(d.dim_value) if d.HasField("dim_value") and d.dim_value > 0 else 1 for d in dims)
@@ -287,7 +289,9 @@ def import_onnx(
                 imp.truncated.add(node.output[0])
     scores, post = imp.scores_of(output)
     if scores in imp.consts:
-        raise ModelError(f"ONNX model's output {output!r} must depend on its input, not be a constant")
+        node = next((n for n in model.graph.node if scores in n.output), None)
+        where = f"node {node.name or node.output[0]!r} ({node.op_type}): " if node is not None else ""
+        raise ModelError(f"{where}the model's output {output!r} must depend on its input, not be a constant")
     v = imp.vals[scores]
     result = v.ir if imp.b.types[v.ir].is_int else imp.plain(scores)
     if classify and not imp.b.types[result].is_int:

@@ -471,12 +471,23 @@ def _concat(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
 
 
 def identity(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
-    if len(node.output) > 1 and any(node.output[1:]):
-        raise node_error(node, "the mask output is not supported")
+    """Identity, a float Cast, and Dropout in inference — or in training with ratio 0 — whose mask
+    output (all true then) is a constant."""
     if node.op_type == "Dropout" and len(node.input) > 2 and node.input[2]:
         training = imp.const(node.input[2])
-        if training is None or bool(np.asarray(training).reshape(-1)[0]):
-            raise node_error(node, "training_mode must be false (inference), not true or computed")
+        given = imp.const(node.input[1]) if node.input[1] else None
+        ratio = (
+            float(np.asarray(given).reshape(-1)[0]) if given is not None else float(attrs.get("ratio", 0.5))
+        )  # type: ignore[arg-type]
+        if training is None or (bool(np.asarray(training).reshape(-1)[0]) and ratio != 0.0):
+            raise node_error(
+                node,
+                f"training_mode must be false or the ratio 0 (no random drops), not true with ratio {ratio}",
+            )
+    if node.op_type == "Dropout" and len(node.output) > 1 and node.output[1]:
+        imp.consts[node.output[1]] = np.ones(imp.onnx_shape(node.input[0]), dtype=bool)
+    elif len(node.output) > 1 and any(node.output[1:]):
+        raise node_error(node, "only the first output is supported")
     if node.input[0] in imp.monotone_of:
         imp.monotone_of[node.output[0]] = (node.input[0], "identity")
     else:

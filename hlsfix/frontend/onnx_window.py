@@ -173,6 +173,10 @@ def _reduce_mean(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
 
 
 def _batchnorm(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
+    if attrs.get("training_mode", 0):
+        raise node_error(
+            node, "training_mode must be 0 (inference: the given running statistics), not 1 (the batch's own)"
+        )
     stats = [imp.const(i) for i in node.input[1:5]]
     if any(s is None for s in stats) or (len(node.output) > 1 and any(node.output[1:])):
         raise node_error(node, "statistics must be constants (inference mode), not computed")
@@ -193,12 +197,13 @@ def _batchnorm(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
 
 
 def _pad(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
+    from hlsfix.frontend.onnx_axes import pad_axes
+
     """Constant padding of H and W: a 1×1 depthwise convolution by 1 with that padding (pads of
-    zeros), shifted by the value: pad_v(x) = pad_0(x − v) + v."""
+    zeros), shifted by the value: pad_v(x) = pad_0(x − v) + v. Other modes and axes: ``onnx_axes``."""
     pads = imp.const(node.input[1]) if len(node.input) > 1 else np.asarray(attrs.get("pads"))
     value = imp.const(node.input[2]) if len(node.input) > 2 and node.input[2] else attrs.get("value", 0.0)
-    if str(attrs.get("mode", "constant")) != "constant":
-        raise node_error(node, f"mode must be constant, not {attrs.get('mode')}")
+    mode = str(attrs.get("mode", "constant"))
     if pads is None or value is None:
         raise node_error(node, "pads and the value must be constants")
     rank = len(imp.onnx_shape(node.input[0]))
@@ -212,9 +217,10 @@ def _pad(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
     p = [0] * (2 * rank)
     for k, ax in enumerate(axes):
         p[ax], p[rank + ax] = given[k], given[len(axes) + k]
-    if rank != 4 or any(p[i] for i in (0, 1, 4, 5)) or min(p) < 0:
-        raise node_error(node, f"padding must be non-negative and of the H and W axes of NCHW only, not {p}")
     v = float(np.asarray(value).reshape(-1)[0])
+    if mode != "constant" or rank != 4 or any(p[i] for i in (0, 1, 4, 5)) or min(p) < 0:
+        pad_axes(imp, node, p, mode, v)  # any axes, any mode: one axis at a time
+        return
     x, hint = imp.nhwc(node.input[0], "Pad"), node.output[0]
     if v != 0.0:
         x = shifted(imp, x, v, hint)
@@ -263,10 +269,14 @@ def _one_d(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
 
 def convert(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
     """Convert one ONNX node (every converter of ``onnx_ops`` and this module)."""
+    from hlsfix.frontend.onnx_axes import needs_pool_nd, pool_nd
     from hlsfix.frontend.onnx_ops import CONVERTERS as OTHERS
 
     if node.op_type in WINDOWED and len(imp.onnx_shape(node.input[0])) == 3:
         _one_d(imp, node, attrs)
+        return
+    if needs_pool_nd(imp, node, attrs):
+        pool_nd(imp, node, attrs)
         return
     fn = CONVERTERS.get(node.op_type) or OTHERS.get(node.op_type)
     if fn is None:
