@@ -23,8 +23,9 @@ import numpy as np
 
 from hlsfix.errors import ModelError
 from hlsfix.frontend.onnx_fold import reshape_target, unsqueeze_shape
-from hlsfix.frontend.onnx_importer import NCHW_TO_NHWC, Importer, Val
+from hlsfix.frontend.onnx_importer import NCHW_TO_NHWC, Importer, Val, c_identifier
 from hlsfix.ir import ops
+from hlsfix.ir.types import INT
 
 if TYPE_CHECKING:
     import onnx
@@ -215,30 +216,28 @@ def _softmax(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
 
 def argmax_rows(imp: Importer, x: str, hint: str, last: bool = False) -> str:
     """The argmax of every row of the 2-D (R, n) IR value x, as a real (R, 1) column of indices
-    (or the IR integer when R = 1 and not ``last``). Per row: ``Index`` takes the row, ``Argmax``
-    its first maximum (of the reversed row when ``last``), and an ``Index`` into a constant column
-    of the indices 0 … n−1 (reversed: n−1 … 0) turns the integer into a real value; the rows are
-    placed by products with constant 0/1 columns and summed."""
+    (or the IR integer when R = 1 and not ``last``): a sum over the rows r (a structured ``$``,
+    not unrolled) of e_r · t[argmax(x[r])], where ``Argmax`` takes the first maximum (of the
+    reversed row when ``last``), t is a constant column of the indices 0 … n−1 (reversed:
+    n−1 … 0) that turns the integer into a real value, and e_r the r-th unit column."""
     rows, n = imp.b.types[x].shape
     if last:
         x = imp.add(ops.MatMul(x, imp.param(hint + "_rev", np.eye(n)[::-1])), hint + "_rev")
     elif rows == 1:
         return imp.add(ops.Argmax(x), hint)
     table = imp.param(hint + "_idx", (np.arange(n)[::-1] if last else np.arange(n)).reshape(n, 1))
-    acc: str | None = None
-    for r in range(rows):
-        row = x
-        if rows > 1:
-            row = imp.add(ops.Index(x, imp.add(ops.IntConst(r), f"{hint}_r{r}")), f"{hint}_row{r}")
-        k = imp.add(ops.Argmax(row), f"{hint}_k{r}")
-        value = imp.reshape(imp.add(ops.Index(table, k), f"{hint}_v{r}"), (1, 1), f"{hint}_v{r}")
-        if rows > 1:
-            place = np.zeros((rows, 1))
-            place[r, 0] = 1.0
-            value = imp.add(ops.MatMul(imp.param(f"{hint}_at{r}", place), value), f"{hint}_at{r}")
-        acc = value if acc is None else imp.add(ops.Elementwise("add", acc, value), f"{hint}_sum{r}")
-    assert acc is not None
-    return acc
+    if rows == 1:
+        k = imp.add(ops.Argmax(x), hint + "_k")
+        return imp.reshape(imp.add(ops.Index(table, k), hint + "_v"), (1, 1), hint)
+    units = imp.param(hint + "_unit", np.eye(rows).reshape(rows, rows, 1))
+    r = imp.b.fresh(c_identifier(hint) + "_r")
+    imp.b.declare(r, INT)
+    imp.b.open_block()
+    k = imp.add(ops.Argmax(imp.add(ops.Index(x, r), hint + "_row")), hint + "_k")
+    value = imp.reshape(imp.add(ops.Index(table, k), hint + "_v"), (1, 1), hint + "_v")
+    term = imp.add(ops.MatMul(imp.add(ops.Index(units, r), hint + "_e"), value), hint + "_term")
+    body = imp.b.close_block(term)
+    return imp.add(ops.Sum(r, 0, rows, body), hint)
 
 
 def argmax_axis(
