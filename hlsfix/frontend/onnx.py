@@ -242,7 +242,9 @@ def import_onnx(
     output, output_dtype = _choose_output(model, output)
     nodes, n_bn = _fold_batchnorms(model, imp.consts)
     imp.folded += n_bn
-    for node in _needed(nodes, output):
+    needed = _needed(nodes, output)
+    imp.wanted = {i for n in needed for i in n.input} | {output}
+    for node in needed:
         attrs = attributes(node)
         if node.op_type == "Constant":
             imp.consts[node.output[0]] = np.asarray(next(iter(attrs.values())))

@@ -22,8 +22,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from hlsfix.frontend.onnx_importer import Importer
-from hlsfix.frontend.onnx_ops import Attrs, int_list, node_error, scalar_param, set_value, shifted
+from hlsfix.frontend.onnx_importer import Importer, Val
+from hlsfix.frontend.onnx_ops import (
+    Attrs,
+    argmax_rows,
+    int_list,
+    node_error,
+    scalar_param,
+    set_value,
+    shifted,
+)
 from hlsfix.ir import ops
 
 if TYPE_CHECKING:
@@ -99,10 +107,51 @@ def _pool_matrix(window: tuple, node: onnx.NodeProto, maximum: bool, include_pad
     return m
 
 
+def maxpool_indices(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
+    """MaxPool's Indices output: for each window, the flat index (over N, C and the spatial axes,
+    padding not counted; ``storage_order`` 1: the spatial axes column-major) of its first maximum.
+    The windows' taps are gathered by a constant 0/1 matrix into rows (a tap in the padding
+    repeats the first valid tap, and so its index), and each row's argmax picks the index from
+    that window's constant table (``argmax_rows``)."""
+    shape = imp.onnx_shape(node.input[0])
+    spatial = tuple(shape[2:])
+    windows = _axis_windows(attrs, node, spatial)
+    per_axis = []  # per axis: (output position, tap) → input position
+    for size, k, s, d, lo, _, length in windows:
+        taps = np.array([[o * s - lo + j * d for j in range(k)] for o in range(length)])
+        ok = (taps >= 0) & (taps < size)
+        per_axis.append((taps, ok))
+    outs = tuple(w[-1] for w in windows)
+    kernel = tuple(w[1] for w in windows)
+    n_taps, n_out, n_in = math.prod(kernel), math.prod(outs), math.prod(spatial)
+    flat = np.zeros((n_out, n_taps), dtype=np.int64)
+    order = "F" if int(attrs.get("storage_order", 0)) and len(spatial) == 2 else "C"  # type: ignore[arg-type]
+    for o, out_pos in enumerate(np.ndindex(*outs)):
+        cells = []
+        for tap in np.ndindex(*kernel):
+            pos = [per_axis[a][0][out_pos[a], tap[a]] for a in range(len(spatial))]
+            valid = all(per_axis[a][1][out_pos[a], tap[a]] for a in range(len(spatial)))
+            cells.append(tuple(pos) if valid else None)
+        first = next((c for c in cells if c is not None), None)
+        if first is None:
+            raise node_error(node, f"every window must hold an input element, not only padding (window {o})")
+        flat[o] = [np.ravel_multi_index(c if c is not None else first, spatial) for c in cells]
+    gather = np.zeros((n_in, n_out * n_taps))
+    gather[flat.reshape(-1), np.arange(n_out * n_taps)] = 1.0
+    if order == "F":  # the index as ONNX reports it: the spatial axes column-major
+        flat = np.ravel_multi_index(np.unravel_index(flat, spatial), spatial, order="F")
+    planes = shape[0] * shape[1]
+    tables = (np.arange(planes)[:, None, None] * n_in + flat[None]).reshape(planes * n_out, n_taps)
+    hint = node.output[1]
+    x = imp.reshape(imp.plain(node.input[0]), (planes, n_in), hint + "_planes")
+    taps = imp.add(ops.MatMul(x, imp.param(hint + "_taps", gather)), hint + "_taps")
+    rows = imp.reshape(taps, (planes * n_out, n_taps), hint + "_rows")
+    index = argmax_rows(imp, rows, hint, tables=tables.astype(np.float64))
+    imp.vals[node.output[1]] = Val(imp.reshape(index, (*shape[:2], *outs), hint))
+
+
 def pool_nd(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
     """MaxPool / AveragePool of any rank ≥ 3 (also dilated max pooling), one spatial axis at a time."""
-    if len(node.output) > 1 and node.output[1]:
-        raise node_error(node, "the Indices output is not supported")
     shape = imp.onnx_shape(node.input[0])
     maximum = node.op_type == "MaxPool"
     include = bool(attrs.get("count_include_pad", 0))

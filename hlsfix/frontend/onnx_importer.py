@@ -84,6 +84,7 @@ class Importer:
     int_typed: set[str] = field(default_factory=set)  # ONNX tensors of an integer type
     # Integer Div quotients: the real quotient, truncated toward zero only at the output boundary
     truncated: set[str] = field(default_factory=set)
+    wanted: set[str] = field(default_factory=set)  # the tensors the imported output depends on
 
     # -- values --------------------------------------------------------------------------------
     def const(self, name: str) -> np.ndarray | None:

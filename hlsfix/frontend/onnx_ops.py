@@ -214,19 +214,23 @@ def _softmax(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
         imp.class_axis[node.input[0]] = (axis, imp.opset < 13)
 
 
-def argmax_rows(imp: Importer, x: str, hint: str, last: bool = False) -> str:
+def argmax_rows(
+    imp: Importer, x: str, hint: str, last: bool = False, tables: np.ndarray | None = None
+) -> str:
     """The argmax of every row of the 2-D (R, n) IR value x, as a real (R, 1) column of indices
     (or the IR integer when R = 1 and not ``last``): a sum over the rows r (a structured ``$``,
     not unrolled) of e_r · t[argmax(x[r])], where ``Argmax`` takes the first maximum (of the
     reversed row when ``last``), t is a constant column of the indices 0 … n−1 (reversed:
-    n−1 … 0) that turns the integer into a real value, and e_r the r-th unit column."""
+    n−1 … 0) that turns the integer into a real value, and e_r the r-th unit column. With
+    ``tables`` (R, n), row r's value is tables[r, argmax(x[r])] instead."""
     rows, n = imp.b.types[x].shape
     if last:
         x = imp.add(ops.MatMul(x, imp.param(hint + "_rev", np.eye(n)[::-1])), hint + "_rev")
-    elif rows == 1:
+    elif rows == 1 and tables is None:
         return imp.add(ops.Argmax(x), hint)
-    table = imp.param(hint + "_idx", (np.arange(n)[::-1] if last else np.arange(n)).reshape(n, 1))
-    if rows == 1:
+    order = np.arange(n)[::-1] if last else np.arange(n)
+    table = imp.param(hint + "_idx", order.reshape(n, 1)) if tables is None else ""
+    if rows == 1 and tables is None:
         k = imp.add(ops.Argmax(x), hint + "_k")
         return imp.reshape(imp.add(ops.Index(table, k), hint + "_v"), (1, 1), hint)
     units = imp.param(hint + "_unit", np.eye(rows).reshape(rows, rows, 1))
@@ -234,6 +238,8 @@ def argmax_rows(imp: Importer, x: str, hint: str, last: bool = False) -> str:
     imp.b.declare(r, INT)
     imp.b.open_block()
     k = imp.add(ops.Argmax(imp.add(ops.Index(x, r), hint + "_row")), hint + "_k")
+    if tables is not None:
+        table = imp.add(ops.Index(imp.param(hint + "_tables", tables.reshape(rows, n, 1)), r), hint + "_t")
     value = imp.reshape(imp.add(ops.Index(table, k), hint + "_v"), (1, 1), hint + "_v")
     term = imp.add(ops.MatMul(imp.add(ops.Index(units, r), hint + "_e"), value), hint + "_term")
     body = imp.b.close_block(term)

@@ -92,8 +92,6 @@ def _pool_geometry(attrs: Attrs, node: onnx.NodeProto, h: int, w: int, dilated: 
 
 
 def _maxpool(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
-    if len(node.output) > 1 and node.output[1]:
-        raise node_error(node, "the Indices output is not supported")
     x = imp.nhwc(node.input[0], "MaxPool")
     _, h, w, _ = imp.b.types[x].shape
     kernel, pads, strides, _ = _pool_geometry(attrs, node, h, w)
@@ -269,12 +267,14 @@ def _one_d(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
 
 def convert(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
     """Convert one ONNX node (every converter of ``onnx_ops`` and this module)."""
-    from hlsfix.frontend.onnx_axes import needs_pool_nd, pool_nd
+    from hlsfix.frontend.onnx_axes import maxpool_indices, needs_pool_nd, pool_nd
     from hlsfix.frontend.onnx_ops import CONVERTERS as OTHERS
 
     if node.op_type in WINDOWED and len(imp.onnx_shape(node.input[0])) == 3:
         _one_d(imp, node, attrs)
         return
+    if node.op_type == "MaxPool" and len(node.output) > 1 and node.output[1] in imp.wanted:
+        maxpool_indices(imp, node, attrs)
     if needs_pool_nd(imp, node, attrs):
         pool_nd(imp, node, attrs)
         return

@@ -1,8 +1,9 @@
 """The forms the ONNX importer writes one axis at a time (3-D and dilated max pooling, 3-D average
-pooling with padding not counted, Pad in reflect, edge and wrap modes on any axis) and ArgMax along
-an axis (keepdims, select_last_index) in one model: the float reference against onnxruntime, then
-compiled to fixed point and run bit-exact with the golden model through host C and HLS
-C-simulation (16 and 8 bits), every element of the output tensor compared."""
+pooling with padding not counted, Pad in reflect, edge and wrap modes on any axis), ArgMax along
+an axis (keepdims, select_last_index) and MaxPool's Indices output, in one model: the float
+reference against onnxruntime, then compiled to fixed point and run bit-exact with the golden
+model through host C and HLS C-simulation (16 and 8 bits), every element of the output tensor
+compared; in the slow set also Cortex-M3 (QEMU), the Uno (simavr) and the accelerator (Icarus)."""
 
 from __future__ import annotations
 
@@ -40,20 +41,22 @@ NODES = [
     node("Pad", ["ap", "p_wrap"], ["pw"], mode="wrap"),
     node("ArgMax", ["mp"], ["am"], axis=3, keepdims=0, select_last_index=1),
     node("ArgMax", ["ap"], ["am2"], axis=2),
+    node("MaxPool", ["x"], ["mq", "mi"], kernel_shape=[2, 2, 2], strides=[2, 2, 2]),
+    node("Cast", ["mi"], ["mif"], to=TensorProto.FLOAT),
     node("Cast", ["am"], ["amf"], to=TensorProto.FLOAT),
     node("Cast", ["am2"], ["am2f"], to=TensorProto.FLOAT),
-    *[node("Flatten", [t], [t + "_f"]) for t in ("pr", "pe", "pw", "amf", "am2f")],
-    node("Concat", ["pr_f", "pe_f", "pw_f", "amf_f", "am2f_f"], ["y"], axis=1),
+    *[node("Flatten", [t], [t + "_f"]) for t in ("pr", "pe", "pw", "amf", "am2f", "mif")],
+    node("Concat", ["pr_f", "pe_f", "pw_f", "amf_f", "am2f_f", "mif_f"], ["y"], axis=1),
 ]
 INITS = {
     "p_reflect": np.array([0, 0, 1, 0, 1, 0, 0, 0, 1, 1]),
     "p_edge": np.array([0, 0, 0, 1, 0, 0, 0, 0, 0, 1]),
     "p_wrap": np.array([0, 0, 0, 0, 1, 0, 0, 0, 0, 0]),
 }
-N_OUT = 96 + 100 + 36 + 16 + 8
+N_OUT = 96 + 100 + 36 + 16 + 8 + 16
 # For the Uno: the same model without the reflect and edge Pads (whose Concat placements, a
 # constant of 25,600 entries, an AVR cannot hold); wrap padding is the same form.
-SMALL = [*NODES[:-1], node("Concat", ["pw_f", "amf_f", "am2f_f"], ["y"], axis=1)]
+SMALL = [*NODES[:-1], node("Concat", ["pw_f", "amf_f", "am2f_f", "mif_f"], ["y"], axis=1)]
 
 
 def onnx_model(small: bool = False):
@@ -116,7 +119,7 @@ def test_avr_and_cortex_m_equal_golden(tmp_path: Path) -> None:
     arm = runners.compile_cortex_m(fw.sources, tmp_path / "fw_arm.elf", include_dirs=fw.include_dirs)
     assert np.array_equal(decode_records(prog, runners.run_qemu(arm).records), golden[:2])
     prog, x_q, golden = program(16, small=True)
-    assert golden.shape == (60, 60)
+    assert golden.shape == (60, 76)
     fw = emit_firmware(prog, plan_memory(prog), x_q[:2], tmp_path / "avr")
     avr = runners.compile_avr(fw.sources, tmp_path / "fw.elf", include_dirs=fw.include_dirs)
     assert np.array_equal(decode_records(prog, runners.run_avr(avr).records), golden[:2])
