@@ -31,6 +31,7 @@ import numpy as np
 from hlsfix.errors import ModelError
 from hlsfix.frontend.onnx import INPUT_NAME
 from hlsfix.frontend.onnx_importer import NHWC_TO_NCHW, Importer, Node, Val, c_identifier
+from hlsfix.frontend.onnx_ops import argmax_axis
 from hlsfix.frontend.onnx_window import convert
 from hlsfix.frontend.tflite_reader import FLOAT16, FLOAT32, INT8, OpInfo, TensorInfo, read_tflite
 from hlsfix.ir import ops
@@ -377,7 +378,10 @@ def import_tflite(
         raise ModelError("TFLite model's output must depend on its input, not be a constant")
     v = s.imp.vals[scores]
     result = v.ir if v.nhwc else s.imp.plain(scores)
-    if classify:
+    if classify and scores in s.imp.class_axis:  # a SOFTMAX over many rows: the class of each
+        axis, flat = s.imp.class_axis[scores]
+        result = argmax_axis(s.imp, scores, axis, False, False, "class", flatten=flat)
+    elif classify:
         result = s.imp.add(ops.Argmax(result), "class")
     imp = s.imp
     graph = imp.b.finish(
