@@ -58,6 +58,15 @@ SUPPORTED = tuple(sorted(set(COMPUTED) | set(FOLDED_ONLY) | {"Cast"})) + tuple(
 )
 
 
+class ConstantOutput(ModelError):
+    """The chosen output does not depend on the input (e.g. an inference Dropout's all-true mask):
+    nothing to compile. ``value`` is the constant, folded at import."""
+
+    def __init__(self, message: str, value: np.ndarray) -> None:
+        super().__init__(message)
+        self.value = value
+
+
 @dataclass(frozen=True)
 class OnnxImport:
     """The imported graph, and which ONNX tensor its result (or the argmax's operand) is."""
@@ -293,7 +302,10 @@ def import_onnx(
     if scores in imp.consts:
         node = next((n for n in model.graph.node if scores in n.output), None)
         where = f"node {node.name or node.output[0]!r} ({node.op_type}): " if node is not None else ""
-        raise ModelError(f"{where}the model's output {output!r} must depend on its input, not be a constant")
+        raise ConstantOutput(
+            f"{where}the model's output {output!r} must depend on its input, not be a constant",
+            imp.consts[scores],
+        )
     v = imp.vals[scores]
     result = v.ir if imp.b.types[v.ir].is_int else imp.plain(scores)
     if classify and not imp.b.types[result].is_int:
