@@ -3,8 +3,9 @@ model of what it is (framework, ONNX/TFLite ops, parameters, MACs), how the impo
 agrees with its runtime — onnxruntime, or the TFLite interpreter (max abs error of the model's
 output, class agreement, test split) —, the fixed-point
 test accuracy at 16, 8 and mixed bits, and on how many inputs each backend was bit-exact with the
-golden model (16-bit program). For keras-cnn, its int8 twin's rows too (TFLM-exact path: test
-accuracy, golden vs TFLM, host C and Cortex-M4 QEMU bit-exact). With ``--node-tests``: the onnx
+golden model (16-bit program; the 8-bit and mixed programs through host C and HLS). For keras-cnn,
+its int8 twin's rows too (TFLM-exact path: test accuracy, golden vs TFLM, host C and Cortex-M4
+QEMU bit-exact). With ``--node-tests``: the onnx
 backend node tests per operator.
 
     .venv/bin/python benchmarks/bench_onnx_import.py [--inputs 20] [--rtl-inputs 3] [--node-tests]
@@ -140,6 +141,16 @@ def model_rows(name: str, args: argparse.Namespace) -> list[tuple[str, str]]:
             except HlsfixError as e:
                 rows.append((f"bit-exact: {label}", f"error: {e}"))
             sys.stdout.flush()
+        for bits in ("8", "mixed"):  # the other programs through the fast backends
+            if bits not in programs:
+                continue
+            if "host" not in args.skip:
+                label = f"bit-exact: host C (gcc, sanitizers), {bits} bits"
+                rows.append((label, host(programs[bits], xt, d / f"host{bits}")))
+            if "hls" not in args.skip:
+                rows.append(
+                    (f"bit-exact: HLS C-simulation (g++), {bits} bits", hls(programs[bits], d / f"hls{bits}"))
+                )
     if name == "keras-cnn":
         rows += int8_rows("keras_cnn_int8", m, args)
     return rows
