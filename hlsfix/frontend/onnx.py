@@ -11,7 +11,14 @@ How the import goes:
 - 4-D activations are held NHWC (the IR's convolution layout); each value remembers whether it is,
   and is permuted back to ONNX's NCHW only where an op needs it (Flatten, Reshape, Gemm …).
 - Softmax and LogSoftmax are accepted only on the way to the output: they do not change the class,
-  so the graph ends in ``argmax`` of their input (``classify=True``) or in that input itself.
+  so the graph ends in ``argmax`` of their input (``classify=True``; over many rows, the argmax of
+  each row along their axis) or in that input itself. Their values are not computed: that takes a
+  division by a computed sum (and a log), which a power-of-two fixed-point program does not have.
+- Integer-typed data are values: the graph computes them as reals, and ``OnnxImport.cast`` gives
+  the output's ONNX type (integer Div truncated toward zero, so only at the output; wrap-around).
+- Ops with no IR op of their own are written in existing ones: ArgMax along an axis as a ``$`` over
+  rows (``onnx_ops.argmax_rows``), 3-D and dilated pooling and Pad's modes one axis at a time
+  (``onnx_axes``).
 
 The import's state lives in ``onnx_importer``; nodes are converted by ``onnx_ops`` (elementwise,
 dense, shapes, scikit-learn's classifiers) and ``onnx_window`` (convolution, pooling, batch norm,
@@ -89,13 +96,19 @@ def onnx_cast(values: np.ndarray, dtype: str) -> np.ndarray:
     """Real values as ONNX element type ``dtype``. For an integer type: each value snapped to the
     integer it equals up to float64 rounding (a quotient x · (1/c) may land 1 ulp below x / c),
     then truncated toward zero — ONNX's integer Div (C's), the only integer op whose exact result
-    is not an integer. Floats pass through."""
+    is not an integer — and wrapped into the type's range as ONNX's integer Add/Sub/Mul wrap (the
+    same modulo 2^bits whether wrapped at each step or once at the end). Floats pass through.
+    (Only the float reference is cast: the fixed-point program saturates, it never wraps.)"""
     v = np.asarray(values, dtype=np.float64)
-    if np.dtype(dtype).kind not in "iu":
+    kind = np.dtype(dtype)
+    if kind.kind not in "iu":
         return v
     near = np.round(v)
-    v = np.where(np.abs(v - near) <= 1e-9 * np.maximum(1.0, np.abs(v)), near, v)
-    return np.trunc(v).astype(dtype)
+    v = np.trunc(np.where(np.abs(v - near) <= 1e-9 * np.maximum(1.0, np.abs(v)), near, v))
+    if kind.itemsize < 8:  # wrap around as ONNX's integer arithmetic does (exact for +, −, ×)
+        lo, span = int(np.iinfo(kind).min), 1 << (8 * kind.itemsize)
+        v = np.mod(v.astype(np.int64) - lo, span) + lo
+    return v.astype(dtype)
 
 
 def _load(source: str | Path | bytes | onnx.ModelProto) -> onnx.ModelProto:

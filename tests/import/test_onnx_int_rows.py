@@ -92,3 +92,15 @@ def test_a_softmax_feeding_computation_is_still_refused() -> None:
     m = int_model(nodes, (2, 3), {}, elem=TensorProto.FLOAT)
     with pytest.raises(ModelError, match="must only lead to the model's output"):
         import_onnx(m)
+
+
+def test_integer_overflow_wraps_in_the_float_reference_like_onnxruntime() -> None:
+    nodes = [helper.make_node("Add", ["x", "c"], ["s"]), helper.make_node("Mul", ["s", "c"], ["y"])]
+    c = np.array([2**30, 7, -3, 3 * 2**28], np.int32)
+    m = int_model(nodes, (1, 4), {"c": c})
+    x = R.integers(-(2**31), 2**31, size=(N, 4))
+    imported = import_onnx(m, classify=False)
+    got = imported.cast(run_float(imported.graph, x.astype(np.float64))).reshape(N, -1)
+    want = ort_rows(m, x, (1, 4), np.int32).reshape(N, -1)
+    exact = (x + c) * c
+    assert np.array_equal(got, want) and np.any(exact != want)  # some rows wrapped
