@@ -2,8 +2,9 @@
 SeeDot frontend reads back to the same graph (the same ops in the same order on the same weights;
 value names are made SeeDot names). This is how a user reads and edits what was imported.
 
-Every op an import produces has a SeeDot form; loops, sums, indexing and conditions (which only
-come from .sd programs in the first place) are refused.
+Every op an import produces has a SeeDot form, including the sums over rows with indexing that
+ArgMax along an axis and MaxPool's Indices are written in; loops and conditions (which only come
+from .sd programs in the first place) are refused.
 """
 
 from __future__ import annotations
@@ -101,6 +102,8 @@ def _expr(op: ops.Op, n: dict[str, str]) -> str:  # noqa: C901 - one case per op
         return f"argmax({n[op.x]})"
     if isinstance(op, ops.Sgn):
         return f"sgn({n[op.x]})"
+    if isinstance(op, ops.Index):
+        return f"{n[op.x]}[{n[op.index]}]"
     raise ModelError(f"op must be one an import produces to be written as SeeDot, not {type(op).__name__}")
 
 
@@ -114,11 +117,24 @@ def sd_text(graph: Graph, header: str = "") -> str:
     for p in graph.params:
         lo, hi = p.declared_range
         lines.append(f"let {names.give(p.name)} = {_dims(p.shape)} in [{_number(lo)}, {_number(hi)}] in")
-    for node in graph.body.nodes:
-        text = _expr(node.op, names.of)
-        lines.append(f"let {names.give(node.out)} = {text} in")
+    lines += _block(graph.body.nodes, names, "")
     lines.append(names.of[graph.body.result])
     return "\n".join(lines) + "\n"
+
+
+def _block(nodes, names: _Names, indent: str) -> list[str]:  # noqa: ANN001 - a block's nodes
+    lines = []
+    for node in nodes:
+        if isinstance(node.op, ops.Sum):
+            op = node.op
+            index = names.give(op.index)
+            inner = _block(op.body.nodes, names, indent + "    ")
+            head = f"{indent}let {names.give(node.out)} = $({index} = [{op.start}:{op.stop}]) ("
+            lines += [head, *inner, f"{indent}    {names.of[op.body.result]}", f"{indent}) in"]
+            continue
+        text = _expr(node.op, names.of)
+        lines.append(f"{indent}let {names.give(node.out)} = {text} in")
+    return lines
 
 
 def export_sd(graph: Graph, directory: Path | str, *, header: str = "") -> SdExport:

@@ -136,3 +136,15 @@ def test_accelerator_in_icarus_equals_golden(tmp_path: Path) -> None:
     res = run_cocotb(prog, x_q[:1], lanes=1, build_dir=tmp_path, trace=False)
     assert res.bit_exact and len(res.outputs) == 1
     assert np.array_equal(np.asarray(res.outputs).reshape(-1), golden[:1].reshape(-1))
+
+
+def test_sd_export_reads_back_to_the_same_graph(tmp_path: Path) -> None:
+    from hlsfix.frontend.export_sd import export_sd
+    from hlsfix.frontend.seedot import load_program
+
+    graph = import_onnx(onnx_model(), name="axes", classify=False).graph
+    files = export_sd(graph, tmp_path)
+    back = load_program(files.program, files.weights, name="axes")
+    assert [type(n.op) for n in back.walk()] == [type(n.op) for n in graph.walk()]
+    x = np.random.default_rng(9).uniform(-1, 1, size=(8, 128))
+    assert np.array_equal(run_float(back, x), run_float(graph, x))
