@@ -273,6 +273,10 @@ def _argmax(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
     axis = int(attrs.get("axis", 0)) % len(shape)  # type: ignore[arg-type]
     last = bool(attrs.get("select_last_index", 0))
     keep = bool(attrs.get("keepdims", 1))
+    if name in imp.class_axis and imp.class_axis[name] != (axis, False) and shape[axis] > 1:
+        raise node_error(
+            node, f"axis must be the axis of the Softmax it reads ({imp.class_axis[name][0]}), not {axis}"
+        )
     if math.prod(shape) == shape[axis] and not last:  # one row of scores: the class decision
         set_value(imp, node, imp.add(ops.Argmax(imp.plain(name)), "class"))
         return
@@ -481,10 +485,12 @@ def identity(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
     if node.op_type == "Dropout" and len(node.input) > 2 and node.input[2]:
         training = imp.const(node.input[2])
         given = imp.const(node.input[1]) if node.input[1] else None
+        if training is None or (node.input[1] and given is None):
+            raise node_error(node, "training_mode and ratio must be constants, not computed tensors")
         ratio = (
             float(np.asarray(given).reshape(-1)[0]) if given is not None else float(attrs.get("ratio", 0.5))
         )  # type: ignore[arg-type]
-        if training is None or (bool(np.asarray(training).reshape(-1)[0]) and ratio != 0.0):
+        if bool(np.asarray(training).reshape(-1)[0]) and ratio != 0.0:
             raise node_error(
                 node,
                 f"training_mode must be false or the ratio 0 (no random drops), not true with ratio {ratio}",

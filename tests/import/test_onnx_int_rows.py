@@ -104,3 +104,18 @@ def test_integer_overflow_wraps_in_the_float_reference_like_onnxruntime() -> Non
     want = ort_rows(m, x, (1, 4), np.int32).reshape(N, -1)
     exact = (x + c) * c
     assert np.array_equal(got, want) and np.any(exact != want)  # some rows wrapped
+
+
+def test_argmax_of_a_softmax_along_another_axis_is_refused() -> None:
+    nodes = [
+        helper.make_node("Softmax", ["x"], ["s"], axis=1),
+        helper.make_node("ArgMax", ["s"], ["y"], axis=0),
+    ]
+    m = int_model(nodes, (3, 4), {}, elem=TensorProto.FLOAT, out_elem=TensorProto.INT64)
+    with pytest.raises(ModelError, match=r"node 'y' \(ArgMax\): axis must be the axis of the Softmax"):
+        import_onnx(m, classify=False)
+    nodes[1] = helper.make_node("ArgMax", ["s"], ["y"], axis=1, keepdims=0)
+    m = int_model(nodes, (3, 4), {}, elem=TensorProto.FLOAT, out_elem=TensorProto.INT64)
+    x = R.normal(size=(N, 12))
+    got = run_float(import_onnx(m, classify=False).graph, x).reshape(N, -1)
+    assert np.array_equal(got, np.argmax(x.reshape(N, 3, 4), axis=2))
