@@ -8,8 +8,8 @@ its int8 twin's rows too (TFLM-exact path: test accuracy, golden vs TFLM, host C
 QEMU bit-exact). With ``--node-tests``: the onnx
 backend node tests per operator.
 
-    .venv/bin/python benchmarks/bench_onnx_import.py [--inputs 20] [--rtl-inputs 3] [--node-tests]
-        [--models sklearn-logreg,...] [--skip host,hls,uno,qemu,rtl,mixed]
+    .venv/bin/python benchmarks/bench_onnx_import.py [--inputs 20] [--rtl-inputs 3] [--uno-inputs 20]
+        [--node-tests] [--models sklearn-logreg,...] [--skip host,hls,uno,qemu,rtl,mixed]
 """
 
 from __future__ import annotations
@@ -127,7 +127,7 @@ def model_rows(name: str, args: argparse.Namespace) -> list[tuple[str, str]]:
         steps = {
             "host C (gcc, sanitizers), 16 bits": lambda: host(cm, xt, d / "host"),
             "HLS C-simulation (g++), 16 bits": lambda: hls(cm, d / "hls"),
-            "Uno (avr-gcc + simavr), 16 bits": lambda: uno(cm, n, d / "uno"),
+            "Uno (avr-gcc + simavr), 16 bits": lambda: uno(cm, min(n, args.uno_inputs), d / "uno"),
             "Cortex-M3 (QEMU), 16 bits": lambda: qemu(cm, xt[:n], d / "m3"),
             "accelerator (cocotb, Icarus, 1 lane), 16 bits": lambda: rtl(
                 cm, xt[: args.rtl_inputs], d / "rtl"
@@ -222,6 +222,12 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--inputs", type=int, default=20, help="inputs through simavr and QEMU")
     ap.add_argument("--rtl-inputs", type=int, default=3, help="inputs through the accelerator in Icarus")
+    ap.add_argument(
+        "--uno-inputs",
+        type=int,
+        default=20,
+        help="at most this many through simavr (they sit in the Uno's flash)",
+    )
     ap.add_argument("--models", default=",".join(IMPORTED_NAMES))
     ap.add_argument("--skip", default="", help="comma-separated: host, hls, uno, qemu, rtl, mixed")
     ap.add_argument("--node-tests", action="store_true")
