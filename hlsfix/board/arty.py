@@ -435,6 +435,7 @@ def build_arty(
     progress: Callable[[str], None] = lambda _: None,
     estimate: Callable[[int], Resources] | None = None,
     timing: Callable[[Path], Timing] | None = None,
+    simulator: str = "icarus",
 ) -> ArtyBuild:
     """Choose P, write the Vivado project into ``out_dir/vivado``, simulate, and (with ``vivado``) run it.
 
@@ -455,8 +456,8 @@ def build_arty(
     project = write_vivado_project(board_top(program, p, board, baud, image=image), board, out_dir / "vivado")
     progress("placing and routing the accelerator on an ECP5 for its Fmax (nextpnr)")
     timed = accelerator_timing(program, image, timing or _ecp5_timing)
-    progress(f"simulating the accelerator on {n_inputs} test inputs (cocotb, Icarus)")
-    sim = simulate_accelerator(cm, p, n_inputs)
+    progress(f"simulating the accelerator on {n_inputs} test inputs (cocotb, {simulator})")
+    sim = simulate_accelerator(cm, p, n_inputs, simulator)
     r = choice.resources
     cap = board.capacity
     vivado_status = "project written, not run (vivado not on PATH)"
@@ -497,7 +498,7 @@ def build_arty(
         "ideal_cycles": sim.ideal_cycles,
         "bit_exact": sim.bit_exact,
         "checked_inputs": len(sim.outputs),
-        "simulator": "cocotb+icarus",
+        "simulator": f"cocotb+{simulator}",
         "us_at_100mhz": round(cycles / mhz, 3),
         "us_at_fmax": round(cycles / min(timed["fmax_mhz"], mhz), 3) if timed["fmax_mhz"] else None,
         "per_kernel": [{"kernel": n, "cycles": c, "ideal": i} for n, c, i in sim.per_kernel],

@@ -49,6 +49,7 @@ def build_fpga(
     baud_divisor(board.clock_hz, baud)  # a wrong baud rate fails before the synthesis
     inputs = options.inputs or DEFAULT_INPUTS
     lanes = options.lanes if options.lanes is not None else "auto"
+    simulator = options.simulator or "icarus"
     with output_run(out, cm.protected_files, force=force) as stage:
         report = write_compiled(cm, stage)
         built = build_arty(
@@ -60,6 +61,7 @@ def build_fpga(
             n_inputs=inputs,
             vivado=options.run_vivado,
             compare_uno=options.compare_uno,
+            simulator=simulator,
             progress=progress,
         )
         report["fpga"], report["rtl"] = built.fpga, built.rtl
@@ -72,6 +74,7 @@ def build_fpga(
             baud=baud,
             run_vivado=options.run_vivado,
             compare_uno=options.compare_uno,
+            simulator=simulator,
         )
         finish_output(stage, cm, report, stages_of(cm, build=resolved), "build")
     fpga, rtl = report["fpga"], report["rtl"]
@@ -80,7 +83,7 @@ def build_fpga(
         f"{board.name} ({board.part}): P={rtl['lanes']} lanes, LUT {fpga['lut']}/{cap.lut}, FF {fpga['ff']}/"
         f"{cap.ff}, DSP {fpga['dsp']}/{cap.dsp}, BRAM36 {fpga['bram36']:g}/{cap.bram36} (Yosys estimate)",
         f"{rtl['cycles']} cycles per inference (ideal {rtl['ideal_cycles']}), bit-exact on "
-        f"{rtl['checked_inputs']} inputs (cocotb, Icarus)",
+        f"{rtl['checked_inputs']} inputs ({rtl['simulator']})",
     ]
     if fpga.get("fmax_mhz"):
         summary.append(
