@@ -33,8 +33,9 @@ def test_no_case_is_wrong_or_crashes(results) -> None:
 
 def test_refusals_are_one_line(results) -> None:
     for r in results:
-        if r.outcome == "refused":
+        if r.outcome == "refused":  # naming the node and its op, then the reason
             assert r.detail and "\n" not in r.detail, r.name
+            assert r.detail.startswith("node '") and f"({r.op}): " in r.detail, r.detail
 
 
 def test_passing_cases_do_not_regress(results) -> None:
