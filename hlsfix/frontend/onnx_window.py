@@ -270,13 +270,13 @@ def convert(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
     from hlsfix.frontend.onnx_axes import maxpool_indices, needs_pool_nd, pool_nd
     from hlsfix.frontend.onnx_ops import CONVERTERS as OTHERS
 
-    if node.op_type in WINDOWED and len(imp.onnx_shape(node.input[0])) == 3:
-        _one_d(imp, node, attrs)
-        return
     if node.op_type == "MaxPool" and len(node.output) > 1 and node.output[1] in imp.wanted:
         maxpool_indices(imp, node, attrs)
     if needs_pool_nd(imp, node, attrs):
         pool_nd(imp, node, attrs)
+        return
+    if node.op_type in WINDOWED and len(imp.onnx_shape(node.input[0])) == 3:
+        _one_d(imp, node, attrs)
         return
     fn = CONVERTERS.get(node.op_type) or OTHERS.get(node.op_type)
     if fn is None:

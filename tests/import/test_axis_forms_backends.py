@@ -148,3 +148,19 @@ def test_sd_export_reads_back_to_the_same_graph(tmp_path: Path) -> None:
     assert [type(n.op) for n in back.walk()] == [type(n.op) for n in graph.walk()]
     x = np.random.default_rng(9).uniform(-1, 1, size=(8, 128))
     assert np.array_equal(run_float(back, x), run_float(graph, x))
+
+
+@pytest.mark.parametrize(
+    "attrs",
+    [
+        dict(kernel_shape=[3], dilations=[2], pads=[1, 2], strides=[2]),
+        dict(kernel_shape=[2], dilations=[3], ceil_mode=1, strides=[2], pads=[0, 1]),
+        dict(kernel_shape=[2, 2], dilations=[2, 1], pads=[1, 0, 0, 1], strides=[1, 2]),
+    ],
+)
+def test_dilated_max_pooling_of_rank_3_and_4_agrees_with_onnxruntime(attrs: dict) -> None:
+    shape = (1, 2, 7) if len(attrs["kernel_shape"]) == 1 else (1, 2, 5, 6)
+    m = model([node("MaxPool", ["x"], ["y"], **attrs)], shape, None)
+    x = np.random.default_rng(10).normal(size=(12, int(np.prod(shape))))
+    got = run_float(import_onnx(m, classify=False).graph, x).reshape(12, -1)
+    np.testing.assert_allclose(got, run_ort(m, x).reshape(12, -1), rtol=1e-6, atol=1e-6)
