@@ -25,6 +25,11 @@ def span(img: Image, key: str) -> tuple[int, int]:
     return min(values), max(values)
 
 
+def rounds(img: Image) -> bool:
+    """Whether any instruction's final shift rounds (a kernel's ``round_out``)."""
+    return any(w.get("rnd") for w in img.insns)
+
+
 def values(img: Image, key: str) -> set[int]:
     return {0, *(w[key] for w in img.insns if key in w)}
 
