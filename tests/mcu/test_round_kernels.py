@@ -19,6 +19,7 @@ from hlsfix.mcu import runners
 from hlsfix.mcu.firmware import decode_records, emit_firmware
 from hlsfix.mcu.kernel_cases import CASES, Built, build_case, measure
 from hlsfix.memory.liveness import plan_memory
+from tests.mcu.test_c_backend import N_SIM, emit_sources, make_case
 from tests.tools import require_tool
 
 ROUNDING = (*ROUNDABLE, kp.AddSub)
@@ -58,3 +59,22 @@ def test_rounding_16bit_kernels_equal_golden_in_simavr(name: str) -> None:
     built = _rounded(name, 16)
     for opt in (runners.AVR_OPT, "-Os"):
         assert measure(built, opt).cycles > 0  # measure() raises on any differing output
+
+
+@pytest.mark.parametrize("name", ["protonn", "fastgrnn"])
+def test_rounding_zoo_program_equals_golden_on_cortex_m(name: str, tmp_path: Path) -> None:
+    """A zoo model at 8 bits, every kernel flagged where it may be, in QEMU (Cortex-M3)."""
+    for tool in ("arm-none-eabi-gcc", "qemu-system-arm"):
+        require_tool(tool)
+    case = make_case(name, "8")
+    program = flag_rounding(case.program, max_bits=32)
+    assert flagged(program)
+    x_q = case.x_q[:N_SIM]
+    emit_firmware(program, plan_memory(program), x_q, tmp_path)
+    elf = runners.compile_cortex_m(
+        emit_sources(tmp_path) + (tmp_path / "model.c",),
+        tmp_path / "fw_arm.elf",
+        include_dirs=(tmp_path, runners.MCU_DIR / "kernels"),
+    )
+    got = decode_records(program, runners.run_qemu(elf).records)
+    assert np.array_equal(got, run_golden(program, x_q).output)
