@@ -440,7 +440,12 @@ class KernelProgram:
     def to_json(self) -> str:
         def enc(obj: object) -> object:
             if isinstance(obj, Kernel):
-                body = {f.name: enc(getattr(obj, f.name)) for f in fields(obj)}
+                # round_out only where set: a program without rounding keeps its text (and fingerprint)
+                body = {
+                    f.name: enc(getattr(obj, f.name))
+                    for f in fields(obj)
+                    if not (f.name == "round_out" and not obj.round_out)  # type: ignore[attr-defined]
+                }
                 return {KIND_KEY: type(obj).__name__, **body}
             if isinstance(obj, Ref | Buffer | Format):
                 return asdict(obj)
