@@ -29,7 +29,7 @@ from hlsfix.fixedpoint.golden_cache import CachedGolden, KernelCache
 from hlsfix.fixedpoint.lower import Activation, LowerOptions, lower
 from hlsfix.fixedpoint.profile import Profile
 from hlsfix.fixedpoint.program import KernelProgram
-from hlsfix.fixedpoint.round_choice import choose_rounding
+from hlsfix.fixedpoint.round_choice import MAX_TRIALS, ROUND_ROWS, flagged, with_flags
 from hlsfix.fixedpoint.scales import SIGN_ONLY_RANGE, FormatPolicy, assign_formats, demotable_values
 from hlsfix.fixedpoint.uno_cost import estimate_cycles
 from hlsfix.ir import ops
@@ -347,6 +347,31 @@ def explore_mixed(
             start.policy, start.activation, ev.build(start.policy, start.activation, "mixed"), start.score
         )
     return current
+
+
+def choose_rounding(ev: Evaluator, start: Candidate, metric: Metric) -> Candidate:
+    """``start`` with the flag cleared kernel by kernel where that does better on the training data
+    (round_choice.py says why and how)."""
+    positions = flagged(start.program)[:MAX_TRIALS]
+    if not positions:
+        return start
+    ranker = ev.subset(ROUND_ROWS)
+    ranker.fine = ev.fine = True
+    runs0 = ranker.runs
+    off: frozenset[int] = frozenset()
+    best = ranker.score(start.program).fine_key(metric)
+    for pos in positions:
+        trial = off | {pos}
+        key = ranker.score(with_flags(start.program, trial)).fine_key(metric)
+        if key > best:
+            off, best = trial, key
+    ev.runs += ranker.runs - runs0 if ranker is not ev else 0
+    if not off:
+        return start
+    program = with_flags(start.program, off)
+    final = Candidate(start.policy, start.activation, program, ev.score(program))
+    base = Candidate(start.policy, start.activation, start.program, ev.score(start.program))  # score_err
+    return final if final.score.fine_key(metric) > base.score.fine_key(metric) else base
 
 
 def explore8(

@@ -1,6 +1,7 @@
-"""Which kernels round: the compiler's per-kernel choice of the ``round_out`` flag, on training data.
+"""Which kernels round: the compiler's per-kernel choice of the ``round_out`` flag, on training data
+(the choice itself is ``explore.choose_rounding``; here, reading and setting the flags).
 
-``round_fold.mark_rounding`` sets the flag on every 8-bit kernel where it is provably safe (its
+``round_fold.fold_rounding`` sets the flag on every 8-bit kernel where it is provably safe (its
 worst case plus the rounding constant fits the wide type). Rounding to nearest removes the floor
 shift's bias of half a unit, but a kernel whose floor bias happened to cancel another's (or that
 feeds a comparison whose threshold float's rounding sits on) can do better without it; so the
@@ -14,13 +15,9 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
 
 from hlsfix.fixedpoint import program as kp
 from hlsfix.fixedpoint.program import KernelProgram
-
-if TYPE_CHECKING:
-    from hlsfix.fixedpoint.explore import Candidate, Evaluator, Metric
 
 # at most this many flagged kernels are tried (in program order); the rest keep the flag
 MAX_TRIALS = 24
@@ -49,27 +46,3 @@ def with_flags(program: KernelProgram, off: frozenset[int]) -> KernelProgram:
         return tuple(out)
 
     return dataclasses.replace(program, kernels=block(program.kernels))
-
-
-def choose_rounding(ev: Evaluator, start: Candidate, metric: Metric) -> Candidate:
-    """``start`` with the flag cleared where that does better on the training data (see above)."""
-    positions = flagged(start.program)[:MAX_TRIALS]
-    if not positions:
-        return start
-    ranker = ev.subset(ROUND_ROWS)
-    ranker.fine = ev.fine = True
-    runs0 = ranker.runs
-    off: frozenset[int] = frozenset()
-    best = ranker.score(start.program).fine_key(metric)
-    for pos in positions:
-        trial = off | {pos}
-        key = ranker.score(with_flags(start.program, trial)).fine_key(metric)
-        if key > best:
-            off, best = trial, key
-    ev.runs += ranker.runs - runs0 if ranker is not ev else 0
-    if not off:
-        return start
-    program = with_flags(start.program, off)
-    final = dataclasses.replace(start, program=program, score=ev.score(program))
-    base = dataclasses.replace(start, score=ev.score(start.program))  # with score_err
-    return final if final.score.fine_key(metric) > base.score.fine_key(metric) else base

@@ -15,7 +15,7 @@ Only a constant no other kernel reads is changed, and only for adds whose output
 bits the half unit is below what any model here resolves; 16-bit programs stay as they were).
 
 Where no constant can take the offset (products, sums of products, data + data adds, rescales),
-the kernel's ``round_out`` flag asks the backends to add it (``mark_rounding``): the dot products
+the kernel's ``round_out`` flag asks the backends to add it (``_Folder.flag``): the dot products
 start their accumulator at 2^(s-1) instead of 0, the element-wise kernels add it before the shift.
 It is set on every such kernel with an 8-bit output and a right shift s ≥ 1 whose worst-case value
 plus 2^(s-1) provably fits its wide type (from the operands' formats and the constants' data).

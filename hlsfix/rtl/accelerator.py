@@ -554,10 +554,9 @@ class Accelerator(wiring.Component):
             uw = data.View(insn_layout, wword)
             bits_used = {w["out_bits"] for w in img.insns if "out_bits" in w}
             out_bits = bits_used.pop() if len(bits_used) == 1 else uw.out_bits  # a constant where it is one
-            wval = round_half(m, wval, uw, f"rnd_{p}", span("out_shift")[1] if facts.rounds(img) else 0)
             out = rescale_sat(
                 m,
-                wval,
+                round_half(m, wval, uw, f"rnd_{p}", facts.round_span(img)),  # round_out: + 2^(s-1)
                 uw.out_shift,
                 out_bits,
                 f"wr_{p}",

@@ -25,9 +25,10 @@ def span(img: Image, key: str) -> tuple[int, int]:
     return min(values), max(values)
 
 
-def rounds(img: Image) -> bool:
-    """Whether any instruction's final shift rounds (a kernel's ``round_out``)."""
-    return any(w.get("rnd") for w in img.insns)
+def round_span(img: Image) -> int:
+    """The largest final shift of an instruction that rounds (a kernel's ``round_out``), or 0
+    where none does (then no rounding adder is built)."""
+    return max([0, *(w["out_shift"] for w in img.insns if w.get("rnd"))])
 
 
 def values(img: Image, key: str) -> set[int]:
