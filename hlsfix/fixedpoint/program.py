@@ -12,7 +12,8 @@ Conventions (the numeric contract; ``golden.py`` is its executable definition):
   s < 0 → v · 2^-s. Every store saturates to the destination's bits.
 - ``round_out`` (MatMul, SparseMatVec, Conv2d, AddSub, Mul, Rescale): the kernel's final right
   shift by s ≥ 1 rounds to nearest, ties up: 2^(s-1) is added in the wide type before ``shr``
-  (``golden.round_const``); for s ≤ 0 the flag changes nothing. The compiler sets it (round_flag.py).
+  (``golden.round_const``); for s ≤ 0 the flag changes nothing. The compiler sets it (round_fold.py,
+  then chosen per kernel: round_choice.py).
 - Products are formed exactly in the ``wide`` type (32 bits, 64 when a 32-bit operand is involved),
   shifted right by ``prod_shift`` and summed; the compiler chooses ``prod_shift`` from the worst case
   of the operands' widths (and of the constant weights), so an accumulator can never overflow and the
