@@ -7,7 +7,9 @@ speedup over the same model's 16-bit build, the model's own flash (constants + c
 test inputs), the test firmware's flash and static RAM, the sketch's flash and RAM as the real
 Arduino core's build reports them (arduino-builder; "—" when it is not installed), stack, the
 sketch's input path (quantising one float input, simavr), accuracy on the test split, agreement
-of the class with float, and the time of the exploration that chose the program.
+of the class with float, and the time of the exploration that chose the program. Where the program
+rounds (kernels with ``round_out``), "rounding" gives how many kernels and what rounding costs:
+the cycles of the same program built with every flag cleared, subtracted from its own.
 
     PYTHONPATH=. .venv/bin/python benchmarks/bench_uno.py [MODEL ...] [--bits 16,8,mixed]
 """
@@ -15,6 +17,7 @@ of the class with float, and the time of the exploration that chose the program.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import tempfile
 import time
@@ -25,6 +28,7 @@ import numpy as np
 import hlsfix
 from hlsfix.errors import HlsfixError
 from hlsfix.fixedpoint.golden import quantize_input
+from hlsfix.fixedpoint.round_choice import flagged, with_flags
 from hlsfix.fixedpoint.uno_cost import estimate_cycles
 from hlsfix.mcu import runners
 from hlsfix.mcu.firmware import decode_records, emit_firmware
@@ -50,6 +54,7 @@ HEADER = (
     "float",
     "agrees with float",
     "-Os bit-exact",
+    "rounding: kernels, Δ cycles",
     "explore s",
 )
 
@@ -75,6 +80,11 @@ def row(name: str, bits: str, base_cycles: dict[str, float]) -> str:
         except HlsfixError as e:
             return f"| {name} | {bits} | does not build: {e} |" + " |" * (len(HEADER) - 3)
         os_ok = bit_exact_at_os(cm, b, Path(tmp) / "os")
+        rounding = "—"
+        if flags := flagged(cm.program):
+            floor = dataclasses.replace(cm, program=with_flags(cm.program, frozenset(flags)))
+            cost = b.mean_cycles - build_uno(floor, Path(tmp) / "floor", n_inputs=N_INPUTS).mean_cycles
+            rounding = f"{len(flags)}, {cost:+,.0f}"
     if bits == "16":
         base_cycles[name] = b.mean_cycles
     base = base_cycles.get(name)
@@ -87,7 +97,8 @@ def row(name: str, bits: str, base_cycles: dict[str, float]) -> str:
         f"{b.model_flash_bytes:,} | "
         f"{b.flash_bytes:,} | {sketch[0]} | {sketch[1]} | {b.ram_bytes:,} | {b.stack_bytes} | "
         f"{b.input_cycles or 0:,.0f} | "
-        f"{acc:.4f} | {float_acc:.4f} | {agree:.2%} | {'yes' if os_ok else 'NO'} | {explore_s:.1f} |"
+        f"{acc:.4f} | {float_acc:.4f} | {agree:.2%} | {'yes' if os_ok else 'NO'} | {rounding} | "
+        f"{explore_s:.1f} |"
     )
 
 

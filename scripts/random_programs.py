@@ -132,7 +132,7 @@ def write_reproducer(rp: RandomProgram, verdicts: tuple[Verdict, ...], out: Path
     np.savez(d / "weights.npz", **rp.weights)
     np.savez(d / "data.npz", calib=rp.calib, test=rp.test)
     (d / "verdict.txt").write_text(
-        f"bits {rp.bits}\n"
+        f"bits {rp.bits}\nround_all {rp.round_all}\n"
         + "\n".join(f"{v.backend}: {v.outcome} {v.mismatches}/{v.inputs}\n{v.message}" for v in verdicts)
     )
     return d

@@ -29,6 +29,7 @@ from hlsfix.fixedpoint.golden_cache import CachedGolden, KernelCache
 from hlsfix.fixedpoint.lower import Activation, LowerOptions, lower
 from hlsfix.fixedpoint.profile import Profile
 from hlsfix.fixedpoint.program import KernelProgram
+from hlsfix.fixedpoint.round_choice import MAX_TRIALS, ROUND_ROWS, flagged, with_flags
 from hlsfix.fixedpoint.scales import SIGN_ONLY_RANGE, FormatPolicy, assign_formats, demotable_values
 from hlsfix.fixedpoint.uno_cost import estimate_cycles
 from hlsfix.ir import ops
@@ -93,6 +94,7 @@ class Evaluator:
         self.subsets: dict[int, Evaluator] = {}
         self._float_scores: np.ndarray | None = None
         self.fine = False  # score_err wanted (the 8-bit scale search ranks by it)
+        self.round_flags = False  # programs built with round_out flags (round_fold.py)
 
     def subset(self, rows: int) -> Evaluator:
         """The same evaluation on an evenly spread subset of at most ``rows`` rows."""
@@ -103,11 +105,13 @@ class Evaluator:
             self.subsets[rows] = Evaluator(
                 self.graph, self.prof, self.x[pick], self.y[pick], self.float_pred[pick]
             )
+        self.subsets[rows].round_flags = self.round_flags
         return self.subsets[rows]
 
     def build(self, policy: FormatPolicy, activation: Activation, bits_label: str) -> KernelProgram:
         fmts = assign_formats(self.graph, self.prof, policy)
-        return lower(self.graph, fmts, self.prof, LowerOptions(activation), bits_label)
+        options = LowerOptions(activation, round_flags=self.round_flags)
+        return lower(self.graph, fmts, self.prof, options, bits_label)
 
     def float_scores(self) -> np.ndarray | None:
         """Float's values of what the final argmax/sgn reads, one row per input."""
@@ -345,6 +349,48 @@ def explore_mixed(
     return current
 
 
+def choose_rounding(ev: Evaluator, start: Candidate, metric: Metric) -> Candidate:
+    """``start`` with the flag cleared kernel by kernel where that does better on the training data
+    (round_choice.py says why and how)."""
+    positions = flagged(start.program)[:MAX_TRIALS]
+    if not positions:
+        return start
+    ranker = ev.subset(ROUND_ROWS)
+    ranker.fine = ev.fine = True
+    runs0 = ranker.runs
+    off: frozenset[int] = frozenset()
+    best = ranker.score(start.program).fine_key(metric)
+    for pos in positions:
+        trial = off | {pos}
+        key = ranker.score(with_flags(start.program, trial)).fine_key(metric)
+        if key > best:
+            off, best = trial, key
+    ev.runs += ranker.runs - runs0 if ranker is not ev else 0
+    if not off:
+        return start
+    program = with_flags(start.program, off)
+    final = Candidate(start.policy, start.activation, program, ev.score(program))
+    base = Candidate(start.policy, start.activation, start.program, ev.score(start.program))  # score_err
+    return final if final.score.fine_key(metric) > base.score.fine_key(metric) else base
+
+
+def explore8(
+    ev: Evaluator, metric: Metric, activation: Activation | Literal["auto"], show: bool = False
+) -> Candidate:
+    """The 8-bit program: scales searched with floor shifts, and again with rounding (the
+    ``round_out`` flags, then chosen per kernel: round_choice.py); the better of the two on the
+    training data (``Score.fine_key``, both scored on every row) — the test split is never seen."""
+    floor = refine_scales(ev, explore_uniform(ev, 8, metric, activation, show), metric, show)
+    ev.round_flags = True
+    try:
+        rounded = refine_scales(ev, explore_uniform(ev, 8, metric, activation, show), metric, show)
+        rounded = choose_rounding(ev, rounded, metric)
+    finally:
+        ev.round_flags = False
+    floor = Candidate(floor.policy, floor.activation, floor.program, ev.score(floor.program))
+    return rounded if rounded.score.fine_key(metric) > floor.score.fine_key(metric) else floor
+
+
 def explore(
     ev: Evaluator,
     bits: Bits,
@@ -364,7 +410,7 @@ def explore(
     if budget_pp < 0:
         raise CompileError(f"accuracy budget must be ≥ 0 percentage points, not {budget_pp}")
     if bits == "8":
-        return refine_scales(ev, explore_uniform(ev, 8, metric, activation, show), metric, show)
+        return explore8(ev, metric, activation, show)
     if bits != "mixed":
         return explore_uniform(ev, int(bits), metric, activation, show)
     start = explore_uniform(ev, 16, metric, activation, show)

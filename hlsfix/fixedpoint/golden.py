@@ -51,6 +51,15 @@ def rescale_sat(v: np.ndarray, s: int, bits: int) -> tuple[np.ndarray, int]:
     return out, int(np.count_nonzero((v > hi_in) | (v < lo_in)))
 
 
+def round_const(s: int, rnd: bool) -> int:
+    """The rounding constant of a kernel's final right shift by ``s``: 2^(s-1) where the kernel
+    rounds (``round_out``) and s ≥ 1, else 0. Added in the wide type before the floor shift, it
+    gives round to nearest with ties towards +∞, for negative values too:
+    (5 + 2) >> 2 = 1 (1.25 → 1), (6 + 2) >> 2 = 2 (1.5 → 2), (-6 + 2) >> 2 = -1 (-1.5 → -1),
+    (-7 + 2) >> 2 = -2 (-1.75 → -2). Saturation comes after, as for a floor shift."""
+    return 1 << (s - 1) if rnd and s >= 1 else 0
+
+
 def shift_exact(v: np.ndarray, s: int) -> np.ndarray:
     """v · 2^s for s ≥ 0 (the compiler guarantees it fits), floor(v · 2^s) for s < 0."""
     return v << s if s >= 0 else shr(v, -s)
@@ -141,7 +150,10 @@ class Golden:
         for k in kernels:
             getattr(self, "k_" + type(k).__name__)(k)
 
-    def _finish(self, k: kp.Kernel, acc: np.ndarray, shift: int, out: str) -> None:
+    def _finish(self, k: kp.Kernel, acc: np.ndarray, shift: int, out: str, wide: int = 64) -> None:
+        rc = round_const(shift, getattr(k, "round_out", False))
+        if rc:
+            acc = _fits(acc + rc, wide, "rounded value")
         value, n_sat = rescale_sat(acc, shift, self.out_bits(out))
         self.write(k, out, value, n_sat)
 
@@ -150,7 +162,7 @@ class Golden:
         b = self.read(k.b).reshape(-1, k.k, k.n)
         prods = _fits(a[:, :, :, None] * b[:, None, :, :], k.wide, "matmul product")
         acc = _fits(shr(prods, k.prod_shift).sum(axis=2), k.wide, "matmul accumulator")
-        self._finish(k, acc, k.out_shift, k.out)
+        self._finish(k, acc, k.out_shift, k.out, k.wide)
 
     def k_SparseMatVec(self, k: kp.SparseMatVec) -> None:
         vals = self.mem[k.values][0]
@@ -162,7 +174,7 @@ class Golden:
         acc = np.zeros((x.shape[0], k.rows), dtype=np.int64)
         for r in range(k.rows):  # rows are few; the per-row sum keeps this exact and vectorised
             acc[:, r] = prods[:, rows == r].sum(axis=1)
-        self._finish(k, _fits(acc, k.wide, "sparse accumulator"), k.out_shift, k.out)
+        self._finish(k, _fits(acc, k.wide, "sparse accumulator"), k.out_shift, k.out, k.wide)
 
     def k_Conv2d(self, k: kp.Conv2d) -> None:
         cout = k.filter_shape[-1]
@@ -191,7 +203,7 @@ class Golden:
             else:
                 prods = patch[..., :, None] * wts
                 acc[..., gi * cout : (gi + 1) * cout] += shr(prods, k.prod_shift).sum(axis=-2)
-        self._finish(k, _fits(acc, k.wide, "conv accumulator"), k.out_shift, k.out)
+        self._finish(k, _fits(acc, k.wide, "conv accumulator"), k.out_shift, k.out, k.wide)
 
     def _broadcast_b(self, a: np.ndarray, b: np.ndarray, mode: str) -> np.ndarray:
         if mode == "scalar":
@@ -209,16 +221,17 @@ class Golden:
             total = b - a if k.b_first else a - b
         else:
             total = a + b
-        self._finish(k, _fits(total, k.wide, "add/sub"), k.out_shift, k.out)
+        self._finish(k, _fits(total, k.wide, "add/sub"), k.out_shift, k.out, k.wide)
 
     def k_Mul(self, k: kp.Mul) -> None:
         a = self.read(k.a)
         b = self._broadcast_b(a, self.read(k.b), k.b_mode)
-        self._finish(k, _fits(a * b, k.wide, "product"), k.out_shift, k.out)
+        self._finish(k, _fits(a * b, k.wide, "product"), k.out_shift, k.out, k.wide)
 
     def k_Rescale(self, k: kp.Rescale) -> None:
         x = self.read(k.x)
-        self._finish(k, -x if k.negate else x, k.shift, k.out)
+        wide = 64 if self.bufs[k.x.buffer].fmt.bits == 32 else 32  # as the C backends compute it
+        self._finish(k, -x if k.negate else x, k.shift, k.out, wide)
 
     def k_Clamp(self, k: kp.Clamp) -> None:
         x = self.read(k.x)

@@ -34,6 +34,7 @@ SQUASH_SPAN = 16.0
 class LowerOptions:
     activation: Activation = "table"
     round_fold: bool = True  # round-to-nearest folded into the constants of 8-bit adds (round_fold.py)
+    round_flags: bool = True  # and the round_out flag on the other 8-bit kernels that shift right
 
 
 def quantize(values: np.ndarray, fmt: Format) -> np.ndarray:
@@ -581,8 +582,8 @@ def lower(
 ) -> KernelProgram:
     options = options or LowerOptions()
     program = Lowerer(graph, fmts, prof, options).run()
-    if options.round_fold:
-        program = fold_rounding(program)
+    if options.round_fold or options.round_flags:
+        program = fold_rounding(program, fold=options.round_fold, flags=options.round_flags)
     return KernelProgram(
         name=program.name,
         bits=bits_label,

@@ -10,6 +10,10 @@ Conventions (the numeric contract; ``golden.py`` is its executable definition):
   starting at ``offset + stride · index`` (``index`` an integer register, or none).
 - ``shr``: arithmetic (floor) right shift. ``rescale(v, s)``: s ≥ 0 → ``shr(v, s)``;
   s < 0 → v · 2^-s. Every store saturates to the destination's bits.
+- ``round_out`` (MatMul, SparseMatVec, Conv2d, AddSub, Mul, Rescale): the kernel's final right
+  shift by s ≥ 1 rounds to nearest, ties up: 2^(s-1) is added in the wide type before ``shr``
+  (``golden.round_const``); for s ≤ 0 the flag changes nothing. The compiler sets it (round_fold.py,
+  then chosen per kernel: round_choice.py).
 - Products are formed exactly in the ``wide`` type (32 bits, 64 when a 32-bit operand is involved),
   shifted right by ``prod_shift`` and summed; the compiler chooses ``prod_shift`` from the worst case
   of the operands' widths (and of the constant weights), so an accumulator can never overflow and the
@@ -105,6 +109,7 @@ class MatMul(Kernel):
     prod_shift: int
     out_shift: int
     wide: int
+    round_out: bool = False  # the final right shift rounds to nearest (golden.round_const)
 
 
 @dataclass(frozen=True)
@@ -126,6 +131,7 @@ class SparseMatVec(Kernel):
     prod_shift: int
     out_shift: int
     wide: int
+    round_out: bool = False  # the final right shift rounds to nearest (golden.round_const)
 
 
 @dataclass(frozen=True)
@@ -145,6 +151,7 @@ class Conv2d(Kernel):
     prod_shift: int
     out_shift: int
     wide: int
+    round_out: bool = False  # the final right shift rounds to nearest (golden.round_const)
 
 
 BroadcastMode = Literal["full", "scalar", "lastdim"]
@@ -168,6 +175,7 @@ class AddSub(Kernel):
     b_mode: BroadcastMode
     b_first: bool  # the scalar/bias operand stands on the left of a subtraction (c - x)
     wide: int
+    round_out: bool = False  # the final right shift rounds to nearest (golden.round_const)
 
 
 @dataclass(frozen=True)
@@ -181,6 +189,7 @@ class Mul(Kernel):
     out_shift: int
     b_mode: BroadcastMode
     wide: int
+    round_out: bool = False  # the final right shift rounds to nearest (golden.round_const)
 
 
 @dataclass(frozen=True)
@@ -192,6 +201,7 @@ class Rescale(Kernel):
     n: int
     shift: int
     negate: bool = False
+    round_out: bool = False  # the final right shift rounds to nearest (golden.round_const)
 
 
 @dataclass(frozen=True)
@@ -431,7 +441,12 @@ class KernelProgram:
     def to_json(self) -> str:
         def enc(obj: object) -> object:
             if isinstance(obj, Kernel):
-                body = {f.name: enc(getattr(obj, f.name)) for f in fields(obj)}
+                # round_out only where set: a program without rounding keeps its text (and fingerprint)
+                body = {
+                    f.name: enc(getattr(obj, f.name))
+                    for f in fields(obj)
+                    if not (f.name == "round_out" and not obj.round_out)  # type: ignore[attr-defined]
+                }
                 return {KIND_KEY: type(obj).__name__, **body}
             if isinstance(obj, Ref | Buffer | Format):
                 return asdict(obj)

@@ -13,6 +13,12 @@ unchanged: the integers are shifted left) — a wider bias, as int8 inference ke
 
 Only a constant no other kernel reads is changed, and only for adds whose output is 8-bit (at 16
 bits the half unit is below what any model here resolves; 16-bit programs stay as they were).
+
+Where no constant can take the offset (products, sums of products, data + data adds, rescales),
+the kernel's ``round_out`` flag asks the backends to add it (``_Folder.flag``): the dot products
+start their accumulator at 2^(s-1) instead of 0, the element-wise kernels add it before the shift.
+It is set on every such kernel with an 8-bit output and a right shift s ≥ 1 whose worst-case value
+plus 2^(s-1) provably fits its wide type (from the operands' formats and the constants' data).
 """
 
 from __future__ import annotations
@@ -35,8 +41,11 @@ def _common(fa: Format, fb: Format, wide: int) -> int:
 
 
 class _Folder:
-    def __init__(self, program: KernelProgram) -> None:
+    def __init__(
+        self, program: KernelProgram, flags: bool = False, fold: bool = True, max_bits: int = 8
+    ) -> None:
         self.p = program
+        self.flags, self.fold, self.max_bits = flags, fold, max_bits
         self.bufs = {b.name: b for b in program.buffers}
         self.constants = dict(program.constants)
         self.readers: Counter[str] = Counter(r.buffer for k in program.walk() for r in k.reads())
@@ -47,9 +56,30 @@ class _Folder:
             if isinstance(k, kp.Loop):
                 k = dataclasses.replace(k, body=self.block(k.body))
             elif isinstance(k, kp.AddSub):
-                k = self.addsub(k)
+                folded = self.addsub(k) if self.fold else k
+                k = folded if folded is not k else self.flag(k)
+            elif isinstance(k, ROUNDABLE):
+                k = self.flag(k)
             out.append(k)
         return tuple(out)
+
+    def amax(self, buf: str) -> int:
+        """The largest magnitude a buffer holds: a constant's data, else its format's bound."""
+        if self.bufs[buf].kind == "const":
+            data = np.asarray(self.constants[buf], dtype=np.int64)
+            return int(np.abs(data).max()) if data.size else 0
+        return 1 << (self.bufs[buf].fmt.bits - 1)
+
+    def flag(self, k: kp.Kernel) -> kp.Kernel:
+        """``k`` with ``round_out`` where its output is 8-bit (at most ``max_bits``), its shift
+        s ≥ 1, and the worst case
+        of the value it shifts plus 2^(s-1) fits the wide type it is computed in."""
+        shift, wide, worst = worst_case(self, k)
+        if not self.flags or self.bufs[k.out].fmt.bits > self.max_bits or shift < 1:  # type: ignore[attr-defined]
+            return k
+        if worst + (1 << (shift - 1)) > (1 << (wide - 1)) - 1:
+            return k
+        return dataclasses.replace(k, round_out=True)
 
     def _const_operand(self, k: kp.AddSub) -> str | None:
         """ "a" or "b" when that operand is a constant read by this kernel only."""
@@ -104,9 +134,10 @@ class _Folder:
         return dataclasses.replace(k, **shifts)
 
 
-def fold_rounding(program: KernelProgram) -> KernelProgram:
-    """``program`` with round-to-nearest folded into the constants of its 8-bit adds."""
-    folder = _Folder(program)
+def fold_rounding(program: KernelProgram, *, fold: bool = True, flags: bool = True) -> KernelProgram:
+    """``program`` with round-to-nearest folded into the constants of its 8-bit adds (``fold``)
+    and the ``round_out`` flag on its other 8-bit kernels that end in a right shift (``flags``)."""
+    folder = _Folder(program, flags, fold)
     kernels = folder.block(program.kernels)
     return dataclasses.replace(
         program,
@@ -114,3 +145,62 @@ def fold_rounding(program: KernelProgram) -> KernelProgram:
         buffers=tuple(folder.bufs[b.name] for b in program.buffers),
         constants=folder.constants,
     )
+
+
+def flag_rounding(program: KernelProgram, max_bits: int) -> KernelProgram:
+    """``program`` with ``round_out`` on every kernel of at most ``max_bits`` output bits where it
+    is safe, folded adds included (the random-program campaign exercises the flag at any width)."""
+    folder = _Folder(program, flags=True, fold=False, max_bits=max_bits)
+    return dataclasses.replace(program, kernels=folder.block(program.kernels))
+
+
+ROUNDABLE = (kp.MatMul, kp.SparseMatVec, kp.Conv2d, kp.Mul, kp.Rescale)
+
+
+def _ceil_shr(v: int, s: int) -> int:
+    """A bound of floor(p / 2^s) in magnitude for |p| ≤ v (s ≥ 0), or of p · 2^-s (s < 0)."""
+    return -((-v) >> s) if s >= 0 else v << -s
+
+
+def _matmul_worst(f: _Folder, k: kp.MatMul) -> int:
+    """The largest |sum| of shifted products: row by row of a constant matrix (fixed view), else
+    the operands' bounds."""
+    for ref, rows, cols, other in ((k.a, k.m, k.k, k.b), (k.b, k.k, k.n, k.a)):
+        if f.bufs[ref.buffer].kind == "const" and ref.index is None:
+            data = np.asarray(f.constants[ref.buffer], dtype=np.int64).reshape(-1)
+            mat = np.abs(data[ref.offset : ref.offset + rows * cols]).reshape(rows, cols)
+            terms = -((-(mat * f.amax(other.buffer))) >> k.prod_shift)
+            return int((terms.sum(axis=1) if ref is k.a else terms.sum(axis=0)).max(initial=0))
+    return k.k * _ceil_shr(f.amax(k.a.buffer) * f.amax(k.b.buffer), k.prod_shift)
+
+
+def worst_case(f: _Folder, k: kp.Kernel) -> tuple[int, int, int]:
+    """(final right shift, wide type's bits, bound of the magnitude of the value it shifts)."""
+    if isinstance(k, kp.MatMul):
+        return k.out_shift, k.wide, _matmul_worst(f, k)
+    if isinstance(k, kp.SparseMatVec):
+        vals = np.abs(np.asarray(f.constants[k.values], dtype=np.int64).reshape(-1))
+        rows = np.asarray(f.constants[k.row_index], dtype=np.int64).reshape(-1)
+        terms = -((-(vals * f.amax(k.x.buffer))) >> k.prod_shift)
+        sums = np.bincount(rows, weights=terms.astype(np.float64), minlength=k.rows)  # exact below 2^53
+        return k.out_shift, k.wide, int(sums.max(initial=0))
+    if isinstance(k, kp.Conv2d):
+        g, hf, wf, cin_g, cout = k.filter_shape
+        xmax = f.amax(k.x.buffer)
+        if f.bufs[k.filters.buffer].kind == "const" and k.filters.index is None:
+            data = np.asarray(f.constants[k.filters.buffer], dtype=np.int64).reshape(-1)
+            n = g * hf * wf * cin_g * cout
+            filt = np.abs(data[k.filters.offset : k.filters.offset + n]).reshape(g, -1, cout)
+            terms = -((-(filt * xmax)) >> k.prod_shift)
+            return k.out_shift, k.wide, int(terms.sum(axis=1).max(initial=0))
+        term = _ceil_shr(xmax * f.amax(k.filters.buffer), k.prod_shift)
+        return k.out_shift, k.wide, hf * wf * cin_g * term
+    if isinstance(k, kp.AddSub):
+        a = _ceil_shr(f.amax(k.a.buffer), -k.a_shift)
+        b = _ceil_shr(f.amax(k.b.buffer), -k.b_shift)
+        return k.out_shift, k.wide, a + b
+    if isinstance(k, kp.Mul):
+        return k.out_shift, k.wide, f.amax(k.a.buffer) * f.amax(k.b.buffer)
+    assert isinstance(k, kp.Rescale)
+    bits = f.bufs[k.x.buffer].fmt.bits
+    return k.shift, 64 if bits == 32 else 32, f.amax(k.x.buffer)

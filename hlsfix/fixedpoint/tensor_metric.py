@@ -63,7 +63,9 @@ class TensorEvaluator(Evaluator):
         if len(self.x) <= rows:
             return self
         pick = np.linspace(0, len(self.x) - 1, rows).astype(np.int64)
-        return TensorEvaluator(self.graph, self.prof, self.x[pick], self.float_pred[pick], self.metric)
+        sub = TensorEvaluator(self.graph, self.prof, self.x[pick], self.float_pred[pick], self.metric)
+        sub.round_flags = self.round_flags
+        return sub
 
     def score(self, program: KernelProgram) -> Score:
         self.runs += 1

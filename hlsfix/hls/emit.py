@@ -38,6 +38,7 @@ from hlsfix.backend_common import (
 from hlsfix.errors import HlsfixError
 from hlsfix.escape import c_comment
 from hlsfix.fixedpoint import program as kp
+from hlsfix.fixedpoint.golden import round_const
 from hlsfix.fixedpoint.program import KernelProgram, Ref
 from hlsfix.hls.cost import UnrollPlan
 from hlsfix.hls.pragmas import interface_pragmas, partition_pragmas
@@ -96,6 +97,10 @@ class _Emitter(KernelWalker):
     def wtype(self, wide: int) -> str:
         return f"int{wide}_t"
 
+    def rc(self, k: kp.Kernel, shift: int, wide: int) -> str:
+        """The kernel's rounding constant (golden.round_const), a literal of its wide type."""
+        return cpp_int(round_const(shift, getattr(k, "round_out", False)), wide)
+
     # -- kernels ---------------------------------------------------------------------------
     def loop_comment(self, k: kp.Loop, label: str, ind: str) -> None:
         name = f"loop_{k.index}"
@@ -132,7 +137,8 @@ class _Emitter(KernelWalker):
         self.lanes_comment(step, f"{k.k}-long dot products")
         self.call(
             f"hlsfix::matmul<{self.wtype(k.wide)}, {k.m}, {k.k}, {k.n}, {u}>({self.view(k.a)}, "
-            f"{self.view(k.b)}, {self.cname(k.out)}, {k.prod_shift}, {k.out_shift});"
+            f"{self.view(k.b)}, {self.cname(k.out)}, {k.prod_shift}, {k.out_shift}, "
+            f"{self.rc(k, k.out_shift, k.wide)});"
         )
 
     def k_SparseMatVec(self, k: kp.SparseMatVec, step: int) -> None:
@@ -141,7 +147,7 @@ class _Emitter(KernelWalker):
         self.call(
             f"hlsfix::spmv<{self.wtype(k.wide)}, {k.rows}, {k.cols}>({self.cname(k.values)}, "
             f"{self.cname(k.row_index)}, {self.cname(k.col_start)}, {self.view(k.x)}, {self.cname(k.out)}, "
-            f"{k.prod_shift}, {k.out_shift});"
+            f"{k.prod_shift}, {k.out_shift}, {self.rc(k, k.out_shift, k.wide)});"
         )
 
     def k_Conv2d(self, k: kp.Conv2d, step: int) -> None:
@@ -153,7 +159,8 @@ class _Emitter(KernelWalker):
         self.lanes_comment(step, f"output channels of {k.filter_shape[4]}")
         self.call(
             f"hlsfix::conv2d<{self.wtype(k.wide)}, {', '.join(map(str, geom))}>({self.view(k.x)}, "
-            f"{self.view(k.filters)}, {self.cname(k.out)}, {k.prod_shift}, {k.out_shift});"
+            f"{self.view(k.filters)}, {self.cname(k.out)}, {k.prod_shift}, {k.out_shift}, "
+            f"{self.rc(k, k.out_shift, k.wide)});"
         )
 
     def _binary_head(self, k: kp.AddSub | kp.Mul, fn: str) -> str:
@@ -167,17 +174,18 @@ class _Emitter(KernelWalker):
         for s in (k.a_shift, k.b_shift, k.out_shift):
             self.check_shift(s, k.wide, "operand")
         head = self._binary_head(k, "addsub")
-        self.call(f"{head}, {addsub_op(k)}, {k.a_shift}, {k.b_shift}, {k.out_shift});")
+        rc = self.rc(k, k.out_shift, k.wide)
+        self.call(f"{head}, {addsub_op(k)}, {k.a_shift}, {k.b_shift}, {k.out_shift}, {rc});")
 
     def k_Mul(self, k: kp.Mul, step: int) -> None:
-        self.call(f"{self._binary_head(k, 'mul')}, {k.out_shift});")
+        self.call(f"{self._binary_head(k, 'mul')}, {k.out_shift}, {self.rc(k, k.out_shift, k.wide)});")
 
     def k_Rescale(self, k: kp.Rescale, step: int) -> None:
         self.elementwise_alias(k, k.out)
         wide = 64 if self.bufs[k.x.buffer].fmt.bits == 32 else 32
         self.call(
             f"hlsfix::rescale<{self.wtype(wide)}, {k.n}>({self.view(k.x)}, {self.cname(k.out)}, "
-            f"{k.shift}, {'true' if k.negate else 'false'});"
+            f"{k.shift}, {'true' if k.negate else 'false'}, {self.rc(k, k.shift, wide)});"
         )
 
     def k_Clamp(self, k: kp.Clamp, step: int) -> None:

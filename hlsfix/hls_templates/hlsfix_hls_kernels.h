@@ -123,16 +123,20 @@ inline TO store(W v, int s) {
     return TO(rescale_sat<W>(v, s, Bits<TO>::value));
 }
 
+// Rounding (program.py's round_out): the kernels that end in a right shift take rc, the rounding
+// constant golden.round_const gives (2^(os-1) where the kernel rounds, else 0), added before the
+// floor shift; a dot product starts its accumulator at rc instead of 0 (no extra adder).
+
 // ---- MatMul: out[M x N] = rescale_sat(sum_l shr(a[i,l] * b[l,j], ps), os) --------------------
 
 template <typename W, int M, int K, int N, int U, typename TA, typename TB, typename TO>
-void matmul(const TA a[], int a_off, const TB b[], int b_off, TO out[], int ps, int os) {
+void matmul(const TA a[], int a_off, const TB b[], int b_off, TO out[], int ps, int os, W rc) {
     static_assert(K % U == 0, "the lane count must divide the dot-product length");
 matmul_rows:
     for (int i = 0; i < M; i++) {
     matmul_cols:
         for (int j = 0; j < N; j++) {
-            W acc = 0;
+            W acc = rc;
         matmul_dot:
             for (int l0 = 0; l0 < K; l0 += U) {
                 // One group of U products per clock: the lanes below run side by side.
@@ -156,11 +160,11 @@ matmul_rows:
 
 template <typename W, int ROWS, int COLS, typename TV, typename TR, typename TC, typename TX, typename TO>
 void spmv(const TV vals[], const TR row_index[], const TC col_start[], const TX x[], int x_off, TO out[],
-          int ps, int os) {
+          int ps, int os, W rc) {
     W acc[ROWS];
 spmv_clear:
     for (int r = 0; r < ROWS; r++) {
-        acc[r] = 0;
+        acc[r] = rc;
     }
 spmv_cols:
     for (int c = 0; c < COLS; c++) {
@@ -188,7 +192,7 @@ spmv_store:
 
 template <typename W, int NB, int H, int WD, int C, int G, int HF, int WF, int CIN_G, int COUT, int HO,
           int WO, int SH, int SW, int PT, int PL, int DH, int DW, int U, typename TX, typename TF, typename TO>
-void conv2d(const TX x[], int x_off, const TF f[], int f_off, TO out[], int ps, int os) {
+void conv2d(const TX x[], int x_off, const TF f[], int f_off, TO out[], int ps, int os, W rc) {
     static_assert(COUT % U == 0, "the lane count must divide the output channels of a group");
 conv_batch:
     for (int nn = 0; nn < NB; nn++) {
@@ -205,7 +209,7 @@ conv_batch:
 #pragma HLS ARRAY_PARTITION variable=acc complete
                     conv_clear_lanes:
                         for (int u = 0; u < U; u++) {
-                            acc[u] = 0;
+                            acc[u] = rc;
                         }
                     conv_taps_h:
                         for (int i = 0; i < HF; i++) {
@@ -256,7 +260,8 @@ inline int b_index(int i) {
 
 // AddSub: out = rescale_sat(a * 2^as (op) b * 2^bs, os); op 0: a + b, 1: a - b, 2: b - a.
 template <typename W, int N, int MODE, int NB, typename TA, typename TB, typename TO>
-void addsub(const TA a[], int a_off, const TB b[], int b_off, TO out[], int op, int as, int bs, int os) {
+void addsub(const TA a[], int a_off, const TB b[], int b_off, TO out[], int op, int as, int bs, int os,
+            W rc) {
 addsub_elements:
     for (int i = 0; i < N; i++) {
         // One element per clock.
@@ -264,31 +269,31 @@ addsub_elements:
         const W av = shift_exact<W>(W(a[a_off + i]), as);
         const W bv = shift_exact<W>(W(b[b_off + b_index<MODE, NB>(i)]), bs);
         const W t = op == 0 ? W(av + bv) : (op == 1 ? W(av - bv) : W(bv - av));
-        out[i] = store<TO, W>(t, os);
+        out[i] = store<TO, W>(W(t + rc), os);
     }
 }
 
 // Mul (Hadamard product): out = rescale_sat(a * b, os), b broadcast as in addsub.
 template <typename W, int N, int MODE, int NB, typename TA, typename TB, typename TO>
-void mul(const TA a[], int a_off, const TB b[], int b_off, TO out[], int os) {
+void mul(const TA a[], int a_off, const TB b[], int b_off, TO out[], int os, W rc) {
 mul_elements:
     for (int i = 0; i < N; i++) {
         // One product per clock.
 #pragma HLS PIPELINE II=1
         const W p = W(W(a[a_off + i]) * W(b[b_off + b_index<MODE, NB>(i)]));
-        out[i] = store<TO, W>(p, os);
+        out[i] = store<TO, W>(W(p + rc), os);
     }
 }
 
 // Rescale: out = rescale_sat(+-x, shift); a copy or a negation with shift 0.
 template <typename W, int N, typename TX, typename TO>
-void rescale(const TX x[], int x_off, TO out[], int shift, bool negate) {
+void rescale(const TX x[], int x_off, TO out[], int shift, bool negate, W rc) {
 rescale_elements:
     for (int i = 0; i < N; i++) {
         // One element per clock.
 #pragma HLS PIPELINE II=1
         const W v = W(x[x_off + i]);
-        out[i] = store<TO, W>(negate ? W(-v) : v, shift);
+        out[i] = store<TO, W>(W((negate ? W(-v) : v) + rc), shift);
     }
 }
 

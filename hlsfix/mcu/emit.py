@@ -32,7 +32,7 @@ from hlsfix.errors import HlsfixError
 from hlsfix.escape import c_comment
 from hlsfix.fixedpoint import program as kp
 from hlsfix.fixedpoint.program import Buffer, KernelProgram, Ref
-from hlsfix.mcu.emit8 import TOKENS, Emit8
+from hlsfix.mcu.emit8 import TOKENS, Emit8, c_round
 from hlsfix.mcu.narrow import Bounds, c_width
 from hlsfix.memory.liveness import MemoryPlan, scratch_name
 
@@ -138,7 +138,8 @@ class _Emitter(Emit8, KernelWalker):
             self.use("HLSFIX_DEF_MATVEC16", args[1], self.tok(k.out), str(k.prod_shift))
             self.call(
                 f"hlsfix_matvec16_i16{args[1]}_{self.tok(k.out)}_ps{k.prod_shift}({self.view(k.a)}, "
-                f"{self.view(k.b)}, {self.cname(k.out)}, {k.m}, {k.k}, {k.out_shift});"
+                f"{self.view(k.b)}, {self.cname(k.out)}, {k.m}, {k.k}, {k.out_shift}, "
+                f"{c_round(k, k.out_shift)});"
             )
             return
         wide = c_width(self.bounds, k)
@@ -148,7 +149,7 @@ class _Emitter(Emit8, KernelWalker):
         fn = f"hlsfix_matmul_{args[0]}{args[1]}_{args[2]}{args[3]}_{self.tok(k.out)}{suffix}"
         self.call(
             f"{fn}({self.view(k.a)}, {self.view(k.b)}, {self.cname(k.out)}, "
-            f"{k.m}, {k.k}, {k.n}, {k.out_shift});"
+            f"{k.m}, {k.k}, {k.n}, {k.out_shift}, {c_round(k, k.out_shift)});"
         )
 
     def k_SparseMatVec(self, k: kp.SparseMatVec, step: int) -> None:
@@ -163,7 +164,7 @@ class _Emitter(Emit8, KernelWalker):
             self.call(
                 f"hlsfix_spmv16_{tr}_{tc}_i16{sx}_{to}_ps{k.prod_shift}({self.cname(k.values)}, "
                 f"{self.cname(k.row_index)}, {self.cname(k.col_start)}, {self.view(k.x)}, "
-                f"{self.cname(k.out)}, {acc}, {k.rows}, {k.cols}, {k.out_shift});"
+                f"{self.cname(k.out)}, {acc}, {k.rows}, {k.cols}, {k.out_shift}, {c_round(k, k.out_shift)});"
             )
             return
         if self.spmv_rows(k):
@@ -172,7 +173,7 @@ class _Emitter(Emit8, KernelWalker):
         self.call(
             f"hlsfix_spmv_{tv}_{tr}_{tc}_{tx}{sx}_{to}{suffix}({self.cname(k.values)}, "
             f"{self.cname(k.row_index)}, {self.cname(k.col_start)}, {self.view(k.x)}, "
-            f"{self.cname(k.out)}, {acc}, {k.rows}, {k.cols}, {k.out_shift});"
+            f"{self.cname(k.out)}, {acc}, {k.rows}, {k.cols}, {k.out_shift}, {c_round(k, k.out_shift)});"
         )
 
     def k_Conv2d(self, k: kp.Conv2d, step: int) -> None:
@@ -192,7 +193,7 @@ class _Emitter(Emit8, KernelWalker):
         geom = conv2d_geometry(k)
         self.call(
             f"hlsfix_conv2d_{tx}{sx}_{tf}{sf}_{to}{suffix}({self.view(k.x)}, {self.view(k.filters)}, "
-            f"{self.cname(k.out)}, {', '.join(map(str, geom))}, {k.out_shift});"
+            f"{self.cname(k.out)}, {', '.join(map(str, geom))}, {k.out_shift}, {c_round(k, k.out_shift)});"
         )
 
     def _binary(self, k: kp.AddSub | kp.Mul, macro: str, fn: str) -> str:
@@ -210,10 +211,12 @@ class _Emitter(Emit8, KernelWalker):
         for s in (k.a_shift, k.b_shift):
             self.check_shift(s, k.wide, "operand")
         head = self._binary(k, "HLSFIX_DEF_ADDSUB", "addsub")
-        self.call(f"{head}, {addsub_op(k)}, {k.a_shift}, {k.b_shift}, {k.out_shift});")
+        self.call(
+            f"{head}, {addsub_op(k)}, {k.a_shift}, {k.b_shift}, {k.out_shift}, {c_round(k, k.out_shift)});"
+        )
 
     def k_Mul(self, k: kp.Mul, step: int) -> None:
-        self.call(f"{self._binary(k, 'HLSFIX_DEF_MUL', 'mul')}, {k.out_shift});")
+        self.call(f"{self._binary(k, 'HLSFIX_DEF_MUL', 'mul')}, {k.out_shift}, {c_round(k, k.out_shift)});")
 
     def k_Rescale(self, k: kp.Rescale, step: int) -> None:
         self.elementwise_alias(k, k.out)
@@ -222,7 +225,7 @@ class _Emitter(Emit8, KernelWalker):
         self.use("HLSFIX_DEF_RESCALE", tx, sx, to, str(wide))
         self.call(
             f"hlsfix_rescale_{tx}{sx}_{to}_w{wide}({self.view(k.x)}, {self.cname(k.out)}, {k.n}, "
-            f"{k.shift}, {int(k.negate)});"
+            f"{k.shift}, {int(k.negate)}, {c_round(k, k.shift)});"
         )
 
     def k_Clamp(self, k: kp.Clamp, step: int) -> None:

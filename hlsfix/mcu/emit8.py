@@ -19,6 +19,7 @@ import numpy as np
 
 from hlsfix.backend_common import int_rows
 from hlsfix.fixedpoint import program as kp
+from hlsfix.fixedpoint.golden import round_const
 from hlsfix.mcu.lut8 import Tabulable, activation_table, tabulable
 from hlsfix.mcu.sparse_rows import row_layout, row_width
 
@@ -34,6 +35,13 @@ MATVEC8_MIN_PRODUCTS = 64
 # 32-bit accumulators in RAM costs more than the tap geometry it saves (measured on the zoo's cnn).
 CONV_MAX_COUT = 32
 CONV_CO_MAX_CIN = 2
+
+
+def c_round(k: kp.Kernel, shift: int) -> str:
+    """The kernel's rounding constant (golden.round_const) as the kernels' ``rc`` argument: 0, or
+    a typed literal (on AVR a bare literal is a 16-bit int)."""
+    rc = round_const(shift, getattr(k, "round_out", False))
+    return f"INT{64 if rc >= 1 << 31 else 32}_C({rc})" if rc else "0"
 
 
 class Emit8:
@@ -82,7 +90,7 @@ class Emit8:
         self.use("HLSFIX_DEF_MATVEC8", sa, tb, to, str(wide), str(k.prod_shift))
         self.call(
             f"hlsfix_matvec8_i8{sa}_{tb}_{to}_w{wide}_ps{k.prod_shift}({self.view(k.a)}, {self.view(k.b)}, "
-            f"{self.cname(k.out)}, {k.m}, {k.k}, {k.out_shift});"
+            f"{self.cname(k.out)}, {k.m}, {k.k}, {k.out_shift}, {c_round(k, k.out_shift)});"
         )
         return True
 
@@ -92,7 +100,9 @@ class Emit8:
             return False
         layout = row_layout(self.bounds.program, k)
         v_bits, x_bits = self.bufs[k.values].fmt.bits, self.bufs[k.x.buffer].fmt.bits
-        wide = row_width(layout, self.bounds.abs_max(k.x.buffer), k.prod_shift, x_bits, v_bits)
+        x_max = self.bounds.abs_max(k.x.buffer)
+        rc = round_const(k.out_shift, k.round_out)
+        wide = row_width(layout, x_max, k.prod_shift, x_bits, v_bits, rc)
         if tv == tx == "i8" and layout.col_bits == 8 and self.space(k.x.buffer) == "r":
             # one stream of (value, column) byte pairs for the assembly row loop
             pairs = np.stack([layout.values, layout.cols], axis=1).reshape(-1)
@@ -106,7 +116,7 @@ class Emit8:
             self.use("HLSFIX_DEF_SPMV8_ROWS", to, str(wide), str(k.prod_shift))
             self.call(
                 f"hlsfix_spmv8r_{to}_w{wide}_ps{k.prod_shift}({', '.join(names)}, {self.view(k.x)}, "
-                f"{self.cname(k.out)}, {k.rows}, {k.out_shift});"
+                f"{self.cname(k.out)}, {k.rows}, {k.out_shift}, {c_round(k, k.out_shift)});"
             )
             return True
         names = [
@@ -118,7 +128,7 @@ class Emit8:
         self.use("HLSFIX_DEF_SPMV_ROWS", tv, tc, tx, sx, to, str(wide), str(k.prod_shift))
         self.call(
             f"hlsfix_spmvr_{tv}_{tc}_{tx}{sx}_{to}_w{wide}_ps{k.prod_shift}({', '.join(names)}, "
-            f"{self.view(k.x)}, {self.cname(k.out)}, {k.rows}, {k.out_shift});"
+            f"{self.view(k.x)}, {self.cname(k.out)}, {k.rows}, {k.out_shift}, {c_round(k, k.out_shift)});"
         )
         return True
 
@@ -135,7 +145,8 @@ class Emit8:
         geom = [n, h, w, c, hf, wf, ho, wo, *k.strides, k.pads[0], k.pads[2], *k.dilations]
         self.call(
             f"hlsfix_conv2dco_{tx}{sx}_{tf}{sf}_{to}_w{wide}_ps{k.prod_shift}_co{cout}({self.view(k.x)}, "
-            f"{self.view(k.filters)}, {self.cname(k.out)}, {', '.join(map(str, geom))}, {k.out_shift});"
+            f"{self.view(k.filters)}, {self.cname(k.out)}, {', '.join(map(str, geom))}, {k.out_shift}, "
+            f"{c_round(k, k.out_shift)});"
         )
         return True
 

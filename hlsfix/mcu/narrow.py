@@ -9,7 +9,8 @@ library's macros with it (``hlsfix_kernels8.h``).
 
 Bounds are on absolute values: a RAM operand of ``b`` bits is bounded by 2^(b-1) (its most
 negative value), a constant by its largest absolute value. A floor shift right by s of a value
-bounded by P is bounded by ceil(P / 2^s).
+bounded by P is bounded by ceil(P / 2^s). A kernel that rounds (``round_out``) adds its rounding
+constant (``golden.round_const``) to the value it shifts: the proofs add it to the bound.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections.abc import Callable
 import numpy as np
 
 from hlsfix.fixedpoint import program as kp
+from hlsfix.fixedpoint.golden import round_const
 from hlsfix.fixedpoint.program import Buffer, KernelProgram, Ref
 
 INT16_MAX = (1 << 15) - 1
@@ -74,7 +76,7 @@ def matmul_width(bounds: Bounds, k: kp.MatMul) -> int:
         return k.wide
     a, b = bounds.matrix(k.a, k.m, k.k), bounds.matrix(k.b, k.k, k.n)
     worst = _worst_sum(a[:, :, None] * b[None, :, :], k.prod_shift, axis=1)
-    return NARROW if _fits16(worst) else k.wide
+    return NARROW if _fits16(worst + round_const(k.out_shift, k.round_out)) else k.wide
 
 
 def conv2d_width(bounds: Bounds, k: kp.Conv2d) -> int:
@@ -85,7 +87,7 @@ def conv2d_width(bounds: Bounds, k: kp.Conv2d) -> int:
     g, hf, wf, cin_g, cout = k.filter_shape
     f = bounds.matrix(k.filters, 1, g * hf * wf * cin_g * cout).reshape(g, hf * wf * cin_g, cout)
     worst = _worst_sum(f * bounds.abs_max(k.x.buffer), k.prod_shift, axis=1)
-    return NARROW if _fits16(worst) else k.wide
+    return NARROW if _fits16(worst + round_const(k.out_shift, k.round_out)) else k.wide
 
 
 def _aligned(bounds: Bounds, ref: Ref, shift: int) -> int:
@@ -98,20 +100,25 @@ def addsub_width(bounds: Bounds, k: kp.AddSub) -> int:
     if k.wide != 32 or bounds.bits(k.a.buffer) != 8 or bounds.bits(k.b.buffer) != 8:
         return k.wide
     a, b = _aligned(bounds, k.a, k.a_shift), _aligned(bounds, k.b, k.b_shift)
-    return NARROW if _fits16(a, b, a + b) else k.wide
+    rc = round_const(k.out_shift, k.round_out)
+    return NARROW if _fits16(a, b, a + b + rc) else k.wide
 
 
 def mul_width(bounds: Bounds, k: kp.Mul) -> int:
-    """16 for an 8 x 8 product (|a · b| ≤ 2^14)."""
-    if k.wide == 32 and bounds.bits(k.a.buffer) == 8 and bounds.bits(k.b.buffer) == 8:
+    """16 for an 8 x 8 product (|a · b| ≤ 2^14) and its rounding constant."""
+    eight = bounds.bits(k.a.buffer) == 8 and bounds.bits(k.b.buffer) == 8
+    if k.wide == 32 and eight and _fits16((1 << 14) + round_const(k.out_shift, k.round_out)):
         return NARROW
     return k.wide
 
 
 def rescale_width(bounds: Bounds, k: kp.Rescale) -> int:
-    """16 for an 8-bit input (±x fits), 64 for a 32-bit one (−INT32_MIN), else 32."""
+    """16 for an 8-bit input (±x and its rounding constant fit), 64 for a 32-bit one
+    (−INT32_MIN), else 32."""
     bits = bounds.bits(k.x.buffer)
-    return NARROW if bits == 8 else (64 if bits == 32 else 32)
+    if bits == 8 and _fits16(128 + round_const(k.shift, k.round_out)):
+        return NARROW
+    return 64 if bits == 32 else 32
 
 
 WIDTH_RULES: dict[type[kp.Kernel], Callable[[Bounds, kp.Kernel], int]] = {

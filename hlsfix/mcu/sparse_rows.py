@@ -38,12 +38,13 @@ def row_layout(program: KernelProgram, k: kp.SparseMatVec) -> RowLayout:
     return RowLayout(vals[order], cols[order], row_start)
 
 
-def row_width(layout: RowLayout, x_max: int, prod_shift: int, x_bits: int, v_bits: int) -> int:
-    """16 when values and x are 8-bit and every row's sum of shifted product bounds fits int16."""
+def row_width(layout: RowLayout, x_max: int, prod_shift: int, x_bits: int, v_bits: int, rc: int = 0) -> int:
+    """16 when values and x are 8-bit and every row's sum of shifted product bounds, plus the
+    rounding constant ``rc`` the sum starts from, fits int16."""
     if x_bits != 8 or v_bits != 8:
         return 32
     terms = -((-(np.abs(layout.values) * x_max)) >> prod_shift)
     # per-row sums by prefix sums: empty rows (trailing ones included) sum to 0
     prefix = np.concatenate(([0], np.cumsum(terms)))
     sums = prefix[layout.row_start[1:]] - prefix[layout.row_start[:-1]]
-    return 16 if int(sums.max(initial=0)) <= (1 << 15) - 1 else 32
+    return 16 if int(sums.max(initial=0)) + rc <= (1 << 15) - 1 else 32

@@ -43,7 +43,7 @@ from hlsfix.rtl.hostport import HOST_PORT, check_segments, host_idle_state
 from hlsfix.rtl.isa import ADDR, CNT, PC, Op, Src, insn_layout
 from hlsfix.rtl.memories import NoTable, adder_tree, build_memories, read_word
 from hlsfix.rtl.microcode import Image
-from hlsfix.rtl.units import DIV_BITS_PER_STAGE, Divider, rescale_sat, shift_exact
+from hlsfix.rtl.units import DIV_BITS_PER_STAGE, Divider, rescale_sat, round_half, shift_exact
 
 
 class Accelerator(wiring.Component):
@@ -556,7 +556,7 @@ class Accelerator(wiring.Component):
             out_bits = bits_used.pop() if len(bits_used) == 1 else uw.out_bits  # a constant where it is one
             out = rescale_sat(
                 m,
-                wval,
+                round_half(m, wval, uw, f"rnd_{p}", facts.round_span(img)),  # round_out: + 2^(s-1)
                 uw.out_shift,
                 out_bits,
                 f"wr_{p}",

@@ -88,6 +88,7 @@ insn_layout = data.StructLayout(
         "split_rem": unsigned(CNT),  # lanes with a product in a split kernel's last beat
         "ps": unsigned(7),
         "out_shift": signed(8),
+        "rnd": unsigned(1),  # the final shift rounds: 2^(out_shift-1) is added first (round_out)
         "out_bits": unsigned(7),
         "a_sh": signed(8),
         "b_sh": signed(8),

@@ -48,13 +48,24 @@ class AluKernels:
             sub=int(k.subtract),
             b_first=int(k.b_first),
             out_shift=k.out_shift,
+            rnd=int(k.round_out),
         )
 
     def k_Mul(self, k: kp.Mul) -> None:
-        self._alu(k, k.a, k.b, k.b_mode, k.n, op=Op.MAC, ps=0, out_shift=k.out_shift)
+        self._alu(k, k.a, k.b, k.b_mode, k.n, op=Op.MAC, ps=0, out_shift=k.out_shift, rnd=int(k.round_out))
 
     def k_Rescale(self, k: kp.Rescale) -> None:
-        self._alu(k, k.x, None, "full", k.n, sub=int(k.negate), b_first=int(k.negate), out_shift=k.shift)
+        self._alu(
+            k,
+            k.x,
+            None,
+            "full",
+            k.n,
+            sub=int(k.negate),
+            b_first=int(k.negate),
+            out_shift=k.shift,
+            rnd=int(k.round_out),
+        )
 
     def k_Clamp(self, k: kp.Clamp) -> None:
         self._alu(

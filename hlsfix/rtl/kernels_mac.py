@@ -16,7 +16,13 @@ from hlsfix.rtl.isa import Op, Src
 
 class MacKernels:
     def mac_tail(self, k, name: str, prod_shift: int, out_shift: int) -> dict:
-        return {"op": Op.MAC, "ps": prod_shift, "out_shift": out_shift, "out_bits": self.bufs[name].fmt.bits}
+        return {
+            "op": Op.MAC,
+            "ps": prod_shift,
+            "out_shift": out_shift,
+            "out_bits": self.bufs[name].fmt.bits,
+            "rnd": int(k.round_out),
+        }
 
     def k_MatMul(self, k: kp.MatMul) -> None:
         if k.m == 1 and k.k > 1 and self.P > 1:

@@ -25,6 +25,12 @@ def span(img: Image, key: str) -> tuple[int, int]:
     return min(values), max(values)
 
 
+def round_span(img: Image) -> int:
+    """The largest final shift of an instruction that rounds (a kernel's ``round_out``), or 0
+    where none does (then no rounding adder is built)."""
+    return max([0, *(w["out_shift"] for w in img.insns if w.get("rnd"))])
+
+
 def values(img: Image, key: str) -> set[int]:
     return {0, *(w[key] for w in img.insns if key in w)}
 

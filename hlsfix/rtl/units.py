@@ -105,6 +105,23 @@ def rescale_sat(
     return saturate(m, shifted, bits, name, max_bits)
 
 
+def round_half(m: Module, v, word, name: str, s_max: int):
+    """v + 2^(s-1) where the instruction ``word`` rounds (``rnd``) and its s = ``out_shift`` ≥ 1,
+    else v (golden ``round_const``): a one-hot decode of s (at most ``s_max``) added before
+    ``rescale_sat``. ``s_max`` 0: no instruction of the program rounds, nothing is built."""
+    if s_max <= 0:
+        return v
+    rnd, s = word.rnd, word.out_shift
+    out = Signal(signed(len(v)), name=f"{name}_rounded")
+    half = Signal(unsigned(max(1, min(s_max, len(v) - 1))), name=f"{name}_half")
+    amount = (s - 1).as_unsigned()[: max(1, (max(s_max - 1, 1)).bit_length())]
+    m.d.comb += [
+        half.eq(Mux(rnd & (s > 0), Const(1, len(half)) << amount, 0)),
+        out.eq(v + half),
+    ]
+    return out
+
+
 DIV_BITS_PER_STAGE = 2  # two restoring steps per register stage: short enough for 100 MHz
 
 

@@ -23,7 +23,8 @@ def _lowered(name: str, bits: int, fold: bool):
     x = m.data.x_train[:300]
     prof = profile(m.graph, x)
     fmts = assign_formats(m.graph, prof, FormatPolicy(bits))
-    return lower(m.graph, fmts, prof, LowerOptions(round_fold=fold), str(bits)), m.data.x_test
+    options = LowerOptions(round_fold=fold, round_flags=False)  # the flags: test_round_flags.py
+    return lower(m.graph, fmts, prof, options, str(bits)), m.data.x_test
 
 
 @pytest.mark.parametrize("name", ["mlp", "cnn"])

@@ -59,7 +59,7 @@ def test_the_default_metric_of_a_tensor_output_is_sqnr_and_class_metrics_are_ref
         hlsfix.compile("mlp", metric="sqnr")  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("min_sqnr", [35.0, 45.0])
+@pytest.mark.parametrize("min_sqnr", [38.0, 45.0])
 def test_mixed_widths_of_a_tensor_output_keep_the_sqnr_floor(min_sqnr: float) -> None:
     """The mixed search demotes to 8 bits while the training rows' SQNR stays at the floor: a low
     floor buys more bytes than a high one, and both lie between the 8- and 16-bit programs."""
@@ -69,7 +69,7 @@ def test_mixed_widths_of_a_tensor_output_keep_the_sqnr_floor(min_sqnr: float) ->
     assert cm.quality(x)["sqnr_db"] >= min_sqnr
     assert c8.program.const_bytes() <= cm.program.const_bytes() < c16.program.const_bytes()
     assert c8.quality(x)["sqnr_db"] < min_sqnr  # so the floor is what stopped the demotion
-    if min_sqnr == 35.0:
+    if min_sqnr == 38.0:  # the 8-bit program rounds (round_out): 36 dB
         higher = hlsfix.compile(graph, x, bits="mixed", min_sqnr=45.0)
         assert cm.program.const_bytes() < higher.program.const_bytes()
     by_rel = hlsfix.compile(graph, x, bits="mixed", metric="max_rel_err", max_rel_err=0.2)

@@ -13,6 +13,7 @@ from hlsfix.fixedpoint.golden import quantize_input, run_golden
 from hlsfix.fixedpoint.lower import LowerOptions, lower
 from hlsfix.fixedpoint.profile import profile
 from hlsfix.fixedpoint.program import KernelProgram
+from hlsfix.fixedpoint.round_fold import flag_rounding
 from hlsfix.fixedpoint.scales import FormatPolicy, assign_formats
 from hlsfix.ir.interp import run_float
 from tests.random_programs.backends import Verdict, check
@@ -35,6 +36,8 @@ def lower_random(rp: RandomProgram) -> Lowered:
     fmts = assign_formats(graph, prof, FormatPolicy(bits=rp.bits))
     activation = "linear" if rp.seed % 5 == 0 else "table"
     program = lower(graph, fmts, prof, LowerOptions(activation), str(rp.bits))  # type: ignore[arg-type]
+    if rp.round_all:  # the round_out flag at every width (at 8 bits lowering sets it where it may)
+        program = flag_rounding(program, max_bits=32)
     x_q = quantize_input(program, rp.test)
     fixed = run_golden(program, x_q).output
     ref = run_float(graph, rp.test)

@@ -35,6 +35,7 @@ class RandomProgram:
     calib: np.ndarray = field(repr=False)
     test: np.ndarray = field(repr=False)
     bits: int = 16
+    round_all: bool = False  # round_out on every kernel where it is safe, at any width
 
     def graph(self) -> Graph:
         return parse_program(self.text, self.weights, name=f"rand{self.seed}")
@@ -243,6 +244,7 @@ def generate(seed: int, ops: int | None = None) -> RandomProgram:
     test = r.uniform(lo, hi, size=(24, *shape))
     test[0], test[1] = lo, hi
     test[2] = np.where(r.random(shape) < 0.5, lo, hi)
-    prog = RandomProgram(seed, text, b.weights, calib, test, int(r.choice([16, 16, 16, 8])))
+    bits = int(r.choice([16, 16, 16, 8]))
+    prog = RandomProgram(seed, text, b.weights, calib, test, bits, bool(r.random() < 0.5))
     prog.graph()  # type-checks: a generator bug must fail here, not in a backend
     return prog

@@ -100,3 +100,14 @@ def test_the_generator_covers_the_language() -> None:
     missing = [w for w in wanted if not seen[w]]
     assert not missing, f"never generated: {missing}"
     assert outputs["class"] >= 15 and outputs["tensor"] >= 15
+
+
+def test_the_generator_exercises_the_rounding_flag() -> None:
+    """Half the programs round at every width where it is safe (``round_all``), 8-bit ones where
+    lowering flags kernels: the backends' rounding paths are in the differential campaign."""
+    kinds: Counter = Counter()
+    for seed in range(30):
+        low = lower_random(generate(seed))
+        kinds.update(type(k).__name__ for k in low.program.walk() if getattr(k, "round_out", False))
+    assert {"MatMul", "AddSub", "Mul"} <= set(kinds), kinds
+    assert sum(kinds.values()) >= 30, kinds

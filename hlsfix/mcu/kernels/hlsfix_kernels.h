@@ -22,6 +22,10 @@
  * proves it exact (hlsfix_kernels8.h, tests/mcu/test_kernels8.py).
  * Each element i of an element-wise kernel reads all its operands before it writes out[i],
  * so such a kernel may write over its input in place (see hlsfix/memory/liveness.py).
+ * Rounding (program.py's round_out): the kernels that end in a right shift (MatMul, SparseMatVec,
+ * Conv2d, AddSub, Mul, Rescale) take `rc`, the rounding constant golden.round_const gives
+ * (2^(os-1) where the kernel rounds, else 0), added to the wide value before the floor shift; the
+ * dot products start their accumulator at rc instead of 0, so rounding costs them nothing.
  * Data movement that does not depend on the element type (permute, window, fill, copies)
  * is byte-generic and lives in hlsfix_kernels.c.
  *
@@ -117,7 +121,7 @@ HLSFIX_INLINE int64_t hlsfix_acc_get64(const int32_t *acc, int16_t i)
 #define HLSFIX_DEF_MATMUL(TA, SA, TB, SB, TO, W, PS)                                                 \
     static void hlsfix_matmul_##TA##SA##_##TB##SB##_##TO##_w##W##_ps##PS(                            \
         const HLSFIX_T(TA) * a, const HLSFIX_T(TB) * b, HLSFIX_T(TO) * out, int16_t m, int16_t k,    \
-        int16_t n, int16_t os)                                                                       \
+        int16_t n, int16_t os, HLSFIX_W(W) rc)                                                       \
     {                                                                                                \
         int16_t i, j, l;                                                                             \
         for (i = 0; i < m; i++) {                                                                    \
@@ -125,7 +129,7 @@ HLSFIX_INLINE int64_t hlsfix_acc_get64(const int32_t *acc, int16_t i)
             for (j = 0; j < n; j++) {                                                                \
                 const HLSFIX_T(TA) *pa = arow;                                                       \
                 const HLSFIX_T(TB) *pb = b + j;                                                      \
-                HLSFIX_W(W) acc = 0;                                                                 \
+                HLSFIX_W(W) acc = rc; /* the rounding constant, or 0 */                              \
                 for (l = 0; l < k; l++) {                                                            \
                     HLSFIX_MACT(W, TA, TB, acc, HLSFIX_LD(SA, TA, pa), HLSFIX_LD(SB, TB, pb), PS);    \
                     pa++;                                                                            \
@@ -195,11 +199,12 @@ HLSFIX_INLINE int64_t hlsfix_acc_get64(const int32_t *acc, int16_t i)
 
 #define HLSFIX_DEF_MATVEC16(SA, TO, PS)                                                              \
     static HLSFIX_DOT16_NOINLINE void hlsfix_matvec16_i16##SA##_##TO##_ps##PS(                       \
-        const int16_t *a, const int16_t *b, HLSFIX_T(TO) * out, int16_t m, int16_t k, int16_t os)    \
+        const int16_t *a, const int16_t *b, HLSFIX_T(TO) * out, int16_t m, int16_t k, int16_t os,    \
+        int32_t rc)                                                                                  \
     {                                                                                                \
         int16_t i;                                                                                   \
         for (i = 0; i < m; i++) {                                                                    \
-            int32_t acc = 0;                                                                         \
+            int32_t acc = rc;                                                                        \
             if (k > 0) {                                                                             \
                 HLSFIX_DOT16_##SA(acc, a + i * k, b, k, PS);                                         \
             }                                                                                        \
@@ -212,7 +217,7 @@ HLSFIX_INLINE int64_t hlsfix_acc_get64(const int32_t *acc, int16_t i)
     static void hlsfix_spmv_##TV##_##TR##_##TC##_##TX##SX##_##TO##_w##W##_ps##PS(                    \
         const HLSFIX_T(TV) * vals, const HLSFIX_T(TR) * rows, const HLSFIX_T(TC) * cols,             \
         const HLSFIX_T(TX) * x, HLSFIX_T(TO) * out, int32_t *acc, int16_t nrows, int16_t ncols,      \
-        int16_t os)                                                                                  \
+        int16_t os, HLSFIX_W(W) rc)                                                                  \
     {                                                                                                \
         int16_t r, c, j, end = (int16_t)HLSFIX_LD_c_##TC(cols); /* cols[c + 1] read once */          \
         memset(acc, 0, (size_t)nrows * (W / 8));                                                     \
@@ -227,7 +232,7 @@ HLSFIX_INLINE int64_t hlsfix_acc_get64(const int32_t *acc, int16_t i)
             }                                                                                        \
         }                                                                                            \
         for (r = 0; r < nrows; r++) {                                                                \
-            out[r] = HLSFIX_STORE(TO, W, hlsfix_acc_get##W(acc, r), os);                             \
+            out[r] = HLSFIX_STORE(TO, W, hlsfix_acc_get##W(acc, r) + rc, os);                        \
         }                                                                                            \
     }
 
@@ -310,7 +315,7 @@ HLSFIX_INLINE int64_t hlsfix_acc_get64(const int32_t *acc, int16_t i)
 #define HLSFIX_DEF_SPMV16(TR, TC, SX, TO, PS)                                                        \
     static HLSFIX_NOINLINE void hlsfix_spmv16_##TR##_##TC##_i16##SX##_##TO##_ps##PS(                 \
         const int16_t *vals, const HLSFIX_T(TR) * rows, const HLSFIX_T(TC) * cols, const int16_t *x, \
-        HLSFIX_T(TO) * out, int32_t *acc, int16_t nrows, int16_t ncols, int16_t os)                  \
+        HLSFIX_T(TO) * out, int32_t *acc, int16_t nrows, int16_t ncols, int16_t os, int32_t rc)      \
     {                                                                                                \
         int16_t r, c, j = (int16_t)HLSFIX_LD_c_##TC(cols), end;                                      \
         memset(acc, 0, (size_t)nrows * sizeof(int32_t));                                             \
@@ -323,7 +328,7 @@ HLSFIX_INLINE int64_t hlsfix_acc_get64(const int32_t *acc, int16_t i)
             j = end;                                                                                 \
         }                                                                                            \
         for (r = 0; r < nrows; r++) {                                                                \
-            out[r] = HLSFIX_STORE(TO, 32, acc[r], os);                                               \
+            out[r] = HLSFIX_STORE(TO, 32, acc[r] + rc, os);                                          \
         }                                                                                            \
     }
 
@@ -333,7 +338,7 @@ HLSFIX_INLINE int64_t hlsfix_acc_get64(const int32_t *acc, int16_t i)
         const HLSFIX_T(TX) * x, const HLSFIX_T(TF) * f, HLSFIX_T(TO) * out, int16_t nb, int16_t h,   \
         int16_t w, int16_t c, int16_t g, int16_t hf, int16_t wf, int16_t cin_g, int16_t cout,        \
         int16_t ho, int16_t wo, int16_t sh, int16_t sw, int16_t pt, int16_t pl, int16_t dh,          \
-        int16_t dw, int16_t os)                                                                      \
+        int16_t dw, int16_t os, HLSFIX_W(W) rc)                                                      \
     {                                                                                                \
         int16_t nn, oh, ow, co, cc, i, j, ci, ih, iw, gi;                                           \
         int16_t cout_all = (int16_t)(g * cout); /* cout: per group */                               \
@@ -342,7 +347,7 @@ HLSFIX_INLINE int64_t hlsfix_acc_get64(const int32_t *acc, int16_t i)
             for (oh = 0; oh < ho; oh++)                                                              \
                 for (ow = 0; ow < wo; ow++)                                                          \
                     for (co = 0; co < cout_all; co++) {                                             \
-                        HLSFIX_W(W) acc = 0;                                                         \
+                        HLSFIX_W(W) acc = rc;                                                        \
                         gi = (int16_t)(co / cout);                                                  \
                         cc = (int16_t)(co - gi * cout);                                             \
                         for (i = 0; i < hf; i++) {                                                   \
@@ -385,14 +390,14 @@ HLSFIX_INLINE int64_t hlsfix_acc_get64(const int32_t *acc, int16_t i)
 #define HLSFIX_DEF_ADDSUB(TA, SA, TB, SB, TO, W)                                                     \
     HLSFIX_INLINE void hlsfix_addsub_##TA##SA##_##TB##SB##_##TO##_w##W(                              \
         const HLSFIX_T(TA) * a, const HLSFIX_T(TB) * b, HLSFIX_T(TO) * out, int16_t n, int16_t nb,   \
-        uint8_t mode, uint8_t op, int16_t as, int16_t bs, int16_t os)                                \
+        uint8_t mode, uint8_t op, int16_t as, int16_t bs, int16_t os, HLSFIX_W(W) rc)                \
     {                                                                                                \
         int16_t i, j = 0;                                                                            \
         for (i = 0; i < n; i++) {                                                                    \
             HLSFIX_W(W) av = hlsfix_shift_exact##W((HLSFIX_W(W))HLSFIX_LD(SA, TA, a + i), as);       \
             HLSFIX_W(W) bv = hlsfix_shift_exact##W((HLSFIX_W(W))HLSFIX_LD(SB, TB, b + j), bs);       \
             HLSFIX_W(W) t = op == 0 ? av + bv : (op == 1 ? av - bv : bv - av);                       \
-            out[i] = HLSFIX_STORE(TO, W, t, os);                                                     \
+            out[i] = HLSFIX_STORE(TO, W, (HLSFIX_W(W))(t + rc), os);                                 \
             j = HLSFIX_NEXT_B(mode, i, j, nb);                                                       \
         }                                                                                            \
     }
@@ -401,12 +406,12 @@ HLSFIX_INLINE int64_t hlsfix_acc_get64(const int32_t *acc, int16_t i)
 #define HLSFIX_DEF_MUL(TA, SA, TB, SB, TO, W)                                                        \
     HLSFIX_INLINE void hlsfix_mul_##TA##SA##_##TB##SB##_##TO##_w##W(                                 \
         const HLSFIX_T(TA) * a, const HLSFIX_T(TB) * b, HLSFIX_T(TO) * out, int16_t n, int16_t nb,   \
-        uint8_t mode, int16_t os)                                                                    \
+        uint8_t mode, int16_t os, HLSFIX_W(W) rc)                                                    \
     {                                                                                                \
         int16_t i, j = 0;                                                                            \
         for (i = 0; i < n; i++) {                                                                    \
             HLSFIX_W(W) p = HLSFIX_MULT(W, TA, TB, HLSFIX_LD(SA, TA, a + i), HLSFIX_LD(SB, TB, b + j)); \
-            out[i] = HLSFIX_STORE(TO, W, p, os);                                                     \
+            out[i] = HLSFIX_STORE(TO, W, (HLSFIX_W(W))(p + rc), os);                                 \
             j = HLSFIX_NEXT_B(mode, i, j, nb);                                                       \
         }                                                                                            \
     }
@@ -414,12 +419,13 @@ HLSFIX_INLINE int64_t hlsfix_acc_get64(const int32_t *acc, int16_t i)
 /* ---- Rescale: out = rescale_sat(±x, shift); W is 64 for an int32 x (so -INT32_MIN fits) --- */
 #define HLSFIX_DEF_RESCALE(TX, SX, TO, W)                                                            \
     static void hlsfix_rescale_##TX##SX##_##TO##_w##W(const HLSFIX_T(TX) * x, HLSFIX_T(TO) * out,    \
-                                                      int16_t n, int16_t shift, uint8_t negate)      \
+                                                      int16_t n, int16_t shift, uint8_t negate,      \
+                                                      HLSFIX_W(W) rc)                                \
     {                                                                                                \
         int16_t i;                                                                                   \
         for (i = 0; i < n; i++) {                                                                    \
             HLSFIX_W(W) v = (HLSFIX_W(W))HLSFIX_LD(SX, TX, x + i);                                   \
-            out[i] = HLSFIX_STORE(TO, W, negate ? -v : v, shift);                                    \
+            out[i] = HLSFIX_STORE(TO, W, (HLSFIX_W(W))((negate ? -v : v) + rc), shift);              \
         }                                                                                            \
     }
 

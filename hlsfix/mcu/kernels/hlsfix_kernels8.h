@@ -176,11 +176,11 @@ HLSFIX_INLINE int32_t hlsfix_mul8x16(int8_t a, int16_t b) { return (int32_t)a * 
 #define HLSFIX_DEF_SPMV_ROWS(TV, TC, TX, SX, TO, W, PS)                                             \
     static void hlsfix_spmvr_##TV##_##TC##_##TX##SX##_##TO##_w##W##_ps##PS(                         \
         const HLSFIX_T(TV) * vals, const HLSFIX_T(TC) * cols, const int16_t *row_start,             \
-        const HLSFIX_T(TX) * x, HLSFIX_T(TO) * out, int16_t nrows, int16_t os)                      \
+        const HLSFIX_T(TX) * x, HLSFIX_T(TO) * out, int16_t nrows, int16_t os, HLSFIX_W(W) rc)      \
     {                                                                                               \
         int16_t r, j = HLSFIX_LD_c_i16(row_start), end;                                             \
         for (r = 0; r < nrows; r++) {                                                               \
-            HLSFIX_W(W) acc = 0;                                                                    \
+            HLSFIX_W(W) acc = rc; /* the rounding constant, or 0 */                                 \
             end = HLSFIX_LD_c_i16(row_start + r + 1);                                               \
             for (; j < end; j++) {                                                                  \
                 HLSFIX_T(TX) xv = HLSFIX_LD(SX, TX, x + (int16_t)HLSFIX_LD_c_##TC(cols + j));       \
@@ -262,11 +262,11 @@ HLSFIX_INLINE int32_t hlsfix_mul8x16(int8_t a, int16_t b) { return (int32_t)a * 
 #define HLSFIX_DEF_MATVEC8(SA, TB, TO, W, PS)                                                       \
     static HLSFIX_NOINLINE void hlsfix_matvec8_i8##SA##_##TB##_##TO##_w##W##_ps##PS(                \
         const int8_t *a, const HLSFIX_T(TB) * b, HLSFIX_T(TO) * out, int16_t m, int16_t k,          \
-        int16_t os)                                                                                 \
+        int16_t os, HLSFIX_W(W) rc)                                                                 \
     {                                                                                               \
         int16_t i;                                                                                  \
         for (i = 0; i < m; i++) {                                                                   \
-            HLSFIX_W(W) acc = 0;                                                                    \
+            HLSFIX_W(W) acc = rc; /* the rounding constant, or 0 */                                 \
             HLSFIX_DOT8(SA, TB, W, acc, a + i * k, b, k, PS);                                       \
             out[i] = HLSFIX_STORE(TO, W, acc, os);                                                  \
         }                                                                                           \
@@ -293,7 +293,7 @@ HLSFIX_INLINE int32_t hlsfix_mul8x16(int8_t a, int16_t b) { return (int32_t)a * 
     static void hlsfix_conv2dco_##TX##SX##_##TF##SF##_##TO##_w##W##_ps##PS##_co##CO(                \
         const HLSFIX_T(TX) * x, const HLSFIX_T(TF) * f, HLSFIX_T(TO) * out, int16_t nb, int16_t h,  \
         int16_t w, int16_t c, int16_t hf, int16_t wf, int16_t ho, int16_t wo, int16_t sh,           \
-        int16_t sw, int16_t pt, int16_t pl, int16_t dh, int16_t dw, int16_t os)                     \
+        int16_t sw, int16_t pt, int16_t pl, int16_t dh, int16_t dw, int16_t os, HLSFIX_W(W) rc)     \
     {                                                                                               \
         HLSFIX_W(W) acc[CO];                                                                        \
         int16_t nn, oh, ow, i, j, ci, co, ih, iw;                                                   \
@@ -302,7 +302,7 @@ HLSFIX_INLINE int32_t hlsfix_mul8x16(int8_t a, int16_t b) { return (int32_t)a * 
             for (oh = 0; oh < ho; oh++)                                                             \
                 for (ow = 0; ow < wo; ow++) {                                                       \
                     for (co = 0; co < CO; co++)                                                     \
-                        acc[co] = 0;                                                                \
+                        acc[co] = rc;                                                               \
                     for (i = 0; i < hf; i++) {                                                      \
                         ih = (int16_t)(oh * sh + i * dh - pt);                                      \
                         if (ih < 0 || ih >= h)                                                      \
@@ -390,11 +390,11 @@ HLSFIX_INLINE int32_t hlsfix_mul8x16(int8_t a, int16_t b) { return (int32_t)a * 
 #define HLSFIX_DEF_SPMV8_ROWS(TO, W, PS)                                                            \
     static HLSFIX_NOINLINE void hlsfix_spmv8r_##TO##_w##W##_ps##PS(                                 \
         const int8_t *pairs, const int16_t *row_start, const int8_t *x, HLSFIX_T(TO) * out,          \
-        int16_t nrows, int16_t os)                                                                  \
+        int16_t nrows, int16_t os, HLSFIX_W(W) rc)                                                  \
     {                                                                                               \
         int16_t r, j = HLSFIX_LD_c_i16(row_start), end;                                             \
         for (r = 0; r < nrows; r++) {                                                               \
-            HLSFIX_W(W) acc = 0;                                                                    \
+            HLSFIX_W(W) acc = rc; /* the rounding constant, or 0 */                                 \
             end = HLSFIX_LD_c_i16(row_start + r + 1);                                               \
             if (end > j) {                                                                          \
                 HLSFIX_SPMV8_ROW_##W(acc, pairs + 2 * j, end - j, x, PS);                           \
