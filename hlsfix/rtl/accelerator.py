@@ -41,7 +41,15 @@ from hlsfix.rtl import program_facts as facts
 from hlsfix.rtl.forwarding import Forwarding
 from hlsfix.rtl.hostport import HOST_PORT, check_segments, host_idle_state
 from hlsfix.rtl.isa import ADDR, CNT, PC, Op, Src, insn_layout
-from hlsfix.rtl.memories import NoTable, adder_tree, build_memories, read_word
+from hlsfix.rtl.memories import (
+    FAST_NEXT,
+    NEEDS_NEXT,
+    WORD_BITS,
+    NoTable,
+    adder_tree,
+    build_memories,
+    read_word,
+)
 from hlsfix.rtl.microcode import Image
 from hlsfix.rtl.units import DIV_BITS_PER_STAGE, Divider, rescale_sat, shift_exact
 
@@ -85,14 +93,19 @@ class Accelerator(wiring.Component):
         regs = Array(Signal(signed(32), name=f"r{i}") for i in range(max(1, len(img.regs))))
         pc = Signal(PC)
         # the sequencer's word at pc, registered: loaded with pc (look-ahead/target copies)
-        u_reg = Signal(insn_layout.size, init=mems.words[0])
-        u = data.View(insn_layout, u_reg)
+        u_reg = Signal(WORD_BITS, init=mems.words[0])
+        u = fields(u_reg)
         m.d.comb += self.pc.eq(pc)
 
         # ---- sequencer and address generator ------------------------------------------------
         o1, c, o0c, r1, r0 = (Signal(CNT, name=n) for n in ("o1", "c", "o0c", "r1", "r0"))
         streams = facts.STREAMS
         addr = {s: Signal(signed(ADDR), name=f"addr_{s}") for s in streams}
+        # the entry stream's next address and lane stride: the entry table is read a cycle
+        # ahead, so its block RAM's data is registered before the address adders (S1)
+        x_next, lane_next = Signal(signed(ADDR), name="x_next"), Signal(signed(ADDR), name="lane_next")
+        m.d.sync += addr["x"].eq(x_next)
+        m.d.comb += [x_next.eq(addr["x"]), lane_next.eq(u.x.lane)]  # unless a beat moves them
         issue = Signal()
         in_count = Signal(range(img.program.input_buffer.size + 1))
         out_count = Signal(range(img.output_len + 1))
@@ -111,7 +124,7 @@ class Accelerator(wiring.Component):
         m.d.sync += gap.eq(Mux(issue, 1, Mux(gap == 63, 63, gap + 1)))
         u_next_port = mems.ucode_next.read_port(domain="comb")
         m.d.comb += u_next_port.addr.eq(pc)
-        u_next = data.View(insn_layout, u_next_port.data)  # the word at pc + 1
+        u_next = u_next_port.data  # the word at pc + 1
         u_target_port = mems.ucode_target.read_port(domain="comb")
         m.d.comb += u_target_port.addr.eq(pc)
         u_target = u_target_port.data  # a LOOPNEXT's target word
@@ -158,17 +171,22 @@ class Accelerator(wiring.Component):
             m.d.sync += zo.eq(insn.n1 == 1)
             for s in streams:
                 f = getattr(insn, s)
-                m.d.sync += addr[s].eq(f.base + product(at, s, after) if s in indexed else f.base)
+                value = f.base + product(at, s, after) if s in indexed else f.base
+                if s == "x":
+                    m.d.comb += x_next.eq(value)
+                else:
+                    m.d.sync += addr[s].eq(value)
+            m.d.comb += lane_next.eq(insn.x.lane)
 
         in_we, in_addr, in_data = Signal(), Signal(signed(ADDR)), Signal(signed(WB))
         out_addr = Signal(signed(ADDR))
 
         # the next instruction may start with the next beat (no wait, no SETUP cycle), and needs
         # an address product: constant bits per pc
-        fast_next, needs_next = facts.fast_next(img), facts.needs_next(img)
         stay = Signal()  # ISSUE in this cycle and the previous one, at the same pc
         m.d.sync += stay.eq(0)
-        last_trip = Array(Const(v, signed(35)) for v in facts.last_trips(img))
+        lb = facts.loop_bits(img)  # the loop registers' values fit lb bits
+        last_trip = Array(Const(v, signed(35 if lb == 32 else lb)) for v in facts.last_trips(img))
         with m.FSM(name="seq", init="IDLE" if self.host_port else "LOAD"):
             if self.host_port:
                 host_idle_state(
@@ -211,7 +229,7 @@ class Accelerator(wiring.Component):
                     m.d.sync += [regs[u.dst].eq(u.imm), pc.eq(pc + 1), u_reg.eq(u_next)]
                 with m.Elif(u.op == Op.LOOPNEXT):
                     # R + 1 < stop as R < stop - 1: the bound is a constant per instruction
-                    again = regs[u.dst] < last_trip[pc]
+                    again = regs[u.dst][:lb].as_signed() < last_trip[pc]
                     m.d.sync += [regs[u.dst].eq(regs[u.dst] + 1), pc.eq(Mux(again, u.target, pc + 1))]
                     m.d.sync += u_reg.eq(Mux(again, u_target, u_next))
                 with m.Elif(needs_product(u) & ~product_ready(pc)):
@@ -223,31 +241,36 @@ class Accelerator(wiring.Component):
                 m.d.comb += [issue.eq(1), self.running.eq(1)]
                 m.d.sync += stay.eq(1)
                 step = {s: getattr(u, s) for s in streams}
+
+                def step_addresses(d):
+                    m.d.sync += [addr[s].eq(addr[s] + getattr(f, d)) for s, f in step.items() if s != "x"]
+                    m.d.comb += x_next.eq(addr["x"] + getattr(step["x"], d))
+
                 with m.If(~z0):
                     m.d.sync += [r0.eq(r0 + 1), z0.eq(r0 + 2 == u.m0)]
-                    m.d.sync += [addr[s].eq(addr[s] + f.d0) for s, f in step.items()]
+                    step_addresses("d0")
                 with m.Elif(~z1):
                     m.d.sync += [r0.eq(0), r1.eq(r1 + 1), z0.eq(u.m0 == 1), z1.eq(r1 + 2 == u.m1)]
-                    m.d.sync += [addr[s].eq(addr[s] + f.d1) for s, f in step.items()]
+                    step_addresses("d1")
                 with m.Elif(~zc):
                     m.d.sync += [r0.eq(0), r1.eq(0), c.eq(c + 1), o0c.eq(o0c + P)]
                     m.d.sync += [z0.eq(u.m0 == 1), z1.eq(u.m1 == 1), zc.eq(c + 2 == u.chunks)]
-                    m.d.sync += [addr[s].eq(addr[s] + f.d2) for s, f in step.items()]
+                    step_addresses("d2")
                 with m.Elif(~zo):
                     m.d.sync += [r0.eq(0), r1.eq(0), c.eq(0), o0c.eq(0), o1.eq(o1 + 1)]
                     m.d.sync += [z0.eq(u.m0 == 1), z1.eq(u.m1 == 1), zc.eq(u.chunks == 1)]
                     m.d.sync += zo.eq(o1 + 2 == u.n1)
-                    m.d.sync += [addr[s].eq(addr[s] + f.d3) for s, f in step.items()]
+                    step_addresses("d3")
                 with m.Else():
                     m.d.sync += [pc.eq(pc + 1), u_reg.eq(u_next)]
                     # The next kernel starts with the next beat unless it must wait (or is a
                     # sequencer instruction, which takes the SETUP cycle).
                     # (static per instruction; the product is ready iff this kernel issued a
                     # beat in the previous cycle too: ``stay``)
-                    fast_ok = fast_next.bit_select(pc, 1) & (~needs_next.bit_select(pc, 1) | stay)
+                    fast_ok = u_reg[FAST_NEXT] & (~u_reg[NEEDS_NEXT] | stay)
                     m.d.sync += stay.eq(0)
                     with m.If(fast_ok):
-                        start_kernel(u_next, pc, after=True)
+                        start_kernel(fields(u_next), pc, after=True)
                     with m.Else():
                         m.next = "SETUP"
             if not self.host_port:  # the result streams out, then the next input streams in
@@ -287,7 +310,7 @@ class Accelerator(wiring.Component):
         pcs = [pc] + [Signal(PC, name=f"pc{i}") for i in range(1, 9)]
         m.d.sync += [pcs[i].eq(pcs[i - 1]) for i in range(1, 9)]
         words = {i: insn_after(pcs[i - 1]) for i in (1, 2, 3, 4, 5, 7, 8)}  # the word at pcs[i]
-        u1, u2, u3, u4, u7 = (data.View(insn_layout, words[i]) for i in (1, 2, 3, 4, 7))
+        u1, u2, u3, u4, u7 = (fields(words[i]) for i in (1, 2, 3, 4, 7))
         div = Divider(W, W, img.div_bits, 1 + ADDR + PC, DIV_BITS_PER_STAGE) if img.div_bits else None
         if div is not None:
             m.submodules.div = div
@@ -295,7 +318,7 @@ class Accelerator(wiring.Component):
         # Forwarding (``forwarding.py``): every lane's writes, seen by every lane's operands.
         fwd = Forwarding(P, WB, img.ram_depth)
         fw_en, fw_addr, fw_data, pw_en, pw_addr = fwd.en, fwd.addr, fwd.data, fwd.pen, fwd.paddr
-        forwarded, late_forwarded = fwd.forwarded, fwd.late
+        late_forwarded = fwd.late
 
         # Split dot products: each lane's partial sum (its result register), added by lane 0's tree.
         w0vals = [Signal(signed(W + 2), name=f"w0val_{q}") for q in range(P)]
@@ -308,12 +331,14 @@ class Accelerator(wiring.Component):
             else:  # no table kernel: nothing reads these
                 rom_t1, rom_t2 = (NoTable(f"notable{i}_{p}") for i in (1, 2))
             ent_r = ents[p].read_port(domain="sync")
-            e = data.View(ent_layout, ent_r.data)
+            e_reg = Signal(ent_layout.size, name=f"ent1_{p}")
+            m.d.sync += e_reg.eq(ent_r.data)
+            e = data.View(ent_layout, e_reg)
             # S0 → S1
             v1, f1, l1 = Signal(name=f"v1_{p}"), Signal(name=f"f1_{p}"), Signal(name=f"l1_{p}")
             ri1 = Signal(CNT, name=f"ri1_{p}")
             part = {s: Signal(signed(ADDR), name=f"part_{s}_{p}") for s in ("a", "b", "o")}
-            m.d.comb += ent_r.addr.eq(addr["x"] + u.x.lane * p)
+            m.d.comb += ent_r.addr.eq(x_next + lane_next * p)
             m.d.sync += [
                 v1.eq(issue & (u.split | (o0c + p < u.n0))),
                 f1.eq(first0),
@@ -334,17 +359,25 @@ class Accelerator(wiring.Component):
                 m.d.comb += ram_ra[p].addr.eq(Mux(self.running, a_addr, out_addr))
             else:
                 m.d.comb += ram_ra[p].addr.eq(a_addr)
-            v2, f2, l2, pad2 = (Signal(name=f"{n}2_{p}") for n in ("v", "f", "l", "pad"))
+            v2, f2, l2, pad2, kill = (Signal(name=f"{n}2_{p}") for n in ("v", "f", "l", "pad", "kill"))
+            a_rom, b_rom = Signal(name=f"a_rom2_{p}"), Signal(name=f"b_rom2_{p}")
             ri2, oa2 = Signal(CNT, name=f"ri2_{p}"), Signal(signed(ADDR), name=f"oa2_{p}")
             ev2 = Signal(signed(WB), name=f"ev2_{p}")
             aa2, ba2 = Signal(signed(ADDR), name=f"aa2_{p}"), Signal(signed(ADDR), name=f"ba2_{p}")
+            l1_ = Mux(u1.sparse, e.last, l1)
+            pad1 = (u1.a_ind | u1.b_ind) & ~u1.sparse & ~e.valid
+            kill1 = u1.split & l1_ & (u1.split_rem <= p)
             m.d.sync += [
                 v2.eq(v1 & (~u1.sparse | e.valid)),
                 aa2.eq(a_addr),
                 ba2.eq(b_addr),
                 f2.eq(Mux(u1.sparse, e.first, f1)),
-                l2.eq(Mux(u1.sparse, e.last, l1)),
-                pad2.eq((u1.a_ind | u1.b_ind) & ~u1.sparse & ~e.valid),
+                l2.eq(l1_),
+                pad2.eq(pad1),
+                # a split kernel's last beat: lanes past the dot product's end contribute nothing
+                kill.eq(kill1),
+                a_rom.eq((u1.a_src == Src.ROM) & ~pad1 & ~kill1),
+                b_rom.eq((u1.b_src == Src.ROM) & ~kill1),
                 ri2.eq(ri1),
                 oa2.eq(part["o"] + Mux(u1.o_ind, e.row, 0)),
                 ev2.eq(e.value),
@@ -352,11 +385,29 @@ class Accelerator(wiring.Component):
             # S2 → S3: operands selected (forwarding included) and registered, so the multiplier
             # and every shifter start from flip-flops. Operands are RAM/ROM words, entry values or
             # immediates that fit a word (the compiler saturates fill values), all ``WB`` bits.
-            a_raw = Array([forwarded(ram_ra[p].data, aa2), rom_a.data, ev2, u2.imm[:WB]])[u2.a_src]
-            b_raw = Array([forwarded(ram_rb[p].data, ba2), rom_b.data, 0, 0])[u2.b_src]
-            # a split kernel's last beat: lanes past the dot product's end contribute nothing
-            kill = Signal(name=f"kill_{p}")
-            m.d.comb += kill.eq(u2.split & l2 & (u2.split_rem <= p))
+            # A killed lane's operands are both zero (its product too, even in simulation).
+            a_on, b_on = ~kill & ~pad2, ~kill
+            a_raw = fwd.operand(
+                m,
+                f"a_raw_{p}",
+                ram=ram_ra[p].data,
+                address=aa2,
+                ram_en=a_on & (u2.a_src == Src.RAM),
+                rom=(a_rom, rom_a.data),
+                rest=(
+                    (a_on & (u2.a_src == Src.ENTRY), ev2),
+                    (a_on & (u2.a_src == Src.IMM), u2.imm[:WB]),
+                    (~kill & pad2 & (u2.op == Op.MAX), u2.imm[:WB]),
+                ),
+            )
+            b_raw = fwd.operand(
+                m,
+                f"b_raw_{p}",
+                ram=ram_rb[p].data,
+                address=ba2,
+                ram_en=b_on & (u2.b_src == Src.RAM),
+                rom=(b_rom, rom_b.data),
+            )
             v3, f3, l3 = (Signal(name=f"{n}3_{p}") for n in ("v", "f", "l"))
             ri3, oa3 = Signal(CNT, name=f"ri3_{p}"), Signal(signed(ADDR), name=f"oa3_{p}")
             a3r, b3r = Signal(signed(WB), name=f"a3r_{p}"), Signal(signed(WB), name=f"b3r_{p}")
@@ -366,9 +417,8 @@ class Accelerator(wiring.Component):
                 l3.eq(l2),
                 ri3.eq(ri2),
                 oa3.eq(oa2),
-                # a killed lane's operands are both zero (its product too, even in simulation)
-                a3r.eq(Mux(kill, 0, Mux(pad2, Mux(u2.op == Op.MAX, u2.imm[:WB], 0), a_raw))),
-                b3r.eq(Mux(kill, 0, b_raw)),
+                a3r.eq(a_raw),
+                b3r.eq(b_raw),
             ]
             a3 = late_forwarded(m, p, "a", a3r, aa2, (u2.a_src == Src.RAM) & ~pad2 & ~kill)
             b3 = late_forwarded(m, p, "b", b3r, ba2, (u2.b_src == Src.RAM) & ~kill)
@@ -516,7 +566,7 @@ class Accelerator(wiring.Component):
             wv = Signal(name=f"wv_{p}")
             wval = Signal(signed(W + 2), name=f"wval_{p}")
             wa = Signal(signed(ADDR), name=f"wa_{p}")
-            wword = Signal(insn_layout.size, name=f"wword_{p}")
+            wword = Signal(WORD_BITS, name=f"wword_{p}")
             m.d.comb += [
                 wv.eq(w0v | w1v),
                 wval.eq(Mux(w1v, w1val, w0out)),
@@ -551,7 +601,7 @@ class Accelerator(wiring.Component):
                 wv = wv2
             # rescale and saturate to the destination's bits, registered: the write stage (RAM
             # write, register write, forwarding) starts from flip-flops
-            uw = data.View(insn_layout, wword)
+            uw = fields(wword)
             bits_used = {w["out_bits"] for w in img.insns if "out_bits" in w}
             out_bits = bits_used.pop() if len(bits_used) == 1 else uw.out_bits  # a constant where it is one
             out = rescale_sat(
@@ -598,3 +648,8 @@ class Accelerator(wiring.Component):
 
     def _out_scale(self) -> int:
         return self.img.out_loc[1]
+
+
+def fields(word) -> data.View:
+    """A microcode word's instruction fields (the sequencer's bits above them left out)."""
+    return data.View(insn_layout, word[: insn_layout.size])

@@ -12,7 +12,7 @@ the RAM's address bits only: both are RAM addresses.
 
 from __future__ import annotations
 
-from amaranth.hdl import Cat, Module, Mux, Signal, signed
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
 
 from hlsfix.rtl.isa import ADDR
 
@@ -34,11 +34,23 @@ class Forwarding:
     def _same(self, x, y):
         return x[: self.ram_bits] == y[: self.ram_bits]
 
-    def forwarded(self, value, address):
-        """``value`` (a RAM read at ``address``), or a write to that address in this cycle."""
+    def operand(self, m: Module, name: str, *, ram, address, ram_en, rom, rest=()):
+        """An operand selected at S2, before its register: the RAM word at ``address`` when
+        ``ram_en`` (or a write to that address in this cycle: the last lane's wins), ``rom``
+        (select, data) or one of ``rest``'s (select, value); zero when no select is set. The
+        selects are exclusive and come from registers, so a block RAM's data, which arrives
+        late in the cycle, passes one AND-OR level on its way to the operand register."""
+        hits = [self.en[q] & self._same(self.addr[q], address) for q in range(self.lanes)]
+        terms = [(ram_en & ~Cat(*hits).any(), ram), rom, *rest]
         for q in range(self.lanes):
-            value = Mux(self.en[q] & self._same(self.addr[q], address), self.data[q], value)
-        return value
+            later = Cat(*hits[q + 1 :]).any() if q + 1 < self.lanes else Const(0)
+            terms.append((ram_en & hits[q] & ~later, self.data[q]))
+        value = Const(0, signed(self.word_bits))
+        for select, v in terms:
+            value = value | Mux(select, v, 0)
+        out = Signal(signed(self.word_bits), name=name)
+        m.d.comb += out.eq(value)
+        return out
 
     def late(self, m: Module, p: int, name: str, value, address, enable):
         """``value`` registered into S3, replaced there by a write that lands in S3's cycle."""
