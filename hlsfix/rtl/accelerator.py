@@ -307,10 +307,11 @@ class Accelerator(wiring.Component):
         # ---- lanes ------------------------------------------------------------------------------
         first0 = (r0 == 0) & (r1 == 0)
         last0 = z0 & z1
-        pcs = [pc] + [Signal(PC, name=f"pc{i}") for i in range(1, 9)]
-        m.d.sync += [pcs[i].eq(pcs[i - 1]) for i in range(1, 9)]
-        words = {i: insn_after(pcs[i - 1]) for i in (1, 2, 3, 4, 5, 7, 8)}  # the word at pcs[i]
-        u1, u2, u3, u4, u7 = (fields(words[i]) for i in (1, 2, 3, 4, 7))
+        pcs = [pc] + [Signal(PC, name=f"pc{i}") for i in range(1, 10)]
+        m.d.sync += [pcs[i].eq(pcs[i - 1]) for i in range(1, 10)]
+        words = {i: insn_after(pcs[i - 1]) for i in (1, 3, 4, 5, 6, 8, 9)}  # the word at pcs[i]
+        # S2 (read) has no fields of its own: S2b (select) is a cycle after it
+        u1, u2, u3, u4, u7 = (fields(words[i]) for i in (1, 3, 4, 5, 8))
         div = Divider(W, W, img.div_bits, 1 + ADDR + PC, DIV_BITS_PER_STAGE) if img.div_bits else None
         if div is not None:
             m.submodules.div = div
@@ -319,6 +320,7 @@ class Accelerator(wiring.Component):
         fwd = Forwarding(P, WB, img.ram_depth)
         fw_en, fw_addr, fw_data, pw_en, pw_addr = fwd.en, fwd.addr, fwd.data, fwd.pen, fwd.paddr
         late_forwarded = fwd.late
+        fwd.keep_previous(m)
 
         # Split dot products: each lane's partial sum (its result register), added by lane 0's tree.
         w0vals = [Signal(signed(W + 2), name=f"w0val_{q}") for q in range(P)]
@@ -382,6 +384,20 @@ class Accelerator(wiring.Component):
                 oa2.eq(part["o"] + Mux(u1.o_ind, e.row, 0)),
                 ev2.eq(e.value),
             ]
+            # S2 → S2b: the block RAMs' data registered (their output register, in the fabric)
+            # with everything that goes with it; S2b selects from those registers.
+            v2, f2, l2, pad2, kill, a_rom, b_rom, ri2, oa2, ev2, aa2, ba2 = (
+                delayed(m, sig) for sig in (v2, f2, l2, pad2, kill, a_rom, b_rom, ri2, oa2, ev2, aa2, ba2)
+            )
+            ram_a, ram_b, rom_ad, rom_bd = (
+                delayed(m, port.data, f"{n}_{p}")
+                for n, port in (
+                    ("ram_a", ram_ra[p]),
+                    ("ram_b", ram_rb[p]),
+                    ("rom_a", rom_a),
+                    ("rom_b", rom_b),
+                )
+            )
             # S2 → S3: operands selected (forwarding included) and registered, so the multiplier
             # and every shifter start from flip-flops. Operands are RAM/ROM words, entry values or
             # immediates that fit a word (the compiler saturates fill values), all ``WB`` bits.
@@ -390,10 +406,10 @@ class Accelerator(wiring.Component):
             a_raw = fwd.operand(
                 m,
                 f"a_raw_{p}",
-                ram=ram_ra[p].data,
+                ram=ram_a,
                 address=aa2,
                 ram_en=a_on & (u2.a_src == Src.RAM),
-                rom=(a_rom, rom_a.data),
+                rom=(a_rom, rom_ad),
                 rest=(
                     (a_on & (u2.a_src == Src.ENTRY), ev2),
                     (a_on & (u2.a_src == Src.IMM), u2.imm[:WB]),
@@ -403,10 +419,10 @@ class Accelerator(wiring.Component):
             b_raw = fwd.operand(
                 m,
                 f"b_raw_{p}",
-                ram=ram_rb[p].data,
+                ram=ram_b,
                 address=ba2,
                 ram_en=b_on & (u2.b_src == Src.RAM),
-                rom=(b_rom, rom_b.data),
+                rom=(b_rom, rom_bd),
             )
             v3, f3, l3 = (Signal(name=f"{n}3_{p}") for n in ("v", "f", "l"))
             ri3, oa3 = Signal(CNT, name=f"ri3_{p}"), Signal(signed(ADDR), name=f"oa3_{p}")
@@ -571,7 +587,7 @@ class Accelerator(wiring.Component):
                 wv.eq(w0v | w1v),
                 wval.eq(Mux(w1v, w1val, w0out)),
                 wa.eq(Mux(w1v, w1a, w0a)),
-                wword.eq(Mux(w1v, words[8], words[5])),
+                wword.eq(Mux(w1v, words[9], words[6])),
             ]
             if div is not None:
                 dv = Divider(W, W, img.div_bits, 1 + ADDR + PC, DIV_BITS_PER_STAGE) if p else div
@@ -586,7 +602,7 @@ class Accelerator(wiring.Component):
                     dv.in_valid.eq(v7 & (u7.op == Op.SIGTANH)),
                     dv.den.eq(one + e_),
                     dv.num.eq(Mux(u7.tanh, one - e_, Mux(neg7, e_, one)) << narrow(u7.out_frac, "out_frac")),
-                    dv.tag.eq(Cat(u7.tanh & neg7, oa7, pcs[7])),
+                    dv.tag.eq(Cat(u7.tanh & neg7, oa7, pcs[8])),
                 ]
                 dneg, da, dpc = dv.tag_out[0], dv.tag_out[1 : 1 + ADDR], dv.tag_out[1 + ADDR :]
                 qv = Mux(dneg, -dv.q, dv.q)
@@ -622,17 +638,11 @@ class Accelerator(wiring.Component):
             m.d.comb += [fw_en[p].eq(wr_en), fw_addr[p].eq(wr_addr), fw_data[p].eq(wr_data)]
             busy_terms.append(wr_en)
             if p == 0:
-                reg_en, reg_dst = Signal(name="reg_en"), Signal(len(u.dst), name="reg_dst")
-                reg_val = Signal(signed(32), name="reg_val")
+                # a register result is written from the pre-write stage (no rescale): visible a
+                # cycle before a RAM result (``schedule.py``)
                 sel = Mux(wval[0], operand(uw.opa_reg, uw.opa), operand(uw.opb_reg, uw.opb))
-                m.d.sync += [
-                    reg_en.eq(wv & is_reg),
-                    reg_dst.eq(uw.dst),
-                    reg_val.eq(Mux(uw.op == Op.SELECT, sel, wval)),
-                ]
-                with m.If(reg_en):
-                    m.d.sync += regs[reg_dst].eq(reg_val)
-                busy_terms.append(reg_en)
+                with m.If(wv & is_reg):
+                    m.d.sync += regs[uw.dst].eq(Mux(uw.op == Op.SELECT, sel, wval))
                 m.d.comb += [
                     ram_w[0].en.eq(Mux(self.running, wr_en, in_we)),
                     ram_w[0].addr.eq(Mux(self.running, wr_addr, in_addr)),
@@ -653,3 +663,14 @@ class Accelerator(wiring.Component):
 def fields(word) -> data.View:
     """A microcode word's instruction fields (the sequencer's bits above them left out)."""
     return data.View(insn_layout, word[: insn_layout.size])
+
+
+def delayed(m: Module, sig, name: str | None = None) -> Signal:
+    """``sig`` registered: its value of the previous cycle."""
+    out = (
+        Signal.like(sig, name=name or f"{sig.name}b")
+        if isinstance(sig, Signal)
+        else Signal(len(sig), name=name)
+    )
+    m.d.sync += out.eq(sig)
+    return out

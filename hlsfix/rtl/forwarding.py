@@ -31,6 +31,20 @@ class Forwarding:
         self.paddr = [Signal(signed(ADDR), name=f"pw_addr_{q}") for q in range(P)]
         self.ram_bits = max(1, (ram_depth - 1).bit_length())
 
+    def keep_previous(self, m: Module) -> None:
+        """Keep each lane's write of the previous cycle: an operand read two cycles before its
+        select (the block RAM's data registered) misses the write between them."""
+        self.prev = [
+            (
+                Signal(name=f"fw1_en_{q}"),
+                Signal(signed(ADDR), name=f"fw1_addr_{q}"),
+                Signal(signed(self.word_bits), name=f"fw1_data_{q}"),
+            )
+            for q in range(self.lanes)
+        ]
+        for (en, addr, data), q in zip(self.prev, range(self.lanes), strict=True):
+            m.d.sync += [en.eq(self.en[q]), addr.eq(self.addr[q]), data.eq(self.data[q])]
+
     def _same(self, x, y):
         return x[: self.ram_bits] == y[: self.ram_bits]
 
@@ -40,11 +54,13 @@ class Forwarding:
         (select, data) or one of ``rest``'s (select, value); zero when no select is set. The
         selects are exclusive and come from registers, so a block RAM's data, which arrives
         late in the cycle, passes one AND-OR level on its way to the operand register."""
-        hits = [self.en[q] & self._same(self.addr[q], address) for q in range(self.lanes)]
+        writes = [(en, addr, data) for en, addr, data in self.prev]  # oldest first
+        writes += [(self.en[q], self.addr[q], self.data[q]) for q in range(self.lanes)]
+        hits = [en & self._same(addr, address) for en, addr, _ in writes]
         terms = [(ram_en & ~Cat(*hits).any(), ram), rom, *rest]
-        for q in range(self.lanes):
-            later = Cat(*hits[q + 1 :]).any() if q + 1 < self.lanes else Const(0)
-            terms.append((ram_en & hits[q] & ~later, self.data[q]))
+        for i, (_, _, data) in enumerate(writes):
+            later = Cat(*hits[i + 1 :]).any() if i + 1 < len(writes) else Const(0)
+            terms.append((ram_en & hits[i] & ~later, data))
         value = Const(0, signed(self.word_bits))
         for select, v in terms:
             value = value | Mux(select, v, 0)

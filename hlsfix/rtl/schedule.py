@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from hlsfix.rtl.isa import SEQUENCER_OPS, Op
 
 MAX_WAIT = 63  # the instruction field is 6 bits wide
-WRITE_AT = 6  # a class-0 result's write cycle after its beat's issue (accelerator.py's pipeline)
+WRITE_AT = 7  # a class-0 result's write cycle after its beat's issue (accelerator.py's pipeline)
 
 
 def write_at(div_latency: int) -> dict[int, int]:
@@ -62,17 +62,17 @@ def _need(pending: InsnUse, new: InsnUse, writes: dict[int, int]) -> int:
     write_at = writes[pending.latency]
     if new.op in SEQUENCER_OPS:
         touched = set(new.regs_issue) | ({new.reg_write} if new.reg_write is not None else set())
-        return write_at + 1 if late_w & touched or new.reg_write in pending.regs_post else 0
+        return write_at if late_w & touched or new.reg_write in pending.regs_post else 0
     need = 0
     if pending.ram_write and any(_overlap(pending.ram_write, r) for r in new.ram_reads):
-        need = write_at - 4  # the first operand, read at s + 2 and selected at s + 3, sees the
+        need = write_at - 5  # the first operand, read at s + 2 and selected at s + 3, sees the
         # write (a transparent RAM port at s + 2, forwarding from the write stage at s + 3, late
         # forwarding at s + 4 of a write matched at s + 3 with the saturated result); a table
         # kernel's index is computed from the operand before late forwarding
         if new.op in (Op.EXP, Op.SIGTANH):
-            need = write_at - 3
+            need = write_at - 4
     if late_w & new.regs_issue:
-        need = write_at + 2  # address products are computed at s - 1 from registers
+        need = write_at + 1  # address products are computed at s - 1 from registers
     if late_w & new.regs_post:
         need = max(need, 1)
     if new.latency < pending.latency and _same_target(pending, new):
@@ -174,7 +174,9 @@ def schedule(
             prev_beats = beats[pc] if kernel else 0
             if kernel:
                 t_latest = s + beats[pc]
-                busy_until = max(busy_until, t_latest + free_after[use.latency])
+                # a register result leaves the pipeline a cycle before a RAM result
+                empty = free_after[use.latency] - (use.reg_write is not None)
+                busy_until = max(busy_until, t_latest + empty)
                 pending.append((pc, t_latest))
                 s0, after_kernel = t_latest + 1, True
             else:
