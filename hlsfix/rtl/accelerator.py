@@ -40,7 +40,8 @@ from amaranth.lib.wiring import In, Out
 from hlsfix.rtl import program_facts as facts
 from hlsfix.rtl.forwarding import Forwarding
 from hlsfix.rtl.hostport import HOST_PORT, check_segments, host_idle_state
-from hlsfix.rtl.isa import ADDR, CNT, PC, Op, Src, insn_layout
+from hlsfix.rtl.isa import ADDR, CNT, PC, Op, Src
+from hlsfix.rtl.lane_ops import reduce_beat, table_index
 from hlsfix.rtl.memories import (
     FAST_NEXT,
     NEEDS_NEXT,
@@ -48,6 +49,8 @@ from hlsfix.rtl.memories import (
     NoTable,
     adder_tree,
     build_memories,
+    delayed,
+    fields,
     read_word,
 )
 from hlsfix.rtl.microcode import Image
@@ -83,7 +86,6 @@ class Accelerator(wiring.Component):
         mems = build_memories(m, img)
 
         uses, span, narrow = (partial(f, img) for f in (facts.uses, facts.span, facts.narrow))
-        no_index_wrap = facts.no_index_wrap(img)
         ucode, roms, tables = mems.ucode, mems.roms, mems.tables
         ram, ents, ent_layout = mems.ram, mems.ents, mems.ent_layout
 
@@ -442,27 +444,7 @@ class Accelerator(wiring.Component):
             # operand alignment and the table address
             ap = shift_exact(m, a3, u3.a_sh, W + 1, f"ap_{p}", s_range=span("a_sh"))
             bp = shift_exact(m, b3, u3.b_sh, W + 1, f"bp_{p}", s_range=span("b_sh"))
-            y0 = Signal(signed(W + 2), name=f"y0_{p}")
-            y1 = Signal(unsigned(W + 2), name=f"y1_{p}")
-            y = Signal(unsigned(W + 2), name=f"y_{p}")
-            # The table index starts from the operand register itself, not late-forwarded (a
-            # table kernel waits one cycle longer for its operand: ``schedule.py``).
-            absx = Mux(a3r[-1], -a3r, a3r)
-            if no_index_wrap:  # saturation decided from the operand register, beside the shifts
-                over = (a3r <= u3.y_lo[: WB + 2].as_signed()) | (a3r >= u3.y_hi[: WB + 2].as_signed())
-            else:
-                over = y1 > u3.ymax
-            m.d.comb += [
-                y0.eq(u3.imm[: W + 2].as_signed() - a3r),  # y0 keeps W + 2 bits: so may imm
-                y1.eq(
-                    Mux(
-                        u3.op == Op.EXP,
-                        Mux(y0[-1], 0, y0).as_unsigned() >> narrow(u3.sh_r, "sh_r"),
-                        ((absx.as_unsigned() << narrow(u3.sh_l, "sh_l")) >> narrow(u3.sh_r, "sh_r")),
-                    )
-                ),
-                y.eq(Mux(over, u3.ymax, y1)),
-            ]
+            y = table_index(m, img, p, u3, a3r)
             # S4: the table addresses from the registered index
             y4 = Signal(unsigned(W + 2), name=f"y4_{p}")
             m.d.sync += y4.eq(y)
@@ -487,57 +469,9 @@ class Accelerator(wiring.Component):
                 bp4.eq(bp),
             ]
             # S4: reduce (class-0 results go straight to the write stage)
-            acc = Signal(signed(W), name=f"acc_{p}")
-            best_i = Signal(CNT, name=f"besti_{p}")
-            nacc = Signal(signed(W + 1), name=f"nacc_{p}")
-            q = Signal(signed(2 * WB), name=f"q_{p}")
-            tot = Signal(signed(W + 2), name=f"tot_{p}")
-            res = Signal(signed(W + 2), name=f"res_{p}")
-            better = Signal(name=f"better_{p}")
-            m.d.comb += [
-                q.eq(prod4 >> narrow(u4.ps, "ps")),
-                tot.eq(Mux(u4.sub, Mux(u4.b_first, bp4 - ap4, ap4 - bp4), ap4 + bp4)),
-                # MAX/ARGMAX keep a word in acc (a4 or an earlier one): compared on its bits
-                better.eq(f4 | (a4 > acc[:WB].as_signed())),
-            ]
-            pre = Signal(signed(W + 2), name=f"pre_{p}")
-            if uses(Op.HARD):  # only where the program has a clipped-linear kernel
-                hard = rescale_sat(m, a4, u4.a_sh, W - 2, f"hard_{p}", max_bits=W - 2, s_range=span("a_sh"))
-                m.d.comb += pre.eq(Mux(u4.op == Op.HARD, hard + u4.imm[: W + 2], tot))
-            else:
-                m.d.comb += pre.eq(tot)
-            # bounds and thresholds compared on the bits ``memories.narrowed`` keeps
-            lo, hi = u4.lo[: W + 2].as_signed(), u4.hi[: W + 2].as_signed()
-            clamped = Mux(u4.lo_en & (pre < lo), lo, Mux(u4.hi_en & (pre > hi), hi, pre))
-            # MAX/ARGMAX take the beat's value when it is better: that choice is the last mux
-            # before the result register (the comparison is the long path)
-            take = Signal(name=f"take_{p}")
-            keep_acc, keep_res = (
-                Signal(signed(W + 1), name=f"kacc_{p}"),
-                Signal(signed(W + 2), name=f"kres_{p}"),
+            res, take = reduce_beat(
+                m, img, p, u4, v4=v4, f4=f4, ri4=ri4, a4=a4, prod4=prod4, ap4=ap4, bp4=bp4
             )
-            m.d.comb += take.eq(better & ((u4.op == Op.MAX) | (u4.op == Op.ARGMAX)))
-            with m.Switch(u4.op):
-                with m.Case(Op.MAC):
-                    m.d.comb += [keep_acc.eq(Mux(f4, q, acc + q)), keep_res.eq(keep_acc)]
-                with m.Case(Op.MAX):
-                    m.d.comb += [keep_acc.eq(acc), keep_res.eq(acc)]
-                with m.Case(Op.ARGMAX):
-                    m.d.comb += [keep_acc.eq(acc), keep_res.eq(best_i)]
-                with m.Case(Op.SGN):
-                    m.d.comb += keep_res.eq(a4 > 0)
-                with m.Case(Op.SELECT):
-                    m.d.comb += keep_res.eq(a4 >= u4.imm[: WB + 2].as_signed())
-                with m.Default():
-                    m.d.comb += keep_res.eq(clamped)
-            m.d.comb += [
-                nacc.eq(Mux(take, a4, keep_acc)),
-                res.eq(keep_res),
-            ]
-            with m.If(v4):
-                m.d.sync += acc.eq(nacc)
-                with m.If(better):
-                    m.d.sync += best_i.eq(ri4)
             class0 = (u4.op != Op.EXP) & (u4.op != Op.SIGTANH) & ~u4.split
             w0v, w0val = Signal(name=f"w0v_{p}"), w0vals[p]
             w0a = Signal(signed(ADDR), name=f"w0a_{p}")
@@ -658,19 +592,3 @@ class Accelerator(wiring.Component):
 
     def _out_scale(self) -> int:
         return self.img.out_loc[1]
-
-
-def fields(word) -> data.View:
-    """A microcode word's instruction fields (the sequencer's bits above them left out)."""
-    return data.View(insn_layout, word[: insn_layout.size])
-
-
-def delayed(m: Module, sig, name: str | None = None) -> Signal:
-    """``sig`` registered: its value of the previous cycle."""
-    out = (
-        Signal.like(sig, name=name or f"{sig.name}b")
-        if isinstance(sig, Signal)
-        else Signal(len(sig), name=name)
-    )
-    m.d.sync += out.eq(sig)
-    return out

@@ -163,3 +163,19 @@ class NoTable:
     def __init__(self, name: str) -> None:
         self.addr = Signal(ADDR, name=f"{name}_addr")
         self.data = Const(0, 1)
+
+
+def fields(word) -> data.View:
+    """A microcode word's instruction fields (the sequencer's bits above them left out)."""
+    return data.View(insn_layout, word[: insn_layout.size])
+
+
+def delayed(m: Module, sig, name: str | None = None) -> Signal:
+    """``sig`` registered: its value of the previous cycle."""
+    out = (
+        Signal.like(sig, name=name or f"{sig.name}b")
+        if isinstance(sig, Signal)
+        else Signal(len(sig), name=name)
+    )
+    m.d.sync += out.eq(sig)
+    return out
