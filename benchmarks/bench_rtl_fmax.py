@@ -19,6 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import hlsfix  # noqa: E402
+from hlsfix.board import timing  # noqa: E402
 from hlsfix.board.timing import ECP5_DEVICES, place_and_route_ecp5  # noqa: E402
 from hlsfix.rtl.microcode import compile_image  # noqa: E402
 from hlsfix.rtl.verilog import TOP, emit_verilog  # noqa: E402
@@ -31,7 +32,10 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
     ap.add_argument("--device", choices=ECP5_DEVICES, default="45k")
     ap.add_argument("--bits", default="16")
+    ap.add_argument("--timeout", type=int, help="seconds for each of synth_ecp5 and nextpnr (P >= 8)")
     args = ap.parse_args()
+    if args.timeout:
+        timing.ECP5_SYNTH_TIMEOUT_S = timing.NEXTPNR_TIMEOUT_S = args.timeout
     print("| model | P | device | worst Fmax MHz | estimator | s |")
     print("|---|---|---|---|---|---|")
     for model in args.models:
