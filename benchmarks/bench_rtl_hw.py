@@ -37,7 +37,7 @@ HEADER = (
 
 
 def uno_us(cm) -> float | None:
-    from hlsfix.board.arty import uno_comparison
+    from hlsfix.board.accel_report import uno_comparison
 
     r = uno_comparison(cm, 3)
     return None if not r.get("uno_cycles") else r["uno_cycles"] / 16.0
