@@ -8,7 +8,7 @@ tests check equal to the simulated cycles on every run (``tests/rtl``); ``--sim 
 inputs here too and prints the measured figure and bit-exactness beside it.
 
     .venv/bin/python benchmarks/bench_rtl_hw.py [--models protonn mlp cnn] [--lanes 1 2 4 8 16]
-        [--no-pnr] [--no-uno] [--sim N] [--json FILE]
+        [--no-pnr] [--no-uno] [--sim N] [--seeds 1 2 3] [--device 45k|85k] [--json FILE]
 
 Each row costs a Yosys run and a nextpnr run (minutes for P >= 8): run a small size first.
 """
@@ -43,7 +43,17 @@ def uno_us(cm) -> float | None:
     return None if not r.get("uno_cycles") else r["uno_cycles"] / 16.0
 
 
-def row(model: str, cm, lanes: int, *, pnr: bool, uno: float | None, sim: int) -> dict:
+def row(
+    model: str,
+    cm,
+    lanes: int,
+    *,
+    pnr: bool,
+    uno: float | None,
+    sim: int,
+    seeds: tuple[int, ...] = (1,),
+    device: str = "45k",
+) -> dict:
     image = compile_image(cm.program, lanes)
     out = {
         "model": model,
@@ -64,7 +74,7 @@ def row(model: str, cm, lanes: int, *, pnr: bool, uno: float | None, sim: int) -
         if pnr:
             t0 = time.time()
             try:
-                t = place_and_route_ecp5(path, TOP)
+                t = place_and_route_ecp5(path, TOP, device=device, seeds=seeds)
                 out.update(
                     fmax_mhz=round(t.fmax_mhz, 1), critical_path=t.critical_path, estimator=t.estimator
                 )
@@ -106,6 +116,8 @@ def main() -> None:
     ap.add_argument("--no-pnr", action="store_true", help="skip nextpnr (Yosys only)")
     ap.add_argument("--no-uno", action="store_true", help="skip the Uno build (simavr)")
     ap.add_argument("--sim", type=int, default=0, metavar="N", help="also simulate N inputs in cocotb")
+    ap.add_argument("--seeds", type=int, nargs="+", default=[1], help="nextpnr seeds: the worst is reported")
+    ap.add_argument("--device", default="45k", help="ECP5 device (85k where a design does not fit a 45k)")
     ap.add_argument("--json", type=Path, help="append every row as a JSON line to FILE")
     args = ap.parse_args()
     print(HEADER)
@@ -114,7 +126,16 @@ def main() -> None:
         cm = hlsfix.compile(model, bits=args.bits)
         uno = None if args.no_uno else uno_us(cm)
         for lanes in args.lanes:
-            r = row(model, cm, lanes, pnr=not args.no_pnr, uno=uno, sim=args.sim)
+            r = row(
+                model,
+                cm,
+                lanes,
+                pnr=not args.no_pnr,
+                uno=uno,
+                sim=args.sim,
+                seeds=tuple(args.seeds),
+                device=args.device,
+            )
             print(fmt(r), flush=True)
             for k in ("critical_path", "xc7_error", "pnr_error"):
                 if k in r:

@@ -40,8 +40,19 @@ from amaranth.lib.wiring import In, Out
 from hlsfix.rtl import program_facts as facts
 from hlsfix.rtl.forwarding import Forwarding
 from hlsfix.rtl.hostport import HOST_PORT, check_segments, host_idle_state
-from hlsfix.rtl.isa import ADDR, CNT, PC, Op, Src, insn_layout
-from hlsfix.rtl.memories import NoTable, adder_tree, build_memories, read_word
+from hlsfix.rtl.isa import ADDR, CNT, PC, Op, Src
+from hlsfix.rtl.lane_ops import reduce_beat, table_index
+from hlsfix.rtl.memories import (
+    FAST_NEXT,
+    NEEDS_NEXT,
+    WORD_BITS,
+    NoTable,
+    adder_tree,
+    build_memories,
+    delayed,
+    fields,
+    read_word,
+)
 from hlsfix.rtl.microcode import Image
 from hlsfix.rtl.units import DIV_BITS_PER_STAGE, Divider, rescale_sat, round_half, shift_exact
 
@@ -75,7 +86,6 @@ class Accelerator(wiring.Component):
         mems = build_memories(m, img)
 
         uses, span, narrow = (partial(f, img) for f in (facts.uses, facts.span, facts.narrow))
-        no_index_wrap = facts.no_index_wrap(img)
         ucode, roms, tables = mems.ucode, mems.roms, mems.tables
         ram, ents, ent_layout = mems.ram, mems.ents, mems.ent_layout
 
@@ -85,14 +95,19 @@ class Accelerator(wiring.Component):
         regs = Array(Signal(signed(32), name=f"r{i}") for i in range(max(1, len(img.regs))))
         pc = Signal(PC)
         # the sequencer's word at pc, registered: loaded with pc (look-ahead/target copies)
-        u_reg = Signal(insn_layout.size, init=mems.words[0])
-        u = data.View(insn_layout, u_reg)
+        u_reg = Signal(WORD_BITS, init=mems.words[0])
+        u = fields(u_reg)
         m.d.comb += self.pc.eq(pc)
 
         # ---- sequencer and address generator ------------------------------------------------
         o1, c, o0c, r1, r0 = (Signal(CNT, name=n) for n in ("o1", "c", "o0c", "r1", "r0"))
         streams = facts.STREAMS
         addr = {s: Signal(signed(ADDR), name=f"addr_{s}") for s in streams}
+        # the entry stream's next address and lane stride: the entry table is read a cycle
+        # ahead, so its block RAM's data is registered before the address adders (S1)
+        x_next, lane_next = Signal(signed(ADDR), name="x_next"), Signal(signed(ADDR), name="lane_next")
+        m.d.sync += addr["x"].eq(x_next)
+        m.d.comb += [x_next.eq(addr["x"]), lane_next.eq(u.x.lane)]  # unless a beat moves them
         issue = Signal()
         in_count = Signal(range(img.program.input_buffer.size + 1))
         out_count = Signal(range(img.output_len + 1))
@@ -111,7 +126,7 @@ class Accelerator(wiring.Component):
         m.d.sync += gap.eq(Mux(issue, 1, Mux(gap == 63, 63, gap + 1)))
         u_next_port = mems.ucode_next.read_port(domain="comb")
         m.d.comb += u_next_port.addr.eq(pc)
-        u_next = data.View(insn_layout, u_next_port.data)  # the word at pc + 1
+        u_next = u_next_port.data  # the word at pc + 1
         u_target_port = mems.ucode_target.read_port(domain="comb")
         m.d.comb += u_target_port.addr.eq(pc)
         u_target = u_target_port.data  # a LOOPNEXT's target word
@@ -158,17 +173,22 @@ class Accelerator(wiring.Component):
             m.d.sync += zo.eq(insn.n1 == 1)
             for s in streams:
                 f = getattr(insn, s)
-                m.d.sync += addr[s].eq(f.base + product(at, s, after) if s in indexed else f.base)
+                value = f.base + product(at, s, after) if s in indexed else f.base
+                if s == "x":
+                    m.d.comb += x_next.eq(value)
+                else:
+                    m.d.sync += addr[s].eq(value)
+            m.d.comb += lane_next.eq(insn.x.lane)
 
         in_we, in_addr, in_data = Signal(), Signal(signed(ADDR)), Signal(signed(WB))
         out_addr = Signal(signed(ADDR))
 
         # the next instruction may start with the next beat (no wait, no SETUP cycle), and needs
         # an address product: constant bits per pc
-        fast_next, needs_next = facts.fast_next(img), facts.needs_next(img)
         stay = Signal()  # ISSUE in this cycle and the previous one, at the same pc
         m.d.sync += stay.eq(0)
-        last_trip = Array(Const(v, signed(35)) for v in facts.last_trips(img))
+        lb = facts.loop_bits(img)  # the loop registers' values fit lb bits
+        last_trip = Array(Const(v, signed(35 if lb == 32 else lb)) for v in facts.last_trips(img))
         with m.FSM(name="seq", init="IDLE" if self.host_port else "LOAD"):
             if self.host_port:
                 host_idle_state(
@@ -211,7 +231,7 @@ class Accelerator(wiring.Component):
                     m.d.sync += [regs[u.dst].eq(u.imm), pc.eq(pc + 1), u_reg.eq(u_next)]
                 with m.Elif(u.op == Op.LOOPNEXT):
                     # R + 1 < stop as R < stop - 1: the bound is a constant per instruction
-                    again = regs[u.dst] < last_trip[pc]
+                    again = regs[u.dst][:lb].as_signed() < last_trip[pc]
                     m.d.sync += [regs[u.dst].eq(regs[u.dst] + 1), pc.eq(Mux(again, u.target, pc + 1))]
                     m.d.sync += u_reg.eq(Mux(again, u_target, u_next))
                 with m.Elif(needs_product(u) & ~product_ready(pc)):
@@ -223,31 +243,36 @@ class Accelerator(wiring.Component):
                 m.d.comb += [issue.eq(1), self.running.eq(1)]
                 m.d.sync += stay.eq(1)
                 step = {s: getattr(u, s) for s in streams}
+
+                def step_addresses(d):
+                    m.d.sync += [addr[s].eq(addr[s] + getattr(f, d)) for s, f in step.items() if s != "x"]
+                    m.d.comb += x_next.eq(addr["x"] + getattr(step["x"], d))
+
                 with m.If(~z0):
                     m.d.sync += [r0.eq(r0 + 1), z0.eq(r0 + 2 == u.m0)]
-                    m.d.sync += [addr[s].eq(addr[s] + f.d0) for s, f in step.items()]
+                    step_addresses("d0")
                 with m.Elif(~z1):
                     m.d.sync += [r0.eq(0), r1.eq(r1 + 1), z0.eq(u.m0 == 1), z1.eq(r1 + 2 == u.m1)]
-                    m.d.sync += [addr[s].eq(addr[s] + f.d1) for s, f in step.items()]
+                    step_addresses("d1")
                 with m.Elif(~zc):
                     m.d.sync += [r0.eq(0), r1.eq(0), c.eq(c + 1), o0c.eq(o0c + P)]
                     m.d.sync += [z0.eq(u.m0 == 1), z1.eq(u.m1 == 1), zc.eq(c + 2 == u.chunks)]
-                    m.d.sync += [addr[s].eq(addr[s] + f.d2) for s, f in step.items()]
+                    step_addresses("d2")
                 with m.Elif(~zo):
                     m.d.sync += [r0.eq(0), r1.eq(0), c.eq(0), o0c.eq(0), o1.eq(o1 + 1)]
                     m.d.sync += [z0.eq(u.m0 == 1), z1.eq(u.m1 == 1), zc.eq(u.chunks == 1)]
                     m.d.sync += zo.eq(o1 + 2 == u.n1)
-                    m.d.sync += [addr[s].eq(addr[s] + f.d3) for s, f in step.items()]
+                    step_addresses("d3")
                 with m.Else():
                     m.d.sync += [pc.eq(pc + 1), u_reg.eq(u_next)]
                     # The next kernel starts with the next beat unless it must wait (or is a
                     # sequencer instruction, which takes the SETUP cycle).
                     # (static per instruction; the product is ready iff this kernel issued a
                     # beat in the previous cycle too: ``stay``)
-                    fast_ok = fast_next.bit_select(pc, 1) & (~needs_next.bit_select(pc, 1) | stay)
+                    fast_ok = u_reg[FAST_NEXT] & (~u_reg[NEEDS_NEXT] | stay)
                     m.d.sync += stay.eq(0)
                     with m.If(fast_ok):
-                        start_kernel(u_next, pc, after=True)
+                        start_kernel(fields(u_next), pc, after=True)
                     with m.Else():
                         m.next = "SETUP"
             if not self.host_port:  # the result streams out, then the next input streams in
@@ -284,10 +309,11 @@ class Accelerator(wiring.Component):
         # ---- lanes ------------------------------------------------------------------------------
         first0 = (r0 == 0) & (r1 == 0)
         last0 = z0 & z1
-        pcs = [pc] + [Signal(PC, name=f"pc{i}") for i in range(1, 9)]
-        m.d.sync += [pcs[i].eq(pcs[i - 1]) for i in range(1, 9)]
-        words = {i: insn_after(pcs[i - 1]) for i in (1, 2, 3, 4, 5, 7, 8)}  # the word at pcs[i]
-        u1, u2, u3, u4, u7 = (data.View(insn_layout, words[i]) for i in (1, 2, 3, 4, 7))
+        pcs = [pc] + [Signal(PC, name=f"pc{i}") for i in range(1, 10)]
+        m.d.sync += [pcs[i].eq(pcs[i - 1]) for i in range(1, 10)]
+        words = {i: insn_after(pcs[i - 1]) for i in (1, 3, 4, 5, 6, 8, 9)}  # the word at pcs[i]
+        # S2 (read) has no fields of its own: S2b (select) is a cycle after it
+        u1, u2, u3, u4, u7 = (fields(words[i]) for i in (1, 3, 4, 5, 8))
         div = Divider(W, W, img.div_bits, 1 + ADDR + PC, DIV_BITS_PER_STAGE) if img.div_bits else None
         if div is not None:
             m.submodules.div = div
@@ -295,7 +321,8 @@ class Accelerator(wiring.Component):
         # Forwarding (``forwarding.py``): every lane's writes, seen by every lane's operands.
         fwd = Forwarding(P, WB, img.ram_depth)
         fw_en, fw_addr, fw_data, pw_en, pw_addr = fwd.en, fwd.addr, fwd.data, fwd.pen, fwd.paddr
-        forwarded, late_forwarded = fwd.forwarded, fwd.late
+        late_forwarded = fwd.late
+        fwd.keep_previous(m)
 
         # Split dot products: each lane's partial sum (its result register), added by lane 0's tree.
         w0vals = [Signal(signed(W + 2), name=f"w0val_{q}") for q in range(P)]
@@ -308,12 +335,14 @@ class Accelerator(wiring.Component):
             else:  # no table kernel: nothing reads these
                 rom_t1, rom_t2 = (NoTable(f"notable{i}_{p}") for i in (1, 2))
             ent_r = ents[p].read_port(domain="sync")
-            e = data.View(ent_layout, ent_r.data)
+            e_reg = Signal(ent_layout.size, name=f"ent1_{p}")
+            m.d.sync += e_reg.eq(ent_r.data)
+            e = data.View(ent_layout, e_reg)
             # S0 → S1
             v1, f1, l1 = Signal(name=f"v1_{p}"), Signal(name=f"f1_{p}"), Signal(name=f"l1_{p}")
             ri1 = Signal(CNT, name=f"ri1_{p}")
             part = {s: Signal(signed(ADDR), name=f"part_{s}_{p}") for s in ("a", "b", "o")}
-            m.d.comb += ent_r.addr.eq(addr["x"] + u.x.lane * p)
+            m.d.comb += ent_r.addr.eq(x_next + lane_next * p)
             m.d.sync += [
                 v1.eq(issue & (u.split | (o0c + p < u.n0))),
                 f1.eq(first0),
@@ -334,29 +363,69 @@ class Accelerator(wiring.Component):
                 m.d.comb += ram_ra[p].addr.eq(Mux(self.running, a_addr, out_addr))
             else:
                 m.d.comb += ram_ra[p].addr.eq(a_addr)
-            v2, f2, l2, pad2 = (Signal(name=f"{n}2_{p}") for n in ("v", "f", "l", "pad"))
+            v2, f2, l2, pad2, kill = (Signal(name=f"{n}2_{p}") for n in ("v", "f", "l", "pad", "kill"))
+            a_rom, b_rom = Signal(name=f"a_rom2_{p}"), Signal(name=f"b_rom2_{p}")
             ri2, oa2 = Signal(CNT, name=f"ri2_{p}"), Signal(signed(ADDR), name=f"oa2_{p}")
             ev2 = Signal(signed(WB), name=f"ev2_{p}")
             aa2, ba2 = Signal(signed(ADDR), name=f"aa2_{p}"), Signal(signed(ADDR), name=f"ba2_{p}")
+            l1_ = Mux(u1.sparse, e.last, l1)
+            pad1 = (u1.a_ind | u1.b_ind) & ~u1.sparse & ~e.valid
+            kill1 = u1.split & l1_ & (u1.split_rem <= p)
             m.d.sync += [
                 v2.eq(v1 & (~u1.sparse | e.valid)),
                 aa2.eq(a_addr),
                 ba2.eq(b_addr),
                 f2.eq(Mux(u1.sparse, e.first, f1)),
-                l2.eq(Mux(u1.sparse, e.last, l1)),
-                pad2.eq((u1.a_ind | u1.b_ind) & ~u1.sparse & ~e.valid),
+                l2.eq(l1_),
+                pad2.eq(pad1),
+                # a split kernel's last beat: lanes past the dot product's end contribute nothing
+                kill.eq(kill1),
+                a_rom.eq((u1.a_src == Src.ROM) & ~pad1 & ~kill1),
+                b_rom.eq((u1.b_src == Src.ROM) & ~kill1),
                 ri2.eq(ri1),
                 oa2.eq(part["o"] + Mux(u1.o_ind, e.row, 0)),
                 ev2.eq(e.value),
             ]
+            # S2 → S2b: the block RAMs' data registered (their output register, in the fabric)
+            # with everything that goes with it; S2b selects from those registers.
+            v2, f2, l2, pad2, kill, a_rom, b_rom, ri2, oa2, ev2, aa2, ba2 = (
+                delayed(m, sig) for sig in (v2, f2, l2, pad2, kill, a_rom, b_rom, ri2, oa2, ev2, aa2, ba2)
+            )
+            ram_a, ram_b, rom_ad, rom_bd = (
+                delayed(m, port.data, f"{n}_{p}")
+                for n, port in (
+                    ("ram_a", ram_ra[p]),
+                    ("ram_b", ram_rb[p]),
+                    ("rom_a", rom_a),
+                    ("rom_b", rom_b),
+                )
+            )
             # S2 → S3: operands selected (forwarding included) and registered, so the multiplier
             # and every shifter start from flip-flops. Operands are RAM/ROM words, entry values or
             # immediates that fit a word (the compiler saturates fill values), all ``WB`` bits.
-            a_raw = Array([forwarded(ram_ra[p].data, aa2), rom_a.data, ev2, u2.imm[:WB]])[u2.a_src]
-            b_raw = Array([forwarded(ram_rb[p].data, ba2), rom_b.data, 0, 0])[u2.b_src]
-            # a split kernel's last beat: lanes past the dot product's end contribute nothing
-            kill = Signal(name=f"kill_{p}")
-            m.d.comb += kill.eq(u2.split & l2 & (u2.split_rem <= p))
+            # A killed lane's operands are both zero (its product too, even in simulation).
+            a_on, b_on = ~kill & ~pad2, ~kill
+            a_raw = fwd.operand(
+                m,
+                f"a_raw_{p}",
+                ram=ram_a,
+                address=aa2,
+                ram_en=a_on & (u2.a_src == Src.RAM),
+                rom=(a_rom, rom_ad),
+                rest=(
+                    (a_on & (u2.a_src == Src.ENTRY), ev2),
+                    (a_on & (u2.a_src == Src.IMM), u2.imm[:WB]),
+                    (~kill & pad2 & (u2.op == Op.MAX), u2.imm[:WB]),
+                ),
+            )
+            b_raw = fwd.operand(
+                m,
+                f"b_raw_{p}",
+                ram=ram_b,
+                address=ba2,
+                ram_en=b_on & (u2.b_src == Src.RAM),
+                rom=(b_rom, rom_bd),
+            )
             v3, f3, l3 = (Signal(name=f"{n}3_{p}") for n in ("v", "f", "l"))
             ri3, oa3 = Signal(CNT, name=f"ri3_{p}"), Signal(signed(ADDR), name=f"oa3_{p}")
             a3r, b3r = Signal(signed(WB), name=f"a3r_{p}"), Signal(signed(WB), name=f"b3r_{p}")
@@ -366,9 +435,8 @@ class Accelerator(wiring.Component):
                 l3.eq(l2),
                 ri3.eq(ri2),
                 oa3.eq(oa2),
-                # a killed lane's operands are both zero (its product too, even in simulation)
-                a3r.eq(Mux(kill, 0, Mux(pad2, Mux(u2.op == Op.MAX, u2.imm[:WB], 0), a_raw))),
-                b3r.eq(Mux(kill, 0, b_raw)),
+                a3r.eq(a_raw),
+                b3r.eq(b_raw),
             ]
             a3 = late_forwarded(m, p, "a", a3r, aa2, (u2.a_src == Src.RAM) & ~pad2 & ~kill)
             b3 = late_forwarded(m, p, "b", b3r, ba2, (u2.b_src == Src.RAM) & ~kill)
@@ -376,27 +444,7 @@ class Accelerator(wiring.Component):
             # operand alignment and the table address
             ap = shift_exact(m, a3, u3.a_sh, W + 1, f"ap_{p}", s_range=span("a_sh"))
             bp = shift_exact(m, b3, u3.b_sh, W + 1, f"bp_{p}", s_range=span("b_sh"))
-            y0 = Signal(signed(W + 2), name=f"y0_{p}")
-            y1 = Signal(unsigned(W + 2), name=f"y1_{p}")
-            y = Signal(unsigned(W + 2), name=f"y_{p}")
-            # The table index starts from the operand register itself, not late-forwarded (a
-            # table kernel waits one cycle longer for its operand: ``schedule.py``).
-            absx = Mux(a3r[-1], -a3r, a3r)
-            if no_index_wrap:  # saturation decided from the operand register, beside the shifts
-                over = (a3r <= u3.y_lo[: WB + 2].as_signed()) | (a3r >= u3.y_hi[: WB + 2].as_signed())
-            else:
-                over = y1 > u3.ymax
-            m.d.comb += [
-                y0.eq(u3.imm[: W + 2].as_signed() - a3r),  # y0 keeps W + 2 bits: so may imm
-                y1.eq(
-                    Mux(
-                        u3.op == Op.EXP,
-                        Mux(y0[-1], 0, y0).as_unsigned() >> narrow(u3.sh_r, "sh_r"),
-                        ((absx.as_unsigned() << narrow(u3.sh_l, "sh_l")) >> narrow(u3.sh_r, "sh_r")),
-                    )
-                ),
-                y.eq(Mux(over, u3.ymax, y1)),
-            ]
+            y = table_index(m, img, p, u3, a3r)
             # S4: the table addresses from the registered index
             y4 = Signal(unsigned(W + 2), name=f"y4_{p}")
             m.d.sync += y4.eq(y)
@@ -421,57 +469,9 @@ class Accelerator(wiring.Component):
                 bp4.eq(bp),
             ]
             # S4: reduce (class-0 results go straight to the write stage)
-            acc = Signal(signed(W), name=f"acc_{p}")
-            best_i = Signal(CNT, name=f"besti_{p}")
-            nacc = Signal(signed(W + 1), name=f"nacc_{p}")
-            q = Signal(signed(2 * WB), name=f"q_{p}")
-            tot = Signal(signed(W + 2), name=f"tot_{p}")
-            res = Signal(signed(W + 2), name=f"res_{p}")
-            better = Signal(name=f"better_{p}")
-            m.d.comb += [
-                q.eq(prod4 >> narrow(u4.ps, "ps")),
-                tot.eq(Mux(u4.sub, Mux(u4.b_first, bp4 - ap4, ap4 - bp4), ap4 + bp4)),
-                # MAX/ARGMAX keep a word in acc (a4 or an earlier one): compared on its bits
-                better.eq(f4 | (a4 > acc[:WB].as_signed())),
-            ]
-            pre = Signal(signed(W + 2), name=f"pre_{p}")
-            if uses(Op.HARD):  # only where the program has a clipped-linear kernel
-                hard = rescale_sat(m, a4, u4.a_sh, W - 2, f"hard_{p}", max_bits=W - 2, s_range=span("a_sh"))
-                m.d.comb += pre.eq(Mux(u4.op == Op.HARD, hard + u4.imm[: W + 2], tot))
-            else:
-                m.d.comb += pre.eq(tot)
-            # bounds and thresholds compared on the bits ``memories.narrowed`` keeps
-            lo, hi = u4.lo[: W + 2].as_signed(), u4.hi[: W + 2].as_signed()
-            clamped = Mux(u4.lo_en & (pre < lo), lo, Mux(u4.hi_en & (pre > hi), hi, pre))
-            # MAX/ARGMAX take the beat's value when it is better: that choice is the last mux
-            # before the result register (the comparison is the long path)
-            take = Signal(name=f"take_{p}")
-            keep_acc, keep_res = (
-                Signal(signed(W + 1), name=f"kacc_{p}"),
-                Signal(signed(W + 2), name=f"kres_{p}"),
+            res, take = reduce_beat(
+                m, img, p, u4, v4=v4, f4=f4, ri4=ri4, a4=a4, prod4=prod4, ap4=ap4, bp4=bp4
             )
-            m.d.comb += take.eq(better & ((u4.op == Op.MAX) | (u4.op == Op.ARGMAX)))
-            with m.Switch(u4.op):
-                with m.Case(Op.MAC):
-                    m.d.comb += [keep_acc.eq(Mux(f4, q, acc + q)), keep_res.eq(keep_acc)]
-                with m.Case(Op.MAX):
-                    m.d.comb += [keep_acc.eq(acc), keep_res.eq(acc)]
-                with m.Case(Op.ARGMAX):
-                    m.d.comb += [keep_acc.eq(acc), keep_res.eq(best_i)]
-                with m.Case(Op.SGN):
-                    m.d.comb += keep_res.eq(a4 > 0)
-                with m.Case(Op.SELECT):
-                    m.d.comb += keep_res.eq(a4 >= u4.imm[: WB + 2].as_signed())
-                with m.Default():
-                    m.d.comb += keep_res.eq(clamped)
-            m.d.comb += [
-                nacc.eq(Mux(take, a4, keep_acc)),
-                res.eq(keep_res),
-            ]
-            with m.If(v4):
-                m.d.sync += acc.eq(nacc)
-                with m.If(better):
-                    m.d.sync += best_i.eq(ri4)
             class0 = (u4.op != Op.EXP) & (u4.op != Op.SIGTANH) & ~u4.split
             w0v, w0val = Signal(name=f"w0v_{p}"), w0vals[p]
             w0a = Signal(signed(ADDR), name=f"w0a_{p}")
@@ -516,12 +516,12 @@ class Accelerator(wiring.Component):
             wv = Signal(name=f"wv_{p}")
             wval = Signal(signed(W + 2), name=f"wval_{p}")
             wa = Signal(signed(ADDR), name=f"wa_{p}")
-            wword = Signal(insn_layout.size, name=f"wword_{p}")
+            wword = Signal(WORD_BITS, name=f"wword_{p}")
             m.d.comb += [
                 wv.eq(w0v | w1v),
                 wval.eq(Mux(w1v, w1val, w0out)),
                 wa.eq(Mux(w1v, w1a, w0a)),
-                wword.eq(Mux(w1v, words[8], words[5])),
+                wword.eq(Mux(w1v, words[9], words[6])),
             ]
             if div is not None:
                 dv = Divider(W, W, img.div_bits, 1 + ADDR + PC, DIV_BITS_PER_STAGE) if p else div
@@ -536,7 +536,7 @@ class Accelerator(wiring.Component):
                     dv.in_valid.eq(v7 & (u7.op == Op.SIGTANH)),
                     dv.den.eq(one + e_),
                     dv.num.eq(Mux(u7.tanh, one - e_, Mux(neg7, e_, one)) << narrow(u7.out_frac, "out_frac")),
-                    dv.tag.eq(Cat(u7.tanh & neg7, oa7, pcs[7])),
+                    dv.tag.eq(Cat(u7.tanh & neg7, oa7, pcs[8])),
                 ]
                 dneg, da, dpc = dv.tag_out[0], dv.tag_out[1 : 1 + ADDR], dv.tag_out[1 + ADDR :]
                 qv = Mux(dneg, -dv.q, dv.q)
@@ -551,7 +551,7 @@ class Accelerator(wiring.Component):
                 wv = wv2
             # rescale and saturate to the destination's bits, registered: the write stage (RAM
             # write, register write, forwarding) starts from flip-flops
-            uw = data.View(insn_layout, wword)
+            uw = fields(wword)
             bits_used = {w["out_bits"] for w in img.insns if "out_bits" in w}
             out_bits = bits_used.pop() if len(bits_used) == 1 else uw.out_bits  # a constant where it is one
             out = rescale_sat(
@@ -572,17 +572,11 @@ class Accelerator(wiring.Component):
             m.d.comb += [fw_en[p].eq(wr_en), fw_addr[p].eq(wr_addr), fw_data[p].eq(wr_data)]
             busy_terms.append(wr_en)
             if p == 0:
-                reg_en, reg_dst = Signal(name="reg_en"), Signal(len(u.dst), name="reg_dst")
-                reg_val = Signal(signed(32), name="reg_val")
+                # a register result is written from the pre-write stage (no rescale): visible a
+                # cycle before a RAM result (``schedule.py``)
                 sel = Mux(wval[0], operand(uw.opa_reg, uw.opa), operand(uw.opb_reg, uw.opb))
-                m.d.sync += [
-                    reg_en.eq(wv & is_reg),
-                    reg_dst.eq(uw.dst),
-                    reg_val.eq(Mux(uw.op == Op.SELECT, sel, wval)),
-                ]
-                with m.If(reg_en):
-                    m.d.sync += regs[reg_dst].eq(reg_val)
-                busy_terms.append(reg_en)
+                with m.If(wv & is_reg):
+                    m.d.sync += regs[uw.dst].eq(Mux(uw.op == Op.SELECT, sel, wval))
                 m.d.comb += [
                     ram_w[0].en.eq(Mux(self.running, wr_en, in_we)),
                     ram_w[0].addr.eq(Mux(self.running, wr_addr, in_addr)),

@@ -12,7 +12,7 @@ the RAM's address bits only: both are RAM addresses.
 
 from __future__ import annotations
 
-from amaranth.hdl import Cat, Module, Mux, Signal, signed
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
 
 from hlsfix.rtl.isa import ADDR
 
@@ -31,14 +31,42 @@ class Forwarding:
         self.paddr = [Signal(signed(ADDR), name=f"pw_addr_{q}") for q in range(P)]
         self.ram_bits = max(1, (ram_depth - 1).bit_length())
 
+    def keep_previous(self, m: Module) -> None:
+        """Keep each lane's write of the previous cycle: an operand read two cycles before its
+        select (the block RAM's data registered) misses the write between them."""
+        self.prev = [
+            (
+                Signal(name=f"fw1_en_{q}"),
+                Signal(signed(ADDR), name=f"fw1_addr_{q}"),
+                Signal(signed(self.word_bits), name=f"fw1_data_{q}"),
+            )
+            for q in range(self.lanes)
+        ]
+        for (en, addr, data), q in zip(self.prev, range(self.lanes), strict=True):
+            m.d.sync += [en.eq(self.en[q]), addr.eq(self.addr[q]), data.eq(self.data[q])]
+
     def _same(self, x, y):
         return x[: self.ram_bits] == y[: self.ram_bits]
 
-    def forwarded(self, value, address):
-        """``value`` (a RAM read at ``address``), or a write to that address in this cycle."""
-        for q in range(self.lanes):
-            value = Mux(self.en[q] & self._same(self.addr[q], address), self.data[q], value)
-        return value
+    def operand(self, m: Module, name: str, *, ram, address, ram_en, rom, rest=()):
+        """An operand selected at S2, before its register: the RAM word at ``address`` when
+        ``ram_en`` (or a write to that address in this cycle: the last lane's wins), ``rom``
+        (select, data) or one of ``rest``'s (select, value); zero when no select is set. The
+        selects are exclusive and come from registers, so a block RAM's data, which arrives
+        late in the cycle, passes one AND-OR level on its way to the operand register."""
+        writes = [(en, addr, data) for en, addr, data in self.prev]  # oldest first
+        writes += [(self.en[q], self.addr[q], self.data[q]) for q in range(self.lanes)]
+        hits = [en & self._same(addr, address) for en, addr, _ in writes]
+        terms = [(ram_en & ~Cat(*hits).any(), ram), rom, *rest]
+        for i, (_, _, data) in enumerate(writes):
+            later = Cat(*hits[i + 1 :]).any() if i + 1 < len(writes) else Const(0)
+            terms.append((ram_en & hits[i] & ~later, data))
+        value = Const(0, signed(self.word_bits))
+        for select, v in terms:
+            value = value | Mux(select, v, 0)
+        out = Signal(signed(self.word_bits), name=name)
+        m.d.comb += out.eq(value)
+        return out
 
     def late(self, m: Module, p: int, name: str, value, address, enable):
         """``value`` registered into S3, replaced there by a write that lands in S3's cycle."""

@@ -23,6 +23,23 @@ from amaranth.lib.memory import Memory
 from hlsfix.rtl.image import Image
 from hlsfix.rtl.isa import ADDR, Op, entry_layout, insn_layout
 
+# Above the instruction's fields, each microcode word carries two facts about the next word
+# for the sequencer's end-of-kernel decision, so that it starts from flip-flops: the next
+# instruction may start with the next beat (a kernel with no wait and no drain), and it needs
+# an address product (a register-indexed stream).
+FAST_NEXT, NEEDS_NEXT = insn_layout.size, insn_layout.size + 1
+WORD_BITS = insn_layout.size + 2
+
+
+def sequencer_bits(insns: list[dict], pc: int) -> int:
+    """The word at ``pc``'s FAST_NEXT and NEEDS_NEXT bits (of the instruction at ``pc`` + 1)."""
+    if pc + 1 >= len(insns):
+        return 0
+    w = insns[pc + 1]
+    fast = w["op"] < Op.INTOP and not w.get("drain") and not w.get("wait")
+    needs = any(w.get(s, {}).get("reg_en") for s in ("a", "b", "x", "o"))
+    return int(fast) << FAST_NEXT | int(needs) << NEEDS_NEXT
+
 
 @dataclass(frozen=True)
 class Memories:
@@ -41,11 +58,14 @@ def build_memories(m: Module, img: Image) -> Memories:
     """Every memory of the accelerator for ``img``, added to ``m`` as submodules."""
     P, WB = img.lanes, img.word_bits
     ent_layout = entry_layout(*img.entry_widths)
-    words = [pack(insn_layout, narrowed(i, img.value_bits, img.word_bits)) for i in img.insns]
+    words = [
+        pack(insn_layout, narrowed(i, img.value_bits, img.word_bits)) | sequencer_bits(img.insns, pc)
+        for pc, i in enumerate(img.insns)
+    ]
     ucode, ucode_next = (
         Memory(
             attrs={"rom_style": "logic", "ram_style": "logic"},
-            shape=unsigned(insn_layout.size),
+            shape=unsigned(WORD_BITS),
             depth=len(img.insns),
             init=init,
         )
@@ -53,7 +73,7 @@ def build_memories(m: Module, img: Image) -> Memories:
     )
     ucode_target = Memory(
         attrs={"rom_style": "logic", "ram_style": "logic"},
-        shape=unsigned(insn_layout.size),
+        shape=unsigned(WORD_BITS),
         depth=len(img.insns),
         init=[words[i["target"]] if i["op"] == Op.LOOPNEXT else 0 for i in img.insns],
     )
@@ -143,3 +163,19 @@ class NoTable:
     def __init__(self, name: str) -> None:
         self.addr = Signal(ADDR, name=f"{name}_addr")
         self.data = Const(0, 1)
+
+
+def fields(word) -> data.View:
+    """A microcode word's instruction fields (the sequencer's bits above them left out)."""
+    return data.View(insn_layout, word[: insn_layout.size])
+
+
+def delayed(m: Module, sig, name: str | None = None) -> Signal:
+    """``sig`` registered: its value of the previous cycle."""
+    out = (
+        Signal.like(sig, name=name or f"{sig.name}b")
+        if isinstance(sig, Signal)
+        else Signal(len(sig), name=name)
+    )
+    m.d.sync += out.eq(sig)
+    return out

@@ -9,7 +9,7 @@ from __future__ import annotations
 from amaranth.hdl import Const
 
 from hlsfix.rtl.image import Image
-from hlsfix.rtl.isa import Op
+from hlsfix.rtl.isa import INTOPS, Op
 
 STREAMS = ("a", "b", "x", "o")
 
@@ -78,16 +78,25 @@ def pair_bits(img: Image, stream: str, pair: tuple[int, int], after: bool = Fals
     )
 
 
-def fast_next(img: Image) -> Const:
-    """Per instruction: the next one may start with the next beat (a kernel, no wait)."""
-    return pc_bits(img, lambda w: w["op"] < Op.INTOP and not w.get("drain") and not w.get("wait"), after=True)
-
-
-def needs_next(img: Image) -> Const:
-    """Per instruction: the next one needs an address product."""
-    return pc_bits(img, lambda w: any(w.get(s, {}).get("reg_en") for s in STREAMS), after=True)
-
-
 def last_trips(img: Image) -> list[int]:
     """Per instruction: a LOOPNEXT's stop - 1 (loop again iff R < it), clipped to 34 bits."""
     return [max(-(1 << 33), min(w["imm"] - 1, 1 << 33)) if w["op"] == Op.LOOPNEXT else 0 for w in img.insns]
+
+
+def loop_bits(img: Image) -> int:
+    """Bits on which LOOPNEXT compares its register with the loop's last trip: the signed width of
+    every value a loop register takes, where only loop instructions and immediate assignments
+    write those registers (a loop keeps its index in [start, stop]); else the registers' 32."""
+    loop_regs = {w["dst"] for w in img.insns if w["op"] == Op.LOOPNEXT}
+    writers = (Op.LOOPINIT, Op.LOOPNEXT, Op.INTOP, Op.ARGMAX, Op.SGN, Op.SELECT)
+    values = [0]
+    for w in img.insns:
+        if w["op"] not in writers or w.get("dst") not in loop_regs:
+            continue
+        if w["op"] in (Op.LOOPINIT, Op.LOOPNEXT):
+            values += [w["imm"], w["imm"] - 1]
+        elif w["op"] == Op.INTOP and w.get("intop") == INTOPS["="] and not w.get("opa_reg"):
+            values.append(w["opa"])  # R = an immediate (a loop that never runs)
+        else:
+            return 32
+    return min(32, 1 + max(max(v.bit_length(), (-v - 1).bit_length()) for v in values))

@@ -7,13 +7,15 @@ the smallest value of that counter at which it may be accepted (``wait``); an in
 ``wait`` 0 is accepted during the previous kernel's last beat, so independent kernels issue back
 to back. ``drain`` (wait for the pipeline to empty) is left for the end of the program.
 
-The pipeline (``accelerator.py``), counted from a beat issued at t: its RAM operands are read at
-t + 1 (transparent to a write in that cycle), selected at t + 2 (forwarded from a write in that
-cycle) and used at t + 3 (forwarded late from a write in that cycle); a result is written at t + 6
-(RAM, or a register visible from t + 7), an Exp result at t + 9, a SigmoidTanh result after the
-divider (a dot product split across the lanes, latency class 1, like Exp). Several of those
-cycles are registers that keep the clock fast: the operands before the multiply, the saturated
-result before the write and the forwarding, a table's index and words before their product.
+The pipeline (``accelerator.py``), counted from a beat issued at t: its RAM and ROM operands are
+read at t + 1 (transparent to a write in that cycle), the block RAMs' data registered at t + 2,
+selected at t + 3 (forwarded from a write in that cycle or the one before) and used at t + 4
+(forwarded late from a write in that cycle); a result is written at t + 7 (RAM, or a register
+visible from t + 7: register results skip the rescale), an Exp result at t + 10, a SigmoidTanh
+result after the divider (a dot product split across the lanes, latency class 1, like Exp).
+Several of those cycles are registers that keep the clock fast: the block RAMs' data, the
+operands before the multiply, the saturated result before the write and the forwarding, a
+table's index and words before their product.
 Each lane has one write stage: a kernel may overtake a longer-latency one if their write cycles
 never meet and they write different words; otherwise its first write follows the other's last. A
 kernel accepted at cycle s reads registers (its addresses) at s - 1 (``accelerator.py`` registers
@@ -33,7 +35,7 @@ from dataclasses import dataclass
 from hlsfix.rtl.isa import SEQUENCER_OPS, Op
 
 MAX_WAIT = 63  # the instruction field is 6 bits wide
-WRITE_AT = 6  # a class-0 result's write cycle after its beat's issue (accelerator.py's pipeline)
+WRITE_AT = 7  # a class-0 result's write cycle after its beat's issue (accelerator.py's pipeline)
 
 
 def write_at(div_latency: int) -> dict[int, int]:
@@ -58,21 +60,22 @@ def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
 
 def _need(pending: InsnUse, new: InsnUse, writes: dict[int, int]) -> int:
     """How many cycles after ``pending``'s last beat ``new`` may be accepted (0: any time)."""
-    late_w = {pending.reg_write} if pending.reg_write is not None else set()
+    late_w = {pending.reg_write} if pending.reg_write is not None else set()  # visible at write_at
     write_at = writes[pending.latency]
     if new.op in SEQUENCER_OPS:
         touched = set(new.regs_issue) | ({new.reg_write} if new.reg_write is not None else set())
-        return write_at + 1 if late_w & touched or new.reg_write in pending.regs_post else 0
+        return write_at if late_w & touched or new.reg_write in pending.regs_post else 0
     need = 0
     if pending.ram_write and any(_overlap(pending.ram_write, r) for r in new.ram_reads):
-        need = write_at - 4  # the first operand, read at s + 2 and selected at s + 3, sees the
-        # write (a transparent RAM port at s + 2, forwarding from the write stage at s + 3, late
-        # forwarding at s + 4 of a write matched at s + 3 with the saturated result); a table
-        # kernel's index is computed from the operand before late forwarding
+        need = write_at - 5  # the first operand, read at s + 2 and selected at s + 4, sees the
+        # write (a transparent RAM port at s + 2, forwarding from the write stage at s + 3 and
+        # s + 4, late forwarding at s + 5 of a write matched at s + 4 with the saturated result);
+        # a table kernel's index is computed from the operand before late forwarding
         if new.op in (Op.EXP, Op.SIGTANH):
-            need = write_at - 3
+            need = write_at - 4
     if late_w & new.regs_issue:
-        need = write_at + 2  # address products are computed at s - 1 from registers
+        need = write_at + 1  # address products are computed at s - 1 from registers, which
+        # a register result reaches at the write stage
     if late_w & new.regs_post:
         need = max(need, 1)
     if new.latency < pending.latency and _same_target(pending, new):
@@ -174,7 +177,9 @@ def schedule(
             prev_beats = beats[pc] if kernel else 0
             if kernel:
                 t_latest = s + beats[pc]
-                busy_until = max(busy_until, t_latest + free_after[use.latency])
+                # a register result leaves the pipeline a cycle before a RAM result
+                empty = free_after[use.latency] - (use.reg_write is not None)
+                busy_until = max(busy_until, t_latest + empty)
                 pending.append((pc, t_latest))
                 s0, after_kernel = t_latest + 1, True
             else:

@@ -1,0 +1,101 @@
+"""Two of a lane's stages (``accelerator.py``): the table index of Exp and SigmoidTanh (S3) and
+the reduction of a beat into the accumulator and the result (S4)."""
+
+from __future__ import annotations
+
+from amaranth.hdl import Module, Mux, Signal, signed, unsigned
+
+from hlsfix.rtl import program_facts as facts
+from hlsfix.rtl.image import Image
+from hlsfix.rtl.isa import CNT, Op
+from hlsfix.rtl.units import rescale_sat
+
+
+def table_index(m: Module, img: Image, p: int, u3, a3r) -> Signal:
+    """S3: a table kernel's index from its operand register ``a3r`` (saturated to ``ymax``).
+
+    The index starts from the operand register itself, not late-forwarded (a table kernel waits
+    one cycle longer for its operand: ``schedule.py``)."""
+    W, WB = img.value_bits, img.word_bits
+    narrow = facts.narrow
+    y0 = Signal(signed(W + 2), name=f"y0_{p}")
+    y1 = Signal(unsigned(W + 2), name=f"y1_{p}")
+    y = Signal(unsigned(W + 2), name=f"y_{p}")
+    absx = Mux(a3r[-1], -a3r, a3r)
+    if facts.no_index_wrap(img):  # saturation decided from the operand register, beside the shifts
+        over = (a3r <= u3.y_lo[: WB + 2].as_signed()) | (a3r >= u3.y_hi[: WB + 2].as_signed())
+    else:
+        over = y1 > u3.ymax
+    m.d.comb += [
+        y0.eq(u3.imm[: W + 2].as_signed() - a3r),  # y0 keeps W + 2 bits: so may imm
+        y1.eq(
+            Mux(
+                u3.op == Op.EXP,
+                Mux(y0[-1], 0, y0).as_unsigned() >> narrow(img, u3.sh_r, "sh_r"),
+                ((absx.as_unsigned() << narrow(img, u3.sh_l, "sh_l")) >> narrow(img, u3.sh_r, "sh_r")),
+            )
+        ),
+        y.eq(Mux(over, u3.ymax, y1)),
+    ]
+    return y
+
+
+def reduce_beat(m: Module, img: Image, p: int, u4, *, v4, f4, ri4, a4, prod4, ap4, bp4):
+    """S4: accumulate, max, argmax, sign, select, clamp. Returns the result (before the write
+    stage's register) and ``take``: a MAX/ARGMAX beat's value is better than the accumulator."""
+    W, WB = img.value_bits, img.word_bits
+    narrow = facts.narrow
+    acc = Signal(signed(W), name=f"acc_{p}")
+    best_i = Signal(CNT, name=f"besti_{p}")
+    nacc = Signal(signed(W + 1), name=f"nacc_{p}")
+    q = Signal(signed(2 * WB), name=f"q_{p}")
+    tot = Signal(signed(W + 2), name=f"tot_{p}")
+    res = Signal(signed(W + 2), name=f"res_{p}")
+    better = Signal(name=f"better_{p}")
+    m.d.comb += [
+        q.eq(prod4 >> narrow(img, u4.ps, "ps")),
+        tot.eq(Mux(u4.sub, Mux(u4.b_first, bp4 - ap4, ap4 - bp4), ap4 + bp4)),
+        # MAX/ARGMAX keep a word in acc (a4 or an earlier one): compared on its bits
+        better.eq(f4 | (a4 > acc[:WB].as_signed())),
+    ]
+    pre = Signal(signed(W + 2), name=f"pre_{p}")
+    if facts.uses(img, Op.HARD):  # only where the program has a clipped-linear kernel
+        hard = rescale_sat(
+            m, a4, u4.a_sh, W - 2, f"hard_{p}", max_bits=W - 2, s_range=facts.span(img, "a_sh")
+        )
+        m.d.comb += pre.eq(Mux(u4.op == Op.HARD, hard + u4.imm[: W + 2], tot))
+    else:
+        m.d.comb += pre.eq(tot)
+    # bounds and thresholds compared on the bits ``memories.narrowed`` keeps
+    lo, hi = u4.lo[: W + 2].as_signed(), u4.hi[: W + 2].as_signed()
+    clamped = Mux(u4.lo_en & (pre < lo), lo, Mux(u4.hi_en & (pre > hi), hi, pre))
+    # MAX/ARGMAX take the beat's value when it is better: that choice is the last mux
+    # before the result register (the comparison is the long path)
+    take = Signal(name=f"take_{p}")
+    keep_acc, keep_res = (
+        Signal(signed(W + 1), name=f"kacc_{p}"),
+        Signal(signed(W + 2), name=f"kres_{p}"),
+    )
+    m.d.comb += take.eq(better & ((u4.op == Op.MAX) | (u4.op == Op.ARGMAX)))
+    with m.Switch(u4.op):
+        with m.Case(Op.MAC):
+            m.d.comb += [keep_acc.eq(Mux(f4, q, acc + q)), keep_res.eq(keep_acc)]
+        with m.Case(Op.MAX):
+            m.d.comb += [keep_acc.eq(acc), keep_res.eq(acc)]
+        with m.Case(Op.ARGMAX):
+            m.d.comb += [keep_acc.eq(acc), keep_res.eq(best_i)]
+        with m.Case(Op.SGN):
+            m.d.comb += keep_res.eq(a4 > 0)
+        with m.Case(Op.SELECT):
+            m.d.comb += keep_res.eq(a4 >= u4.imm[: WB + 2].as_signed())
+        with m.Default():
+            m.d.comb += keep_res.eq(clamped)
+    m.d.comb += [
+        nacc.eq(Mux(take, a4, keep_acc)),
+        res.eq(keep_res),
+    ]
+    with m.If(v4):
+        m.d.sync += acc.eq(nacc)
+        with m.If(better):
+            m.d.sync += best_i.eq(ri4)
+    return res, take
