@@ -105,7 +105,7 @@ class Accelerator(wiring.Component):
 
         # RAM ports: per lane two reads and one write; lane 0's are shared with the stream I/O.
         # Reads are transparent: a kernel may read a word in the cycle its producer writes it.
-        scratch = build_scratch(m, P, img.ram_depth, WB, scratch_banks(img))
+        scratch = build_scratch(m, P, img.ram_depth, (img.ram_bits, WB), scratch_banks(img))
         ram_w, ram_ra, ram_rb = scratch.write, scratch.read_a, scratch.read_b
         gap = Signal(6, init=63)  # cycles since the last issued beat (saturating)
         m.d.sync += gap.eq(Mux(issue, 1, Mux(gap == 63, 63, gap + 1)))

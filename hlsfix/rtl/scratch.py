@@ -48,17 +48,26 @@ class ScratchRAM:
     banks: int  # 1: the multi-port memory
 
 
-def build_scratch(m: Module, lanes: int, depth: int, word_bits: int, banks: int) -> ScratchRAM:
-    """The scratch RAM of ``depth`` words of ``word_bits`` for ``lanes`` lanes, added to ``m``:
-    ``banks`` = ``lanes`` (banked, see the module's text) or 1 (one multi-port memory)."""
+def build_scratch(m: Module, lanes: int, depth: int, bits: tuple[int, int], banks: int) -> ScratchRAM:
+    """The scratch RAM of ``depth`` words for ``lanes`` lanes, added to ``m``: ``bits`` = (stored
+    bits, port bits: reads sign-extend, writes keep the low bits, which hold every value the
+    program stores); ``banks`` = ``lanes`` (banked, see the module's text) or 1 (multi-port)."""
     P = lanes
+    ram_bits, word_bits = bits
     if banks == 1:
-        ram = Memory(shape=signed(word_bits), depth=depth, init=[])
+        ram = Memory(shape=signed(ram_bits), depth=depth, init=[])
         m.submodules.ram = ram
         w = [ram.write_port() for _ in range(P)]
         ra = [ram.read_port(domain="sync", transparent_for=w) for _ in range(P)]
         rb = [ram.read_port(domain="sync", transparent_for=w) for _ in range(P)]
-        return ScratchRAM(w, ra, rb, 1)
+        if ram_bits == word_bits:
+            return ScratchRAM(w, ra, rb, 1)
+        ports = []
+        for i, r in enumerate([*ra, *rb]):
+            wide = Signal(signed(word_bits), name=f"sr{i}_data")
+            m.d.comb += wide.eq(r.data)
+            ports.append(ReadPort(r.addr, wide))
+        return ScratchRAM(w, ports[:P], ports[P:], 1)
     if banks != P or P & (P - 1):
         raise ValueError(f"banks must be 1 or the lane count {P} (a power of two), not {banks}")
     k = P.bit_length() - 1
@@ -94,7 +103,7 @@ def build_scratch(m: Module, lanes: int, depth: int, word_bits: int, banks: int)
         m.d.sync += sel.eq(addr[:k])
         datas = []
         for b, (en, row, data_) in enumerate(bank_w):
-            mem = Memory(shape=signed(word_bits), depth=rows, init=[], attrs={"ram_style": "distributed"})
+            mem = Memory(shape=signed(ram_bits), depth=rows, init=[], attrs={"ram_style": "distributed"})
             m.submodules[f"{name}_bank{b}"] = mem
             wp = mem.write_port()
             m.d.comb += [wp.en.eq(en), wp.addr.eq(row), wp.data.eq(data_)]

@@ -1,0 +1,58 @@
+"""The scratch RAM (``rtl/scratch.py``): banked where the program's writes are conflict-free, its
+words as wide as the data it holds (not the constants), and bit-exact either way."""
+
+from __future__ import annotations
+
+import pytest
+
+import hlsfix
+from hlsfix.fixedpoint.golden import quantize_input
+from hlsfix.rtl.microcode import compile_image
+from hlsfix.rtl.scratch import scratch_banks, write_conflict
+from tests.tools import require_tool
+
+pytest.importorskip("amaranth")
+
+
+def _memory(img, name):
+    return next(m for m in img.memories() if m["memory"] == name)
+
+
+def test_element_wise_and_matrix_writes_are_bank_conflict_free():
+    program = hlsfix.compile("mlp", bits="16").program
+    for lanes in (2, 4, 8, 16):
+        img = compile_image(program, lanes)
+        assert write_conflict(img) is None
+        assert scratch_banks(img) == lanes
+        ram = _memory(img, "scratch RAM")
+        assert (ram["copies"], ram["read_ports"], ram["write_ports"]) == (2 * lanes, 1, 1)
+    assert scratch_banks(compile_image(program, 3)) == 1  # not a power of two: multi-port
+    assert scratch_banks(compile_image(program, 1)) == 1
+
+
+def test_sparse_rows_ending_in_one_bank_fall_back_to_the_multi_port_ram():
+    img = compile_image(hlsfix.compile("protonn", bits="16").program, 2)
+    why = write_conflict(img)
+    assert why is not None and "bank" in why
+    assert scratch_banks(img) == 1
+    assert "multi-port" in _memory(img, "scratch RAM")["style"]
+
+
+def test_8_bit_data_keep_8_bit_scratch_words_beside_16_bit_constants():
+    img = compile_image(hlsfix.compile("protonn", bits="mixed").program, 4)
+    assert (img.ram_bits, img.word_bits) == (8, 16)
+    assert _memory(img, "scratch RAM")["bits"] == 8
+    assert _memory(img, "weight ROM")["bits"] == 16
+
+
+@pytest.mark.parametrize(("model", "bits", "lanes"), [("protonn", "mixed", 4), ("bonsai", "mixed", 8)])
+def test_banked_8_bit_scratch_ram_is_bit_exact(model, bits, lanes, tmp_path):
+    require_tool("iverilog")
+    from hlsfix.sim.runner import run_cocotb
+
+    cm = hlsfix.compile(model, bits=bits)
+    x_q = quantize_input(cm.program, cm.test[0][:10])
+    assert scratch_banks(compile_image(cm.program, lanes)) == lanes
+    res = run_cocotb(cm.program, x_q, lanes=lanes, build_dir=tmp_path, trace=False)
+    assert res.bit_exact, f"{model}: inputs {res.mismatches[:10]} differ"
+    assert res.cycles_per_inference == res.predicted_cycles
