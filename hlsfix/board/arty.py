@@ -195,6 +195,7 @@ class LaneChoice:
     resources: Resources
     measured: dict[int, Resources] = field(default_factory=dict)  # every synthesis run, by P
     failed: dict[int, str] = field(default_factory=dict)  # P whose synthesis failed (auto only), why
+    skipped: dict[int, str] = field(default_factory=dict)  # P never synthesised (auto only), why
 
 
 def lanes_tried(choice: LaneChoice, board: FpgaBoard, margin: float = FIT_MARGIN) -> list[dict]:
@@ -214,7 +215,17 @@ def lanes_tried(choice: LaneChoice, board: FpgaBoard, margin: float = FIT_MARGIN
             except BoardError as e:
                 row["verdict"] = f"rejected: {e}"
         out.append(row)
-    return out
+    for p, why in choice.skipped.items():
+        if p not in choice.measured and p not in choice.failed:
+            out.append({"lanes": p, "verdict": f"rejected, not synthesised: {why}"})
+    return sorted(out, key=lambda r: r["lanes"])
+
+
+def memories_report(image, resources: Resources) -> dict:
+    """The report's ``fpga.memories`` (each memory of the accelerator: words, bits, copies, ports
+    and how it is built, ``Image.memories``) and ``fpga.memory_primitives`` (the RAM cells Yosys
+    inferred for the whole design, by type)."""
+    return {"memories": image.memories(), "memory_primitives": dict(resources.memory_cells)}
 
 
 def _predict(measured: dict[int, Resources], lanes: int) -> dict[str, float]:
@@ -291,7 +302,28 @@ def choose_lanes(
             if run_fits(p):
                 best = p
                 break
-    return LaneChoice(best, measured[best], measured, failed)
+    skipped = {
+        p: _skip_reason(measured, p, board, margin) if p > best else f"P = {best} fits and was chosen"
+        for p in choices
+        if p not in measured and p not in failed
+    }
+    return LaneChoice(best, measured[best], measured, failed, skipped)
+
+
+def _skip_reason(measured: dict[int, Resources], lanes: int, board: FpgaBoard, margin: float) -> str:
+    """Why a P above the chosen one was not synthesised: what the prediction overflows, or (a
+    prediction that fits) the next P down did not fit when synthesised."""
+    pred, cap = _predict(measured, lanes), board.capacity
+    names = {"lut": board.lut_cell, "ff": "FF", "dsp": board.dsp_cell, "bram36": board.bram_cell}
+    over = [
+        f"{names[k]} {pred[k]:.0f} > {getattr(cap, k) * margin:.0f}"
+        for k in ("lut", "ff", "dsp", "bram36")
+        if pred[k] > getattr(cap, k) * margin
+    ]
+    basis = "P = " + ", ".join(str(p) for p in sorted(measured))
+    if over:
+        return f"predicted from the synthesis of {basis}: " + ", ".join(over)
+    return f"a smaller P did not fit when synthesised ({basis})"
 
 
 def import_sim_runner(module: str = "runner"):
@@ -482,6 +514,7 @@ def build_arty(
         },
         "synthesis_failed": {str(k): v for k, v in sorted(choice.failed.items())},
         "lanes_tried": lanes_tried(choice, board, margin),
+        **memories_report(image, r),
         "clock_mhz": board.clock_hz / 1e6,
         "baud": baud,
         "project": "vivado/",

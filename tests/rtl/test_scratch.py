@@ -56,3 +56,22 @@ def test_banked_8_bit_scratch_ram_is_bit_exact(model, bits, lanes, tmp_path):
     res = run_cocotb(cm.program, x_q, lanes=lanes, build_dir=tmp_path, trace=False)
     assert res.bit_exact, f"{model}: inputs {res.mismatches[:10]} differ"
     assert res.cycles_per_inference == res.predicted_cycles
+
+
+def test_a_cnn_of_22_k_parameters_is_bit_exact(tmp_path):
+    """The wider CNN (``benchmarks/wide_cnn.py``): its weights need block RAM, its scratch RAM is
+    banked at P = 8; bit-exact with the golden model, cycle for cycle as the schedule predicts."""
+    from benchmarks.wide_cnn import parameters, write_wide_cnn
+    from hlsfix.rtl.image import bram_blocks
+    from hlsfix.sim.runner import run_cocotb
+
+    require_tool("iverilog")
+    cm = hlsfix.compile(str(write_wide_cnn(tmp_path / "model")), bits="16")
+    assert parameters() >= 20_000
+    img = compile_image(cm.program, 8)
+    assert img.rom_depth == parameters() and bram_blocks(img.rom_depth, img.word_bits) == 12
+    assert scratch_banks(img) == 8
+    x_q = quantize_input(cm.program, cm.test[0][:2])
+    res = run_cocotb(cm.program, x_q, 8, build_dir=tmp_path / "sim", trace=False)
+    assert res.bit_exact, f"inputs {res.mismatches} differ"
+    assert res.cycles_per_inference == res.predicted_cycles == img.predicted_cycles
