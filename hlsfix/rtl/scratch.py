@@ -204,3 +204,39 @@ def scratch_banks(img) -> int:
     if P == 1 or P & (P - 1) or write_conflict(img) is not None:
         return 1
     return P
+
+
+def bank_free_rows(
+    owned: list[list[int]], lengths: dict[int, int], scale: int, tries: int = 200
+) -> list[list[int]]:
+    """Each lane's rows of a sparse matrix in an order in which no two lanes finish rows of one
+    bank in the same beat (a lane's row finishes after its ``lengths[row]`` entries; row r is
+    written at offset r·``scale``), so that the banked scratch RAM can take the writes: sorted
+    first, then seeded shuffles. The lanes' loads are unchanged, and so are the cycles. Returns
+    the sorted order where no order is found (the image then falls back to the multi-port RAM)."""
+    import random
+
+    P = len(owned)
+    ordered = [sorted(rows) for rows in owned]
+    if P == 1 or P & (P - 1):
+        return ordered
+
+    def free(order: list[list[int]]) -> bool:
+        ends: dict[int, set[int]] = {}
+        for rows in order:
+            t = 0
+            for r in rows:
+                t += max(1, lengths[r])
+                bank = (r * scale) % P
+                if bank in ends.setdefault(t, set()):
+                    return False
+                ends[t].add(bank)
+        return True
+
+    rng = random.Random(0)
+    candidate = ordered
+    for _ in range(tries):
+        if free(candidate):
+            return candidate
+        candidate = [rng.sample(rows, len(rows)) for rows in ordered]
+    return ordered

@@ -7,8 +7,9 @@ import pytest
 
 import hlsfix
 from hlsfix.fixedpoint.golden import quantize_input
+from hlsfix.rtl.isa import Op
 from hlsfix.rtl.microcode import compile_image
-from hlsfix.rtl.scratch import scratch_banks, write_conflict
+from hlsfix.rtl.scratch import bank_free_rows, scratch_banks, write_conflict
 from tests.tools import require_tool
 
 pytest.importorskip("amaranth")
@@ -30,12 +31,31 @@ def test_element_wise_and_matrix_writes_are_bank_conflict_free():
     assert scratch_banks(compile_image(program, 1)) == 1
 
 
-def test_sparse_rows_ending_in_one_bank_fall_back_to_the_multi_port_ram():
-    img = compile_image(hlsfix.compile("protonn", bits="16").program, 2)
+def test_writes_two_lanes_put_in_one_bank_fall_back_to_the_multi_port_ram():
+    img = compile_image(hlsfix.compile("mlp", bits="16").program, 4)
+    pc = next(i for i, w in enumerate(img.insns) if w["op"] == Op.MAC and not w.get("split"))
+    img.insns[pc] = {**img.insns[pc], "o": {**img.insns[pc]["o"], "lane": 2}, "n0": 4}
     why = write_conflict(img)
-    assert why is not None and "bank" in why
+    assert why == f"instruction {pc} (MAC): lanes write with stride 2"
     assert scratch_banks(img) == 1
     assert "multi-port" in _memory(img, "scratch RAM")["style"]
+
+
+def test_sparse_rows_are_ordered_so_that_no_two_lanes_finish_one_bank_together():
+    # lanes 0 and 1 each own two rows; sorted, rows 0 and 2 (bank 0 of 2) both end at beat 3
+    owned, lengths = [[0, 1], [2, 3]], {0: 3, 1: 1, 2: 3, 3: 1}
+    order = bank_free_rows(owned, lengths, 1)
+    assert order != [[0, 1], [2, 3]] and [sorted(r) for r in order] == owned
+    ends = {}
+    for rows in order:
+        t = 0
+        for r in rows:
+            t += lengths[r]
+            assert r % 2 not in ends.setdefault(t, set())
+            ends[t].add(r % 2)
+    # ProtoNN's sparse projection at P = 2 needed the reordering; its cycles are those of P = 2 before
+    img = compile_image(hlsfix.compile("protonn", bits="16").program, 2)
+    assert write_conflict(img) is None and scratch_banks(img) == 2
 
 
 def test_8_bit_data_keep_8_bit_scratch_words_beside_16_bit_constants():
@@ -45,7 +65,7 @@ def test_8_bit_data_keep_8_bit_scratch_words_beside_16_bit_constants():
     assert _memory(img, "weight ROM")["bits"] == 16
 
 
-@pytest.mark.parametrize(("model", "bits", "lanes"), [("protonn", "mixed", 4), ("bonsai", "mixed", 8)])
+@pytest.mark.parametrize(("model", "bits", "lanes"), [("protonn", "mixed", 2), ("bonsai", "mixed", 8)])
 def test_banked_8_bit_scratch_ram_is_bit_exact(model, bits, lanes, tmp_path):
     require_tool("iverilog")
     from hlsfix.sim.runner import run_cocotb
