@@ -91,7 +91,13 @@ class Image:
                 "copies": self.rom_copies,
                 "read_ports": 2 * P // self.rom_copies,
                 "write_ports": 0,
-                "style": "inferred",
+                "style": (
+                    "block RAM, a dual-port copy per lane"
+                    if self.rom_copies == P > 1
+                    else "block RAM (dual-port)"
+                    if P == 1
+                    else f"one ROM of {2 * P} read ports (Yosys copies it per pair)"
+                ),
             },
             {
                 "memory": "entry table",
@@ -100,7 +106,7 @@ class Image:
                 "copies": P,
                 "read_ports": 1,
                 "write_ports": 0,
-                "style": "inferred",
+                "style": "block or distributed RAM, a copy per lane",
             },
         ]
         if self.table_words:
@@ -112,7 +118,7 @@ class Image:
                     "copies": P,
                     "read_ports": 2,
                     "write_ports": 0,
-                    "style": "inferred",
+                    "style": "block or distributed RAM, a dual-port copy per lane",
                 }
             )
         return out
