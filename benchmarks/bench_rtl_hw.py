@@ -49,7 +49,7 @@ def compile_model(model: str, bits: str):
 
 
 def uno_us(cm) -> float | None:
-    from hlsfix.board.arty import uno_comparison
+    from hlsfix.board.accel_report import uno_comparison
 
     try:
         r = uno_comparison(cm, 3)

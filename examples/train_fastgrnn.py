@@ -12,11 +12,10 @@ Run from the repository root: ``python examples/train_fastgrnn.py``.
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 from zoo_data import Split, digits_split
 from zoo_export import export
-from zoo_torch import batches, make_deterministic, to_numpy
+from zoo_torch import fit, make_deterministic, to_numpy
 
 SEED = 0
 EPOCHS = 150
@@ -68,14 +67,7 @@ def train(split: Split, weight_decay: float = WEIGHT_DECAY, epochs: int = EPOCHS
         ],
         lr=1e-2,
     )
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs)
-    for _ in range(epochs):
-        for idx in batches(len(y), BATCH, gen):
-            loss = F.cross_entropy(model(X[idx]), y[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-        sched.step()
+    fit(model, opt, X, y, epochs=epochs, batch_size=BATCH, generator=gen)
     return model
 
 

@@ -8,10 +8,9 @@ Run from the repository root: ``python examples/train_mlp.py``.
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from zoo_data import digits_split
 from zoo_export import export
-from zoo_torch import batches, make_deterministic, to_numpy
+from zoo_torch import fit, make_deterministic, to_numpy
 
 SEED = 0
 EPOCHS = 120
@@ -28,14 +27,7 @@ def main() -> None:
     model = torch.nn.Sequential(torch.nn.Linear(64, HIDDEN), torch.nn.ReLU(), torch.nn.Linear(HIDDEN, 10))
     # Weight decay keeps the weights small, so that 8/16-bit fixed point loses little.
     opt = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=1e-2)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, EPOCHS)
-    for _ in range(EPOCHS):
-        for idx in batches(len(y), BATCH, gen):
-            loss = F.cross_entropy(model(X[idx]), y[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-        sched.step()
+    fit(model, opt, X, y, epochs=EPOCHS, batch_size=BATCH, generator=gen)
 
     with torch.no_grad():
         torch_pred = model(torch.from_numpy(split.X_test)).argmax(1).numpy()

@@ -39,5 +39,30 @@ def keep_largest(param: torch.Tensor, keep: int) -> torch.Tensor:
     return mask
 
 
+def fit(
+    model: torch.nn.Module,
+    opt: torch.optim.Optimizer,
+    X: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    epochs: int,
+    batch_size: int,
+    generator: torch.Generator,
+) -> torch.nn.Module:
+    """Train ``model`` on (X, y) by cross-entropy: ``epochs`` shuffled epochs of mini-batches, the
+    learning rate following a cosine from ``opt``'s down to 0."""
+    import torch.nn.functional as F
+
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs)
+    for _ in range(epochs):
+        for idx in batches(len(y), batch_size, generator):
+            loss = F.cross_entropy(model(X[idx]), y[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        sched.step()
+    return model
+
+
 def to_numpy(t: torch.Tensor) -> np.ndarray:
     return t.detach().cpu().numpy().astype(np.float32)

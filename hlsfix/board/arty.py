@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from hlsfix.board.accel_report import rtl_section
 from hlsfix.board.fpga_boards import FpgaBoard
 from hlsfix.board.resources import Resources, check_fit, estimate_resources
 from hlsfix.board.timing import Timing, place_and_route_ecp5
@@ -429,21 +430,6 @@ def accelerator_timing(program: KernelProgram, image, timing: Callable[[Path], T
     return {**t.report(), "timing_target_mhz": t.target_mhz, "timing_scope": "accelerator (hlsfix_accel)"}
 
 
-def uno_comparison(cm: CompiledModel, n_inputs: int) -> dict:
-    """Cycles of the Uno build of the same model (simavr), or why there are none."""
-    from hlsfix.mcu.uno import build_uno
-
-    missing = [t for t in ("avr-gcc", "avr-size", "simavr") if shutil.which(t) is None]
-    if missing:
-        return {"uno_cycles": None, "uno_note": f"no Uno build: {', '.join(missing)} not installed"}
-    try:
-        with tempfile.TemporaryDirectory(prefix="hlsfix-uno-") as tmp:
-            built = build_uno(cm, Path(tmp), n_inputs=n_inputs)
-    except HlsfixError as e:
-        return {"uno_cycles": None, "uno_note": f"no Uno build: {e}"}
-    return {"uno_cycles": round(built.mean_cycles), "uno_ms_at_16mhz": round(built.ms, 3), "uno_note": ""}
-
-
 @dataclass
 class ArtyBuild:
     board: FpgaBoard
@@ -467,6 +453,7 @@ def build_arty(
     progress: Callable[[str], None] = lambda _: None,
     estimate: Callable[[int], Resources] | None = None,
     timing: Callable[[Path], Timing] | None = None,
+    simulator: str = "icarus",
 ) -> ArtyBuild:
     """Choose P, write the Vivado project into ``out_dir/vivado``, simulate, and (with ``vivado``) run it.
 
@@ -487,8 +474,8 @@ def build_arty(
     project = write_vivado_project(board_top(program, p, board, baud, image=image), board, out_dir / "vivado")
     progress("placing and routing the accelerator on an ECP5 for its Fmax (nextpnr)")
     timed = accelerator_timing(program, image, timing or _ecp5_timing)
-    progress(f"simulating the accelerator on {n_inputs} test inputs (cocotb, Icarus)")
-    sim = simulate_accelerator(cm, p, n_inputs)
+    progress(f"simulating the accelerator on {n_inputs} test inputs (cocotb, {simulator})")
+    sim = simulate_accelerator(cm, p, n_inputs, simulator)
     r = choice.resources
     cap = board.capacity
     vivado_status = "project written, not run (vivado not on PATH)"
@@ -522,31 +509,15 @@ def build_arty(
         "vivado": vivado_status,
         **timed,
     }
-    cycles = sim.cycles_per_inference
-    mhz = board.clock_hz / 1e6
-    rtl = {
-        "lanes": p,
-        "cycles": round(cycles),
-        "ideal_cycles": sim.ideal_cycles,
-        "bit_exact": sim.bit_exact,
-        "checked_inputs": len(sim.outputs),
-        "simulator": "cocotb+icarus",
-        "us_at_100mhz": round(cycles / mhz, 3),
-        "us_at_fmax": round(cycles / min(timed["fmax_mhz"], mhz), 3) if timed["fmax_mhz"] else None,
-        "per_kernel": [{"kernel": n, "cycles": c, "ideal": i} for n, c, i in sim.per_kernel],
-    }
-    if compare_uno:
-        progress("building the Uno version for the speedup (simavr)")
-        rtl.update(uno_comparison(cm, n_inputs))
-    else:
-        rtl.update({"uno_cycles": None, "uno_note": "not compared (--no-uno)"})
-    if rtl["uno_cycles"]:
-        # Wall-clock: Uno at 16 MHz against the accelerator at the clock it was shown to reach
-        # (the post-route Fmax, at most the board's clock; the board's clock when not timed).
-        clock_hz = min(timed["fmax_mhz"] * 1e6, board.clock_hz) if timed["fmax_mhz"] else board.clock_hz
-        rtl["speedup_vs_uno"] = round((rtl["uno_cycles"] / 16e6) / (cycles / clock_hz), 1)
-        rtl["speedup_clock_mhz"] = round(clock_hz / 1e6, 1)
-        rtl["cycle_ratio_vs_uno"] = round(rtl["uno_cycles"] / cycles, 1)
-    else:
-        rtl["speedup_vs_uno"] = None
+    rtl = rtl_section(
+        cm,
+        sim,
+        lanes=p,
+        fmax_mhz=timed["fmax_mhz"],
+        clock_hz=board.clock_hz,
+        simulator=simulator,
+        compare_uno=compare_uno,
+        n_inputs=n_inputs,
+        progress=progress,
+    )
     return ArtyBuild(board=board, project=project, choice=choice, fpga=fpga, rtl=rtl)

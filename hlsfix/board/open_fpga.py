@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from hlsfix.board.accel_report import rtl_section
 from hlsfix.board.fpga_boards import FpgaBoard
 from hlsfix.board.resources import Resources, memory_cells
 from hlsfix.board.timing import Timing, parse_nextpnr_report
@@ -356,31 +357,15 @@ def build_open_board(
     }
     if board.spram_bytes:
         fpga["spram"] = built.spram
-    cycles = sim.cycles_per_inference
-    clock = min(built.timing.fmax_mhz, mhz)
-    rtl = {
-        "lanes": lanes,
-        "cycles": round(cycles),
-        "ideal_cycles": sim.ideal_cycles,
-        "ratio": round(cycles / max(1, sim.ideal_cycles), 3),
-        "bit_exact": sim.bit_exact,
-        "checked_inputs": len(sim.outputs),
-        "simulator": f"cocotb+{simulator}",
-        "us_at_100mhz": round(cycles / 100.0, 3),
-        "us_at_fmax": round(cycles / clock, 3),
-        "per_kernel": [{"kernel": n, "cycles": c, "ideal": i} for n, c, i in sim.per_kernel],
-    }
-    if compare_uno:
-        from hlsfix.board.arty import uno_comparison
-
-        progress("building the Uno version for the speedup (simavr)")
-        rtl.update(uno_comparison(cm, n_inputs))
-    else:
-        rtl.update({"uno_cycles": None, "uno_note": "not compared (--no-uno)"})
-    if rtl["uno_cycles"]:
-        rtl["speedup_vs_uno"] = round((rtl["uno_cycles"] / 16e6) / (cycles / (clock * 1e6)), 1)
-        rtl["speedup_clock_mhz"] = round(clock, 1)
-        rtl["cycle_ratio_vs_uno"] = round(rtl["uno_cycles"] / cycles, 1)
-    else:
-        rtl["speedup_vs_uno"] = None
+    rtl = rtl_section(
+        cm,
+        sim,
+        lanes=lanes,
+        fmax_mhz=built.timing.fmax_mhz,
+        clock_hz=board.clock_hz,
+        simulator=simulator,
+        compare_uno=compare_uno,
+        n_inputs=n_inputs,
+        progress=progress,
+    )
     return OpenBoardBuild(board=board, project=project, fpga=fpga, rtl=rtl)

@@ -39,48 +39,68 @@ def check_fpga_prerequisites(options: BuildOptions) -> None:
 def build_fpga(
     cm: TrackedModel, out: Path, board: FpgaBoard, options: BuildOptions, *, force: bool, progress: Progress
 ) -> FlowResult:
-    from hlsfix.board.arty import build_arty
+    """``build --board arty-a7|ulx3s|icebreaker``: the accelerator in the board's top, checked
+    bit-exact in cocotb and timed by place-and-route; for the Arty a Vivado project, for an open
+    board a bitstream built by Yosys + nextpnr + ecppack/icepack (no vendor tool)."""
     from hlsfix.board.uart import baud_divisor
-
-    if board.is_open:
-        return build_open_fpga(cm, out, board, options, force=force, progress=progress)
 
     baud = options.baud or DEFAULT_BAUD
     baud_divisor(board.clock_hz, baud)  # a wrong baud rate fails before the synthesis
-    inputs = options.inputs or DEFAULT_INPUTS
-    lanes = options.lanes if options.lanes is not None else "auto"
+    resolved = BuildOptions(
+        board=board.name,
+        backend="rtl",
+        lanes=options.lanes if options.lanes is not None else "auto",
+        inputs=options.inputs or DEFAULT_INPUTS,
+        baud=baud,
+        run_vivado=options.run_vivado and not board.is_open,
+        compare_uno=options.compare_uno,
+        simulator=options.simulator or "icarus",
+    )
     with output_run(out, cm.protected_files, force=force) as stage:
         report = write_compiled(cm, stage)
-        built = build_arty(
-            cm,
-            stage,
-            board,
-            lanes=None if lanes == "auto" else lanes,
-            baud=baud,
-            n_inputs=inputs,
-            vivado=options.run_vivado,
-            compare_uno=options.compare_uno,
-            progress=progress,
-        )
+        built = _board_build(cm, stage, board, resolved, progress)
         report["fpga"], report["rtl"] = built.fpga, built.rtl
         report["memory"] = _memory_section(cm, stage)
-        resolved = BuildOptions(
-            board=board.name,
-            backend="rtl",
-            lanes=lanes,
-            inputs=inputs,
-            baud=baud,
-            run_vivado=options.run_vivado,
-            compare_uno=options.compare_uno,
-        )
         finish_output(stage, cm, report, stages_of(cm, build=resolved), "build")
-    fpga, rtl = report["fpga"], report["rtl"]
-    cap = board.capacity
+    return FlowResult("build", out, report, _board_summary(board, report, out))
+
+
+def _board_build(cm: TrackedModel, stage: Path, board: FpgaBoard, resolved: BuildOptions, progress: Progress):
+    common = {
+        "lanes": None if resolved.lanes == "auto" else resolved.lanes,
+        "baud": resolved.baud,
+        "n_inputs": resolved.inputs,
+        "compare_uno": resolved.compare_uno,
+        "simulator": resolved.simulator,
+        "progress": progress,
+    }
+    if board.is_open:
+        from hlsfix.board.open_fpga import build_open_board
+
+        return build_open_board(cm, stage, board, **common)
+    from hlsfix.board.arty import build_arty
+
+    return build_arty(cm, stage, board, vivado=resolved.run_vivado, **common)
+
+
+def _board_summary(board: FpgaBoard, report: dict, out: Path) -> tuple[str, ...]:
+    """The build's closing lines: fit, cycles and bit-exactness, timing, the Uno, what was written."""
+    fpga, rtl, cap = report["fpga"], report["rtl"], board.capacity
+    if board.is_open:
+        cells = fpga["cells"]
+        fit = (
+            f"{cells['lut']} {fpga['lut']}/{cap.lut}, FF {fpga['ff']}/{cap.ff}, {cells['dsp']} {fpga['dsp']}/"
+            f"{cap.dsp}, {cells['bram']} {fpga['bram36']}/{cap.bram36} (nextpnr, after placement)"
+        )
+    else:
+        fit = (
+            f"LUT {fpga['lut']}/{cap.lut}, FF {fpga['ff']}/{cap.ff}, DSP {fpga['dsp']}/{cap.dsp}, "
+            f"BRAM36 {fpga['bram36']:g}/{cap.bram36} (Yosys estimate)"
+        )
     summary = [
-        f"{board.name} ({board.part}): P={rtl['lanes']} lanes, LUT {fpga['lut']}/{cap.lut}, FF {fpga['ff']}/"
-        f"{cap.ff}, DSP {fpga['dsp']}/{cap.dsp}, BRAM36 {fpga['bram36']:g}/{cap.bram36} (Yosys estimate)",
+        f"{board.name} ({board.part}): P={rtl['lanes']} lanes, {fit}",
         f"{rtl['cycles']} cycles per inference (ideal {rtl['ideal_cycles']}), bit-exact on "
-        f"{rtl['checked_inputs']} inputs (cocotb, Icarus)",
+        f"{rtl['checked_inputs']} inputs ({rtl['simulator']})",
     ]
     if fpga.get("fmax_mhz"):
         summary.append(
@@ -96,9 +116,15 @@ def build_fpga(
         )
     else:
         summary.append(f"Arduino Uno: {rtl['uno_note']}")
-    summary.append(f"Vivado: {fpga['vivado']}")
-    summary.append(f"wrote {out}/ (vivado/, report.md, report.html, report.json)")
-    return FlowResult("build", out, report, tuple(summary))
+    if board.is_open:
+        summary.append(
+            f"bitstream: {fpga['bitstream']} ({fpga['bitstream_bytes']} bytes; {fpga['toolchain']})"
+        )
+        summary.append(f"wrote {out}/ ({board.name}/, report.md, report.html, report.json)")
+    else:
+        summary.append(f"Vivado: {fpga['vivado']}")
+        summary.append(f"wrote {out}/ (vivado/, report.md, report.html, report.json)")
+    return tuple(summary)
 
 
 def _memory_section(cm: TrackedModel, stage: Path) -> dict:
@@ -112,67 +138,6 @@ def _memory_section(cm: TrackedModel, stage: Path) -> dict:
         "linear_bytes": plan.linear_bytes,
         **write_plan_pictures(plan, stage, cm.name),
     }
-
-
-def build_open_fpga(
-    cm: TrackedModel, out: Path, board: FpgaBoard, options: BuildOptions, *, force: bool, progress: Progress
-) -> FlowResult:
-    """``build --board ulx3s|icebreaker``: the accelerator in the board top, built to a bitstream by
-    Yosys + nextpnr + ecppack/icepack (no vendor tool), checked bit-exact in cocotb."""
-    from hlsfix.board.open_fpga import build_open_board
-    from hlsfix.board.uart import baud_divisor
-
-    baud = options.baud or DEFAULT_BAUD
-    baud_divisor(board.clock_hz, baud)  # a wrong baud rate fails before the synthesis
-    inputs = options.inputs or DEFAULT_INPUTS
-    lanes = options.lanes if options.lanes is not None else "auto"
-    simulator = options.simulator or "icarus"
-    with output_run(out, cm.protected_files, force=force) as stage:
-        report = write_compiled(cm, stage)
-        built = build_open_board(
-            cm,
-            stage,
-            board,
-            lanes=None if lanes == "auto" else lanes,
-            baud=baud,
-            n_inputs=inputs,
-            compare_uno=options.compare_uno,
-            simulator=simulator,
-            progress=progress,
-        )
-        report["fpga"], report["rtl"] = built.fpga, built.rtl
-        report["memory"] = _memory_section(cm, stage)
-        resolved = BuildOptions(
-            board=board.name,
-            backend="rtl",
-            lanes=lanes,
-            inputs=inputs,
-            baud=baud,
-            compare_uno=options.compare_uno,
-            simulator=simulator,
-        )
-        finish_output(stage, cm, report, stages_of(cm, build=resolved), "build")
-    fpga, rtl = report["fpga"], report["rtl"]
-    cap, cells = board.capacity, fpga["cells"]
-    summary = [
-        f"{board.name} ({board.part}): P={rtl['lanes']} lanes, {cells['lut']} {fpga['lut']}/{cap.lut}, FF "
-        f"{fpga['ff']}/{cap.ff}, {cells['dsp']} {fpga['dsp']}/{cap.dsp}, {cells['bram']} {fpga['bram36']}/"
-        f"{cap.bram36} (nextpnr, after placement)",
-        f"{rtl['cycles']} cycles per inference (ideal {rtl['ideal_cycles']}), bit-exact on "
-        f"{rtl['checked_inputs']} inputs ({rtl['simulator']})",
-        f"timing: Fmax {fpga['fmax_mhz']} MHz ({fpga['timing_estimator']}); "
-        f"{rtl['us_at_fmax']} us per inference at min(Fmax, {board.clock_hz / 1e6:g} MHz)",
-    ]
-    if rtl["speedup_vs_uno"]:
-        summary.append(
-            f"Arduino Uno: {rtl['uno_cycles']} cycles at 16 MHz; the FPGA at "
-            f"{rtl.get('speedup_clock_mhz')} MHz is {rtl['speedup_vs_uno']}x faster"
-        )
-    else:
-        summary.append(f"Arduino Uno: {rtl['uno_note']}")
-    summary.append(f"bitstream: {fpga['bitstream']} ({fpga['bitstream_bytes']} bytes; {fpga['toolchain']})")
-    summary.append(f"wrote {out}/ ({board.name}/, report.md, report.html, report.json)")
-    return FlowResult("build", out, report, tuple(summary))
 
 
 def build_hls_project(

