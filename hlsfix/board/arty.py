@@ -29,7 +29,7 @@ from hlsfix.board.accel_report import rtl_section
 from hlsfix.board.fpga_boards import FpgaBoard
 from hlsfix.board.resources import Resources, check_fit, estimate_resources
 from hlsfix.board.timing import Timing, place_and_route_ecp5
-from hlsfix.errors import BoardError, HlsfixError, ToolError
+from hlsfix.errors import BoardError, CompileError, HlsfixError, ToolError
 
 if TYPE_CHECKING:
     from hlsfix.compiler import CompiledModel
@@ -258,6 +258,7 @@ def choose_lanes(
     margin: float = FIT_MARGIN,
     choices: tuple[int, ...] = LANE_CHOICES,
     progress: Callable[[str], None] = lambda _: None,
+    known_misfit: Callable[[int], str | None] | None = None,
 ) -> LaneChoice:
     """P lanes for the board: ``requested`` (checked), or the largest of ``choices`` that fits.
 
@@ -265,6 +266,8 @@ def choose_lanes(
     ``check_fit``), then the largest P an all-of-it-scales prediction allows, then at most one larger
     P that the line through two measured points predicts to fit; a P that does not fit, or whose
     synthesis fails (the estimator running out of memory on a big design), steps down one choice.
+    ``known_misfit`` (``memory_misfit``) rules out, before any synthesis, a P whose memories alone
+    cannot fit: it is never tried, and the report says why.
     """
     measured: dict[int, Resources] = {}
     failed: dict[int, str] = {}
@@ -286,6 +289,8 @@ def choose_lanes(
         check_fit(r, board, margin)
         return LaneChoice(requested, r, measured, failed)
     choices = tuple(sorted(choices, reverse=True))
+    ruled = {p: why for p in choices[:-1] if known_misfit and (why := known_misfit(p))}
+    choices = tuple(p for p in choices if p not in ruled)
     check_fit(run(choices[-1]), board, margin)  # the clear error: what overflowed, by how much
     best = choices[-1]
     # Conservative first guess, then step down until one fits.
@@ -308,7 +313,35 @@ def choose_lanes(
         for p in choices
         if p not in measured and p not in failed
     }
-    return LaneChoice(best, measured[best], measured, failed, skipped)
+    return LaneChoice(best, measured[best], measured, failed, skipped | ruled)
+
+
+# data bits of one block RAM of each board's ``bram_cell`` (without parity)
+BRAM_CELL_BITS = {"BRAM36": 32768, "DP16KD": 16384, "EBR": 4096}
+
+
+def memory_misfit(program: KernelProgram, board: FpgaBoard, margin: float = FIT_MARGIN):
+    """For ``choose_lanes``: why P lanes cannot fit ``board`` from the memories alone (the weight
+    ROM's dual-port block RAM copies, one per two read ports: P of them, per-lane or shared), or None."""
+    bits = BRAM_CELL_BITS.get(board.bram_cell)
+
+    def misfit(lanes: int) -> str | None:
+        if bits is None:
+            return None
+        try:
+            image = image_for(program, lanes)
+        except CompileError:  # the synthesis run will say what is wrong
+            return None
+        per_copy = -(-image.rom_depth * image.word_bits // bits)
+        need, have = lanes * per_copy, board.capacity.bram36 * margin
+        if per_copy > 1 and need > have:
+            return (
+                f"the weight ROM alone needs {need} {board.bram_cell} ({lanes} dual-port copies of "
+                f"{per_copy}) > {have:.0f}"
+            )
+        return None
+
+    return misfit
 
 
 def _skip_reason(measured: dict[int, Resources], lanes: int, board: FpgaBoard, margin: float) -> str:
@@ -467,7 +500,14 @@ def build_arty(
     program = cm.program
     baud_divisor(board.clock_hz, baud)  # an impossible baud rate fails before any synthesis
     estimate = estimate or (lambda p: estimate_board(program, p, board, baud))
-    choice = choose_lanes(estimate, board, requested=lanes, margin=margin, progress=progress)
+    choice = choose_lanes(
+        estimate,
+        board,
+        requested=lanes,
+        margin=margin,
+        progress=progress,
+        known_misfit=memory_misfit(program, board, margin),
+    )
     p = choice.lanes
     progress(f"writing the Vivado project (P={p})")
     image = image_for(program, p)

@@ -305,6 +305,7 @@ def build_open_board(
         image_for,
         lanes_tried,
         memories_report,
+        memory_misfit,
         simulate_accelerator,
     )
     from hlsfix.board.uart import baud_divisor
@@ -318,6 +319,7 @@ def build_open_board(
             board,
             margin=margin,
             progress=progress,
+            known_misfit=memory_misfit(program, board, margin),
         )
         lanes = choice.lanes
     image = image_for(program, lanes)

@@ -321,3 +321,23 @@ def test_an_arty_build_checks_on_the_simulator_asked_for(tmp_path: Path) -> None
     )
     assert built.rtl["simulator"] == "cocotb+verilator"
     assert built.rtl["bit_exact"] is True and built.rtl["checked_inputs"] == 2
+
+
+def test_lanes_whose_weight_rom_cannot_fit_are_never_synthesised(tmp_path: Path) -> None:
+    """The 22.6 k-parameter CNN: 12 BRAM36 per dual-port copy of its weights, so P = 4 (48) and
+    more exceed 90 % of the 35T's 50 before any synthesis; P = 2 (24) is tried and chosen."""
+    from benchmarks.wide_cnn import write_wide_cnn
+    from hlsfix.board.arty import lanes_tried, memory_misfit
+
+    program = hlsfix.compile(str(write_wide_cnn(tmp_path)), bits="16").program
+    misfit = memory_misfit(program, ARTY)
+    assert misfit(2) is None
+    assert misfit(4) == "the weight ROM alone needs 48 BRAM36 (4 dual-port copies of 12) > 45"
+    estimate, calls = _linear(Resources(2000, 800, 1, 12, ""), Resources(500, 300, 4, 0, ""))
+    choice = choose_lanes(estimate, ARTY, known_misfit=misfit)
+    assert choice.lanes == 2 and not {4, 8, 16} & set(calls)
+    rows = {r["lanes"]: r["verdict"] for r in lanes_tried(choice, ARTY)}
+    assert (
+        rows[16]
+        == "rejected, not synthesised: the weight ROM alone needs 192 BRAM36 (16 dual-port copies of 12) > 45"
+    )
