@@ -29,7 +29,7 @@ from hlsfix.board.accel_report import rtl_section
 from hlsfix.board.fpga_boards import FpgaBoard
 from hlsfix.board.resources import Resources, check_fit, estimate_resources
 from hlsfix.board.timing import Timing, place_and_route_ecp5
-from hlsfix.errors import BoardError, HlsfixError, ToolError
+from hlsfix.errors import BoardError, CompileError, HlsfixError, ToolError
 
 if TYPE_CHECKING:
     from hlsfix.compiler import CompiledModel
@@ -196,6 +196,7 @@ class LaneChoice:
     resources: Resources
     measured: dict[int, Resources] = field(default_factory=dict)  # every synthesis run, by P
     failed: dict[int, str] = field(default_factory=dict)  # P whose synthesis failed (auto only), why
+    skipped: dict[int, str] = field(default_factory=dict)  # P never synthesised (auto only), why
 
 
 def lanes_tried(choice: LaneChoice, board: FpgaBoard, margin: float = FIT_MARGIN) -> list[dict]:
@@ -215,7 +216,17 @@ def lanes_tried(choice: LaneChoice, board: FpgaBoard, margin: float = FIT_MARGIN
             except BoardError as e:
                 row["verdict"] = f"rejected: {e}"
         out.append(row)
-    return out
+    for p, why in choice.skipped.items():
+        if p not in choice.measured and p not in choice.failed:
+            out.append({"lanes": p, "verdict": f"rejected, not synthesised: {why}"})
+    return sorted(out, key=lambda r: r["lanes"])
+
+
+def memories_report(image, resources: Resources) -> dict:
+    """The report's ``fpga.memories`` (each memory of the accelerator: words, bits, copies, ports
+    and how it is built, ``Image.memories``) and ``fpga.memory_primitives`` (the RAM cells Yosys
+    inferred for the whole design, by type)."""
+    return {"memories": image.memories(), "memory_primitives": dict(resources.memory_cells)}
 
 
 def _predict(measured: dict[int, Resources], lanes: int) -> dict[str, float]:
@@ -247,6 +258,7 @@ def choose_lanes(
     margin: float = FIT_MARGIN,
     choices: tuple[int, ...] = LANE_CHOICES,
     progress: Callable[[str], None] = lambda _: None,
+    known_misfit: Callable[[int], str | None] | None = None,
 ) -> LaneChoice:
     """P lanes for the board: ``requested`` (checked), or the largest of ``choices`` that fits.
 
@@ -254,6 +266,8 @@ def choose_lanes(
     ``check_fit``), then the largest P an all-of-it-scales prediction allows, then at most one larger
     P that the line through two measured points predicts to fit; a P that does not fit, or whose
     synthesis fails (the estimator running out of memory on a big design), steps down one choice.
+    ``known_misfit`` (``memory_misfit``) rules out, before any synthesis, a P whose memories alone
+    cannot fit: it is never tried, and the report says why.
     """
     measured: dict[int, Resources] = {}
     failed: dict[int, str] = {}
@@ -275,6 +289,8 @@ def choose_lanes(
         check_fit(r, board, margin)
         return LaneChoice(requested, r, measured, failed)
     choices = tuple(sorted(choices, reverse=True))
+    ruled = {p: why for p in choices[:-1] if known_misfit and (why := known_misfit(p))}
+    choices = tuple(p for p in choices if p not in ruled)
     check_fit(run(choices[-1]), board, margin)  # the clear error: what overflowed, by how much
     best = choices[-1]
     # Conservative first guess, then step down until one fits.
@@ -292,7 +308,56 @@ def choose_lanes(
             if run_fits(p):
                 best = p
                 break
-    return LaneChoice(best, measured[best], measured, failed)
+    skipped = {
+        p: _skip_reason(measured, p, board, margin) if p > best else f"P = {best} fits and was chosen"
+        for p in choices
+        if p not in measured and p not in failed
+    }
+    return LaneChoice(best, measured[best], measured, failed, skipped | ruled)
+
+
+# data bits of one block RAM of each board's ``bram_cell`` (without parity)
+BRAM_CELL_BITS = {"BRAM36": 32768, "DP16KD": 16384, "EBR": 4096}
+
+
+def memory_misfit(program: KernelProgram, board: FpgaBoard, margin: float = FIT_MARGIN):
+    """For ``choose_lanes``: why P lanes cannot fit ``board`` from the memories alone (the weight
+    ROM's dual-port block RAM copies, one per two read ports: P of them, per-lane or shared), or None."""
+    bits = BRAM_CELL_BITS.get(board.bram_cell)
+
+    def misfit(lanes: int) -> str | None:
+        if bits is None:
+            return None
+        try:
+            image = image_for(program, lanes)
+        except CompileError:  # the synthesis run will say what is wrong
+            return None
+        per_copy = -(-image.rom_depth * image.word_bits // bits)
+        need, have = lanes * per_copy, board.capacity.bram36 * margin
+        if per_copy > 1 and need > have:
+            return (
+                f"the weight ROM alone needs {need} {board.bram_cell} ({lanes} dual-port copies of "
+                f"{per_copy}) > {have:.0f}"
+            )
+        return None
+
+    return misfit
+
+
+def _skip_reason(measured: dict[int, Resources], lanes: int, board: FpgaBoard, margin: float) -> str:
+    """Why a P above the chosen one was not synthesised: what the prediction overflows, or (a
+    prediction that fits) the next P down did not fit when synthesised."""
+    pred, cap = _predict(measured, lanes), board.capacity
+    names = {"lut": board.lut_cell, "ff": "FF", "dsp": board.dsp_cell, "bram36": board.bram_cell}
+    over = [
+        f"{names[k]} {pred[k]:.0f} > {getattr(cap, k) * margin:.0f}"
+        for k in ("lut", "ff", "dsp", "bram36")
+        if pred[k] > getattr(cap, k) * margin
+    ]
+    basis = "P = " + ", ".join(str(p) for p in sorted(measured))
+    if over:
+        return f"predicted from the synthesis of {basis}: " + ", ".join(over)
+    return f"a smaller P did not fit when synthesised ({basis})"
 
 
 def import_sim_runner(module: str = "runner"):
@@ -435,7 +500,14 @@ def build_arty(
     program = cm.program
     baud_divisor(board.clock_hz, baud)  # an impossible baud rate fails before any synthesis
     estimate = estimate or (lambda p: estimate_board(program, p, board, baud))
-    choice = choose_lanes(estimate, board, requested=lanes, margin=margin, progress=progress)
+    choice = choose_lanes(
+        estimate,
+        board,
+        requested=lanes,
+        margin=margin,
+        progress=progress,
+        known_misfit=memory_misfit(program, board, margin),
+    )
     p = choice.lanes
     progress(f"writing the Vivado project (P={p})")
     image = image_for(program, p)
@@ -469,6 +541,7 @@ def build_arty(
         },
         "synthesis_failed": {str(k): v for k, v in sorted(choice.failed.items())},
         "lanes_tried": lanes_tried(choice, board, margin),
+        **memories_report(image, r),
         "clock_mhz": board.clock_hz / 1e6,
         "baud": baud,
         "project": "vivado/",

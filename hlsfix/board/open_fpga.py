@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 from hlsfix.board.accel_report import rtl_section
 from hlsfix.board.fpga_boards import FpgaBoard
-from hlsfix.board.resources import Resources
+from hlsfix.board.resources import Resources, memory_cells
 from hlsfix.board.timing import Timing, parse_nextpnr_report
 from hlsfix.errors import BoardError, ToolError
 
@@ -271,6 +271,7 @@ def estimate_open(top, board: FpgaBoard) -> Resources:
         dsp=totals["dsp"],
         bram36=totals["bram"],
         estimator=f"{Path(yosys).name} synth_{board.family} (before placement)",
+        memory_cells=memory_cells(cells),
     )
 
 
@@ -298,7 +299,15 @@ def build_open_board(
     """Choose P (``lanes`` None: the largest that Yosys' counts fit within ``margin``), write the
     board's project into ``out_dir/<board>``, build it to a bitstream, and check the accelerator
     bit-exact in cocotb on ``n_inputs`` test inputs."""
-    from hlsfix.board.arty import board_top, choose_lanes, image_for, lanes_tried, simulate_accelerator
+    from hlsfix.board.arty import (
+        board_top,
+        choose_lanes,
+        image_for,
+        lanes_tried,
+        memories_report,
+        memory_misfit,
+        simulate_accelerator,
+    )
     from hlsfix.board.uart import baud_divisor
 
     program = cm.program
@@ -310,6 +319,7 @@ def build_open_board(
             board,
             margin=margin,
             progress=progress,
+            known_misfit=memory_misfit(program, board, margin),
         )
         lanes = choice.lanes
     image = image_for(program, lanes)
@@ -335,6 +345,7 @@ def build_open_board(
         "margin": margin,
         "capacity": {"lut": cap.lut, "ff": cap.ff, "dsp": cap.dsp, "bram36": cap.bram36},
         "lanes_tried": lanes_tried(choice, board, margin) if choice else [],
+        **memories_report(image, r),
         "clock_mhz": mhz,
         "baud": baud,
         "project": f"{board.name}/",

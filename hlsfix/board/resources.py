@@ -47,6 +47,15 @@ _LUT = re.compile(r"LUT[1-6]$")
 _FF = re.compile(r"FD[RSCP]E(_1)?$")  # flip-flops with sync reset/set, async clear/preset
 _BRAM36 = re.compile(r"(RAMB36E1|FIFO36E1)$")
 _BRAM18 = re.compile(r"(RAMB18E1|FIFO18E1)$")
+# RAM primitives of every family Yosys maps to: what a report lists as the memories' primitives.
+_RAM_CELL = re.compile(
+    r"(RAMB\d\dE1|RAM\d+X1[SD]|RAM\d+M\d*|DP16KD|PDPW16KD|TRELLIS_DPR16X4|SB_RAM40_4K|SB_SPRAM256KA)$"
+)
+
+
+def memory_cells(cells_by_type: dict[str, int]) -> tuple[tuple[str, int], ...]:
+    """The RAM primitives among Yosys' cell counts (block RAM and distributed RAM), by type."""
+    return tuple(sorted((c, n) for c, n in cells_by_type.items() if _RAM_CELL.match(c)))
 
 
 @dataclass(frozen=True)
@@ -58,6 +67,7 @@ class Resources:
     dsp: int
     bram36: float
     estimator: str
+    memory_cells: tuple[tuple[str, int], ...] = ()  # the RAM primitives Yosys inferred, by type
 
 
 def count_resources(cells_by_type: dict[str, int], estimator: str) -> Resources:
@@ -77,7 +87,9 @@ def count_resources(cells_by_type: dict[str, int], estimator: str) -> Resources:
             bram36 += n
         elif _BRAM18.match(cell):
             bram36 += n / 2
-    return Resources(lut=lut, ff=ff, dsp=dsp, bram36=bram36, estimator=estimator)
+    return Resources(
+        lut=lut, ff=ff, dsp=dsp, bram36=bram36, estimator=estimator, memory_cells=memory_cells(cells_by_type)
+    )
 
 
 def _version(yosys: list[str]) -> tuple[tuple[int, int], str] | None:

@@ -60,6 +60,7 @@ def emit_rtl(cm: TrackedModel, out: Path, lanes: int, *, force: bool = False) ->
             "ram_words": image.ram_depth,
             "entry_words": len(image.entries),
             "ram_layout": image.ram_layout,
+            "memories": image.memories(),
         }
         finish_output(stage, cm, report, stages_of(cm, sim=SimOptions(lanes=lanes)), "rtl")
     v = report["verilog"]

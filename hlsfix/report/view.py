@@ -234,6 +234,26 @@ def _fpga_sections(report: dict[str, Any]) -> list[Section]:
     return sections
 
 
+def _accelerator_memories(report: dict[str, Any]) -> list[Section]:
+    """Each memory of the accelerator (``Image.memories``) and the RAM primitives Yosys inferred."""
+    fpga = report.get("fpga") or {}
+    mems = fpga.get("memories") or (report.get("verilog") or {}).get("memories")
+    if not mems:
+        return []
+    rows = [
+        [m["memory"], m["words"], m["bits"], m["copies"], m["read_ports"], m["write_ports"], m["style"]]
+        for m in mems
+    ]
+    prims = fpga.get("memory_primitives") or {}
+    note = (
+        "Primitives Yosys inferred (whole design): " + ", ".join(f"{n} × {c}" for c, n in prims.items()) + "."
+        if prims
+        else "Words, bits and ports per copy; how each is built."
+    )
+    header = ["memory", "words", "bits", "copies", "read ports", "write ports", "built as"]
+    return [Section("Accelerator memories", table=_table(header, rows), note=note)]
+
+
 def _rtl_sections(report: dict[str, Any]) -> list[Section]:
     from hlsfix.report.html import cycles_svg
 
@@ -452,6 +472,7 @@ def report_view(report: dict[str, Any]) -> ReportView:
                 ),
             )
         )
+    sections += _accelerator_memories(report)
     sections += _memory_section(report)
     sections += _compile_sections(report)
     return ReportView(title, tuple(facts), tuple(sections))

@@ -54,6 +54,7 @@ from hlsfix.rtl.memories import (
     read_word,
 )
 from hlsfix.rtl.microcode import Image
+from hlsfix.rtl.scratch import build_scratch, scratch_banks
 from hlsfix.rtl.units import DIV_BITS_PER_STAGE, Divider, rescale_sat, round_half, shift_exact
 
 
@@ -87,7 +88,7 @@ class Accelerator(wiring.Component):
 
         uses, span, narrow = (partial(f, img) for f in (facts.uses, facts.span, facts.narrow))
         ucode, roms, tables = mems.ucode, mems.roms, mems.tables
-        ram, ents, ent_layout = mems.ram, mems.ents, mems.ent_layout
+        ents, ent_layout = mems.ents, mems.ent_layout
 
         # a pipeline stage whose pc is ``pc`` delayed by one reads its fields from flip-flops
         insn_after = partial(read_word, m, ucode, domain="sync")
@@ -119,9 +120,8 @@ class Accelerator(wiring.Component):
 
         # RAM ports: per lane two reads and one write; lane 0's are shared with the stream I/O.
         # Reads are transparent: a kernel may read a word in the cycle its producer writes it.
-        ram_w = [ram.write_port() for _ in range(P)]
-        ram_ra = [ram.read_port(domain="sync", transparent_for=ram_w) for _ in range(P)]
-        ram_rb = [ram.read_port(domain="sync", transparent_for=ram_w) for _ in range(P)]
+        scratch = build_scratch(m, P, img.ram_depth, (img.ram_bits, WB), scratch_banks(img))
+        ram_w, ram_ra, ram_rb = scratch.write, scratch.read_a, scratch.read_b
         gap = Signal(6, init=63)  # cycles since the last issued beat (saturating)
         m.d.sync += gap.eq(Mux(issue, 1, Mux(gap == 63, 63, gap + 1)))
         u_next_port = mems.ucode_next.read_port(domain="comb")

@@ -41,7 +41,8 @@ class Image:
     input_base: int = 0
     input_scale: int = 1
     regs: dict[str, int] = field(default_factory=dict)
-    word_bits: int = 16  # RAM/ROM word (the widest buffer)
+    word_bits: int = 16  # the datapath's operand word and the ROM word (the widest buffer)
+    ram_bits: int = 16  # the scratch RAM word (the widest buffer it holds: data, not constants)
     value_bits: int = 32  # datapath (the widest ``wide``)
     div_bits: int = 0  # quotient bits of the SigmoidTanh divider (0: no divider)
     out_loc: tuple[int, int] = (0, 1)  # first RAM word and words per element of a buffer output
@@ -82,15 +83,7 @@ class Image:
                 "write_ports": 0,
                 "style": "logic (decoded into registers per stage; a copy one word ahead for the sequencer)",
             },
-            {
-                "memory": "scratch RAM",
-                "words": self.ram_depth,
-                "bits": self.word_bits,
-                "copies": 1,
-                "read_ports": 2 * P,
-                "write_ports": P,
-                "style": "inferred",
-            },
+            self._scratch_memory(),
             {
                 "memory": "weight ROM",
                 "words": self.rom_depth,
@@ -98,7 +91,13 @@ class Image:
                 "copies": self.rom_copies,
                 "read_ports": 2 * P // self.rom_copies,
                 "write_ports": 0,
-                "style": "inferred",
+                "style": (
+                    "block RAM, a dual-port copy per lane"
+                    if self.rom_copies == P > 1
+                    else "block RAM (dual-port)"
+                    if P == 1
+                    else f"one ROM of {2 * P} read ports (Yosys copies it per pair)"
+                ),
             },
             {
                 "memory": "entry table",
@@ -107,7 +106,7 @@ class Image:
                 "copies": P,
                 "read_ports": 1,
                 "write_ports": 0,
-                "style": "inferred",
+                "style": "block or distributed RAM, a copy per lane",
             },
         ]
         if self.table_words:
@@ -119,10 +118,30 @@ class Image:
                     "copies": P,
                     "read_ports": 2,
                     "write_ports": 0,
-                    "style": "inferred",
+                    "style": "block or distributed RAM, a dual-port copy per lane",
                 }
             )
         return out
+
+    def _scratch_memory(self) -> dict:
+        from hlsfix.rtl.scratch import scratch_banks, write_conflict
+
+        P, banks = self.lanes, scratch_banks(self)
+        row = {"memory": "scratch RAM", "words": self.ram_depth, "bits": self.ram_bits, "write_ports": 1}
+        if banks > 1:
+            return row | {
+                "words": -(-self.ram_depth // banks) * banks,
+                "copies": 2 * P,
+                "read_ports": 1,
+                "style": f"{banks} banks (word mod {banks}), a copy per read port: distributed RAM",
+            }
+        why = "one lane" if P == 1 else (write_conflict(self) or f"{P} lanes: not a power of two")
+        return row | {
+            "copies": 1,
+            "read_ports": 2 * P,
+            "write_ports": P,
+            "style": "block or distributed RAM" if P == 1 else f"multi-port, flip-flops ({why})",
+        }
 
     @property
     def rom_depth(self) -> int:

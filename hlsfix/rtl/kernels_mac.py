@@ -12,6 +12,7 @@ from hlsfix.fixedpoint.program import Ref
 from hlsfix.rtl.image import UnsupportedKernel
 from hlsfix.rtl.image import stream as _stream
 from hlsfix.rtl.isa import Op, Src
+from hlsfix.rtl.scratch import bank_free_rows
 
 
 class MacKernels:
@@ -84,9 +85,10 @@ class MacKernels:
         lx, x0, rx = self.ref(k.x)
         lo = self.out(k.out)
         lists = []
-        for p in range(self.P):
+        lengths = {r: len(nz) for r, nz in by_row.items()}
+        for rows in bank_free_rows(owned, lengths, lo.scale):
             ents = []
-            for r in sorted(owned[p]):
+            for r in rows:
                 nz = by_row[r] or [(0, 0)]  # an empty row still writes its zero
                 for i, (v, ci) in enumerate(nz):
                     ents.append(

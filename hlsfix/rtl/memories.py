@@ -9,7 +9,7 @@
 - the table ROM (Exp/SigmoidTanh tables, the weight ROM's first words) and the entry table, one
   copy per lane (two ports, one port): no memory with 4P read ports that only flip-flops and LUT
   multiplexers can build (and that crashed Yosys' memory_libmap at 16 read ports);
-- the scratch RAM: one memory with P write and 2P read ports (flip-flops beyond P = 1).
+- the scratch RAM: ``scratch.py`` (banks with a copy per read port, or one multi-port memory).
 """
 
 from __future__ import annotations
@@ -49,7 +49,6 @@ class Memories:
     words: list[int]  # the microcode words
     roms: list[Memory]
     tables: list[Memory]
-    ram: Memory
     ents: list[Memory]
     ent_layout: data.StructLayout
 
@@ -82,15 +81,14 @@ def build_memories(m: Module, img: Image) -> Memories:
         Memory(shape=signed(WB), depth=img.table_words, init=img.rom[: img.table_words])
         for _ in range(P if img.table_words else 0)
     ]
-    ram = Memory(shape=signed(WB), depth=img.ram_depth, init=[])
     ent_init = [pack(ent_layout, e) for e in img.entries]
     ents = [Memory(shape=unsigned(ent_layout.size), depth=len(img.entries), init=ent_init) for _ in range(P)]
-    m.submodules.ucode, m.submodules.ucode_next, m.submodules.ram = ucode, ucode_next, ram
+    m.submodules.ucode, m.submodules.ucode_next = ucode, ucode_next
     m.submodules.ucode_target = ucode_target
     for name, mems in (("rom", roms), ("table", tables), ("ent", ents)):
         for i, mem in enumerate(mems):
             m.submodules[f"{name}{i}"] = mem
-    return Memories(ucode, ucode_next, ucode_target, words, roms, tables, ram, ents, ent_layout)
+    return Memories(ucode, ucode_next, ucode_target, words, roms, tables, ents, ent_layout)
 
 
 def read_word(m: Module, mem: Memory, addr, *, domain: str):

@@ -58,11 +58,11 @@ class _Compiler(MacKernels, AluKernels):
         for name in planned:
             spread[name], arena_bytes = arena_bytes, arena_bytes + self.bufs[name].nbytes
         inb = program.input_buffer
-        word_bits = max(b.fmt.bits for b in program.buffers)
+        ram_bits = max(b.fmt.bits for b in [inb, *temps])
         extra = inb.size * inb.fmt.bits // 8
 
         def blocks(arena: int) -> int:
-            return bram_blocks(-(-(arena + extra) // unit), word_bits)  # RAM words are word_bits wide
+            return bram_blocks(-(-(arena + extra) // unit), ram_bits)  # RAM words are ram_bits wide
 
         if ram_layout not in RAM_LAYOUTS:
             raise ValueError(f"ram_layout must be one of {RAM_LAYOUTS}, not {ram_layout!r}")
@@ -93,6 +93,7 @@ class _Compiler(MacKernels, AluKernels):
             if b.name in tables:
                 self.img.table_words = len(self.img.rom)
         self.img.word_bits = max(b.fmt.bits for b in program.buffers)
+        self.img.ram_bits = ram_bits  # the scratch RAM's words: its buffers', not the constants'
         wides = [k.wide for k in program.walk() if hasattr(k, "wide")]
         self.img.value_bits = max([32, *wides])
         fracs = [k.out_frac for k in program.walk() if isinstance(k, kp.SigmoidTanh)]

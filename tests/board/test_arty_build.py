@@ -62,9 +62,14 @@ def test_main_command_writes_the_vivado_project_and_reports(tmp_path: Path, caps
     assert rtl["speedup_vs_uno"] is not None or rtl["uno_note"]
     assert set(report["accuracy"]) >= {"float", "fixed", "split", "n"}
     assert set(report["memory"]) >= {"arena_bytes", "lower_bound_bytes", "linear_bytes"}
+    mems = {m["memory"]: m for m in fpga["memories"]}
+    assert set(mems) >= {"microcode", "scratch RAM", "weight ROM", "entry table"}
+    assert mems["scratch RAM"]["words"] > 0 and mems["scratch RAM"]["write_ports"] == 1
+    assert fpga["memory_primitives"].get("RAMB36E1", 0) + fpga["memory_primitives"].get("RAMB18E1", 0) > 0
 
     md = (out / "report.md").read_text()
     assert "## FPGA resources" in md and "## Cycles per kernel" in md
+    assert "## Accelerator memories" in md and "Primitives Yosys inferred" in md
     html = (out / "report.html").read_text()
     assert html.count("<svg") >= 2 and 'class="bar"' in html  # cycles, memory plan; capacity bars
     assert "<script" not in html and 'src="http' not in html and "<link" not in html
@@ -174,6 +179,19 @@ def test_auto_lanes_step_down_when_a_big_synthesis_fails() -> None:
     assert "out of memory" in choice.failed[16]
 
 
+def test_lanes_never_synthesised_say_what_the_prediction_overflows() -> None:
+    from hlsfix.board.arty import lanes_tried
+
+    estimate, calls = _linear(Resources(2000, 800, 1, 0, ""), Resources(5000, 300, 4, 0, ""))
+    choice = choose_lanes(estimate, ARTY)
+    assert choice.lanes == 2 and 16 not in calls and 8 not in calls
+    rows = {r["lanes"]: r["verdict"] for r in lanes_tried(choice, ARTY)}
+    # the line through the two synthesised points: 2000 + 5000 P
+    assert (
+        rows[16] == "rejected, not synthesised: predicted from the synthesis of P = 1, 2: LUT 82000 > 18720"
+    )
+
+
 def test_requested_lanes_are_checked_not_chosen() -> None:
     estimate, calls = _linear(Resources(2000, 800, 1, 0, ""), Resources(3000, 300, 4, 0, ""))
     assert choose_lanes(estimate, ARTY, requested=2).lanes == 2 and calls == [2]
@@ -257,7 +275,9 @@ def test_every_lane_count_tried_has_its_reason() -> None:
 
     choice = choose_lanes(estimate, ARTY)
     rows = {r["lanes"]: r for r in lanes_tried(choice, ARTY)}
-    assert sorted(rows) == sorted(calls) == [1, 4, 8, 16]
+    synthesised = [p for p, r in rows.items() if "not synthesised" not in r["verdict"]]
+    assert sorted(synthesised) == sorted(calls) == [1, 4, 8, 16]
+    assert rows[2]["verdict"] == "rejected, not synthesised: P = 8 fits and was chosen"
     assert rows[8]["verdict"] == "chosen" and rows[8]["lut"] == 6000
     assert rows[1]["verdict"] == rows[4]["verdict"] == "fits; P = 8 was chosen"
     assert (
@@ -271,6 +291,7 @@ def test_every_lane_count_tried_has_its_reason() -> None:
 
     rows = {r["lanes"]: r for r in lanes_tried(choose_lanes(superlinear, ARTY), ARTY)}
     assert rows[8]["verdict"] == "chosen"
+    assert sorted(rows) == [1, 2, 4, 8, 16]
     assert (
         rows[16]["verdict"].startswith("rejected: design must fit arty-a7-35")
         and "LUT 30000" in rows[16]["verdict"]
@@ -300,3 +321,23 @@ def test_an_arty_build_checks_on_the_simulator_asked_for(tmp_path: Path) -> None
     )
     assert built.rtl["simulator"] == "cocotb+verilator"
     assert built.rtl["bit_exact"] is True and built.rtl["checked_inputs"] == 2
+
+
+def test_lanes_whose_weight_rom_cannot_fit_are_never_synthesised(tmp_path: Path) -> None:
+    """The 22.6 k-parameter CNN: 12 BRAM36 per dual-port copy of its weights, so P = 4 (48) and
+    more exceed 90 % of the 35T's 50 before any synthesis; P = 2 (24) is tried and chosen."""
+    from benchmarks.wide_cnn import write_wide_cnn
+    from hlsfix.board.arty import lanes_tried, memory_misfit
+
+    program = hlsfix.compile(str(write_wide_cnn(tmp_path)), bits="16").program
+    misfit = memory_misfit(program, ARTY)
+    assert misfit(2) is None
+    assert misfit(4) == "the weight ROM alone needs 48 BRAM36 (4 dual-port copies of 12) > 45"
+    estimate, calls = _linear(Resources(2000, 800, 1, 12, ""), Resources(500, 300, 4, 0, ""))
+    choice = choose_lanes(estimate, ARTY, known_misfit=misfit)
+    assert choice.lanes == 2 and not {4, 8, 16} & set(calls)
+    rows = {r["lanes"]: r["verdict"] for r in lanes_tried(choice, ARTY)}
+    assert (
+        rows[16]
+        == "rejected, not synthesised: the weight ROM alone needs 192 BRAM36 (16 dual-port copies of 12) > 45"
+    )

@@ -21,7 +21,10 @@ ARTY = get_fpga_board("arty-a7-35")
 def test_cells_are_summed_by_kind():
     cells = {"LUT1": 2, "LUT6": 5, "SRLC32E": 1, "RAM64M": 2, "FDRE": 10, "FDCE": 3, "DSP48E1": 2}
     cells |= {"RAMB36E1": 1, "RAMB18E1": 3, "CARRY4": 7, "IBUF": 9, "MUXF7": 4}
-    assert count_resources(cells, "test") == Resources(lut=16, ff=13, dsp=2, bram36=2.5, estimator="test")
+    got = count_resources(cells, "test")
+    assert (got.lut, got.ff, got.dsp, got.bram36, got.estimator) == (16, 13, 2, 2.5, "test")
+    # the RAM primitives, by type: what the report lists beside each memory
+    assert got.memory_cells == (("RAM64M", 2), ("RAMB18E1", 3), ("RAMB36E1", 1))
 
 
 def test_a_design_within_the_margin_fits():

@@ -1,0 +1,97 @@
+"""The scratch RAM (``rtl/scratch.py``): banked where the program's writes are conflict-free, its
+words as wide as the data it holds (not the constants), and bit-exact either way."""
+
+from __future__ import annotations
+
+import pytest
+
+import hlsfix
+from hlsfix.fixedpoint.golden import quantize_input
+from hlsfix.rtl.isa import Op
+from hlsfix.rtl.microcode import compile_image
+from hlsfix.rtl.scratch import bank_free_rows, scratch_banks, write_conflict
+from tests.tools import require_tool
+
+pytest.importorskip("amaranth")
+
+
+def _memory(img, name):
+    return next(m for m in img.memories() if m["memory"] == name)
+
+
+def test_element_wise_and_matrix_writes_are_bank_conflict_free():
+    program = hlsfix.compile("mlp", bits="16").program
+    for lanes in (2, 4, 8, 16):
+        img = compile_image(program, lanes)
+        assert write_conflict(img) is None
+        assert scratch_banks(img) == lanes
+        ram = _memory(img, "scratch RAM")
+        assert (ram["copies"], ram["read_ports"], ram["write_ports"]) == (2 * lanes, 1, 1)
+    assert scratch_banks(compile_image(program, 3)) == 1  # not a power of two: multi-port
+    assert scratch_banks(compile_image(program, 1)) == 1
+
+
+def test_writes_two_lanes_put_in_one_bank_fall_back_to_the_multi_port_ram():
+    img = compile_image(hlsfix.compile("mlp", bits="16").program, 4)
+    pc = next(i for i, w in enumerate(img.insns) if w["op"] == Op.MAC and not w.get("split"))
+    img.insns[pc] = {**img.insns[pc], "o": {**img.insns[pc]["o"], "lane": 2}, "n0": 4}
+    why = write_conflict(img)
+    assert why == f"instruction {pc} (MAC): lanes write with stride 2"
+    assert scratch_banks(img) == 1
+    assert "multi-port" in _memory(img, "scratch RAM")["style"]
+
+
+def test_sparse_rows_are_ordered_so_that_no_two_lanes_finish_one_bank_together():
+    # lanes 0 and 1 each own two rows; sorted, rows 0 and 2 (bank 0 of 2) both end at beat 3
+    owned, lengths = [[0, 1], [2, 3]], {0: 3, 1: 1, 2: 3, 3: 1}
+    order = bank_free_rows(owned, lengths, 1)
+    assert order != [[0, 1], [2, 3]] and [sorted(r) for r in order] == owned
+    ends = {}
+    for rows in order:
+        t = 0
+        for r in rows:
+            t += lengths[r]
+            assert r % 2 not in ends.setdefault(t, set())
+            ends[t].add(r % 2)
+    # ProtoNN's sparse projection at P = 2 needed the reordering; its cycles are those of P = 2 before
+    img = compile_image(hlsfix.compile("protonn", bits="16").program, 2)
+    assert write_conflict(img) is None and scratch_banks(img) == 2
+
+
+def test_8_bit_data_keep_8_bit_scratch_words_beside_16_bit_constants():
+    img = compile_image(hlsfix.compile("protonn", bits="mixed").program, 4)
+    assert (img.ram_bits, img.word_bits) == (8, 16)
+    assert _memory(img, "scratch RAM")["bits"] == 8
+    assert _memory(img, "weight ROM")["bits"] == 16
+
+
+@pytest.mark.parametrize(("model", "bits", "lanes"), [("protonn", "mixed", 2), ("bonsai", "mixed", 8)])
+def test_banked_8_bit_scratch_ram_is_bit_exact(model, bits, lanes, tmp_path):
+    require_tool("iverilog")
+    from hlsfix.sim.runner import run_cocotb
+
+    cm = hlsfix.compile(model, bits=bits)
+    x_q = quantize_input(cm.program, cm.test[0][:10])
+    assert scratch_banks(compile_image(cm.program, lanes)) == lanes
+    res = run_cocotb(cm.program, x_q, lanes=lanes, build_dir=tmp_path, trace=False)
+    assert res.bit_exact, f"{model}: inputs {res.mismatches[:10]} differ"
+    assert res.cycles_per_inference == res.predicted_cycles
+
+
+def test_a_cnn_of_22_k_parameters_is_bit_exact(tmp_path):
+    """The wider CNN (``benchmarks/wide_cnn.py``): its weights need block RAM, its scratch RAM is
+    banked at P = 8; bit-exact with the golden model, cycle for cycle as the schedule predicts."""
+    from benchmarks.wide_cnn import parameters, write_wide_cnn
+    from hlsfix.rtl.image import bram_blocks
+    from hlsfix.sim.runner import run_cocotb
+
+    require_tool("iverilog")
+    cm = hlsfix.compile(str(write_wide_cnn(tmp_path / "model")), bits="16")
+    assert parameters() >= 20_000
+    img = compile_image(cm.program, 8)
+    assert img.rom_depth == parameters() and bram_blocks(img.rom_depth, img.word_bits) == 12
+    assert scratch_banks(img) == 8
+    x_q = quantize_input(cm.program, cm.test[0][:2])
+    res = run_cocotb(cm.program, x_q, 8, build_dir=tmp_path / "sim", trace=False)
+    assert res.bit_exact, f"inputs {res.mismatches} differ"
+    assert res.cycles_per_inference == res.predicted_cycles == img.predicted_cycles
