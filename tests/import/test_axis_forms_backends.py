@@ -24,6 +24,7 @@ from hlsfix.mcu.firmware import decode_records, emit_firmware
 from hlsfix.memory.liveness import plan_memory
 from tests.tools import require_tool
 
+from .backend_checks import assert_hls_csim_equals_golden, assert_host_c_equals_golden
 from .onnx_helpers import TensorProto, helper, model, run_ort
 
 SHAPE = (1, 2, 4, 4, 4)
@@ -83,31 +84,15 @@ def test_float_reference_agrees_with_onnxruntime() -> None:
 
 @pytest.mark.parametrize("bits", [16, 8])
 def test_host_c_equals_golden(bits: int, tmp_path: Path) -> None:
-    require_tool("gcc")
     prog, x_q, golden = program(bits)
     assert golden.shape == (60, N_OUT) and len(np.unique(golden)) > 50  # outputs vary
-    fw = emit_firmware(prog, plan_memory(prog), x_q, tmp_path)
-    exe = runners.compile_host(fw.sources, tmp_path / "fw", sanitize=True, include_dirs=fw.include_dirs)
-    assert np.array_equal(decode_records(prog, runners.run_host(exe).records), golden)
+    assert_host_c_equals_golden(prog, x_q, golden, tmp_path)
 
 
 @pytest.mark.parametrize("bits", [16, 8])
 def test_hls_csim_equals_golden(bits: int, tmp_path: Path) -> None:
-    require_tool("g++")
-    from hlsfix.hls.cost import choose_unroll
-    from hlsfix.hls.csim import compile_csim, run_csim
-    from hlsfix.hls.emit import emit_hls, write_sources
-
     prog, x_q, golden = program(bits)
-    part = "xc7a35ticsg324-1L"
-    expected = golden.reshape(len(x_q), -1)
-    write_sources(
-        emit_hls(prog, choose_unroll(prog, part), "ap_memory", x_q, expected, part=part, clock_ns=10),
-        tmp_path,
-    )
-    result = run_csim(compile_csim(tmp_path, sanitize=True))
-    assert result.checked == len(x_q) and result.mismatches == 0
-    assert np.array_equal(result.outputs, expected)
+    assert_hls_csim_equals_golden(prog, x_q, golden, tmp_path)
 
 
 @pytest.mark.slow
