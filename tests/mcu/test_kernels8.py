@@ -30,22 +30,25 @@ def _avr_tools() -> None:
         require_tool(tool)
 
 
+def assert_host_equals_golden(program, x_q: np.ndarray, n_extreme: int, seed: int, d: Path) -> None:
+    """``program`` in host C (ASan + UBSan) on ``x_q`` and then on ``n_extreme`` inputs drawn from
+    the whole integer range (saturations included, both ends first) equals the golden model."""
+    fmt = program.input_buffer.fmt
+    extreme = np.random.default_rng(seed).integers(fmt.qmin, fmt.qmax + 1, size=(n_extreme, x_q.shape[1]))
+    extreme[:2] = [[fmt.qmin], [fmt.qmax]]
+    x_q = np.concatenate([x_q, extreme])
+    fw = emit_firmware(program, plan_memory(program), x_q, d)
+    exe = runners.compile_host(fw.sources, d / "fw", sanitize=True, include_dirs=fw.include_dirs)
+    got = decode_records(program, runners.run_host(exe).records)
+    assert np.array_equal(got, run_golden(program, x_q).output)
+
+
 @pytest.mark.parametrize("name", CASE_NAMES)
 def test_8bit_kernels_equal_golden_on_the_host(name: str, tmp_path: Path) -> None:
     require_tool("gcc")
     for bits in (8, 16):
         built = build_case(BY_NAME[name], bits)
-        rng = np.random.default_rng(1)
-        fmt = built.program.input_buffer.fmt
-        # the declared range's inputs, and then the whole integer range (saturations included)
-        extreme = rng.integers(fmt.qmin, fmt.qmax + 1, size=(200, built.x_q.shape[1]))
-        extreme[:2] = [[fmt.qmin], [fmt.qmax]]
-        x_q = np.concatenate([built.x_q, extreme])
-        d = tmp_path / str(bits)
-        fw = emit_firmware(built.program, plan_memory(built.program), x_q, d)
-        exe = runners.compile_host(fw.sources, d / "fw", sanitize=True, include_dirs=fw.include_dirs)
-        got = decode_records(built.program, runners.run_host(exe).records)
-        assert np.array_equal(got, run_golden(built.program, x_q).output), (name, bits)
+        assert_host_equals_golden(built.program, built.x_q, 200, 1, tmp_path / str(bits))
 
 
 @pytest.mark.parametrize("name", CASE_NAMES)

@@ -20,6 +20,7 @@ from hlsfix.mcu.firmware import decode_records, emit_firmware
 from hlsfix.mcu.kernel_cases import CASES, Built, build_case, measure
 from hlsfix.memory.liveness import plan_memory
 from tests.mcu.test_c_backend import N_SIM, emit_sources, make_case
+from tests.mcu.test_kernels8 import assert_host_equals_golden
 from tests.tools import require_tool
 
 ROUNDING = (*ROUNDABLE, kp.AddSub)
@@ -39,15 +40,7 @@ def test_rounding_kernels_equal_golden_on_the_host(name: str, tmp_path: Path) ->
     require_tool("gcc")
     for bits in (8, 16):
         built = _rounded(name, bits)
-        fmt = built.program.input_buffer.fmt
-        extreme = np.random.default_rng(2).integers(fmt.qmin, fmt.qmax + 1, size=(100, built.x_q.shape[1]))
-        extreme[:2] = [[fmt.qmin], [fmt.qmax]]
-        x_q = np.concatenate([built.x_q, extreme])
-        d = tmp_path / str(bits)
-        fw = emit_firmware(built.program, plan_memory(built.program), x_q, d)
-        exe = runners.compile_host(fw.sources, d / "fw", sanitize=True, include_dirs=fw.include_dirs)
-        got = decode_records(built.program, runners.run_host(exe).records)
-        assert np.array_equal(got, run_golden(built.program, x_q).output), (name, bits)
+        assert_host_equals_golden(built.program, built.x_q, 100, 2, tmp_path / str(bits))
 
 
 @pytest.mark.parametrize("name", CASE_NAMES)
