@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from zoo_onnx import digits, write
-from zoo_torch import batches, make_deterministic
+from zoo_torch import fit, make_deterministic
 
 SEED = 0
 EPOCHS = 60
@@ -53,15 +53,7 @@ def main() -> None:
     y = torch.from_numpy(data["y_train"])
     model = DsCnn()
     opt = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=1e-2)
-    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, EPOCHS)
-    for _ in range(EPOCHS):
-        model.train()
-        for idx in batches(len(y), BATCH, gen):
-            loss = F.cross_entropy(model(x[idx]), y[idx])
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-        sched.step()
+    fit(model, opt, x, y, epochs=EPOCHS, batch_size=BATCH, generator=gen)  # a new Module trains
     model.eval()
     buf = io.BytesIO()
     torch.onnx.export(model, (x[:1],), buf, input_names=["image"], output_names=["logits"],
