@@ -316,18 +316,12 @@ def choose_lanes(
     return LaneChoice(best, measured[best], measured, failed, skipped | ruled)
 
 
-# data bits of one block RAM of each board's ``bram_cell`` (without parity)
-BRAM_CELL_BITS = {"BRAM36": 32768, "DP16KD": 16384, "EBR": 4096}
-
-
 def memory_misfit(program: KernelProgram, board: FpgaBoard, margin: float = FIT_MARGIN):
     """For ``choose_lanes``: why P lanes cannot fit ``board`` from the memories alone (the weight
     ROM's dual-port block RAM copies, one per two read ports: P of them, per-lane or shared), or None."""
-    bits = BRAM_CELL_BITS.get(board.bram_cell)
+    bits = board.bram_cell_bits
 
     def misfit(lanes: int) -> str | None:
-        if bits is None:
-            return None
         try:
             image = image_for(program, lanes)
         except CompileError:  # the synthesis run will say what is wrong

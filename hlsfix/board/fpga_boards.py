@@ -39,6 +39,7 @@ class FpgaBoard:
     lut_cell: str = "LUT"  # how the report names each capacity
     dsp_cell: str = "DSP48E1"
     bram_cell: str = "BRAM36"
+    bram_cell_bits: int = 32_768  # data bits of one ``bram_cell`` (parity bits not counted)
     spram_bytes: int = 0  # single-port RAM outside the block RAMs (the iCE40UP5K's 128 KB SPRAM)
     note: str = ""
 
@@ -96,6 +97,7 @@ FPGA_BOARDS: dict[str, FpgaBoard] = {
         lut_cell="LUT4",
         dsp_cell="MULT18X18D",
         bram_cell="DP16KD",
+        bram_cell_bits=16_384,
     ),
     # 1BitSquared iCEBreaker: iCE40UP5K-SG48, the low-end FPGA: 5,280 logic cells (LUT4 + FF each),
     # 8 16x16 DSPs (SB_MAC16), 30 EBR (4 Kb) block RAMs, 128 KB SPRAM; 12 MHz oscillator; FTDI USB-UART.
@@ -114,6 +116,7 @@ FPGA_BOARDS: dict[str, FpgaBoard] = {
         lut_cell="LC",
         dsp_cell="SB_MAC16",
         bram_cell="EBR",
+        bram_cell_bits=4_096,
         spram_bytes=128 * 1024,
     ),
 }
