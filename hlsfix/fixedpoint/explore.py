@@ -30,7 +30,14 @@ from hlsfix.fixedpoint.lower import Activation, LowerOptions, lower
 from hlsfix.fixedpoint.profile import Profile
 from hlsfix.fixedpoint.program import KernelProgram
 from hlsfix.fixedpoint.round_choice import MAX_TRIALS, ROUND_ROWS, flagged, with_flags
-from hlsfix.fixedpoint.scales import SIGN_ONLY_RANGE, FormatPolicy, assign_formats, demotable_values
+from hlsfix.fixedpoint.scales import (
+    SIGN_ONLY_RANGE,
+    FormatPolicy,
+    assign_formats,
+    demotable_values,
+    loop_states,
+    partial_sums,
+)
 from hlsfix.fixedpoint.uno_cost import estimate_cycles
 from hlsfix.ir import ops
 from hlsfix.ir.graph import Graph
@@ -48,6 +55,9 @@ FINE_FIRST = False
 REFINE_ROWS = 400
 RANKING_ROWS = 400
 GRID_FINALISTS = 3
+# a partial sum is kept at 16 bits in an 8-bit program when that improves the metric on the
+# training data, or cuts the error of the scores argmax/sgn reads by at least this fraction
+WIDEN_GAIN = 0.05
 
 
 @dataclass(frozen=True)
@@ -242,10 +252,13 @@ def refine_scales(ev: Evaluator, start: Candidate, metric: Metric, show: bool = 
     for _ in range(REFINE_PASSES):
         before = current
         for value in values:
-            base_off = current.policy.bits_of(value)[1]
+            width, base_off = current.policy.bits_of(value)
+            if width != bits:  # a sum kept at 16 bits (widen_sums) has bits to spare
+                bar.step(len(REFINE_OFFSETS))
+                continue
             trials = []
             for off in REFINE_OFFSETS:
-                policy = current.policy.with_override(value, bits, base_off + off)
+                policy = current.policy.with_override(value, width, base_off + off)
                 trials.append(ranker.candidate(policy, current.activation, str(bits)))
             bar.step(len(REFINE_OFFSETS))
             best = max(trials, key=lambda c: c.score.fine_key(metric))  # the first of equals
@@ -259,6 +272,44 @@ def refine_scales(ev: Evaluator, start: Candidate, metric: Metric, show: bool = 
         return start
     final = ev.candidate(current.policy, current.activation, str(bits))
     return final if final.score.fine_key(metric) > start.score.fine_key(metric) else start
+
+
+def widen_sums(ev: Evaluator, start: Candidate, metric: Metric) -> Candidate:
+    """``start`` with partial sums (``scales.partial_sums``) kept at 16 bits where that does
+    better on the training data: each is tried alone on top of those kept, from the last to the
+    first (a sum is only worth widening once what it flows into is wide: the last first). An
+    8-bit program's tables (exp/sigmoid/tanh of an 8-bit argument) and stores elsewhere stay 8-bit:
+    only the sums between two products-and-adds keep their low bits, as the wide accumulator of
+    int8 inference does."""
+    groups = [*loop_states(ev.graph), *((v,) for v in reversed(partial_sums(ev.graph)))]
+    if not groups:
+        return start
+    ranker = ev.subset(REFINE_ROWS)
+    ranker.fine = ev.fine = True
+    runs0 = ranker.runs
+    label = str(start.policy.bits)
+    current = ranker.candidate(start.policy, start.activation, label)
+    for group in groups:
+        policy = current.policy
+        for value in group:
+            if policy.bits_of(value)[0] == 16:
+                continue
+            policy = policy.with_override(value, 16, 0)
+        if policy == current.policy:
+            continue
+        trial = ranker.candidate(policy, start.activation, label)
+        if widening_pays(trial.score, current.score, metric):
+            current = trial
+    ev.runs += ranker.runs - runs0 if ranker is not ev else 0
+    if current.policy == start.policy:
+        return start
+    return ev.candidate(current.policy, start.activation, label)
+
+
+def widening_pays(trial: Score, current: Score, metric: Metric) -> bool:
+    """A better metric, or the same one with the scores' error cut by ``WIDEN_GAIN`` or more."""
+    t, c = trial.key(metric)[0], current.key(metric)[0]
+    return t > c or (t == c and trial.score_err <= (1.0 - WIDEN_GAIN) * current.score_err)
 
 
 def target_gain(before: KernelProgram, after: KernelProgram) -> float:
@@ -380,10 +431,12 @@ def explore8(
     """The 8-bit program: scales searched with floor shifts, and again with rounding (the
     ``round_out`` flags, then chosen per kernel: round_choice.py); the better of the two on the
     training data (``Score.fine_key``, both scored on every row) — the test split is never seen."""
-    floor = refine_scales(ev, explore_uniform(ev, 8, metric, activation, show), metric, show)
+    floor = explore_uniform(ev, 8, metric, activation, show)
+    floor = refine_scales(ev, widen_sums(ev, floor, metric), metric, show)
     ev.round_flags = True
     try:
-        rounded = refine_scales(ev, explore_uniform(ev, 8, metric, activation, show), metric, show)
+        rounded = explore_uniform(ev, 8, metric, activation, show)
+        rounded = refine_scales(ev, widen_sums(ev, rounded, metric), metric, show)
         rounded = choose_rounding(ev, rounded, metric)
     finally:
         ev.round_flags = False

@@ -80,6 +80,67 @@ def demotable_values(graph: Graph) -> tuple[str, ...]:
     return tuple(names)
 
 
+def _block_results(block: Block) -> set[str]:
+    """The results of ``block`` and of the bodies nested in it (read by their loop or sum)."""
+    out = {block.result}
+    for node in block.nodes:
+        if isinstance(node.op, ops.Loop | ops.Sum):
+            out |= _block_results(node.op.body)
+    return out
+
+
+def partial_sums(graph: Graph) -> tuple[str, ...]:
+    """Computed values that are only ever added to something else (every reader an add, subtract
+    or bias add; not a block's result), in program order: the partial sums of what int8 inference
+    accumulates in one wide register — FastGRNN's ``W·x + U·h + b`` — which a program of 8-bit
+    kernels stores at 8 bits between its kernels unless the search keeps them wider."""
+    readers: dict[str, list[ops.Op]] = {}
+    for node in graph.walk():
+        for operand in node.op.operands():
+            readers.setdefault(operand, []).append(node.op)
+    params = {p.name for p in graph.params}
+    results = _block_results(graph.body)
+    sums = (ops.MatMul, ops.SparseMatMul, ops.Conv2d, ops.BiasAdd, ops.Elementwise, ops.ScalarMul)
+
+    def is_add(op: ops.Op) -> bool:
+        return isinstance(op, ops.BiasAdd) or (isinstance(op, ops.Elementwise) and op.kind != "mul")
+
+    return tuple(
+        n.out
+        for n in walk_block(graph.body)
+        if n.out not in params
+        and n.out not in results
+        and not graph.types[n.out].is_int
+        and isinstance(n.op, sums)
+        and readers.get(n.out)
+        and all(is_add(r) for r in readers[n.out])
+    )
+
+
+def loop_states(graph: Graph) -> tuple[tuple[str, ...], ...]:
+    """Per loop, the values its state is stored in — the loop's value, its body's result and the
+    partial sums that result adds up (FastGRNN's ``(ζ(1−z)+ν)⊙c + z⊙h``): one choice of width,
+    since widening one of them alone still narrows the state at the others."""
+    sums = set(partial_sums(graph))
+    producer = {n.out: n.op for n in graph.walk()}
+
+    def cone(value: str) -> list[str]:
+        op = producer.get(value)
+        if op is None:
+            return []
+        out = []
+        for operand in op.operands():
+            if operand in sums:
+                out += [operand, *cone(operand)]
+        return out
+
+    return tuple(
+        (n.out, n.op.body.result, *cone(n.op.body.result))
+        for n in graph.walk()
+        if isinstance(n.op, ops.Loop) and not graph.types[n.out].is_int
+    )
+
+
 def sign_only_values(graph: Graph) -> frozenset[str]:
     """Values whose every reader is sgn."""
     readers: dict[str, list[ops.Op]] = {}
