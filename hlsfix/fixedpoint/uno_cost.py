@@ -4,7 +4,8 @@ Cycles of a kernel = its calls × (per-call cost + work × cycles per unit of wo
 work is its products (dense and sparse dot products, convolutions) or elements, and the cycles
 per unit depend on the kernel and the widths of its operands: 8-bit operands run on the AVR's
 8 × 8 multiplier in 16-bit arithmetic (``hlsfix/mcu/kernels/hlsfix_kernels8.h``), an activation
-of an 8-bit operand is one table read. Loops multiply their body by their trip count.
+of an 8-bit operand is one table read; a kernel that rounds (``round_out``) pays what
+``bench_round_kernels.py`` measured. Loops multiply their body by their trip count.
 
 Calibrated by simavr measurements of one-kernel programs (``benchmarks/bench_kernels8.py``,
 -O2, mean over 20 inputs; the figures below are rounded from its table). The mixed-precision
@@ -55,6 +56,39 @@ PER_WORK: dict[tuple[str, Widths], float] = {
 }
 
 
+# What a kernel's round_out flag adds (benchmarks/bench_round_kernels.py --bits 8, -O2): cycles per
+# call and per output element. A dense dot product starts its accumulator at the constant (+2 per
+# call); the 6x6 convolution case measured +4 an output (a strided 2-channel one +48: not modelled);
+# Rescale has no measured case and no figure.
+ROUND_CYCLES: dict[str, tuple[float, float]] = {
+    "MatMul": (2.0, 0.0),
+    "SparseMatVec": (0.0, 2.0),
+    "Conv2d": (0.0, 4.0),
+    "AddSub": (0.0, 10.0),
+    "Mul": (0.0, 2.0),
+}
+
+
+def outputs_of(k: kp.Kernel) -> int:
+    """How many values a kernel writes (what its rounding costs scale with)."""
+    if isinstance(k, kp.MatMul):
+        return k.m * k.n
+    if isinstance(k, kp.SparseMatVec):
+        return k.rows
+    if isinstance(k, kp.Conv2d):
+        n, ho, wo, cout = k.out_shape
+        return n * ho * wo * cout
+    n = getattr(k, "n", None)
+    return int(n) if isinstance(n, int) else 1
+
+
+def rounding_cycles(k: kp.Kernel) -> float:
+    if not getattr(k, "round_out", False):
+        return 0.0
+    per_call, per_output = ROUND_CYCLES.get(type(k).__name__, (0.0, 0.0))
+    return per_call + per_output * outputs_of(k)
+
+
 def operand_widths(program: KernelProgram, k: kp.Kernel) -> Widths:
     """ "8" when every operand read is 8-bit (the tables of exp/sigmoid/tanh do not count: an
     8-bit operand is tabulated whole), "8x16" when some are, "16" otherwise ("32" with any
@@ -99,7 +133,7 @@ def kernel_cycles(program: KernelProgram, k: kp.Kernel) -> float:
         return CALL_CYCLES + OTHER_PER_ELEMENT * program.buffer(k.out).size
     if isinstance(k, kp.IntOp | kp.Sgn):
         return 4.0
-    return CALL_CYCLES + per * work_of(k)
+    return CALL_CYCLES + per * work_of(k) + rounding_cycles(k)
 
 
 def estimate_cycles(program: KernelProgram) -> float:

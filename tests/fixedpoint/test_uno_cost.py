@@ -52,3 +52,21 @@ def test_every_zoo_mixed_search_takes_under_10_seconds() -> None:
         t0 = time.process_time()
         hlsfix.compile(name, bits="mixed")
         assert time.process_time() - t0 < 10.0, name
+
+
+def test_a_rounding_kernel_is_predicted_to_cost_what_bench_round_kernels_measured() -> None:
+    from hlsfix.fixedpoint.round_choice import flagged, with_flags
+
+    p = hlsfix.compile("bonsai", bits=8).program
+    assert not any(isinstance(k, kp.Loop) for k in p.kernels)  # each kernel runs once
+    rounded = [k for k in p.walk() if getattr(k, "round_out", False)]
+    floor = with_flags(p, frozenset(flagged(p)))
+    # bench_round_kernels.py --bits 8: +10 cycles an element of an add, +2 an element of a
+    # product and a row of a sparse product, +2 a dense dot product's call
+    expected = (
+        10 * sum(k.n for k in rounded if isinstance(k, kp.AddSub))
+        + 2 * sum(k.n for k in rounded if isinstance(k, kp.Mul))
+        + 2 * sum(k.rows for k in rounded if isinstance(k, kp.SparseMatVec))
+        + 2 * sum(1 for k in rounded if isinstance(k, kp.MatMul))
+    )
+    assert expected > 0 and estimate_cycles(p) - estimate_cycles(floor) == expected
