@@ -23,6 +23,7 @@ from hlsfix.flows.options import (
     HLS_INTERFACES,
     HOSTS,
     METRICS,
+    ROUNDINGS,
     SIMULATORS,
     BuildOptions,
     CompileOptions,
@@ -42,7 +43,7 @@ EXIT_BROKEN_PIPE = 141
 
 COMPILE_KEYS = (
     "bits", "metric", "activation", "budget_pp", "weight_budget", "min_sqnr", "max_rel_err",
-    "no_reorder", "no_partial_execution",
+    "no_reorder", "no_partial_execution", "rounding",
 )  # fmt: skip
 # Options that may come from a --config file: argparse dest → (table, key).
 CONFIG_KEYS = {
@@ -100,6 +101,7 @@ def _compile_options(args: argparse.Namespace) -> CompileOptions:
         weight_budget=args.weight_budget,
         min_sqnr=args.min_sqnr,
         max_rel_err=args.max_rel_err,
+        rounding=args.rounding,
     )
 
 
@@ -208,6 +210,7 @@ _NOT_FOR_INT8 = {
     "bits": "--bits", "metric": "--metric", "activation": "--activation", "budget_pp": "--budget-pp",
     "weight_budget": "--weight-budget", "weights": "--weights", "data": "--data",
     "min_sqnr": "--min-sqnr", "max_rel_err": "--max-rel-err", "input_range": "--input-range",
+    "rounding": "--rounding",
 }  # fmt: skip
 
 
@@ -370,6 +373,12 @@ def _add_compile_args(p: argparse.ArgumentParser) -> None:
         "--budget-pp", type=float, help="mixed: accuracy loss allowed against float, in pp (default 1.0)"
     )
     p.add_argument("--weight-budget", type=int, metavar="BYTES", help="mixed: fail unless the weights fit")
+    p.add_argument(
+        "--rounding",
+        choices=ROUNDINGS,
+        help="8-bit and mixed: round to nearest where the search chooses (auto, the default) "
+        "or shift by floor everywhere (off)",
+    )
     p.add_argument(
         "--min-sqnr",
         type=float,

@@ -15,7 +15,7 @@ from typing import Literal
 import numpy as np
 
 from hlsfix.errors import CompileError, DataError
-from hlsfix.fixedpoint.explore import METRICS, Bits, Candidate, Evaluator, Metric, explore
+from hlsfix.fixedpoint.explore import METRICS, Bits, Candidate, Evaluator, Metric, Rounding, explore
 from hlsfix.fixedpoint.golden import GoldenResult, quantize_input, run_golden
 from hlsfix.fixedpoint.lower import Activation
 from hlsfix.fixedpoint.profile import Profile, check_calibration, profile
@@ -103,12 +103,14 @@ def compile(
     progress: bool = False,
     min_sqnr: float | None = None,
     max_rel_err: float | None = None,
+    rounding: Rounding = "auto",
 ) -> CompiledModel:
     """Compile a float model to a fixed-point program chosen on calibration data.
 
     ``model`` is a zoo name, an .sd or .onnx path, a loaded ``Model`` or a ``Graph``. ``calib`` defaults to
     the zoo model's training split; ``labels`` default to the split's labels (or the float model's
-    own predictions when none are known)."""
+    own predictions when none are known). ``rounding="off"``: an 8-bit or mixed program shifts by
+    floor everywhere (``explore.explore``)."""
     source: Path | None = None
     test = None
     if isinstance(model, str | Path):
@@ -143,10 +145,20 @@ def compile(
             weight_budget,
             show=progress,
             quality_floor=floor,
+            rounding=rounding,
         )
     else:
         ev = Evaluator(graph, prof, x, _labels(graph, x, labels), float_pred)
-        best = explore(ev, str(bits), metric, activation, budget, weight_budget, show=progress)  # type: ignore[arg-type]
+        best = explore(
+            ev,
+            str(bits),  # type: ignore[arg-type]
+            metric,  # type: ignore[arg-type]
+            activation,
+            budget,
+            weight_budget,
+            show=progress,
+            rounding=rounding,
+        )
     seconds = time.perf_counter() - t0
     return CompiledModel(graph, best.program, best, prof, metric, seconds, ev.runs, source, test)  # type: ignore[arg-type]
 

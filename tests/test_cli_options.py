@@ -88,6 +88,9 @@ CASES: list[tuple[list[str], str]] = [
     ),
     (["sim", "mlp", "--host", "microblaze", "--vcd", "w.vcd"], "--vcd applies to the accelerator alone"),
     (["compile", "mlp", "--config", "no-such-config.toml"], "config file must exist"),
+    (["compile", "mlp", "--rounding", "off"], "--rounding applies to --bits 8 and mixed, not --bits 16"),
+    (["compile", "mlp", "--bits", "32", "--rounding", "auto"], "--rounding applies to --bits 8 and mixed"),
+    (["build", "mlp", "--board", "arduino-uno", "--rounding", "off"], "--rounding applies to --bits 8"),
 ]
 
 
@@ -115,6 +118,8 @@ CONFIGS = [
     ("[compile\nbits = 1\n", "config file must be TOML"),
     ("[build]\nlanes = 1000\n", "--lanes must be auto or an integer from 1 to 64, not 1000"),
     ('[model]\nmodel = "no-such-model"\n', "no-such-model"),
+    ('[compile]\nbits = "8"\nrounding = "nearest"\n', "--rounding must be one of auto, off, not 'nearest'"),
+    ('[compile]\nbits = "16"\nrounding = "off"\n', "--rounding applies to --bits 8 and mixed, not --bits 16"),
 ]
 
 

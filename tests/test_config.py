@@ -25,7 +25,7 @@ def test_compile_config_rebuilds_the_same_program(tmp_path: Path) -> None:
     a, b = tmp_path / "a", tmp_path / "b"
     assert main(["compile", "bonsai", "--bits", "mixed", "--budget-pp", "0.5", "-q", "-o", str(a)]) == 0
     config = tomllib.loads((a / "hlsfix.toml").read_text())
-    assert config["compile"] == {"bits": "mixed", "activation": "auto", "budget_pp": 0.5}
+    assert config["compile"] == {"bits": "mixed", "activation": "auto", "budget_pp": 0.5, "rounding": "auto"}
     assert config["model"] == {"model": "bonsai"} and len(config["provenance"]["fingerprint"]) == 16
     assert main(["compile", "--config", str(a / "hlsfix.toml"), "-q", "-o", str(b)]) == 0
     assert (a / "program.json").read_bytes() == (b / "program.json").read_bytes()

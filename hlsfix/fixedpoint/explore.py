@@ -46,6 +46,8 @@ from hlsfix.ir.interp import run_float
 Metric = Literal["acc", "disagree", "red_disagree"]
 METRICS: tuple[Metric, ...] = ("acc", "disagree", "red_disagree")
 Bits = Literal["8", "16", "32", "mixed"]
+Rounding = Literal["auto", "off"]
+ROUNDINGS: tuple[Rounding, ...] = ("auto", "off")
 HEADROOMS = (0, 1, 2, 3)
 INPUT_OFFSETS = (0, 1, 2)
 DEMOTION_OFFSETS = (0, 1, 2)
@@ -105,6 +107,7 @@ class Evaluator:
         self._float_scores: np.ndarray | None = None
         self.fine = False  # score_err wanted (the 8-bit scale search ranks by it)
         self.round_flags = False  # programs built with round_out flags (round_fold.py)
+        self.round_fold = True  # and with rounding folded into the constants of 8-bit adds
 
     def subset(self, rows: int) -> Evaluator:
         """The same evaluation on an evenly spread subset of at most ``rows`` rows."""
@@ -116,11 +119,12 @@ class Evaluator:
                 self.graph, self.prof, self.x[pick], self.y[pick], self.float_pred[pick]
             )
         self.subsets[rows].round_flags = self.round_flags
+        self.subsets[rows].round_fold = self.round_fold
         return self.subsets[rows]
 
     def build(self, policy: FormatPolicy, activation: Activation, bits_label: str) -> KernelProgram:
         fmts = assign_formats(self.graph, self.prof, policy)
-        options = LowerOptions(activation, round_flags=self.round_flags)
+        options = LowerOptions(activation, round_fold=self.round_fold, round_flags=self.round_flags)
         return lower(self.graph, fmts, self.prof, options, bits_label)
 
     def float_scores(self) -> np.ndarray | None:
@@ -426,13 +430,20 @@ def choose_rounding(ev: Evaluator, start: Candidate, metric: Metric) -> Candidat
 
 
 def explore8(
-    ev: Evaluator, metric: Metric, activation: Activation | Literal["auto"], show: bool = False
+    ev: Evaluator,
+    metric: Metric,
+    activation: Activation | Literal["auto"],
+    show: bool = False,
+    rounding: Rounding = "auto",
 ) -> Candidate:
     """The 8-bit program: scales searched with floor shifts, and again with rounding (the
     ``round_out`` flags, then chosen per kernel: round_choice.py); the better of the two on the
-    training data (``Score.fine_key``, both scored on every row) — the test split is never seen."""
+    training data (``Score.fine_key``, both scored on every row) — the test split is never seen.
+    ``rounding="off"``: floor shifts only, no rounding folded into constants either."""
     floor = explore_uniform(ev, 8, metric, activation, show)
     floor = refine_scales(ev, widen_sums(ev, floor, metric), metric, show)
+    if rounding == "off":
+        return floor
     ev.round_flags = True
     try:
         rounded = explore_uniform(ev, 8, metric, activation, show)
@@ -455,7 +466,16 @@ def explore(
     show: bool = False,
     log: Callable[[str], None] | None = None,
     quality_floor: float | None = None,
+    rounding: Rounding = "auto",
 ) -> Candidate:
+    """The best program of ``bits`` on the training data. ``rounding="off"`` builds every
+    candidate with floor shifts only (no rounding folded into constants, no ``round_out`` flag);
+    it is refused at 16 and 32 bits, whose programs never round."""
+    if rounding not in ROUNDINGS:
+        raise CompileError(f"rounding must be one of {', '.join(ROUNDINGS)}, not {rounding!r}")
+    if rounding == "off" and bits in ("16", "32"):
+        raise CompileError(f"rounding off applies to bits 8 and mixed, not bits {bits} (which never rounds)")
+    ev.round_fold = rounding == "auto"
     if metric not in METRICS:
         raise CompileError(f"metric must be one of {', '.join(METRICS)}, not {metric!r}")
     if bits not in ("8", "16", "32", "mixed"):
@@ -463,7 +483,7 @@ def explore(
     if budget_pp < 0:
         raise CompileError(f"accuracy budget must be ≥ 0 percentage points, not {budget_pp}")
     if bits == "8":
-        return explore8(ev, metric, activation, show)
+        return explore8(ev, metric, activation, show, rounding)
     if bits != "mixed":
         return explore_uniform(ev, int(bits), metric, activation, show)
     start = explore_uniform(ev, 16, metric, activation, show)

@@ -16,8 +16,14 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 
+import numpy as np
+
 from hlsfix.fixedpoint import program as kp
+from hlsfix.fixedpoint.lower import Activation, LowerOptions, lower
+from hlsfix.fixedpoint.profile import Profile
 from hlsfix.fixedpoint.program import KernelProgram
+from hlsfix.fixedpoint.scales import FormatPolicy, assign_formats
+from hlsfix.ir.graph import Graph
 
 # at most this many flagged kernels are tried (in program order); the rest keep the flag
 MAX_TRIALS = 24
@@ -46,3 +52,26 @@ def with_flags(program: KernelProgram, off: frozenset[int]) -> KernelProgram:
         return tuple(out)
 
     return dataclasses.replace(program, kernels=block(program.kernels))
+
+
+def rounding_counts(
+    graph: Graph, prof: Profile, policy: FormatPolicy, activation: Activation, program: KernelProgram
+) -> tuple[int, int]:
+    """(kernels with ``round_out``, adds with rounding folded into their constant) of ``program``,
+    the lowering of ``policy``: the folded adds are those that differ from the same formats
+    lowered with floor shifts only (in their shifts, or in the constant they read)."""
+    if not program.bits or program.bits in ("16", "32"):
+        return len(flagged(program)), 0
+    fmts = assign_formats(graph, prof, policy)
+    plain = lower(graph, fmts, prof, LowerOptions(activation, round_fold=False, round_flags=False))
+    folded = 0
+    for k, p in zip(program.walk(), plain.walk(), strict=True):
+        if not isinstance(k, kp.AddSub):
+            continue
+        if dataclasses.replace(k, round_out=False) != p or any(
+            not np.array_equal(program.constants[r.buffer], plain.constants[r.buffer])
+            for r in k.reads()
+            if r.buffer in program.constants
+        ):
+            folded += 1
+    return len(flagged(program)), folded

@@ -12,7 +12,7 @@ The command line is a thin face over these calls.
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -83,12 +83,15 @@ def compile(
     progress: bool = False,
     min_sqnr: float | None = None,
     max_rel_err: float | None = None,
+    rounding: str | None = None,
 ) -> CompiledModel:
     """Compile a float model to a fixed-point program chosen on calibration data.
 
     ``model`` is a zoo name, a model file path, a ``ModelSpec`` (with weights and data files), a
     loaded ``Model`` or a ``Graph``. ``calib`` defaults to the model's training split; ``labels`` to
-    the split's labels (or the float model's own decisions when none are known).
+    the split's labels (or the float model's own decisions when none are known). ``rounding``
+    (8-bit and mixed only): ``"auto"`` (default) rounds to nearest where the search chooses,
+    ``"off"`` shifts by floor everywhere.
 
     An int8 ``.tflite`` file (or a bundled int8 model's name) needs no calibration data: it compiles
     to a ``CompiledInt8Model`` whose ``predict`` returns TFLM's int8 outputs."""
@@ -102,7 +105,10 @@ def compile(
         weight_budget=weight_budget,
         min_sqnr=min_sqnr,
         max_rel_err=max_rel_err,
+        rounding=rounding,
     )
+    if options.rounding is None and options.bits in ("8", "mixed"):  # resolved for hlsfix.toml
+        options = replace(options, rounding="auto")
     spec = None
     if isinstance(model, ModelSpec):
         spec, model = model, load(model, require_data=calib is None)
@@ -121,6 +127,7 @@ def compile(
         progress=progress,
         min_sqnr=options.min_sqnr,
         max_rel_err=options.max_rel_err,
+        rounding=options.rounding or "auto",  # type: ignore[arg-type]
     )
     values = {f.name: getattr(core, f.name) for f in fields(compiler.CompiledModel)}
     return CompiledModel(**values, spec=spec, options=options)
@@ -140,4 +147,5 @@ def compile_spec(spec: ModelSpec, options: CompileOptions, progress: Progress | 
         weight_budget=options.weight_budget,
         min_sqnr=options.min_sqnr,
         max_rel_err=options.max_rel_err,
+        rounding=options.rounding,
     )

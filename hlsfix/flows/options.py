@@ -17,6 +17,7 @@ from hlsfix.errors import HlsfixError
 BITS = ("8", "16", "32", "mixed")
 METRICS = ("acc", "disagree", "red_disagree", "sqnr", "max_rel_err")  # the last two: tensor outputs
 ACTIVATIONS = ("auto", "table", "linear")
+ROUNDINGS = ("auto", "off")  # round to nearest where the 8-bit search chooses, or floor shifts only
 BACKENDS = ("rtl", "hls")
 HLS_INTERFACES = ("ap_memory", "s_axilite", "axis")
 SIMULATORS = ("icarus", "verilator")
@@ -117,12 +118,19 @@ class CompileOptions:
     max_rel_err: float | None = None  # ... or the worst relative error it may reach
     no_reorder: bool | None = None  # an int8 .tflite model: keep the file's operator order
     no_partial_execution: bool | None = None  # ... and no channel-sliced execution
+    rounding: str | None = None  # 8-bit and mixed: "auto" (the search's choice) or "off" (floor)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "bits", str(self.bits))
         _choice("--bits", self.bits, BITS)
         _choice("--metric", self.metric, METRICS)
         _choice("--activation", self.activation, ACTIVATIONS)
+        _choice("--rounding", self.rounding, ROUNDINGS)
+        if self.rounding is not None and self.bits in ("16", "32"):
+            raise OptionError(
+                f"--rounding applies to --bits 8 and mixed, not --bits {self.bits} "
+                "(16- and 32-bit programs shift by floor)"
+            )
         _finite("--budget-pp", self.budget_pp)
         if self.budget_pp is not None and self.budget_pp > 100:
             raise OptionError(f"--budget-pp must be at most 100 percentage points, not {self.budget_pp}")

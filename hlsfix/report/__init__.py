@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from hlsfix.fixedpoint.program import KernelProgram, SparseMatVec, walk_kernels
+from hlsfix.fixedpoint.round_choice import rounding_counts
 
 if TYPE_CHECKING:
     from hlsfix.compiler import CompiledModel
@@ -75,6 +76,9 @@ def compile_report(cm: CompiledModel) -> dict:
             }
         )
     score = cm.candidate.score
+    c = cm.candidate
+    flags, folded = rounding_counts(cm.graph, cm.profile, c.policy, c.activation, program)
+    options = getattr(cm, "options", None)  # a TrackedModel knows what the user asked for
     return {
         "model": cm.name,
         "bits": program.bits,
@@ -92,6 +96,14 @@ def compile_report(cm: CompiledModel) -> dict:
             "demoted_to_8": [o[0] for o in cm.candidate.policy.overrides if o[1] == 8],
             "candidates_run": cm.candidates_run,
             "explore_seconds": round(cm.explore_seconds, 3),
+            "rounding": {
+                # 16- and 32-bit programs never round: no mode to report
+                "mode": (getattr(options, "rounding", None) or "auto")
+                if program.bits in ("8", "mixed")
+                else None,
+                "round_out_kernels": flags,
+                "folded_adds": folded,
+            },
         },
         "weights_bytes": program.const_bytes(),
         "tensors": tensors,

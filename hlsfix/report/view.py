@@ -397,6 +397,15 @@ def _compile_sections(report: dict[str, Any]) -> list[Section]:
         ]
         if ch.get("demoted_to_8"):
             facts.append(("demoted to 8 bits", ", ".join(ch["demoted_to_8"])))
+        r = ch.get("rounding")
+        if r and report["bits"] in ("8", "mixed"):
+            facts.append(
+                (
+                    "rounding",
+                    f"{r['mode']}: {fmt(r['round_out_kernels'])} kernels round their final shift, "
+                    f"{fmt(r['folded_adds'])} adds round by their constant",
+                )
+            )
         sections.append(Section("Fixed-point choice (on the training data)", tuple(facts)))
     tensors = report.get("tensors") or []
     if tensors:

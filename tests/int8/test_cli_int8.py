@@ -64,6 +64,8 @@ def test_each_memory_technique_can_be_turned_off(tmp_path: Path) -> None:
 def test_options_of_the_other_family_are_refused(tmp_path: Path, capsys) -> None:
     assert main(["compile", "bottleneck", "--bits", "8", "-o", str(tmp_path / "a")]) == 2
     assert "--bits applies to float models" in capsys.readouterr().err
+    assert main(["compile", "bottleneck", "--rounding", "off", "-o", str(tmp_path / "c")]) == 2
+    assert "--rounding applies to float models" in capsys.readouterr().err
     assert main(["compile", "mlp", "--no-reorder", "-o", str(tmp_path / "b")]) == 2
     assert "--no-reorder applies to int8" in capsys.readouterr().err
 
