@@ -117,3 +117,22 @@ def test_zoo_8bit_and_mixed_builds_equal_golden_in_simavr(name: str, config: str
         elf = runners.compile_avr(fw.sources, tmp_path / "fw.elf", include_dirs=fw.include_dirs, opt=opt)
         run = runners.run_avr(elf)
         assert np.array_equal(decode_records(case.program, run.records), want), opt
+
+
+def test_fastgrnn_8bit_program_with_wide_sums_equals_golden_in_simavr_and_on_the_host(tmp_path: Path) -> None:
+    """The explored 8-bit FastGRNN (16-bit W·x + U·h and state inside the loop, 8-bit tables and
+    weights: explore.widen_sums) at -O2 and -Os, and in host C on extreme inputs."""
+    import hlsfix
+    from hlsfix.fixedpoint.golden import quantize_input
+
+    _avr_tools()
+    cm = hlsfix.compile("fastgrnn", bits="8")
+    program = cm.program
+    assert {b.fmt.bits for b in program.buffers if b.kind == "temp"} == {8, 16}
+    x_q = quantize_input(program, cm.test[0][:N_SIM])
+    want = run_golden(program, x_q).output
+    fw = emit_firmware(program, plan_memory(program), x_q, tmp_path)
+    for opt in (runners.AVR_OPT, "-Os"):
+        elf = runners.compile_avr(fw.sources, tmp_path / "fw.elf", include_dirs=fw.include_dirs, opt=opt)
+        assert np.array_equal(decode_records(program, runners.run_avr(elf).records), want), opt
+    assert_host_equals_golden(program, x_q, 100, 3, tmp_path / "host")

@@ -26,13 +26,22 @@ def _check(program, x_q, lanes, tmp_path):
     return res
 
 
-@pytest.mark.parametrize(("model", "n"), [("protonn", 12), ("fastgrnn", 3)])
+@pytest.mark.parametrize(("model", "n"), [("protonn", 12), ("bonsai", 8)])
 def test_rounding_8bit_zoo_model_is_bit_exact_in_icarus(model, n, tmp_path):
     require_tool("iverilog")
     cm = hlsfix.compile(model, bits="8")  # both choose rounding on their training data
     assert flagged(cm.program)
     assert any(w.get("rnd") for w in compile_image(cm.program, 1).insns)
     _check(cm.program, quantize_input(cm.program, cm.test[0][:n]), 1, tmp_path)
+
+
+def test_fastgrnn_8bit_with_its_wide_sums_and_folded_rounding_is_bit_exact_in_icarus(tmp_path):
+    """FastGRNN's 8-bit program keeps W·x + U·h and its state at 16 bits inside the loop, and
+    rounds by constants folded into its bias adds (explore.widen_sums, round_fold.py)."""
+    require_tool("iverilog")
+    cm = hlsfix.compile("fastgrnn", bits="8")
+    assert {b.fmt.bits for b in cm.program.buffers if b.kind == "temp"} == {8, 16}
+    _check(cm.program, quantize_input(cm.program, cm.test[0][:3]), 1, tmp_path)
 
 
 def test_rounding_at_every_kernel_of_a_16bit_program_split_across_lanes(tmp_path):
