@@ -60,7 +60,7 @@ def rounding_counts(
     """(kernels with ``round_out``, adds with rounding folded into their constant) of ``program``,
     the lowering of ``policy``: the folded adds are those that differ from the same formats
     lowered with floor shifts only (in their shifts, or in the constant they read)."""
-    if not program.bits or program.bits in ("16", "32"):
+    if program.bits not in ("8", "mixed"):  # only 8-bit adds take a folded offset
         return len(flagged(program)), 0
     fmts = assign_formats(graph, prof, policy)
     plain = lower(graph, fmts, prof, LowerOptions(activation, round_fold=False, round_flags=False))
