@@ -119,14 +119,17 @@ def test_zoo_8bit_and_mixed_builds_equal_golden_in_simavr(name: str, config: str
         assert np.array_equal(decode_records(case.program, run.records), want), opt
 
 
-def test_fastgrnn_8bit_program_with_wide_sums_equals_golden_in_simavr_and_on_the_host(tmp_path: Path) -> None:
-    """The explored 8-bit FastGRNN (16-bit W·x + U·h and state inside the loop, 8-bit tables and
-    weights: explore.widen_sums) at -O2 and -Os, and in host C on extreme inputs."""
+@pytest.mark.parametrize("name", ["fastgrnn", "bonsai", "mlp"])
+def test_8bit_programs_with_wide_sums_equal_golden_in_simavr_and_on_the_host(
+    name: str, tmp_path: Path
+) -> None:
+    """The explored 8-bit programs that keep partial sums at 16 bits (explore.widen_sums; FastGRNN
+    also its state, inside the loop) at -O2 and -Os, and in host C on extreme inputs."""
     import hlsfix
     from hlsfix.fixedpoint.golden import quantize_input
 
     _avr_tools()
-    cm = hlsfix.compile("fastgrnn", bits="8")
+    cm = hlsfix.compile(name, bits="8")
     program = cm.program
     assert {b.fmt.bits for b in program.buffers if b.kind == "temp"} == {8, 16}
     x_q = quantize_input(program, cm.test[0][:N_SIM])
