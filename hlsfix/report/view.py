@@ -402,8 +402,8 @@ def _compile_sections(report: dict[str, Any]) -> list[Section]:
             facts.append(
                 (
                     "rounding",
-                    f"{r['mode']}: {fmt(r['round_out_kernels'])} kernels round their final shift, "
-                    f"{fmt(r['folded_adds'])} adds round by their constant",
+                    f"{r['mode']} ({fmt(r['round_out_kernels'])} kernels round their final shift, "
+                    f"{fmt(r['folded_adds'])} adds by their constant)",
                 )
             )
         sections.append(Section("Fixed-point choice (on the training data)", tuple(facts)))
