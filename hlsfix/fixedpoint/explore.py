@@ -286,7 +286,9 @@ def widen_sums(ev: Evaluator, start: Candidate, metric: Metric) -> Candidate:
     only the sums between two products-and-adds keep their low bits, as the wide accumulator of
     int8 inference does."""
     groups = [*loop_states(ev.graph), *((v,) for v in reversed(partial_sums(ev.graph)))]
-    if not groups:
+    # judged by the error of the scores argmax/sgn reads: a tensor output's metric (SQNR) rises
+    # with any widening, so it would keep every one
+    if not groups or ev.float_scores() is None:
         return start
     ranker = ev.subset(REFINE_ROWS)
     ranker.fine = ev.fine = True
@@ -313,7 +315,7 @@ def widen_sums(ev: Evaluator, start: Candidate, metric: Metric) -> Candidate:
 def widening_pays(trial: Score, current: Score, metric: Metric) -> bool:
     """A better metric, or the same one with the scores' error cut by ``WIDEN_GAIN`` or more."""
     t, c = trial.key(metric)[0], current.key(metric)[0]
-    return t > c or (t == c and trial.score_err <= (1.0 - WIDEN_GAIN) * current.score_err)
+    return t > c or (t == c and trial.score_err < (1.0 - WIDEN_GAIN) * current.score_err)
 
 
 def target_gain(before: KernelProgram, after: KernelProgram) -> float:

@@ -64,7 +64,7 @@ class TensorEvaluator(Evaluator):
             return self
         pick = np.linspace(0, len(self.x) - 1, rows).astype(np.int64)
         sub = TensorEvaluator(self.graph, self.prof, self.x[pick], self.float_pred[pick], self.metric)
-        sub.round_flags = self.round_flags
+        sub.round_flags, sub.round_fold = self.round_flags, self.round_fold
         return sub
 
     def score(self, program: KernelProgram) -> Score:

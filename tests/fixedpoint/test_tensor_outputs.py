@@ -139,3 +139,14 @@ def test_hlsfix_compile_writes_regression_figures(tmp_path: Path, capsys: pytest
     md = (tmp_path / "out" / "report.md").read_text()
     label = "signal-to-quantisation noise, fixed vs float on the test split (100 inputs)"
     assert f"{label}**: {acc['sqnr_db']:.4g} dB" in md
+
+
+def test_an_8_bit_tensor_output_program_keeps_its_partial_sums_at_8_bits() -> None:
+    """explore.widen_sums judges by the scores argmax/sgn reads; a tensor output's SQNR rises with
+    any widening, so W1·X (a partial sum: only added to b1) stays 8-bit here."""
+    from hlsfix.fixedpoint.scales import partial_sums
+
+    graph, x = model(REGRESSION)
+    assert partial_sums(graph)
+    cm8 = hlsfix.compile(graph, x, bits="8")
+    assert {b.fmt.bits for b in cm8.program.buffers if b.kind == "temp"} == {8}
