@@ -174,3 +174,17 @@ def test_the_sketch_builds_against_the_real_arduino_core(tmp_path: Path) -> None
     # the sketch's float input path, measured in simavr: no float arithmetic (library calls of
     # ~100 cycles each), so well under 300 cycles an input value
     assert 0 < mcu["input_cycles"] < 300 * cm.program.input_buffer.size
+
+
+def test_an_8_bit_uno_build_reports_its_rounding_kernels(tmp_path: Path) -> None:
+    """The Uno build's report carries the compile report's rounding count (issue 16), matching the
+    round_out flags of the program.json it wrote."""
+    require_avr()
+    out = tmp_path / "out"
+    assert main(["build", "bonsai", "--board", "arduino-uno", "--bits", "8", "-q", "-o", str(out)]) == 0
+    report = json.loads((out / "report.json").read_text())
+    flagged = (out / "program.json").read_text().count('"round_out": true')
+    assert report["mcu"]["bit_exact"] is True
+    assert report["choice"]["rounding"]["mode"] == "auto"
+    assert report["choice"]["rounding"]["round_out_kernels"] == flagged > 0
+    assert f"rounding: auto ({flagged} kernels round their final shift" in (out / "report.md").read_text()
