@@ -98,6 +98,8 @@ def test_values_of_a_softmax_are_refused(files) -> None:
     with pytest.raises(ModelError, match="passes through softmax"):  # real targets ask for values too
         load_model(str(files["soft"]), data=files["targets"])
     assert load_model(str(files["soft"]), data=files["nolabels"]).graph.output_type.is_int
+    with pytest.raises(ModelError, match="model.tflite: .*passes through softmax"):  # TFLite alike
+        load_model("keras-cnn", output_kind="values")
 
 
 def test_the_option_is_checked(files, capsys) -> None:
