@@ -412,7 +412,7 @@ class Accelerator(wiring.Component):
                 f"a_raw_{p}",
                 ram=ram_a,
                 address=aa2,
-                early_address=aa1,
+                early_address=None if scratch.shared[0] else aa1,
                 ram_en=a_on & (u2.a_src == Src.RAM),
                 rom=(a_rom, rom_ad),
                 rest=(
@@ -426,7 +426,7 @@ class Accelerator(wiring.Component):
                 f"b_raw_{p}",
                 ram=ram_b,
                 address=ba2,
-                early_address=ba1,
+                early_address=None if scratch.shared[1] else ba1,
                 ram_en=b_on & (u2.b_src == Src.RAM),
                 rom=(b_rom, rom_bd),
             )

@@ -136,8 +136,12 @@ class BankForwarding(Forwarding):
         return hit, lane
 
     def operand(self, m: Module, name: str, *, ram, address, ram_en, rom, rest=(), early_address=None):
-        hit, lane = self._match(m, early_address, Const(1), f"{name}_cur")
-        terms = [(ram_en & ~hit, ram), rom, *rest, (ram_en & hit, Array(self.data)[lane])]
+        """``early_address`` None: the RAM data already hold this cycle's write (a shared read
+        group, ``scratch.py``), else it is looked up a cycle ahead like the late forwarding's."""
+        terms = [(ram_en, ram), rom, *rest]
+        if early_address is not None:
+            hit, lane = self._match(m, early_address, Const(1), f"{name}_cur")
+            terms = [(ram_en & ~hit, ram), rom, *rest, (ram_en & hit, Array(self.data)[lane])]
         value = Const(0, signed(self.word_bits))
         for select, v in terms:
             value = value | Mux(select, v, 0)

@@ -12,7 +12,8 @@ Built one of two ways (``scratch_banks``):
   - **shared**: where the compiler proves, beat by beat, that the group's lanes never read two
     different rows of one bank (``read_conflict``: lane strides of 0 or 1, gathers whose columns
     fall in distinct banks), one copy of each bank serves the whole group, its row taken from the
-    lane that reads it (a crossbar like the write's). P memories per group.
+    lane that reads it (a crossbar like the write's). P memories per group. The bank's data also
+    holds the bank's write of the cycle it is selected in (one comparison per bank, not per lane).
   - **a copy per read port**: otherwise; every port reads its own copy of every bank at the row
     and takes the bank of the address. P² memories per group.
 
@@ -59,7 +60,8 @@ class ScratchRAM:
     read_a: list  # per lane: addr, data (registered)
     read_b: list
     banks: int  # 1: the multi-port memory
-    shared: tuple[bool, bool] = (False, False)  # read groups A, B: one copy of the banks each
+    # read groups A, B: one copy of the banks each, whose data hold the write of the select cycle
+    shared: tuple[bool, bool] = (False, False)
 
     @property
     def late(self) -> bool:
@@ -160,7 +162,17 @@ def build_scratch(
             m.d.comb += row.eq(
                 sum_or([gated(h, rp.addr[k : k + row_bits]) for h, (rp, _) in zip(hits, ports, strict=True)])
             )
-            datas.append(bank_memory(name, b, row))
+            # The bank's write in the cycle its data is selected, to the row it read (every lane
+            # reading the bank reads that row): the data then holds it, for every lane at once,
+            # and the forwarding looks up only the next cycle's writes.
+            held = Signal(row_bits, name=f"{name}_held_{b}")
+            m.d.sync += held.eq(row)
+            en, written, value = bank_w[b]
+            data_ = Signal(signed(ram_bits), name=f"{name}_bank{b}_data")
+            m.d.comb += data_.eq(
+                Mux(en & (written == held), value[:ram_bits].as_signed(), bank_memory(name, b, row))
+            )
+            datas.append(data_)
         for rp, sel in ports:
             m.d.comb += rp.data.eq(Array(datas)[sel])
         return [rp for rp, _ in ports]
