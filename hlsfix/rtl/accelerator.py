@@ -38,7 +38,7 @@ from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from hlsfix.rtl import program_facts as facts
-from hlsfix.rtl.forwarding import Forwarding
+from hlsfix.rtl.forwarding import BankForwarding, Forwarding
 from hlsfix.rtl.hostport import HOST_PORT, check_segments, host_idle_state
 from hlsfix.rtl.isa import ADDR, CNT, PC, Op, Src
 from hlsfix.rtl.lane_ops import reduce_beat, table_index
@@ -54,7 +54,7 @@ from hlsfix.rtl.memories import (
     read_word,
 )
 from hlsfix.rtl.microcode import Image
-from hlsfix.rtl.scratch import build_scratch, scratch_banks
+from hlsfix.rtl.scratch import build_scratch, connect_reads, scratch_banks, shared_reads
 from hlsfix.rtl.units import DIV_BITS_PER_STAGE, Divider, rescale_sat, round_half, shift_exact
 
 
@@ -120,7 +120,8 @@ class Accelerator(wiring.Component):
 
         # RAM ports: per lane two reads and one write; lane 0's are shared with the stream I/O.
         # Reads are transparent: a kernel may read a word in the cycle its producer writes it.
-        scratch = build_scratch(m, P, img.ram_depth, (img.ram_bits, WB), scratch_banks(img))
+        banks = scratch_banks(img)
+        scratch = build_scratch(m, P, img.ram_depth, (img.ram_bits, WB), banks, shared_reads(img))
         ram_w, ram_ra, ram_rb = scratch.write, scratch.read_a, scratch.read_b
         gap = Signal(6, init=63)  # cycles since the last issued beat (saturating)
         m.d.sync += gap.eq(Mux(issue, 1, Mux(gap == 63, 63, gap + 1)))
@@ -319,7 +320,7 @@ class Accelerator(wiring.Component):
             m.submodules.div = div
             busy_terms.append(div.busy)
         # Forwarding (``forwarding.py``): every lane's writes, seen by every lane's operands.
-        fwd = Forwarding(P, WB, img.ram_depth)
+        fwd = (BankForwarding if scratch.late else Forwarding)(P, WB, img.ram_depth)
         fw_en, fw_addr, fw_data, pw_en, pw_addr = fwd.en, fwd.addr, fwd.data, fwd.pen, fwd.paddr
         late_forwarded = fwd.late
         fwd.keep_previous(m)
@@ -357,12 +358,7 @@ class Accelerator(wiring.Component):
                 b_addr.eq(part["b"] + Mux(u1.b_ind, e.col, 0)),
                 rom_a.addr.eq(a_addr),
                 rom_b.addr.eq(b_addr),
-                ram_rb[p].addr.eq(b_addr),
             ]
-            if p == 0:
-                m.d.comb += ram_ra[p].addr.eq(Mux(self.running, a_addr, out_addr))
-            else:
-                m.d.comb += ram_ra[p].addr.eq(a_addr)
             v2, f2, l2, pad2, kill = (Signal(name=f"{n}2_{p}") for n in ("v", "f", "l", "pad", "kill"))
             a_rom, b_rom = Signal(name=f"a_rom2_{p}"), Signal(name=f"b_rom2_{p}")
             ri2, oa2 = Signal(CNT, name=f"ri2_{p}"), Signal(signed(ADDR), name=f"oa2_{p}")
@@ -386,20 +382,26 @@ class Accelerator(wiring.Component):
                 oa2.eq(part["o"] + Mux(u1.o_ind, e.row, 0)),
                 ev2.eq(e.value),
             ]
+            # the scratch RAM's reads: at S1's address, or at S2's where it is banked (``scratch.py``)
+            reads = v1 & (~u1.sparse | e.valid) & ~kill1
+            connect_reads(
+                m,
+                scratch,
+                p,
+                addresses=((a_addr, b_addr), (aa2, ba2)),
+                reads=(reads & (u1.a_src == Src.RAM) & ~pad1, reads & (u1.b_src == Src.RAM)),
+                idle=(self.running, out_addr),
+            )
+            aa1, ba1 = aa2, ba2  # S2's operand addresses, for the forwarding's look-ahead
             # S2 → S2b: the block RAMs' data registered (their output register, in the fabric)
             # with everything that goes with it; S2b selects from those registers.
             v2, f2, l2, pad2, kill, a_rom, b_rom, ri2, oa2, ev2, aa2, ba2 = (
                 delayed(m, sig) for sig in (v2, f2, l2, pad2, kill, a_rom, b_rom, ri2, oa2, ev2, aa2, ba2)
             )
-            ram_a, ram_b, rom_ad, rom_bd = (
-                delayed(m, port.data, f"{n}_{p}")
-                for n, port in (
-                    ("ram_a", ram_ra[p]),
-                    ("ram_b", ram_rb[p]),
-                    ("rom_a", rom_a),
-                    ("rom_b", rom_b),
-                )
-            )
+            rom_ad, rom_bd = delayed(m, rom_a.data, f"rom_a_{p}"), delayed(m, rom_b.data, f"rom_b_{p}")
+            ram_a, ram_b = ram_ra[p].data, ram_rb[p].data
+            if not scratch.late:  # the multi-port RAM's data registered like the block RAMs'
+                ram_a, ram_b = delayed(m, ram_a, f"ram_a_{p}"), delayed(m, ram_b, f"ram_b_{p}")
             # S2 → S3: operands selected (forwarding included) and registered, so the multiplier
             # and every shifter start from flip-flops. Operands are RAM/ROM words, entry values or
             # immediates that fit a word (the compiler saturates fill values), all ``WB`` bits.
@@ -410,6 +412,7 @@ class Accelerator(wiring.Component):
                 f"a_raw_{p}",
                 ram=ram_a,
                 address=aa2,
+                early_address=None if scratch.shared[0] else aa1,
                 ram_en=a_on & (u2.a_src == Src.RAM),
                 rom=(a_rom, rom_ad),
                 rest=(
@@ -423,6 +426,7 @@ class Accelerator(wiring.Component):
                 f"b_raw_{p}",
                 ram=ram_b,
                 address=ba2,
+                early_address=None if scratch.shared[1] else ba1,
                 ram_en=b_on & (u2.b_src == Src.RAM),
                 rom=(b_rom, rom_bd),
             )

@@ -8,13 +8,21 @@ registered), matched against every lane's S2 operand addresses; the match is reg
 takes the write stage's data instead of the operand. An operand then sees a write up to one cycle
 after its S2 (``schedule.py``: a dependent kernel waits one cycle less). Addresses are compared on
 the RAM's address bits only: both are RAM addresses.
+
+``Forwarding`` compares every operand with every lane's write (P² comparators and multiplexers of
+P inputs), for the multi-port RAM, whose reads also miss the write of the cycle before the select.
+``BankForwarding`` serves the banked RAM (``scratch.py``), whose reads cover that write: a bank
+takes at most one write a cycle, so an operand looks up the one write its bank takes next cycle
+(a crossbar of the writes' enables, rows and lanes per bank, shared by every operand) and registers
+whether it hits and which lane writes it; the data then comes from that lane's write register.
 """
 
 from __future__ import annotations
 
-from amaranth.hdl import Cat, Const, Module, Mux, Signal, signed
+from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal, signed
 
 from hlsfix.rtl.isa import ADDR
+from hlsfix.rtl.scratch import gated, sum_or
 
 
 class Forwarding:
@@ -48,12 +56,13 @@ class Forwarding:
     def _same(self, x, y):
         return x[: self.ram_bits] == y[: self.ram_bits]
 
-    def operand(self, m: Module, name: str, *, ram, address, ram_en, rom, rest=()):
+    def operand(self, m: Module, name: str, *, ram, address, ram_en, rom, rest=(), early_address=None):
         """An operand selected at S2, before its register: the RAM word at ``address`` when
         ``ram_en`` (or a write to that address in this cycle: the last lane's wins), ``rom``
         (select, data) or one of ``rest``'s (select, value); zero when no select is set. The
         selects are exclusive and come from registers, so a block RAM's data, which arrives
-        late in the cycle, passes one AND-OR level on its way to the operand register."""
+        late in the cycle, passes one AND-OR level on its way to the operand register.
+        (``early_address``: the operand's address a cycle before, for ``BankForwarding``.)"""
         writes = [(en, addr, data) for en, addr, data in self.prev]  # oldest first
         writes += [(self.en[q], self.addr[q], self.data[q]) for q in range(self.lanes)]
         hits = [en & self._same(addr, address) for en, addr, _ in writes]
@@ -80,4 +89,68 @@ class Forwarding:
             data_ = data_ | Mux(hits[q], self.data[q], 0)
         out = Signal(signed(self.word_bits), name=f"{name}_fwd_{p}")
         m.d.comb += out.eq(Mux(hits.any(), data_, value))
+        return out
+
+
+class BankForwarding(Forwarding):
+    """Forwarding for the banked scratch RAM (the module's text): per operand, one look-up of its
+    bank's next write a cycle ahead, registered, instead of a comparison with every lane."""
+
+    def __init__(self, lanes: int, word_bits: int, ram_depth: int) -> None:
+        super().__init__(lanes, word_bits, ram_depth)
+        self.k = lanes.bit_length() - 1
+        rows = -(-ram_depth // lanes)
+        self.row_bits = max(1, (rows - 1).bit_length())
+        self._next: Array | None = None
+
+    def keep_previous(self, m: Module) -> None:
+        """Nothing: the banked RAM's read covers the write of the cycle before the select."""
+
+    def _next_writes(self, m: Module) -> Array:
+        """Per bank, its write of the next cycle: (enable, row, writing lane), packed."""
+        if self._next is None:
+            P, k, rb = self.lanes, self.k, self.row_bits
+            banks = []
+            for b in range(P):
+                hits = [self.pen[q] & (self.paddr[q][:k] == b) for q in range(P)]
+                w = Signal(1 + rb + k, name=f"fwnext_{b}")
+                m.d.comb += w.eq(
+                    Cat(
+                        sum_or(hits),
+                        sum_or([gated(h, self.paddr[q][k : k + rb]) for q, h in enumerate(hits)]),
+                        sum_or([gated(h, Const(q, k)) for q, h in enumerate(hits)]),
+                    )
+                )
+                banks.append(w)
+            self._next = Array(banks)
+        return self._next
+
+    def _match(self, m: Module, address, enable, name: str):
+        """Whether the next cycle's write hits ``address`` (and ``enable``), and the lane that
+        writes it: both registered, for the next cycle's select."""
+        k, rb = self.k, self.row_bits
+        w = Signal(1 + rb + k, name=f"{name}_next")
+        m.d.comb += w.eq(self._next_writes(m)[address[:k]])
+        hit, lane = Signal(name=f"{name}_hit"), Signal(k, name=f"{name}_lane")
+        m.d.sync += [hit.eq(enable & w[0] & (w[1 : 1 + rb] == address[k : k + rb])), lane.eq(w[1 + rb :])]
+        return hit, lane
+
+    def operand(self, m: Module, name: str, *, ram, address, ram_en, rom, rest=(), early_address=None):
+        """``early_address`` None: the RAM data already hold this cycle's write (a shared read
+        group, ``scratch.py``), else it is looked up a cycle ahead like the late forwarding's."""
+        terms = [(ram_en, ram), rom, *rest]
+        if early_address is not None:
+            hit, lane = self._match(m, early_address, Const(1), f"{name}_cur")
+            terms = [(ram_en & ~hit, ram), rom, *rest, (ram_en & hit, Array(self.data)[lane])]
+        value = Const(0, signed(self.word_bits))
+        for select, v in terms:
+            value = value | Mux(select, v, 0)
+        out = Signal(signed(self.word_bits), name=name)
+        m.d.comb += out.eq(value)
+        return out
+
+    def late(self, m: Module, p: int, name: str, value, address, enable):
+        hit, lane = self._match(m, address, enable, f"{name}_late_{p}")
+        out = Signal(signed(self.word_bits), name=f"{name}_fwd_{p}")
+        m.d.comb += out.eq(Mux(hit, Array(self.data)[lane], value))
         return out

@@ -124,16 +124,25 @@ class Image:
         return out
 
     def _scratch_memory(self) -> dict:
-        from hlsfix.rtl.scratch import scratch_banks, write_conflict
+        from hlsfix.rtl.scratch import read_conflict, scratch_banks, shared_reads, write_conflict
 
         P, banks = self.lanes, scratch_banks(self)
         row = {"memory": "scratch RAM", "words": self.ram_depth, "bits": self.ram_bits, "write_ports": 1}
         if banks > 1:
+            shared = shared_reads(self)
+            groups = []
+            for name, together in zip("AB", shared, strict=True):
+                why = read_conflict(self, name.lower())
+                groups.append(
+                    f"{name} reads: one copy shared by the {P} lanes"
+                    if together
+                    else f"{name} reads: a copy per lane ({why})"
+                )
             return row | {
                 "words": -(-self.ram_depth // banks) * banks,
-                "copies": 2 * P,
-                "read_ports": 1,
-                "style": f"{banks} banks (word mod {banks}), a copy per read port: distributed RAM",
+                "copies": sum(1 if s else P for s in shared),
+                "read_ports": P if any(shared) else 1,
+                "style": f"{banks} banks (word mod {banks}), distributed RAM; " + "; ".join(groups),
             }
         why = "one lane" if P == 1 else (write_conflict(self) or f"{P} lanes: not a power of two")
         return row | {

@@ -6,25 +6,38 @@ Built one of two ways (``scratch_banks``):
 - **banked** (P a power of two, P > 1, and the program's writes conflict-free): word ``w`` lives
   in bank ``w mod P`` at row ``w div P``. Each bank has one write port, fed by a crossbar from the
   lane that writes to it (the compiler checks, per beat of every kernel, that no two lanes write
-  one bank in the same cycle: ``write_conflict``), and one copy per read port (one write, one
-  read: a simple dual-port RAM that Yosys maps to distributed RAM, LUTRAM on Xilinx, DPR16X4 on
-  ECP5). A read port reads its copy of every bank at the row and takes the bank of the address,
-  selected after the register. Reads are unrestricted: every port has its own copies.
+  one bank in the same cycle: ``write_conflict``). The reads of one operand (A or B) of all lanes
+  are a *read group*, built one of two ways (``shared_reads``):
+
+  - **shared**: where the compiler proves, beat by beat, that the group's lanes never read two
+    different rows of one bank (``read_conflict``: lane strides of 0 or 1, gathers whose columns
+    fall in distinct banks), one copy of each bank serves the whole group, its row taken from the
+    lane that reads it (a crossbar like the write's). P memories per group. The bank's data also
+    holds the bank's write of the cycle it is selected in (one comparison per bank, not per lane).
+  - **a copy per read port**: otherwise; every port reads its own copy of every bank at the row
+    and takes the bank of the address. P² memories per group.
+
+  Each copy is a simple dual-port RAM (one write, one read) that Yosys maps to distributed RAM
+  (LUTRAM on Xilinx, DPR16X4 on ECP5); the bank of a read is selected after the register. Banked
+  reads are addressed one cycle later than the multi-port RAM's (the operand stage's registered
+  address, ``ScratchRAM.late``): the read then covers the write of the cycle before the operand
+  is selected, which the forwarding no longer needs to (``forwarding.BankForwarding``).
 - **multi-port** (otherwise): one memory with P write and 2P read ports, which no RAM primitive
   holds beyond P = 1 (flip-flops and LUT read multiplexers).
 
 Both are the same memory to the lanes: ``ScratchRAM.write``/``read_a``/``read_b`` have the
-``addr``/``data``/``en`` of Amaranth memory ports.
+``addr``/``data``/``en`` of Amaranth memory ports (``en``: the lane reads the RAM in this beat, which
+a shared group's crossbar needs; lane 0's when the accelerator is idle, for the output and host).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from amaranth.hdl import Array, Module, Signal, signed
+from amaranth.hdl import Array, Module, Mux, Signal, signed
 from amaranth.lib.memory import Memory
 
-from hlsfix.rtl.isa import ADDR, SEQUENCER_OPS, Op
+from hlsfix.rtl.isa import ADDR, SEQUENCER_OPS, Op, Src
 
 
 @dataclass(frozen=True)
@@ -38,6 +51,7 @@ class WritePort:
 class ReadPort:
     addr: Signal
     data: Signal
+    en: Signal
 
 
 @dataclass(frozen=True)
@@ -46,12 +60,27 @@ class ScratchRAM:
     read_a: list  # per lane: addr, data (registered)
     read_b: list
     banks: int  # 1: the multi-port memory
+    # read groups A, B: one copy of the banks each, whose data hold the write of the select cycle
+    shared: tuple[bool, bool] = (False, False)
+
+    @property
+    def late(self) -> bool:
+        """Reads are addressed at the operand stage (a cycle after the multi-port RAM's)."""
+        return self.banks > 1
 
 
-def build_scratch(m: Module, lanes: int, depth: int, bits: tuple[int, int], banks: int) -> ScratchRAM:
+def build_scratch(
+    m: Module,
+    lanes: int,
+    depth: int,
+    bits: tuple[int, int],
+    banks: int,
+    shared: tuple[bool, bool] = (False, False),
+) -> ScratchRAM:
     """The scratch RAM of ``depth`` words for ``lanes`` lanes, added to ``m``: ``bits`` = (stored
     bits, port bits: reads sign-extend, writes keep the low bits, which hold every value the
-    program stores); ``banks`` = ``lanes`` (banked, see the module's text) or 1 (multi-port)."""
+    program stores); ``banks`` = ``lanes`` (banked, see the module's text) or 1 (multi-port);
+    ``shared``: which read groups (A, B) share one copy of the banks (``shared_reads``)."""
     P = lanes
     ram_bits, word_bits = bits
     if banks == 1:
@@ -66,7 +95,7 @@ def build_scratch(m: Module, lanes: int, depth: int, bits: tuple[int, int], bank
         for i, r in enumerate([*ra, *rb]):
             wide = Signal(signed(word_bits), name=f"sr{i}_data")
             m.d.comb += wide.eq(r.data)
-            ports.append(ReadPort(r.addr, wide))
+            ports.append(ReadPort(r.addr, wide, r.en))
         return ScratchRAM(w, ports[:P], ports[P:], 1)
     if banks != P or P & (P - 1):
         raise ValueError(f"banks must be 1 or the lane count {P} (a power of two), not {banks}")
@@ -92,30 +121,85 @@ def build_scratch(m: Module, lanes: int, depth: int, bits: tuple[int, int], bank
         hits = [w.en & (w.addr[:k] == b) for w in writes]
         m.d.comb += [
             en.eq(sum_or(hits)),
-            row.eq(sum_or([_gate(h, w.addr[k : k + row_bits]) for h, w in zip(hits, writes, strict=True)])),
-            data_.eq(sum_or([_gate(h, w.data) for h, w in zip(hits, writes, strict=True)])),
+            row.eq(sum_or([gated(h, w.addr[k : k + row_bits]) for h, w in zip(hits, writes, strict=True)])),
+            data_.eq(sum_or([gated(h, w.data) for h, w in zip(hits, writes, strict=True)])),
         ]
         bank_w.append((en, row, data_))
 
-    def read_port(name: str) -> ReadPort:
+    def bank_memory(name: str, b: int, row_addr) -> Signal:
+        en, row, data_ = bank_w[b]
+        mem = Memory(shape=signed(ram_bits), depth=rows, init=[], attrs={"ram_style": "distributed"})
+        m.submodules[f"{name}_bank{b}"] = mem
+        wp = mem.write_port()
+        m.d.comb += [wp.en.eq(en), wp.addr.eq(row), wp.data.eq(data_)]
+        rp = mem.read_port(domain="sync", transparent_for=[wp])
+        m.d.comb += rp.addr.eq(row_addr)
+        return rp.data
+
+    def port(name: str) -> tuple[ReadPort, Signal]:
+        """A read port's signals and its bank, registered (the bank is selected after the RAM)."""
         addr, out = Signal(signed(ADDR), name=f"{name}_addr"), Signal(signed(word_bits), name=f"{name}_data")
         sel = Signal(k, name=f"{name}_bank")
         m.d.sync += sel.eq(addr[:k])
-        datas = []
-        for b, (en, row, data_) in enumerate(bank_w):
-            mem = Memory(shape=signed(ram_bits), depth=rows, init=[], attrs={"ram_style": "distributed"})
-            m.submodules[f"{name}_bank{b}"] = mem
-            wp = mem.write_port()
-            m.d.comb += [wp.en.eq(en), wp.addr.eq(row), wp.data.eq(data_)]
-            rp = mem.read_port(domain="sync", transparent_for=[wp])
-            m.d.comb += rp.addr.eq(addr[k : k + row_bits])
-            datas.append(rp.data)
-        m.d.comb += out.eq(Array(datas)[sel])
-        return ReadPort(addr, out)
+        return ReadPort(addr, out, Signal(name=f"{name}_en")), sel
 
-    ra = [read_port(f"sra{p}") for p in range(P)]
-    rb = [read_port(f"srb{p}") for p in range(P)]
-    return ScratchRAM(writes, ra, rb, P)
+    def copied_group(name: str) -> list[ReadPort]:
+        out = []
+        for p in range(P):
+            rp, sel = port(f"{name}{p}")
+            datas = [bank_memory(f"{name}{p}", b, rp.addr[k : k + row_bits]) for b in range(P)]
+            m.d.comb += rp.data.eq(Array(datas)[sel])
+            out.append(rp)
+        return out
+
+    def shared_group(name: str) -> list[ReadPort]:
+        ports = [port(f"{name}{p}") for p in range(P)]
+        datas = []
+        for b in range(P):
+            # at most one row per bank is read in a beat (``read_conflict``): the reading lanes' row
+            hits = [rp.en & (rp.addr[:k] == b) for rp, _ in ports]
+            row = Signal(row_bits, name=f"{name}_row_{b}")
+            m.d.comb += row.eq(
+                sum_or([gated(h, rp.addr[k : k + row_bits]) for h, (rp, _) in zip(hits, ports, strict=True)])
+            )
+            # The bank's write in the cycle its data is selected, to the row it read (every lane
+            # reading the bank reads that row): the data then holds it, for every lane at once,
+            # and the forwarding looks up only the next cycle's writes.
+            held = Signal(row_bits, name=f"{name}_held_{b}")
+            m.d.sync += held.eq(row)
+            en, written, value = bank_w[b]
+            data_ = Signal(signed(ram_bits), name=f"{name}_bank{b}_data")
+            m.d.comb += data_.eq(
+                Mux(en & (written == held), value[:ram_bits].as_signed(), bank_memory(name, b, row))
+            )
+            datas.append(data_)
+        for rp, sel in ports:
+            m.d.comb += rp.data.eq(Array(datas)[sel])
+        return [rp for rp, _ in ports]
+
+    ra = (shared_group if shared[0] else copied_group)("sra")
+    rb = (shared_group if shared[1] else copied_group)("srb")
+    return ScratchRAM(writes, ra, rb, P, shared)
+
+
+def connect_reads(m: Module, ram: ScratchRAM, p: int, *, addresses, reads, idle) -> None:
+    """Address lane ``p``'s two read ports: ``addresses`` = ((A, B) at S1, (A, B) at S2, the
+    latter registered from the former), the banked RAM taking S2's (``ScratchRAM.late``) with
+    ``reads`` (A, B: the lane reads the RAM in this beat, known at S1) registered beside it;
+    ``idle`` = (running, address): lane 0's A port reads for the output and host while idle."""
+    running, idle_addr = idle
+    (a, b) = addresses[1] if ram.late else addresses[0]
+    m.d.comb += [
+        ram.read_a[p].addr.eq(Mux(running, a, idle_addr) if p == 0 else a),
+        ram.read_b[p].addr.eq(b),
+    ]
+    if ram.late:
+        a_reads, b_reads = Signal(name=f"a_reads_{p}"), Signal(name=f"b_reads_{p}")
+        m.d.sync += [a_reads.eq(reads[0]), b_reads.eq(reads[1])]
+        m.d.comb += [
+            ram.read_a[p].en.eq(Mux(running, a_reads, 1) if p == 0 else a_reads),
+            ram.read_b[p].en.eq(b_reads),
+        ]
 
 
 def sum_or(values: list):
@@ -125,7 +209,8 @@ def sum_or(values: list):
     return out
 
 
-def _gate(hit, value):
+def gated(hit, value):
+    """``value`` where ``hit``, else 0 (a term of an AND-OR multiplexer)."""
     return value & hit.replicate(len(value))
 
 
@@ -163,29 +248,20 @@ def write_conflict(img) -> str | None:
     return None
 
 
-def _indirect_conflict(img, pc: int, insn: dict) -> str | None:
-    """Walk the beats of a kernel whose write addresses come from its entries (a sparse row)."""
+def _entry_beats(img, insn: dict):
+    """The beats of a kernel whose addresses come from its entries (a gather, a sparse row), in
+    issue order: per beat, whether it ends a reduction and each live lane's (lane, entry)."""
     P, x = img.lanes, insn.get("x", {})
-    if x.get("reg_en"):
-        return f"instruction {pc}: entry addresses depend on a register"
     n1, n0, chunks = insn.get("n1", 1), insn.get("n0", 1), insn.get("chunks", 1)
     m1, m0 = insn.get("m1", 1), insn.get("m0", 1)
-    lane_o, lane_x = insn.get("o", {}).get("lane", 0), x.get("lane", 0)
+    lane_x = x.get("lane", 0)
     addr = x.get("base", 0)
     for _o1 in range(n1):
         for c in range(chunks):
             for r1 in range(m1):
                 for r0 in range(m0):
-                    offsets = []
-                    for p in range(P):
-                        if c * P + p >= n0:
-                            continue
-                        e = img.entries[addr + lane_x * p]
-                        last = e["last"] if insn.get("sparse") else (r0 == m0 - 1 and r1 == m1 - 1)
-                        if (e["valid"] or not insn.get("sparse")) and last:
-                            offsets.append(lane_o * p + e["row"])
-                    if len({v % P for v in offsets}) != len(offsets):
-                        return f"instruction {pc} ({Op(insn['op']).name}): two lanes write one bank in a beat"
+                    live = [p for p in range(P) if insn.get("split") or c * P + p < n0]
+                    yield r0 == m0 - 1 and r1 == m1 - 1, [(p, img.entries[addr + lane_x * p]) for p in live]
                     # the address generator's one step per beat (accelerator.py's ISSUE state)
                     if r0 < m0 - 1:
                         addr += x.get("d0", 0)
@@ -195,7 +271,65 @@ def _indirect_conflict(img, pc: int, insn: dict) -> str | None:
                         addr += x.get("d2", 0)
                     else:
                         addr += x.get("d3", 0)
+
+
+def _indirect_conflict(img, pc: int, insn: dict) -> str | None:
+    """Walk the beats of a kernel whose write addresses come from its entries (a sparse row)."""
+    P = img.lanes
+    if insn.get("x", {}).get("reg_en"):
+        return f"instruction {pc}: entry addresses depend on a register"
+    lane_o = insn.get("o", {}).get("lane", 0)
+    sparse = insn.get("sparse")
+    for ends, lanes in _entry_beats(img, insn):
+        offsets = [
+            lane_o * p + e["row"]
+            for p, e in lanes
+            if (e["valid"] or not sparse) and (e["last"] if sparse else ends)
+        ]
+        if len({v % P for v in offsets}) != len(offsets):
+            return f"instruction {pc} ({Op(insn['op']).name}): two lanes write one bank in a beat"
     return None
+
+
+def _two_rows_of_a_bank(offsets: list[int], P: int) -> bool:
+    rows: dict[int, int] = {}
+    return any(rows.setdefault(v % P, v) != v for v in offsets)
+
+
+def read_conflict(img, group: str) -> str | None:
+    """Why the lanes' reads of operand ``group`` ("a" or "b") cannot share one copy of the banks
+    (two lanes reading different rows of one bank in a beat, or addresses the compiler cannot
+    know), or None. A beat's lanes read at a common base plus a per-lane offset (the stream's lane
+    stride, and a gather's column), so, as for the writes, the offsets alone decide. A lane counts
+    as reading wherever the hardware may enable its read (``BankForwarding``'s callers gate it by
+    the beat's validity, the operand's source, padding and a split's killed lanes)."""
+    P = img.lanes
+    for pc, insn in enumerate(img.insns):
+        op = insn["op"]
+        if op in SEQUENCER_OPS or op == Op.DONE or insn.get(f"{group}_src", Src.RAM) != Src.RAM:
+            continue
+        lane = insn.get(group, {}).get("lane", 0)
+        if not insn.get(f"{group}_ind"):
+            live = P if insn.get("split") else min(P, insn.get("n0", 1))
+            if _two_rows_of_a_bank([lane * p for p in range(live)], P):
+                return f"instruction {pc} ({Op(op).name}): lanes read with stride {lane}"
+            continue
+        if insn.get("x", {}).get("reg_en"):
+            return f"instruction {pc}: entry addresses depend on a register"
+        sparse = insn.get("sparse")
+        for _ends, lanes in _entry_beats(img, insn):
+            # an invalid entry of a dense gather pads operand A with the immediate (no read)
+            offsets = [lane * p + e["col"] for p, e in lanes if e["valid"] or (not sparse and group == "b")]
+            if _two_rows_of_a_bank(offsets, P):
+                return f"instruction {pc} ({Op(op).name}): two lanes read two rows of one bank in a beat"
+    return None
+
+
+def shared_reads(img) -> tuple[bool, bool]:
+    """Which read groups (A, B) of ``img``'s banked scratch RAM share one copy of the banks."""
+    if scratch_banks(img) == 1:
+        return (False, False)
+    return (read_conflict(img, "a") is None, read_conflict(img, "b") is None)
 
 
 def scratch_banks(img) -> int:
@@ -240,3 +374,94 @@ def bank_free_rows(
             return candidate
         candidate = [rng.sample(rows, len(rows)) for rows in ordered]
     return ordered
+
+
+def bank_free_gathers(lists: list[list[dict]], tries: int = 50) -> list[list[dict]]:
+    """The lanes' sparse entries (``lists[p][t]``: lane p's entry at beat t, rows one after the
+    other) with each row's (value, column) pairs reordered so that no two lanes read two rows of
+    one bank in a beat (the gather of x[column] then shares one copy of the banks:
+    ``read_conflict``). A row's sum does not depend on its order (exact integer products and
+    sum, as in the golden model), and its length, first and last beats stay: so do the cycles and
+    the writes' bank plan. Each beat pairs lanes with banks by augmenting paths, lanes with the
+    fewest choices first; seeded shuffles where one fails. Returns ``lists`` where none is found."""
+    import random
+
+    P = len(lists)
+    if P == 1 or P & (P - 1):
+        return lists
+    # each lane's rows: (first beat, last beat) of every run of valid entries of one row
+    segments = []
+    for ents in lists:
+        runs, start = [], None
+        for t, e in enumerate(ents):
+            if e["valid"] and e["first"]:
+                start = t
+            if e["valid"] and e["last"]:
+                runs.append((start, t))
+        segments.append(runs)
+    rng = random.Random(0)
+    for attempt in range(tries):
+        out = _gather_order(lists, segments, P, rng if attempt else None)
+        if out is not None:
+            return out
+    return lists
+
+
+def _gather_order(lists, segments, P: int, rng) -> list[list[dict]] | None:
+    out = [list(ents) for ents in lists]
+    pools: list[list[tuple[int, int]]] = [[] for _ in range(P)]
+    seg_at = []
+    for runs in segments:
+        at = {}
+        for s, e in runs:
+            for t in range(s, e + 1):
+                at[t] = (s, e)
+        seg_at.append(at)
+    length = max(len(ents) for ents in lists)
+    for t in range(length):
+        lanes = []
+        for p in range(P):
+            if t not in seg_at[p]:
+                continue
+            s, e = seg_at[p][t]
+            if t == s:
+                pools[p] = [(x["value"], x["col"]) for x in lists[p][s : e + 1]]
+                if rng is not None:
+                    rng.shuffle(pools[p])
+            lanes.append(p)
+        choice = _pair_banks(lanes, pools, P)
+        if choice is None:
+            return None
+        for p, (value, col) in choice.items():
+            pools[p].remove((value, col))
+            out[p][t] = {**out[p][t], "value": value, "col": col}
+    return out
+
+
+def _pair_banks(lanes: list[int], pools, P: int) -> dict[int, tuple[int, int]] | None:
+    """One (value, column) of each lane's pool, no two of one bank unless of one column."""
+    bank_of: dict[int, int] = {}  # bank -> lane holding it
+    pick: dict[int, tuple[int, int]] = {}
+
+    def place(p: int, seen: set[int]) -> bool:
+        for v, col in pools[p]:
+            b = col % P
+            if b in seen:
+                continue
+            seen.add(b)
+            if b not in bank_of or place(bank_of[b], seen):
+                bank_of[b], pick[p] = p, (v, col)
+                return True
+        return False
+
+    shared = []
+    for p in sorted(lanes, key=lambda p: len({c % P for _, c in pools[p]})):
+        if not place(p, set()):
+            shared.append(p)
+    for p in shared:  # a column another lane reads: the same row of its bank
+        cols = {pick[q][1] for q in pick}
+        both = [(v, c) for v, c in pools[p] if c in cols]
+        if not both:
+            return None
+        pick[p] = both[0]
+    return pick
