@@ -58,7 +58,7 @@ def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
     return a[0] < b[1] and b[0] < a[1]
 
 
-def _need(pending: InsnUse, new: InsnUse, writes: dict[int, int]) -> int:
+def need(pending: InsnUse, new: InsnUse, writes: dict[int, int]) -> int:
     """How many cycles after ``pending``'s last beat ``new`` may be accepted (0: any time)."""
     late_w = {pending.reg_write} if pending.reg_write is not None else set()  # visible at write_at
     write_at = writes[pending.latency]
@@ -138,7 +138,7 @@ def schedule(
             use = uses[pc]
             # producers retired before the earliest acceptance (s0 - 1: the fast path) impose nothing
             pending = [(j, t) for j, t in pending if t + free_after[uses[j].latency] > s0 - 1]
-            req = max([t + _need(uses[j], use, writes) - t_latest for j, t in pending], default=0)
+            req = max([t + need(uses[j], use, writes) - t_latest for j, t in pending], default=0)
             if req > MAX_WAIT and not drain[pc]:
                 drain[pc] = changed = True
             if not drain[pc] and req > wait[pc]:
