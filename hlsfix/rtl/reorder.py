@@ -5,6 +5,7 @@ wait and drain from ``schedule.py``'s exact timing model.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -88,8 +89,33 @@ def _runs(img: Image, runs: list[list[tuple[int, int]]]) -> list[_Run]:
     return out
 
 
+def _chains(img: Image, run: _Run, beats: list[int], writes: dict[int, int], exact: bool) -> list[int]:
+    """Per kernel of the run: the cycles from its acceptance to the end of the longest chain of
+    dependent kernels it heads. ``exact``: its beats, then each consumer's ``need`` after its
+    last beat (a sequencer instruction's one cycle), and the last kernel's write latency; else
+    every kernel counts its beats and its whole pipeline latency (a coarser weight, which some
+    runs schedule better: both are tried)."""
+    n = len(run.groups)
+    users = [[i for i in range(n) if j in run.deps[i]] for j in range(n)]
+    chain = [0] * n
+    for j in reversed(range(n)):
+        a, b = run.groups[j]
+        last = img.uses[b - 1]
+        span = sum(beats[i] for i in range(a, b)) + (b - a - 1)
+        tail = [
+            (1 if last.op in SEQUENCER_OPS else need(last, img.uses[run.groups[i][0]], writes)) + chain[i]
+            for i in users[j]
+        ]
+        end = 1 if last.op in SEQUENCER_OPS else writes[last.latency] + 1
+        if not exact:
+            span = sum(beats[i] + writes[img.uses[i].latency] + 1 for i in range(a, b))
+            tail, end = [chain[i] for i in users[j]], 0
+        chain[j] = span + max([end, *tail])
+    return chain
+
+
 def _list_scheduled(
-    img: Image, run: _Run, beats: list[int], div_latency: int, slack: int | None
+    img: Image, run: _Run, beats: list[int], div_latency: int, slack: int | None, exact: bool
 ) -> list[int]:
     """The run's kernels list-scheduled: kernels keep every memory and register dependence (on
     the actual addresses, so the memory plan's reuse is respected). Among the kernels whose
@@ -98,13 +124,8 @@ def _list_scheduled(
     work fills the pipeline's waits (a SigmoidTanh's divider, a Select's register, a dot
     product's adder tree)."""
     writes = write_at(div_latency)
-    done_at = {k: v + 1 for k, v in writes.items()}
+    chain = _chains(img, run, beats, writes, exact)
     n, deps = len(run.groups), run.deps
-    weight = [sum(beats[i] + done_at[img.uses[i].latency] for i in range(a, b)) for a, b in run.groups]
-    users = [[i for i in range(n) if j in deps[i]] for j in range(n)]
-    chain = [0] * n
-    for j in reversed(range(n)):
-        chain[j] = weight[j] + max((chain[i] for i in users[j]), default=0)
     placed: list[int] = []
     left = set(range(n))
     clock = _Timing(writes)
@@ -178,8 +199,8 @@ def schedule_segment(img: Image, lo: int, hi: int, beats: list[int], div_latency
         return cache[order]
 
     best_seqs = [list(range(len(run.groups))) for run in runs]
-    for slack in SLACKS:
-        seqs = [_list_scheduled(sub, run, seg_beats, div_latency, slack) for run in runs]
+    for slack, exact in itertools.product(SLACKS, (False, True)):
+        seqs = [_list_scheduled(sub, run, seg_beats, div_latency, slack, exact) for run in runs]
         if timed(seqs)[2] < timed(best_seqs)[2]:
             best_seqs = seqs
     improved = True
