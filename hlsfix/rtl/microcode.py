@@ -320,17 +320,21 @@ def compile_image(
     ``unroll``: each unrollable loop (``unroll.py``) is unrolled by the largest factor of its trip
     count up to this; None: every such factor is tried and the image of the fewest predicted
     cycles kept within ``UCODE_BUDGET`` microcode words, a larger unrolling only where it saves
-    ``UNROLL_GAIN`` of the cycles (each copy's private temporaries take RAM words of their own)."""
+    ``UNROLL_GAIN`` of the cycles (each copy's private temporaries take RAM words of their own).
+    With ``segments`` (co-design, where every segment holding a loop would hold its copies),
+    None means no unrolling."""
+    if unroll is None and segments is not None:
+        unroll = 1
     if unroll is not None:
-        return _compile(program, lanes, ram_layout, segments, unroll)
-    best = None
-    for cap in unroll_caps(program):
-        img = _compile(program, lanes, ram_layout, segments, cap)
+        return _compile(program, lanes, ram_layout, segments, unroll, search=True)
+    best, best_cap = None, 1
+    for cap in unroll_caps(program):  # chosen on the list schedules alone, then searched
+        img = _compile(program, lanes, ram_layout, segments, cap, search=False)
         if cap > 1 and len(img.insns) > UCODE_BUDGET:
             break  # caps only grow the microcode
         if best is None or img.predicted_cycles < (1 - UNROLL_GAIN) * best.predicted_cycles:
-            best = img
-    return best
+            best, best_cap = img, cap
+    return _compile(program, lanes, ram_layout, segments, best_cap, search=True)
 
 
 def _compile(
@@ -339,6 +343,7 @@ def _compile(
     ram_layout: str,
     segments: Sequence[Sequence[int]] | None,
     unroll: int,
+    search: bool,
 ) -> Image:
     if lanes < 1:
         raise ValueError(f"lanes must be at least 1, not {lanes}")
@@ -368,7 +373,7 @@ def _compile(
     c.img.runs = c.runs
     beats = [i.get("n1", 0) * i.get("chunks", 0) * i.get("m1", 0) * i.get("m0", 0) for i in c.img.insns]
     div_latency = divider_latency(c.img.div_bits)
-    c.img.segment_cycles = [schedule_segment(c.img, lo, hi, beats, div_latency) for lo, hi in bounds]
+    c.img.segment_cycles = [schedule_segment(c.img, lo, hi, beats, div_latency, search) for lo, hi in bounds]
     c.img.predicted_cycles = sum(c.img.segment_cycles)
     if not c.img.entries:
         c.img.entries.append({"value": 0, "col": 0, "row": 0, "first": 0, "last": 0, "valid": 0})

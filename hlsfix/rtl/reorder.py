@@ -159,13 +159,15 @@ def _moves(seq: list[int], deps: list[set[int]]):
             yield seq[:i] + seq[i + 1 : j + 1] + [g] + seq[j + 1 :]
 
 
-def schedule_segment(img: Image, lo: int, hi: int, beats: list[int], div_latency: int) -> int:
+def schedule_segment(
+    img: Image, lo: int, hi: int, beats: list[int], div_latency: int, search: bool = True
+) -> int:
     """Schedule instructions ``lo..hi`` (one segment, ending in its DONE) in place; its cycles.
 
     The segment is scheduled on its own (loop targets rebased), since it always starts from an
     idle pipeline. Each straight-line run is list-scheduled by every policy of ``SLACKS`` and
     the shortest schedule kept, program order included; then single kernel moves that the exact
-    model finds shorter are taken (at most ``SEARCH_BUDGET`` trials)."""
+    model finds shorter are taken (at most ``SEARCH_BUDGET`` trials; none without ``search``)."""
 
     def rebased(insns: list[dict]) -> list[dict]:
         return [dict(i, target=i["target"] - lo) if "target" in i else i for i in insns]
@@ -203,7 +205,7 @@ def schedule_segment(img: Image, lo: int, hi: int, beats: list[int], div_latency
         seqs = [_list_scheduled(sub, run, seg_beats, div_latency, slack, exact) for run in runs]
         if timed(seqs)[2] < timed(best_seqs)[2]:
             best_seqs = seqs
-    improved = True
+    improved = search
     while improved and len(cache) < SEARCH_BUDGET:
         improved = False
         for r, run in enumerate(runs):
