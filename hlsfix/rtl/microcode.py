@@ -29,6 +29,7 @@ from hlsfix.rtl.units import divider_latency
 from hlsfix.rtl.unroll import (
     UCODE_BUDGET,
     UNROLL_GAIN,
+    UNROLL_RAM_WEIGHT,
     View,
     factors,
     private_buffers,
@@ -319,8 +320,8 @@ def compile_image(
 
     ``unroll``: each unrollable loop (``unroll.py``) is unrolled by the largest factor of its trip
     count up to this; None: every such factor is tried and the image of the fewest predicted
-    cycles kept within ``UCODE_BUDGET`` microcode words, a larger unrolling only where it saves
-    ``UNROLL_GAIN`` of the cycles (each copy's private temporaries take RAM words of their own).
+    cycles kept within ``UCODE_BUDGET`` microcode words, a larger unrolling only where it is worth
+    its RAM (``_worth``: each copy's private temporaries take words of their own).
     With ``segments`` (co-design, where every segment holding a loop would hold its copies),
     None means no unrolling."""
     if unroll is None and segments is not None:
@@ -332,9 +333,18 @@ def compile_image(
         img = _compile(program, lanes, ram_layout, segments, cap, search=False)
         if cap > 1 and len(img.insns) > UCODE_BUDGET:
             break  # caps only grow the microcode
-        if best is None or img.predicted_cycles < (1 - UNROLL_GAIN) * best.predicted_cycles:
+        if best is None or _worth(img, best):
             best, best_cap = img, cap
     return _compile(program, lanes, ram_layout, segments, best_cap, search=True)
+
+
+def _worth(img: Image, than: Image) -> bool:
+    """Is ``img`` (a larger unrolling) worth more than ``than``? It must save ``UNROLL_GAIN`` of
+    the cycles, and at least ``UNROLL_RAM_WEIGHT`` times the fraction of RAM words it adds (the
+    scratch RAM is copied per read port at P > 1: its words cost LUTs)."""
+    saved = 1 - img.predicted_cycles / than.predicted_cycles
+    grown = img.ram_depth / than.ram_depth - 1
+    return saved >= max(UNROLL_GAIN, UNROLL_RAM_WEIGHT * grown)
 
 
 def _compile(

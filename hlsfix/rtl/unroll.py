@@ -27,6 +27,7 @@ from hlsfix.rtl.image import Loc
 # varying bit and read port), so the unroller trades words for cycles only up to here.
 UCODE_BUDGET = 64
 UNROLL_GAIN = 0.01  # the fraction of the cycles a larger unrolling must save to be chosen
+UNROLL_RAM_WEIGHT = 0.1  # ... and this times the fraction of scratch RAM words it adds
 
 
 @dataclass(frozen=True)
