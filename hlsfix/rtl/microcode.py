@@ -23,6 +23,7 @@ from hlsfix.rtl.image import stream as _stream
 from hlsfix.rtl.isa import INTOPS, Op, Src
 from hlsfix.rtl.kernels_alu import AluKernels
 from hlsfix.rtl.kernels_mac import MacKernels
+from hlsfix.rtl.regfold import NO_FOLDS, plan_folds
 from hlsfix.rtl.reorder import schedule_segment
 from hlsfix.rtl.schedule import InsnUse
 from hlsfix.rtl.units import divider_latency
@@ -42,12 +43,18 @@ __all__ = ["BRAM_BITS", "RAM_LAYOUTS", "Image", "Loc", "UnsupportedKernel", "com
 
 class _Compiler(MacKernels, AluKernels):
     def __init__(
-        self, program: KernelProgram, lanes: int, ram_layout: str = "auto", unroll_cap: int = 1
+        self,
+        program: KernelProgram,
+        lanes: int,
+        ram_layout: str = "auto",
+        unroll_cap: int = 1,
+        fold: bool = True,
     ) -> None:
         self.p = program
         self.P = lanes
         self.unroll_cap = unroll_cap
         self.view: View | None = None  # the copy of an unrolled loop body being emitted
+        self.folds = plan_folds(program) if fold else NO_FOLDS
         self.img = Image(program, lanes)
         self.img.kernels = list(program.walk())
         self.kid = {id(k): i for i, k in enumerate(self.img.kernels)}
@@ -239,6 +246,8 @@ class _Compiler(MacKernels, AluKernels):
                     self.loop(k, trips)
                     continue
                 self.img.ideal[self.kid[id(k)]] += trips * -(-self.work(k) // self.P)
+                if id(k) in self.folds.dead:
+                    continue  # folded into the Selects that read it (regfold.py)
                 start = len(self.img.insns)
                 getattr(self, "k_" + type(k).__name__)(k)
                 run.append((start, len(self.img.insns)))
@@ -327,7 +336,7 @@ def compile_image(
     if unroll is None and segments is not None:
         unroll = 1
     if unroll is not None:
-        return _compile(program, lanes, ram_layout, segments, unroll, search=True)
+        return _searched(program, lanes, ram_layout, segments, unroll)
     best, best_cap = None, 1
     for cap in unroll_caps(program):  # chosen on the list schedules alone, then searched
         img = _compile(program, lanes, ram_layout, segments, cap, search=False)
@@ -335,7 +344,20 @@ def compile_image(
             break  # caps only grow the microcode
         if best is None or _worth(img, best):
             best, best_cap = img, cap
-    return _compile(program, lanes, ram_layout, segments, best_cap, search=True)
+    return _searched(program, lanes, ram_layout, segments, best_cap)
+
+
+def _searched(
+    program: KernelProgram, lanes: int, ram_layout: str, segments: Sequence[Sequence[int]] | None, unroll: int
+) -> Image:
+    """The image with its schedule searched, with register folding (``regfold.py``, never for
+    co-design segments: the host may read any register between them) where that is shorter."""
+    img = _compile(program, lanes, ram_layout, segments, unroll, search=True)
+    if segments is None and plan_folds(program).selects:
+        plain = _compile(program, lanes, ram_layout, segments, unroll, search=True, fold=False)
+        if plain.predicted_cycles < img.predicted_cycles:
+            return plain
+    return img
 
 
 def _worth(img: Image, than: Image) -> bool:
@@ -354,17 +376,19 @@ def _compile(
     segments: Sequence[Sequence[int]] | None,
     unroll: int,
     search: bool,
+    fold: bool = True,
 ) -> Image:
     if lanes < 1:
         raise ValueError(f"lanes must be at least 1, not {lanes}")
     n_top = len(program.kernels)
+    whole = segments is None
     if segments is None:
         segments = [range(n_top)]
     segments = [list(s) for s in segments]
     for s in segments:
         if not s or s != list(range(s[0], s[0] + len(s))) or s[0] < 0 or s[-1] >= n_top:
             raise ValueError(f"a segment must be consecutive kernel indices in 0..{n_top - 1}, not {s}")
-    c = _Compiler(program, lanes, ram_layout, unroll)
+    c = _Compiler(program, lanes, ram_layout, unroll, fold=fold and whole)
     c.img.ideal = [0] * len(c.img.kernels)
     bounds = []
     c.img.segment_entries = []
@@ -384,6 +408,8 @@ def _compile(
     beats = [i.get("n1", 0) * i.get("chunks", 0) * i.get("m1", 0) * i.get("m0", 0) for i in c.img.insns]
     div_latency = divider_latency(c.img.div_bits)
     c.img.segment_cycles = [schedule_segment(c.img, lo, hi, beats, div_latency, search) for lo, hi in bounds]
+    if whole and program.output_is_class:  # streamed out from its register: no OUTREAD cycle
+        c.img.segment_cycles = [n - 1 for n in c.img.segment_cycles]
     c.img.predicted_cycles = sum(c.img.segment_cycles)
     if not c.img.entries:
         c.img.entries.append({"value": 0, "col": 0, "row": 0, "first": 0, "last": 0, "valid": 0})

@@ -182,7 +182,7 @@ def schedule(
             if drain[pc]:
                 pending = []
             if use.op == Op.DONE:
-                total = s + 2  # OUTREAD, then the result is valid
+                total = s + 2  # OUTREAD (a streamed class skips it: compile_image), then valid
                 break
             prev_beats = beats[pc] if kernel else 0
             if kernel:
