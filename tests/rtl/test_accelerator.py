@@ -97,6 +97,7 @@ def test_independent_kernels_fill_the_latency_of_a_dependent_chain():
     layout the reuse chains the kernels, and the schedule is never worse than program order."""
     from hlsfix.memory.liveness import plan_memory
     from hlsfix.rtl.microcode import compile_image
+    from hlsfix.rtl.regfold import plan_folds
 
     program = hlsfix.compile("bonsai-binary", bits="16").program
     auto, plan = compile_image(program, 1), compile_image(program, 1, "plan")
@@ -104,7 +105,11 @@ def test_independent_kernels_fill_the_latency_of_a_dependent_chain():
     assert auto.predicted_cycles <= 1.35 * sum(auto.ideal) < plan.predicted_cycles
     arena_words = plan_memory(program).arena_bytes // (program.input_buffer.fmt.bits // 8)
     assert plan.input_base == arena_words < auto.input_base
-    assert sorted(auto.kernel_of) == sorted(plan.kernel_of)  # the same instructions, reordered
+    # the same instructions, reordered (but register arithmetic that regfold.py folds away)
+    dead = {i for i, k in enumerate(plan.kernels) if id(k) in plan_folds(program).dead}
+    assert sorted(k for k in auto.kernel_of if k not in dead) == sorted(
+        k for k in plan.kernel_of if k not in dead
+    )
 
 
 def test_memory_plan_layout_stays_bit_exact(tmp_path):
