@@ -6,8 +6,11 @@ scratch RAM out (by the memory plan, or one region per temporary when that costs
 concatenates the constants into the weight ROM and re-lays sparse matrices into per-lane entry
 lists (rows dealt to lanes by non-zeros, so no two lanes ever own one accumulator). A row vector
 times a matrix is split across the lanes instead (each dot product dealt out, summed by lane 0's
-adder tree). Straight-line runs of kernels are list-scheduled on their actual RAM and register
-dependences when that shortens the schedule, so independent kernels fill the pipeline's waits.
+adder tree), and so are a matrix-vector product's rows past the last full chunk of lanes. Loops
+whose register only addresses views are unrolled (``unroll.py``) and register arithmetic on a
+Select of immediates becomes a Select (``regfold.py``) where that shortens the schedule.
+Straight-line runs of kernels are list-scheduled on their actual RAM and register dependences
+when that shortens the schedule, so independent kernels fill the pipeline's waits.
 """
 
 from __future__ import annotations
