@@ -219,7 +219,8 @@ class Accelerator(wiring.Component):
                 m.d.comb += [self.running.eq(1), setup.eq(1)]
                 with m.If(u.op == Op.DONE), m.If(~pipe_busy):
                     m.d.sync += out_count.eq(0)
-                    m.next = "IDLE" if self.host_port else "OUTREAD"
+                    out_read = "OUTSEND" if img.program.output_is_class else "OUTREAD"  # a class: a register
+                    m.next = "IDLE" if self.host_port else out_read
                 with m.Elif((u.drain & pipe_busy) | (gap < u.wait)):
                     pass
                 with m.Elif(u.op == Op.INTOP):

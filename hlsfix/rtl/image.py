@@ -58,6 +58,7 @@ class Image:
     segment_entries: list[int] = field(default_factory=lambda: [0])
     segment_cycles: list[int] = field(default_factory=list)  # predicted, start to idle
     table_words: int = 0  # the ROM's first words: every Exp/SigmoidTanh table (the table memory)
+    unrolled: dict[str, int] = field(default_factory=dict)  # loop register → copies of its body per trip
 
     @property
     def rom_copies(self) -> int:

@@ -180,6 +180,10 @@ class AluKernels:
         )
 
     def k_IntOp(self, k: kp.IntOp) -> None:
+        f = self.folds.selects.get(id(k))
+        if f is not None:  # a Select of two immediates (regfold.py)
+            self._reg_op(k, Op.SELECT, f.x, 1, imm=f.threshold, opa_reg=0, opa=f.a, opb_reg=0, opb=f.b)
+            return
         (ar, av), (br, bv) = self._operand(k.a), self._operand(k.b)
         regs = frozenset(self.img.regs[v] for v in (k.a, k.b) if isinstance(v, str))
         u = InsnUse(Op.INTOP, regs_issue=regs, reg_write=self.img.regs[k.out])

@@ -5,6 +5,7 @@ table (sparse non-zeros dealt to lanes by non-zeros, or gather columns). A mixin
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 from hlsfix.fixedpoint import program as kp
@@ -29,19 +30,64 @@ class MacKernels:
         if k.m == 1 and k.k > 1 and self.P > 1:
             self.split_matmul(k)
             return
-        g = self.geom(k.n, k.m, 1, k.k)
+        # A matrix times a vector whose rows leave the last chunk of lanes part idle: those rows
+        # as split dot products (each dealt across the lanes) where that takes fewer beats.
+        tail = k.m % self.P if k.n == 1 and k.m > self.P else 0
+        if tail and tail * -(-k.k // self.P) < k.k:
+            self.matmul_rows(k, 0, k.m - tail)
+            self.split_rows(k, k.m - tail, tail)
+            return
+        self.matmul_rows(k, 0, k.m)
+
+    def part(self, k: kp.MatMul, first: int, rows: int, latency: int = 0):
+        """The use of rows ``first`` .. ``first + rows`` of ``k`` (its writes: those rows)."""
+        lo = self.out(k.out)
+        use = self.use(k, Op.MAC, (k.a, k.b), k.out, latency=latency)
+        if rows == k.m or use.ram_write is None:
+            return use
+        row = k.n * lo.scale
+        return dataclasses.replace(use, ram_write=(lo.base + first * row, lo.base + (first + rows) * row))
+
+    def matmul_rows(self, k: kp.MatMul, first: int, rows: int) -> None:
+        """Rows ``first`` .. of ``k``'s result, one per lane (chunks of P rows)."""
+        g = self.geom(k.n, rows, 1, k.k)
         la, a0, ra = self.ref(k.a)
         lb, b0, rb = self.ref(k.b)
         lo = self.out(k.out)
         self.emit(
             k,
-            self.use(k, Op.MAC, (k.a, k.b), k.out),
+            self.part(k, first, rows),
             **{kk: v for kk, v in g.items() if kk != "lanes"},
-            a=_stream(a0, 0, k.k * la.scale, 0, la.scale, g=g, **ra),
+            a=_stream(a0 + first * k.k * la.scale, 0, k.k * la.scale, 0, la.scale, g=g, **ra),
             b=_stream(b0, lb.scale, 0, 0, k.n * lb.scale, g=g, **rb),
-            o=_stream(lo.base, lo.scale, k.n * lo.scale, g=g),
+            o=_stream(lo.base + first * k.n * lo.scale, lo.scale, k.n * lo.scale, g=g),
             a_src=la.space,
             b_src=lb.space,
+            **self.mac_tail(k, k.out, k.prod_shift, k.out_shift),
+        )
+
+    def split_rows(self, k: kp.MatMul, first: int, rows: int) -> None:
+        """Rows ``first`` .. of a matrix times a vector, each row's dot product dealt across the
+        lanes (lane p takes terms p, p + P, …) and summed by the adder tree (latency class 1)."""
+        P = self.P
+        beats = -(-k.k // P)
+        g = {"n1": rows, "n0": 1, "chunks": 1, "m1": 1, "m0": beats, "lanes": P}
+        la, a0, ra = self.ref(k.a)
+        lb, b0, rb = self.ref(k.b)
+        lo = self.out(k.out)
+        self.emit(
+            k,
+            self.part(k, first, rows, latency=1),
+            **{kk: v for kk, v in g.items() if kk != "lanes"},
+            a=_stream(
+                a0 + first * k.k * la.scale, k.k * la.scale, 0, 0, P * la.scale, g=g, lane=la.scale, **ra
+            ),
+            b=_stream(b0, 0, 0, 0, P * lb.scale, g=g, lane=lb.scale, **rb),
+            o=_stream(lo.base + first * lo.scale, lo.scale, 0, g=g, lane=0),
+            a_src=la.space,
+            b_src=lb.space,
+            split=1,
+            split_rem=k.k - (beats - 1) * P,
             **self.mac_tail(k, k.out, k.prod_shift, k.out_shift),
         )
 

@@ -6,8 +6,11 @@ scratch RAM out (by the memory plan, or one region per temporary when that costs
 concatenates the constants into the weight ROM and re-lays sparse matrices into per-lane entry
 lists (rows dealt to lanes by non-zeros, so no two lanes ever own one accumulator). A row vector
 times a matrix is split across the lanes instead (each dot product dealt out, summed by lane 0's
-adder tree). Straight-line runs of kernels are list-scheduled on their actual RAM and register
-dependences when that shortens the schedule, so independent kernels fill the pipeline's waits.
+adder tree), and so are a matrix-vector product's rows past the last full chunk of lanes. Loops
+whose register only addresses views are unrolled (``unroll.py``) and register arithmetic on a
+Select of immediates becomes a Select (``regfold.py``) where that shortens the schedule.
+Straight-line runs of kernels are list-scheduled on their actual RAM and register dependences
+when that shortens the schedule, so independent kernels fill the pipeline's waits.
 """
 
 from __future__ import annotations
@@ -23,17 +26,38 @@ from hlsfix.rtl.image import stream as _stream
 from hlsfix.rtl.isa import INTOPS, Op, Src
 from hlsfix.rtl.kernels_alu import AluKernels
 from hlsfix.rtl.kernels_mac import MacKernels
+from hlsfix.rtl.regfold import NO_FOLDS, plan_folds
 from hlsfix.rtl.reorder import schedule_segment
 from hlsfix.rtl.schedule import InsnUse
 from hlsfix.rtl.units import divider_latency
+from hlsfix.rtl.unroll import (
+    UCODE_BUDGET,
+    UNROLL_GAIN,
+    UNROLL_RAM_WEIGHT,
+    View,
+    factors,
+    private_buffers,
+    unroll_caps,
+    unrollable,
+)
 
 __all__ = ["BRAM_BITS", "RAM_LAYOUTS", "Image", "Loc", "UnsupportedKernel", "compile_image", "_stream"]
 
 
 class _Compiler(MacKernels, AluKernels):
-    def __init__(self, program: KernelProgram, lanes: int, ram_layout: str = "auto") -> None:
+    def __init__(
+        self,
+        program: KernelProgram,
+        lanes: int,
+        ram_layout: str = "auto",
+        unroll_cap: int = 1,
+        fold: bool = True,
+    ) -> None:
         self.p = program
         self.P = lanes
+        self.unroll_cap = unroll_cap
+        self.view: View | None = None  # the copy of an unrolled loop body being emitted
+        self.folds = plan_folds(program) if fold else NO_FOLDS
         self.img = Image(program, lanes)
         self.img.kernels = list(program.walk())
         self.kid = {id(k): i for i, k in enumerate(self.img.kernels)}
@@ -106,16 +130,33 @@ class _Compiler(MacKernels, AluKernels):
             self.img.out_loc = (loc.base, loc.scale)
 
     # -- helpers ----------------------------------------------------------------------------
+    def loc(self, name: str) -> Loc:
+        """Where ``name`` lives (for the body copy being emitted)."""
+        if self.view is not None and name in self.view.rename:
+            return self.view.rename[name]
+        return self.locs[name]
+
     def ref(self, r: Ref) -> tuple[Loc, int, dict]:
         """(location, first word, register term kwargs) of a view."""
-        loc = self.locs[r.buffer]
-        reg = {}
-        if r.index is not None:
+        loc = self.loc(r.buffer)
+        base, reg = loc.base + r.offset * loc.scale, {}
+        v = self.view
+        if v is not None and r.index == v.index:
+            base += v.first * r.stride * loc.scale
+            if v.step is not None:
+                reg = {"reg": self.img.regs[r.index], "rs": v.step * r.stride * loc.scale}
+        elif r.index is not None:
             reg = {"reg": self.img.regs[r.index], "rs": r.stride * loc.scale}
-        return loc, loc.base + r.offset * loc.scale, reg
+        return loc, base, reg
+
+    def static(self, r: Ref) -> bool:
+        """Is the view at a fixed address (no register, or the index of a fully unrolled loop)?"""
+        return r.index is None or (
+            self.view is not None and r.index == self.view.index and self.view.step is None
+        )
 
     def out(self, name: str) -> Loc:
-        return self.locs[name]
+        return self.loc(name)
 
     def emit(self, k: kp.Kernel, use: InsnUse, **fields) -> None:
         insn = {"op": int(fields.pop("op")), **fields}
@@ -127,12 +168,13 @@ class _Compiler(MacKernels, AluKernels):
         return {"n1": n1, "n0": n0, "chunks": -(-n0 // self.P), "m1": m1, "m0": m0, "lanes": self.P}
 
     def span(self, name: str, length: int | None = None, ref: Ref | None = None) -> tuple[int, int] | None:
-        loc = self.locs.get(name)
+        loc = self.loc(name) if name in self.locs else None
         if loc is None or loc.space != Src.RAM:
             return None
         size = self.bufs[name].size
-        if ref is not None and ref.index is None:
-            return (loc.base + ref.offset * loc.scale, loc.base + (ref.offset + ref.length) * loc.scale)
+        if ref is not None and self.static(ref):
+            _, first, _ = self.ref(ref)
+            return (first, first + ref.length * loc.scale)
         return (loc.base, loc.base + (size if length is None else length) * loc.scale)
 
     def use(
@@ -146,7 +188,7 @@ class _Compiler(MacKernels, AluKernels):
         latency: int | None = None,
     ) -> InsnUse:
         reads = tuple(s for r in refs if (s := self.span(r.buffer, ref=r)) is not None)
-        regs_issue = {self.img.regs[r.index] for r in refs if r.index is not None}
+        regs_issue = {self.img.regs[r.index] for r in refs if not self.static(r)}
         lat = {Op.EXP: 1, Op.SIGTANH: 2}.get(op, 0) if latency is None else latency
         return InsnUse(
             op=op,
@@ -192,18 +234,27 @@ class _Compiler(MacKernels, AluKernels):
         return _stream(lo.base, width * lo.scale, lo.scale, g=g), {"out_bits": self.bufs[name].fmt.bits}
 
     # -- kernels ------------------------------------------------------------------------------
-    def block(self, kernels: tuple[kp.Kernel, ...], trips: int) -> None:
+    def block(
+        self, kernels: tuple[kp.Kernel, ...], trips: int, views: tuple[View | None, ...] = (None,)
+    ) -> None:
+        """Emit ``kernels`` (run ``trips`` times), once per view: the copies of an unrolled body
+        form one straight-line run."""
         run: list[tuple[int, int]] = []
-        for k in kernels:
-            if isinstance(k, kp.Loop):
-                self.runs.append(run)
-                run = []
-                self.loop(k, trips)
-                continue
-            self.img.ideal[self.kid[id(k)]] += trips * -(-self.work(k) // self.P)
-            start = len(self.img.insns)
-            getattr(self, "k_" + type(k).__name__)(k)
-            run.append((start, len(self.img.insns)))
+        for view in views:
+            self.view = view
+            for k in kernels:
+                if isinstance(k, kp.Loop):  # never in an unrolled body
+                    self.runs.append(run)
+                    run = []
+                    self.loop(k, trips)
+                    continue
+                self.img.ideal[self.kid[id(k)]] += trips * -(-self.work(k) // self.P)
+                if id(k) in self.folds.dead:
+                    continue  # folded into the Selects that read it (regfold.py)
+                start = len(self.img.insns)
+                getattr(self, "k_" + type(k).__name__)(k)
+                run.append((start, len(self.img.insns)))
+        self.view = None
         self.runs.append(run)
 
     def work(self, k: kp.Kernel) -> int:
@@ -229,11 +280,38 @@ class _Compiler(MacKernels, AluKernels):
             u = InsnUse(Op.INTOP, reg_write=reg)
             self.emit(k, u, op=Op.INTOP, dst=reg, intop=INTOPS["="], opa=k.stop, opb=0)
             return
-        self.emit(k, InsnUse(Op.LOOPINIT, reg_write=reg), op=Op.LOOPINIT, dst=reg, imm=k.start)
+        n = k.stop - k.start
+        unroll = factors(n, self.unroll_cap) if unrollable(self.p, k) else 1
+        if unroll == 1:
+            self.emit(k, InsnUse(Op.LOOPINIT, reg_write=reg), op=Op.LOOPINIT, dst=reg, imm=k.start)
+            target = len(self.img.insns)
+            self.block(k.body, trips * n)
+            u = InsnUse(Op.LOOPNEXT, regs_issue=frozenset({reg}), reg_write=reg)
+            self.emit(k, u, op=Op.LOOPNEXT, dst=reg, imm=k.stop, target=target)
+            return
+        self.img.unrolled[k.index] = unroll
+        private = private_buffers(self.p, k)
+        step = None if unroll == n else unroll
+        views = tuple(
+            View(k.index, k.start + u, step, self.private_copy(private) if u else {}) for u in range(unroll)
+        )
+        if step is None:  # unrolled fully: straight-line code
+            self.block(k.body, trips, views)
+            return
+        self.emit(k, InsnUse(Op.LOOPINIT, reg_write=reg), op=Op.LOOPINIT, dst=reg, imm=0)
         target = len(self.img.insns)
-        self.block(k.body, trips * (k.stop - k.start))
+        self.block(k.body, trips * (n // unroll), views)
         u = InsnUse(Op.LOOPNEXT, regs_issue=frozenset({reg}), reg_write=reg)
-        self.emit(k, u, op=Op.LOOPNEXT, dst=reg, imm=k.stop, target=target)
+        self.emit(k, u, op=Op.LOOPNEXT, dst=reg, imm=n // unroll, target=target)
+
+    def private_copy(self, names: list[str]) -> dict[str, Loc]:
+        """Words of their own for a body copy's private temporaries, after the RAM's last word."""
+        out = {}
+        for name in names:
+            loc = self.locs[name]
+            out[name] = Loc(Src.RAM, self.img.ram_depth, loc.scale)
+            self.img.ram_depth += self.bufs[name].size * loc.scale
+        return out
 
 
 def compile_image(
@@ -241,6 +319,7 @@ def compile_image(
     lanes: int,
     ram_layout: str = "auto",
     segments: Sequence[Sequence[int]] | None = None,
+    unroll: int | None = None,
 ) -> Image:
     """The complete generated layer of one accelerator: microcode (with its drain flags), ROM
     and entry-table contents, RAM size, and the ideal cycle count per kernel. ``ram_layout``:
@@ -249,17 +328,70 @@ def compile_image(
 
     ``segments`` (co-design): runs of consecutive top-level kernel indices the accelerator
     executes, each started by the host; the RAM layout is still the whole program's, so a tensor
-    the host moves keeps one address. None: the whole program as one segment."""
+    the host moves keeps one address. None: the whole program as one segment.
+
+    ``unroll``: each unrollable loop (``unroll.py``) is unrolled by the largest factor of its trip
+    count up to this; None: every such factor is tried and the image of the fewest predicted
+    cycles kept within ``UCODE_BUDGET`` microcode words, a larger unrolling only where it is worth
+    its RAM (``_worth``: each copy's private temporaries take words of their own).
+    With ``segments`` (co-design, where every segment holding a loop would hold its copies),
+    None means no unrolling."""
+    if unroll is None and segments is not None:
+        unroll = 1
+    if unroll is not None:
+        return _searched(program, lanes, ram_layout, segments, unroll)
+    best, best_cap = None, 1
+    for cap in unroll_caps(program):  # chosen on the list schedules alone, then searched
+        img = _compile(program, lanes, ram_layout, segments, cap, search=False)
+        if cap > 1 and len(img.insns) > UCODE_BUDGET:
+            break  # caps only grow the microcode
+        if best is None or _worth(img, best):
+            best, best_cap = img, cap
+    return _searched(program, lanes, ram_layout, segments, best_cap)
+
+
+def _searched(
+    program: KernelProgram, lanes: int, ram_layout: str, segments: Sequence[Sequence[int]] | None, unroll: int
+) -> Image:
+    """The image with its schedule searched, with register folding (``regfold.py``, never for
+    co-design segments: the host may read any register between them) where that is shorter."""
+    img = _compile(program, lanes, ram_layout, segments, unroll, search=True)
+    if segments is None and plan_folds(program).selects:
+        plain = _compile(program, lanes, ram_layout, segments, unroll, search=True, fold=False)
+        if plain.predicted_cycles < img.predicted_cycles:
+            return plain
+    return img
+
+
+def _worth(img: Image, than: Image) -> bool:
+    """Is ``img`` (a larger unrolling) worth more than ``than``? It must save ``UNROLL_GAIN`` of
+    the cycles, and at least ``UNROLL_RAM_WEIGHT`` times the fraction of RAM words it adds (the
+    scratch RAM is copied per read port at P > 1: its words cost LUTs)."""
+    saved = 1 - img.predicted_cycles / than.predicted_cycles
+    grown = img.ram_depth / than.ram_depth - 1
+    return saved >= max(UNROLL_GAIN, UNROLL_RAM_WEIGHT * grown)
+
+
+def _compile(
+    program: KernelProgram,
+    lanes: int,
+    ram_layout: str,
+    segments: Sequence[Sequence[int]] | None,
+    unroll: int,
+    search: bool,
+    fold: bool = True,
+) -> Image:
     if lanes < 1:
         raise ValueError(f"lanes must be at least 1, not {lanes}")
     n_top = len(program.kernels)
+    whole = segments is None
     if segments is None:
         segments = [range(n_top)]
     segments = [list(s) for s in segments]
     for s in segments:
         if not s or s != list(range(s[0], s[0] + len(s))) or s[0] < 0 or s[-1] >= n_top:
             raise ValueError(f"a segment must be consecutive kernel indices in 0..{n_top - 1}, not {s}")
-    c = _Compiler(program, lanes, ram_layout)
+    c = _Compiler(program, lanes, ram_layout, unroll, fold=fold and whole)
     c.img.ideal = [0] * len(c.img.kernels)
     bounds = []
     c.img.segment_entries = []
@@ -278,7 +410,9 @@ def compile_image(
     c.img.runs = c.runs
     beats = [i.get("n1", 0) * i.get("chunks", 0) * i.get("m1", 0) * i.get("m0", 0) for i in c.img.insns]
     div_latency = divider_latency(c.img.div_bits)
-    c.img.segment_cycles = [schedule_segment(c.img, lo, hi, beats, div_latency) for lo, hi in bounds]
+    c.img.segment_cycles = [schedule_segment(c.img, lo, hi, beats, div_latency, search) for lo, hi in bounds]
+    if whole and program.output_is_class:  # streamed out from its register: no OUTREAD cycle
+        c.img.segment_cycles = [n - 1 for n in c.img.segment_cycles]
     c.img.predicted_cycles = sum(c.img.segment_cycles)
     if not c.img.entries:
         c.img.entries.append({"value": 0, "col": 0, "row": 0, "first": 0, "last": 0, "valid": 0})

@@ -58,7 +58,7 @@ def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
     return a[0] < b[1] and b[0] < a[1]
 
 
-def _need(pending: InsnUse, new: InsnUse, writes: dict[int, int]) -> int:
+def need(pending: InsnUse, new: InsnUse, writes: dict[int, int]) -> int:
     """How many cycles after ``pending``'s last beat ``new`` may be accepted (0: any time)."""
     late_w = {pending.reg_write} if pending.reg_write is not None else set()  # visible at write_at
     write_at = writes[pending.latency]
@@ -89,9 +89,19 @@ def _same_target(a: InsnUse, b: InsnUse) -> bool:
     return ram or (a.reg_write is not None and a.reg_write == b.reg_write)
 
 
-def _write_window(start: int, beats: int, latency: int, writes: dict[int, int]) -> tuple[int, int]:
-    """First and last cycle a kernel accepted at ``start`` may use the write stage."""
-    return start + 1 + writes[latency], start + beats + writes[latency]
+def _write_cycles(insn: dict, start: int, beats: int, latency: int, writes: dict[int, int]) -> range:
+    """The cycles a kernel accepted at ``start`` uses the write stage: a beat writes when it ends
+    a reduction (``m1``·``m0`` beats; a split dot product's too), every beat of a sparse kernel
+    may (its rows end where the entries say)."""
+    first, last = start + 1 + writes[latency], start + beats + writes[latency]
+    r = 1 if insn.get("sparse") else insn.get("m1", 1) * insn.get("m0", 1)
+    return range(first + r - 1, last + 1, r)
+
+
+def _meet(a: range, b: range) -> bool:
+    if not a or not b or a[0] > b[-1] or b[0] > a[-1]:
+        return False
+    return not set(a).isdisjoint(b)
 
 
 def trace(insns: list[dict]) -> list[int]:
@@ -138,7 +148,7 @@ def schedule(
             use = uses[pc]
             # producers retired before the earliest acceptance (s0 - 1: the fast path) impose nothing
             pending = [(j, t) for j, t in pending if t + free_after[uses[j].latency] > s0 - 1]
-            req = max([t + _need(uses[j], use, writes) - t_latest for j, t in pending], default=0)
+            req = max([t + need(uses[j], use, writes) - t_latest for j, t in pending], default=0)
             if req > MAX_WAIT and not drain[pc]:
                 drain[pc] = changed = True
             if not drain[pc] and req > wait[pc]:
@@ -157,13 +167,13 @@ def schedule(
                     s = max(s, s0 + 1)
             if kernel and not drain[pc]:
                 # Each lane has one write stage: a short-latency kernel may overtake a longer one
-                # (Exp, SigmoidTanh) only if their writes never meet in one cycle; else it follows.
-                lo, hi = _write_window(s, beats[pc], use.latency, writes)
+                # (Exp, SigmoidTanh) only if their writes never meet in one cycle (the cycles of each
+                # kernel's writes, not their span); else it follows.
+                mine = _write_cycles(insns[pc], s, beats[pc], use.latency, writes)
                 for j, t in pending:
                     if uses[j].latency <= use.latency:
                         continue
-                    lo_j, hi_j = _write_window(t - beats[j], beats[j], uses[j].latency, writes)
-                    if lo <= hi_j and lo_j <= hi:
+                    if _meet(mine, _write_cycles(insns[j], t - beats[j], beats[j], uses[j].latency, writes)):
                         req = t + writes[uses[j].latency] - writes[use.latency] - t_latest
                         if req > MAX_WAIT:
                             drain[pc] = changed = True
@@ -172,7 +182,7 @@ def schedule(
             if drain[pc]:
                 pending = []
             if use.op == Op.DONE:
-                total = s + 2  # OUTREAD, then the result is valid
+                total = s + 2  # OUTREAD (a streamed class skips it: compile_image), then valid
                 break
             prev_beats = beats[pc] if kernel else 0
             if kernel:

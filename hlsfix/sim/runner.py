@@ -183,15 +183,16 @@ def run_cocotb(
     trace: bool = True,
     vcd: Path | None = None,
     ram_layout: str = "auto",
+    unroll: int | None = None,
 ) -> SimResult:
     """Simulate the accelerator on every row of ``x_q``. ``fault`` may corrupt the image (ROM,
     microcode) before the Verilog is written, to show the scoreboard catches a broken design.
-    ``vcd`` (Icarus only) names a VCD waveform file of the whole run to write; ``ram_layout`` is
-    ``compile_image``'s."""
+    ``vcd`` (Icarus only) names a VCD waveform file of the whole run to write; ``ram_layout`` and
+    ``unroll`` are ``compile_image``'s."""
 
     t0 = time.monotonic()
     x_q = np.asarray(x_q, dtype=np.int64).reshape(len(x_q), -1)
-    image = compile_image(program, lanes, ram_layout)
+    image = compile_image(program, lanes, ram_layout, unroll=unroll)
     golden = run_golden(program, x_q).output
     expected = golden.reshape(len(x_q), -1)
     if fault is not None:

@@ -66,24 +66,28 @@ def test_lanes_keep_the_model_bit_exact(model, lanes, tmp_path):
 
 def test_row_vector_dot_products_are_split_across_lanes():
     """A 1×k·k×n product keeps every lane busy: each dot product is dealt across the P lanes
-    (⌈k/P⌉ beats, the last one partly masked) and summed by the adder tree, which keeps ProtoNN
-    and Bonsai within 2.75 times the ideal at 8 lanes (the schedule's model equals the measured
-    cycles; the simulations above check that)."""
+    (⌈k/P⌉ beats, the last one partly masked) and summed by the adder tree. With the loop
+    unrolling and the schedule, ProtoNN and Bonsai are within 1.5 times the ideal at 8 lanes and
+    1.15 times at one (the schedule's model equals the measured cycles; the simulations above
+    check that)."""
     from hlsfix.fixedpoint import program as kp
     from hlsfix.rtl.microcode import compile_image
 
     for model in ("protonn", "bonsai"):
         program = hlsfix.compile(model, bits="16").program
         one, eight = compile_image(program, 1), compile_image(program, 8)
-        split = [i for i in eight.insns if i.get("split")]
-        rows = [k for k in eight.kernels if isinstance(k, kp.MatMul) and k.m == 1 and k.k > 1]
-        assert rows and len(split) == len(rows)
-        for insn, k in zip(split, rows, strict=True):
-            assert insn["m0"] == -(-k.k // 8) and 1 <= insn["split_rem"] <= 8
-            assert insn["m0"] * 8 - 8 + insn["split_rem"] == k.k
+        rows = [i for i, k in enumerate(eight.kernels) if isinstance(k, kp.MatMul) and k.m == 1 and k.k > 1]
+        assert rows
+        for kid in rows:  # one split instruction per copy of the kernel (an unrolled loop's)
+            k = eight.kernels[kid]
+            insns = [w for w, i in zip(eight.insns, eight.kernel_of, strict=True) if i == kid]
+            assert insns and all(w.get("split") for w in insns)
+            for insn in insns:
+                assert insn["m0"] == -(-k.k // 8) and 1 <= insn["split_rem"] <= 8
+                assert insn["m0"] * 8 - 8 + insn["split_rem"] == k.k
         assert not any(i.get("split") for i in one.insns)
-        assert eight.predicted_cycles <= 2.75 * sum(eight.ideal)
-        assert one.predicted_cycles <= 1.25 * sum(one.ideal)
+        assert eight.predicted_cycles <= 1.5 * sum(eight.ideal)
+        assert one.predicted_cycles <= 1.15 * sum(one.ideal)
 
 
 def test_independent_kernels_fill_the_latency_of_a_dependent_chain():
@@ -93,6 +97,7 @@ def test_independent_kernels_fill_the_latency_of_a_dependent_chain():
     layout the reuse chains the kernels, and the schedule is never worse than program order."""
     from hlsfix.memory.liveness import plan_memory
     from hlsfix.rtl.microcode import compile_image
+    from hlsfix.rtl.regfold import plan_folds
 
     program = hlsfix.compile("bonsai-binary", bits="16").program
     auto, plan = compile_image(program, 1), compile_image(program, 1, "plan")
@@ -100,7 +105,11 @@ def test_independent_kernels_fill_the_latency_of_a_dependent_chain():
     assert auto.predicted_cycles <= 1.35 * sum(auto.ideal) < plan.predicted_cycles
     arena_words = plan_memory(program).arena_bytes // (program.input_buffer.fmt.bits // 8)
     assert plan.input_base == arena_words < auto.input_base
-    assert sorted(auto.kernel_of) == sorted(plan.kernel_of)  # the same instructions, reordered
+    # the same instructions, reordered (but register arithmetic that regfold.py folds away)
+    dead = {i for i, k in enumerate(plan.kernels) if id(k) in plan_folds(program).dead}
+    assert sorted(k for k in auto.kernel_of if k not in dead) == sorted(
+        k for k in plan.kernel_of if k not in dead
+    )
 
 
 def test_memory_plan_layout_stays_bit_exact(tmp_path):

@@ -15,10 +15,13 @@ from hlsfix.rtl.microcode import compile_image  # noqa: E402
 
 
 def test_loop_compare_is_as_wide_as_the_loop_registers_values():
-    image = compile_image(hlsfix.compile("protonn", bits="16").program, 1)
+    image = compile_image(hlsfix.compile("protonn", bits="16").program, 1, unroll=1)
     stops = [w["imm"] for w in image.insns if w["op"] == Op.LOOPNEXT]
     assert stops == [20]
     assert facts.loop_bits(image) == 6  # 0..20 signed
+    image = compile_image(hlsfix.compile("protonn", bits="16").program, 1, unroll=4)
+    assert [w["imm"] for w in image.insns if w["op"] == Op.LOOPNEXT] == [5]  # trips of 4 copies
+    assert facts.loop_bits(image) == 4  # 0..5 signed
 
 
 def test_loop_compare_keeps_32_bits_when_a_loop_register_is_computed():
