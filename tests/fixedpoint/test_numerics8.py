@@ -30,8 +30,6 @@ def test_a_score_read_only_by_sgn_keeps_fractional_bits_at_8_bits() -> None:
     assert p.buffer(sgn.x.buffer).fmt.frac >= 4
 
 
-@pytest.mark.parametrize(
-    "name", ["cnn", "mlp", "protonn", "bonsai"]
-)  # fastgrnn 99.11 %, bonsai-binary 98.60 %
+@pytest.mark.parametrize("name", ["cnn", "mlp", "protonn", "bonsai", "bonsai-binary"])  # fastgrnn 99.11 %
 def test_8_bit_agreement_with_float_is_at_least_99_5_percent(name: str) -> None:
     assert _agreement(hlsfix.compile(name, bits="8")) >= 0.995
