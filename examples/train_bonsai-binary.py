@@ -6,7 +6,7 @@ score is > 0. Trained with the logistic loss on that score.
 
 The model is fitted on 80 % of the training split only; the other 20 %, the validation rows, chose
 its configuration (weight decay and seed) by how well hlsfix's 8-bit and mixed programs agree with
-float there (``select_bonsai-binary.py``; the test split was read once, for the final figures).
+float there (``select_bonsai-binary.py``, which reads no test row).
 data.npz ships the whole training split (fitting and validation rows): the compiler makes its own
 choices on it, so on rows the float model was not fitted to as well.
 
