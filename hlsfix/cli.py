@@ -23,6 +23,7 @@ from hlsfix.flows.options import (
     HLS_INTERFACES,
     HOSTS,
     METRICS,
+    OUTPUT_KINDS,
     SIMULATORS,
     BuildOptions,
     CompileOptions,
@@ -50,6 +51,7 @@ CONFIG_KEYS = {
     "weights": ("model", "weights"),
     "data": ("model", "data"),
     "input_range": ("model", "input_range"),
+    "output_kind": ("model", "output_kind"),
     **{k: ("compile", k) for k in COMPILE_KEYS},
     **{
         k: ("build", k)
@@ -88,6 +90,7 @@ def _spec(args: argparse.Namespace) -> ModelSpec:
         Path(args.weights) if args.weights else None,
         Path(args.data) if getattr(args, "data", None) else None,
         getattr(args, "input_range", None),
+        getattr(args, "output_kind", None),
     )
 
 
@@ -163,11 +166,9 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     from hlsfix.flows.api import load
-    from hlsfix.flows.inspect import float_accuracy
+    from hlsfix.flows.inspect import float_evaluation
 
-    accuracy, n = float_accuracy(load(_spec(args)))
-    print(f"accuracy: {accuracy:.4f}")
-    print(f"inputs: {n}")
+    print("\n".join(float_evaluation(load(_spec(args)))))
     return 0
 
 
@@ -208,6 +209,7 @@ _NOT_FOR_INT8 = {
     "bits": "--bits", "metric": "--metric", "activation": "--activation", "budget_pp": "--budget-pp",
     "weight_budget": "--weight-budget", "weights": "--weights", "data": "--data",
     "min_sqnr": "--min-sqnr", "max_rel_err": "--max-rel-err", "input_range": "--input-range",
+    "output_kind": "--output-kind",
 }  # fmt: skip
 
 
@@ -357,6 +359,12 @@ def _add_model_args(p: argparse.ArgumentParser, *, default: str | None = None) -
         metavar="LO,HI",
         help="the input's real range (default: the .sd's declared range, or an imported model's data); "
         "a negative LO as --input-range=-1,1",
+    )
+    p.add_argument(
+        "--output-kind",
+        choices=OUTPUT_KINDS,
+        help="an imported model's output: the class (argmax of its scores) or the output tensor's values "
+        "(default: values when the data's labels are real-valued targets, else class)",
     )
 
 

@@ -32,8 +32,8 @@ def rtl_section(
 ) -> dict:
     """``sim`` is the cocotb run (``simulate_accelerator``); ``fmax_mhz`` the post-route Fmax (None:
     not measured). Microseconds and the speedup are at min(Fmax, the board's clock), never at an
-    assumed clock: without an Fmax, microseconds are given at 100 MHz labelled as unverified and
-    the Uno is compared by cycles only."""
+    assumed clock: without an Fmax there are no microseconds (``us_at_fmax`` is None) and the Uno
+    is compared by cycles only."""
     cycles = sim.cycles_per_inference
     clock_mhz = min(fmax_mhz, clock_hz / 1e6) if fmax_mhz else None
     rtl = {
@@ -44,7 +44,6 @@ def rtl_section(
         "bit_exact": sim.bit_exact,
         "checked_inputs": len(sim.outputs),
         "simulator": f"cocotb+{simulator}",
-        "us_at_100mhz": round(cycles / 100.0, 3),
         "us_at_fmax": round(cycles / clock_mhz, 3) if clock_mhz else None,
         "per_kernel": [{"kernel": n, "cycles": c, "ideal": i} for n, c, i in sim.per_kernel],
     }

@@ -31,6 +31,8 @@ from typing import Literal
 
 import numpy as np
 
+from hlsfix.errors import ModelError
+
 IntOperand = str | int  # an integer register name or an immediate
 
 
@@ -398,6 +400,8 @@ KERNEL_TYPES: dict[str, type[Kernel]] = {
 # The JSON key naming a kernel's type; "@" keeps it apart from every field name (MaxPool has a
 # field called ``kernel``).
 KIND_KEY = "@kernel"
+PROGRAM_FORMAT = "hlsfix-kernel-program/2"
+PROGRAM_FORMAT_ROUNDING = "hlsfix-kernel-program/3"  # some kernel has round_out set
 
 
 def walk_kernels(kernels: tuple[Kernel, ...]) -> Iterator[Kernel]:
@@ -454,8 +458,10 @@ class KernelProgram:
                 return [enc(v) for v in obj]
             return obj
 
+        rounds = any(getattr(k, "round_out", False) for k in self.walk())
         doc = {
-            "format": "hlsfix-kernel-program/2",
+            # /3 adds round_out; a program without it is written as /2, readable by older releases
+            "format": PROGRAM_FORMAT_ROUNDING if rounds else PROGRAM_FORMAT,
             "name": self.name,
             "bits": self.bits,
             "input": self.input,
@@ -476,6 +482,11 @@ class KernelProgram:
     @staticmethod
     def load(directory: Path) -> KernelProgram:
         doc = json.loads((directory / "program.json").read_text())
+        if doc.get("format") not in (PROGRAM_FORMAT, PROGRAM_FORMAT_ROUNDING):
+            raise ModelError(
+                f"{directory / 'program.json'} must be an hlsfix kernel program "
+                f"({PROGRAM_FORMAT} or {PROGRAM_FORMAT_ROUNDING}), not {doc.get('format')!r}"
+            )
         with np.load(directory / "constants.npz") as data:
             constants = {k: data[k] for k in data.files}
         return KernelProgram(

@@ -85,7 +85,6 @@ def rtl_section(result: Any, lanes: int, simulator: str) -> dict[str, Any]:
         "simulator": f"cocotb+{simulator}",
         "ratio": round(result.ratio, 3),
         "predicted_cycles": result.predicted_cycles,
-        "us_at_100mhz": round(cycles / 100, 3),
         "mismatches": [int(i) for i in result.mismatches],
         "per_kernel": [{"kernel": n, "cycles": c, "ideal": i} for n, c, i in result.per_kernel],
     }

@@ -66,7 +66,12 @@ def load(spec: ModelSpec, *, require_data: bool = True) -> Model:
     """The model named by ``spec``; an imported (.onnx) model without data is a DataError unless
     ``require_data`` is False (calibration data given in Python instead)."""
     return load_model(
-        spec.model, spec.weights, spec.data, input_range=spec.input_range, require_data=require_data
+        spec.model,
+        spec.weights,
+        spec.data,
+        input_range=spec.input_range,
+        output_kind=spec.output_kind,
+        require_data=require_data,
     )
 
 

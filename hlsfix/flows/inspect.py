@@ -16,7 +16,8 @@ def model_info(m: Model) -> list[str]:
     lines = [
         f"model: {g.name}  ({m.source})",
         f"input: {g.input.name} shape {g.input.shape} range {list(g.input.declared_range)}",
-        f"output: {'class index' if out.is_int else 'tensor ' + out.shape_str}",
+        f"output: {'class index' if out.is_int else 'tensor ' + out.shape_str}"
+        + (f"  ({m.meta['output_kind']})" if "output_kind" in m.meta else ""),
         f"parameters: {st.parameters} values, {st.nonzeros} non-zero",
     ]
     for p in g.params:
@@ -55,3 +56,25 @@ def float_accuracy(m: Model) -> tuple[float, int]:
         raise DataError("evaluation data must be given with --data FILE.npz (X_test, y_test), not be missing")
     pred = run_float(m.graph, m.data.x_test)
     return float(np.mean(pred == m.data.y_test)), len(m.data.y_test)
+
+
+def float_evaluation(m: Model) -> list[str]:
+    """``eval``'s lines: the float reference's accuracy on the test split for a class output; for a
+    tensor output, how close its values come to the targets (SQNR, max relative error — the
+    metrics the fixed-point search keeps for tensor outputs)."""
+    from hlsfix.fixedpoint.tensor_metric import max_rel_err, sqnr_db
+    from hlsfix.ir.interp import run_float
+
+    if m.graph.output_type.is_int:
+        accuracy, n = float_accuracy(m)
+        return [f"accuracy: {accuracy:.4f}", f"inputs: {n}"]
+    if m.data is None:
+        raise DataError("evaluation data must be given with --data FILE.npz (X_test, y_test), not be missing")
+    n = len(m.data.x_test)
+    got = np.asarray(run_float(m.graph, m.data.x_test), dtype=np.float64).reshape(n, -1)
+    want = np.asarray(m.data.y_test, dtype=np.float64).reshape(n, -1)
+    return [
+        f"SQNR against the targets: {sqnr_db(got, want):.1f} dB",
+        f"max relative error: {max_rel_err(got, want):.3g}",
+        f"inputs: {n}",
+    ]

@@ -70,6 +70,9 @@ def parse_lanes(text: str | int | None) -> int | Literal["auto"] | None:
     return lanes
 
 
+OUTPUT_KINDS = ("class", "values")
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     """Where the model comes from: a zoo name or a file, with optional weights and data files."""
@@ -80,11 +83,18 @@ class ModelSpec:
     # The input's real range (the fixed-point scale of the input); None: the model's declared
     # range (.sd), or the training data's range (an imported .onnx/.tflite model)
     input_range: tuple[float, float] | None = None
+    # What an imported (.onnx/.tflite) model's output is: "class" (the argmax of its scores) or
+    # "values" (the output tensor itself); None: decided from the data's labels (zoo.imported)
+    output_kind: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.model, str) or not self.model.strip():
             raise OptionError(f"model must be a zoo name or a file path, not {self.model!r}")
         object.__setattr__(self, "input_range", parse_input_range(self.input_range))
+        if self.output_kind not in (None, *OUTPUT_KINDS):
+            raise OptionError(
+                f"--output-kind must be one of {', '.join(OUTPUT_KINDS)}, not {self.output_kind!r}"
+            )
 
 
 def parse_input_range(value: str | tuple | list | None) -> tuple[float, float] | None:

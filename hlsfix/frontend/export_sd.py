@@ -77,6 +77,8 @@ def _number(v: float) -> str:
 def _expr(op: ops.Op, n: dict[str, str]) -> str:  # noqa: C901 - one case per op
     if isinstance(op, ops.MatMul):
         return f"{n[op.a]} * {n[op.b]}"
+    if isinstance(op, ops.SparseMatMul):  # the parser marks |*|'s left operand sparse again
+        return f"{n[op.matrix]} |*| {n[op.vector]}"
     if isinstance(op, ops.ScalarMul):
         return f"{n[op.scalar]} * {n[op.x]}"
     if isinstance(op, ops.Elementwise):

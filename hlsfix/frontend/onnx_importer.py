@@ -114,8 +114,9 @@ class Importer:
             )
         return self.vals[name]
 
-    def param(self, hint: str, array: np.ndarray) -> str:
-        """A new parameter holding ``array`` (float64), named for the SeeDot export too."""
+    def param(self, hint: str, array: np.ndarray, *, sparse: bool = False) -> str:
+        """A new parameter holding ``array`` (float64), named for the SeeDot export too; ``sparse``
+        stores it column-compressed, for ``|*|``."""
         arr = np.asarray(array, dtype=np.float64)
         if arr.ndim == 0:
             arr = arr.reshape(1)
@@ -123,7 +124,7 @@ class Importer:
         while name in self.b.types:
             name = self.b.fresh(name)
         lo, hi = (float(arr.min()), float(arr.max())) if arr.size else (0.0, 0.0)
-        self.params.append(Param(name, arr.shape, (lo, hi)))
+        self.params.append(Param(name, arr.shape, (lo, hi), sparse=sparse))
         self.weights[name] = arr
         self.b.declare(name, real(arr.shape))
         return name

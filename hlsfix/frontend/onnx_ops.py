@@ -438,7 +438,9 @@ def _transpose(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
 
 def _concat(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
     """Concatenation as Σ_i x_i · E_i, with x_i viewed as rows × C_i (the concatenated axis last,
-    in the layout the inputs are held in) and E_i the 0/1 matrix placing its C_i columns."""
+    in the layout the inputs are held in) and E_i the 0/1 matrix placing its C_i columns. With one
+    row (vectors, flattened features: where C_i is large) the placement is a sparse E_iᵀ |*| x_iᵀ,
+    so that it costs C_i stored ones, not C_i × total dense entries (25,600 for a 160-wide join)."""
     names = [i for i in node.input if i]
     shapes = [imp.onnx_shape(n) for n in names]
     rank = len(shapes[0])
@@ -465,12 +467,19 @@ def _concat(imp: Importer, node: onnx.NodeProto, attrs: Attrs) -> None:
             continue
         x = imp.nhwc(name, "Concat") if nhwc else imp.plain(name)
         x = imp.permute(x, last, hint + "_last")
-        x = imp.reshape(x, (math.prod(imp.b.types[x].shape[:-1]), width), hint + "_rows")
-        term = imp.add(ops.MatMul(x, imp.param(hint + "_place", place)), hint + "_part")
+        rows = math.prod(imp.b.types[x].shape[:-1])
+        if rows == 1:  # a column (total × 1): the sparse placement of a column (width × 1)
+            column = imp.reshape(x, (width, 1), hint + "_col")
+            placed = imp.param(hint + "_place", place.T, sparse=True)
+            term = imp.add(ops.SparseMatMul(placed, column), hint + "_part")
+        else:
+            x = imp.reshape(x, (rows, width), hint + "_rows")
+            term = imp.add(ops.MatMul(x, imp.param(hint + "_place", place)), hint + "_part")
         acc = term if acc is None else imp.add(ops.Elementwise("add", acc, term), hint + "_sum")
     if acc is None:  # pragma: no cover - an all-constant Concat is folded before conversion
         raise node_error(node, "at least one input must be computed")
     if const_part is not None and np.any(const_part):
+        const_part = const_part.reshape(imp.b.types[acc].shape)  # one row: held as a column
         acc = imp.add(ops.Elementwise("add", acc, imp.param(hint + "_const", const_part)), hint + "_c")
     out_onnx = (*shapes[0][:axis], total, *shapes[0][axis + 1 :])
     out_ir = tuple(out_onnx[layout[a]] for a in range(rank))

@@ -270,7 +270,7 @@ def _rtl_sections(report: dict[str, Any]) -> list[Section]:
             ("µs per inference", f"{fmt(rtl['us_at_fmax'])} at min(Fmax {fmt(mhz)} MHz, the board's clock)")
         )
     else:
-        facts.append(("µs per inference", f"{fmt(rtl.get('us_at_100mhz'))} at 100 MHz (clock not verified)"))
+        facts.append(("µs per inference", "— (no measured Fmax: an assumed clock is not a figure)"))
     facts.append(
         ("bit-exact with the golden model", f"{fmt(rtl['bit_exact'])} on {fmt(rtl['checked_inputs'])} inputs")
     )

@@ -117,15 +117,23 @@ def load_model(
     data: Path | None = None,
     *,
     input_range: tuple[float, float] | None = None,
+    output_kind: str | None = None,
     require_data: bool = True,
 ) -> Model:
     """A zoo name, a path to an .sd file (weights beside it unless given), or a model from a
     framework: a bundled imported model's name or an .onnx path, whose data (an .npz with
-    ``X_train``, ``X_test`` and, when known, the labels) come from ``data`` or a data.npz beside it."""
+    ``X_train``, ``X_test`` and, when known, the labels) come from ``data`` or a data.npz beside it.
+    ``output_kind`` ("class" or "values") says what an imported model's output is; None decides it
+    from the labels. A SeeDot program's output is what the program says."""
     from hlsfix.zoo.imported import IMPORT_SUFFIXES, IMPORTED_NAMES, load_imported
 
     if spec in IMPORTED_NAMES or Path(spec).suffix in IMPORT_SUFFIXES:
-        return load_imported(spec, data, input_range, require_data=require_data)
+        return load_imported(spec, data, input_range, output_kind=output_kind, require_data=require_data)
+    if output_kind is not None:
+        raise HlsfixError(
+            f"--output-kind applies to an imported .onnx/.tflite model, not to {spec!r}: a SeeDot "
+            "program's output (a class from argmax/sgn, or a tensor) is what the program computes"
+        )
     model = _load_sd(spec, weights, data)
     if input_range is None:
         return model

@@ -84,6 +84,24 @@ def test_program_round_trips_through_save(zoo, tmp_path):
     assert a.saturations == b.saturations
 
 
+def test_program_format_names_rounding_and_load_refuses_other_formats(tmp_path):
+    """A program whose kernels round is written as format /3, so that a reader without round_out
+    refuses it by name instead of misreading it; one without keeps /2. An unknown format is one
+    ModelError naming what it is, not a KeyError halfway through decoding."""
+    rounding = hlsfix.compile("protonn", bits="8").program
+    assert any(getattr(k, "round_out", False) for k in rounding.walk())
+    plain = hlsfix.compile("protonn", bits="16").program
+    assert json.loads(rounding.to_json())["format"] == "hlsfix-kernel-program/3"
+    assert json.loads(plain.to_json())["format"] == "hlsfix-kernel-program/2"
+    rounding.save(tmp_path)
+    assert KernelProgram.load(tmp_path) == rounding
+    doc = json.loads((tmp_path / "program.json").read_text())
+    doc["format"] = "hlsfix-kernel-program/9"
+    (tmp_path / "program.json").write_text(json.dumps(doc))
+    with pytest.raises(HlsfixError, match="not 'hlsfix-kernel-program/9'"):
+        KernelProgram.load(tmp_path)
+
+
 # ---------------------------------------------------------------------------------------------
 # 8-bit report
 

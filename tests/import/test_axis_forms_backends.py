@@ -55,8 +55,8 @@ INITS = {
     "p_wrap": np.array([0, 0, 0, 0, 1, 0, 0, 0, 0, 0]),
 }
 N_OUT = 96 + 100 + 36 + 16 + 8 + 16
-# For the Uno: the same model without the reflect and edge Pads (whose Concat placements, a
-# constant of 25,600 entries, an AVR cannot hold); wrap padding is the same form.
+# For the Uno: the same model without the reflect and edge Pads (the temporaries of the whole
+# join need more than an AVR's 2 KB of RAM); wrap padding is the same form.
 SMALL = [*NODES[:-1], node("Concat", ["pw_f", "amf_f", "am2f_f", "mif_f"], ["y"], axis=1)]
 
 
@@ -80,6 +80,17 @@ def test_float_reference_agrees_with_onnxruntime() -> None:
     got = run_float(import_onnx(m, classify=False).graph, x).reshape(12, -1)
     assert got.shape == (12, N_OUT)
     np.testing.assert_allclose(got, run_ort(m, x).reshape(12, -1), rtol=1e-5, atol=1e-6)
+
+
+def test_a_join_of_vectors_stores_one_placement_entry_per_element() -> None:
+    """The Concat of six flattened vectors (272 values) is placed by sparse 0/1 matrices: 272 stored
+    ones in all, a few bytes each, not 272 × 272 dense entries (which avr-gcc refused)."""
+    graph = import_onnx(onnx_model(), name="axes", classify=False).graph
+    places = [p for p in graph.params if "place" in p.name]
+    assert len(places) == 6 and all(p.sparse for p in places)
+    assert sum(int(np.count_nonzero(graph.weights[p.name])) for p in places) == N_OUT
+    placed = sum(b.nbytes for b in program(16)[0].buffers if "place" in b.name)
+    assert 0 < placed < 6 * N_OUT
 
 
 @pytest.mark.parametrize("bits", [16, 8])
