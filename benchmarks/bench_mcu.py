@@ -2,7 +2,7 @@
 the same model on the same inputs, and the speedup of fixed point over it) and on a Cortex-M3
 (QEMU instructions): one markdown table.
 
-    .venv/bin/python benchmarks/bench_mcu.py
+    .venv/bin/python benchmarks/bench_mcu.py [MODEL ...]
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ def main() -> int:
     ]
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
-    for name in ZOO_NAMES:
+    for name in sys.argv[1:] or ZOO_NAMES:
         cm = hlsfix.compile(name, bits=16)
         with tempfile.TemporaryDirectory() as tmp:
             try:

@@ -84,11 +84,14 @@ def export(
     split: Split,
     description: str,
     trainer_test_pred: np.ndarray | None = None,
+    validation: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[float, float]:
     """Validate, evaluate and write model ``name``; returns (train accuracy, test accuracy).
 
     ``trainer_test_pred``, the test predictions of the training framework's own model, is compared
     with the numpy reference: a mismatch beyond a rare float tie means a layout bug in the export.
+    ``validation``, rows of ``split``'s training part that the model was not fitted to (X, y), is
+    recorded in meta.json (its size and float accuracy); data.npz ships the whole training split.
     """
     folder = ZOO / name
     sd_path = folder / "model.sd"
@@ -137,6 +140,10 @@ def export(
         "input_preprocessing": split.input_preprocessing,
         "training_script": f"examples/train_{name}.py",
     }
+    if validation is not None:
+        X_val, y_val = validation
+        meta["n_validation"] = int(len(y_val))
+        meta["float_validation_accuracy"] = round(accuracy(name, weights, X_val, y_val), 4)
     (folder / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
 
     ranges = {k: outward(v.min(), v.max()) for k, v in weights.items()}

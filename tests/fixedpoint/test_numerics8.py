@@ -33,7 +33,7 @@ def test_a_score_read_only_by_sgn_keeps_fractional_bits_at_8_bits() -> None:
     assert p.buffer(sgn.x.buffer).fmt.frac >= 4
 
 
-@pytest.mark.parametrize("name", ["cnn", "mlp", "protonn", "bonsai", "fastgrnn"])  # bonsai-binary 98.60 %
+@pytest.mark.parametrize("name", ["cnn", "mlp", "protonn", "bonsai", "bonsai-binary", "fastgrnn"])
 def test_8_bit_agreement_with_float_is_at_least_99_5_percent(name: str) -> None:
     assert _agreement(hlsfix.compile(name, bits="8")) >= 0.995
 
@@ -73,3 +73,13 @@ def test_a_widening_that_does_not_pay_on_the_training_data_is_not_kept(monkeypat
     assert set(_widths(cm).values()) == {8}
     monkeypatch.undo()
     assert 16 in _widths(hlsfix.compile("mlp", bits="8")).values()
+
+
+def test_bonsai_binary_features_are_clipped_so_an_8_bit_input_keeps_5_fractional_bits() -> None:
+    """Its standardised features are clipped to +-3.9 (examples/zoo_data.py): before, outliers up
+    to 10.6 left an 8-bit input 3 fractional bits, a step of 1/8 for the bulk of the values."""
+    cm = hlsfix.compile("bonsai-binary", bits="8")
+    assert cm.test is not None
+    for x in (cm.test[0], load_model("bonsai-binary").data.x_train):
+        assert np.abs(x).max() <= np.float32(3.9)
+    assert cm.program.input_buffer.fmt.frac >= 5

@@ -26,6 +26,8 @@ def test_the_mixed_search_demotes_the_input_where_it_buys_speed_within_budget() 
 
 
 def test_8bit_per_tensor_scales_never_score_worse_than_the_uniform_search() -> None:
+    """On the metric: the refinement ranks by it and then by the scores' error against float, not
+    by saturations (bonsai-binary's sign-only score saturates by design, more at a finer scale)."""
     from hlsfix.fixedpoint.explore import Evaluator, explore_uniform, refine_scales
     from hlsfix.fixedpoint.profile import profile
     from hlsfix.ir.interp import run_float
@@ -37,7 +39,7 @@ def test_8bit_per_tensor_scales_never_score_worse_than_the_uniform_search() -> N
     ev = Evaluator(m.graph, profile(m.graph, x), x, y, run_float(m.graph, x))
     start = explore_uniform(ev, 8, "red_disagree", "auto")
     refined = refine_scales(ev, start, "red_disagree")
-    assert refined.score.key("red_disagree") >= start.score.key("red_disagree")
+    assert refined.score.key("red_disagree")[0] >= start.score.key("red_disagree")[0]
     assert refined.program.bits == "8"
 
 
