@@ -25,6 +25,16 @@ from hlsfix.rtl.isa import ADDR
 from hlsfix.rtl.scratch import gated, sum_or
 
 
+def and_or(m: Module, name: str, terms, word_bits: int) -> Signal:
+    """One AND-OR level over exclusive (select, value) terms: zero when no select is set."""
+    value = Const(0, signed(word_bits))
+    for select, v in terms:
+        value = value | Mux(select, v, 0)
+    out = Signal(signed(word_bits), name=name)
+    m.d.comb += out.eq(value)
+    return out
+
+
 class Forwarding:
     """The write signals of every lane (``en``/``addr``/``data``: this cycle's write stage;
     ``pen``/``paddr``: next cycle's), driven by the lanes, and the two forwarding muxes."""
@@ -70,12 +80,7 @@ class Forwarding:
         for i, (_, _, data) in enumerate(writes):
             later = Cat(*hits[i + 1 :]).any() if i + 1 < len(writes) else Const(0)
             terms.append((ram_en & hits[i] & ~later, data))
-        value = Const(0, signed(self.word_bits))
-        for select, v in terms:
-            value = value | Mux(select, v, 0)
-        out = Signal(signed(self.word_bits), name=name)
-        m.d.comb += out.eq(value)
-        return out
+        return and_or(m, name, terms, self.word_bits)
 
     def late(self, m: Module, p: int, name: str, value, address, enable):
         """``value`` registered into S3, replaced there by a write that lands in S3's cycle."""
@@ -142,12 +147,7 @@ class BankForwarding(Forwarding):
         if early_address is not None:
             hit, lane = self._match(m, early_address, Const(1), f"{name}_cur")
             terms = [(ram_en & ~hit, ram), rom, *rest, (ram_en & hit, Array(self.data)[lane])]
-        value = Const(0, signed(self.word_bits))
-        for select, v in terms:
-            value = value | Mux(select, v, 0)
-        out = Signal(signed(self.word_bits), name=name)
-        m.d.comb += out.eq(value)
-        return out
+        return and_or(m, name, terms, self.word_bits)
 
     def late(self, m: Module, p: int, name: str, value, address, enable):
         hit, lane = self._match(m, address, enable, f"{name}_late_{p}")
