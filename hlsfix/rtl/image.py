@@ -69,6 +69,30 @@ class Image:
             return self.lanes
         return 1
 
+    def _weight_blocks(self) -> float:
+        """RAMB36 of the weight ROM: a dual-port block RAM per copy (or per pair of read ports)."""
+        return self.lanes * ramb36(self.rom_depth, self.word_bits)
+
+    @property
+    def entry_block(self) -> bool:
+        """The entry table's per-lane copies in block RAM (``rom_style`` "block"), where each is
+        big enough that logic would cost more than a block RAM (``BLOCK_MIN_BITS``; Yosys builds
+        a ROM read by one port as LUT logic otherwise: ~350 LUTs per copy of 544 × 31 bits) and
+        the copies fit ``BLOCK_BUDGET`` beside the weight ROM's."""
+        bits = sum(self.entry_widths) + 3
+        need = self._weight_blocks() + self.lanes * ramb36(len(self.entries), bits)
+        return len(self.entries) * bits >= BLOCK_MIN_BITS and need <= BLOCK_BUDGET
+
+    @property
+    def table_block(self) -> bool:
+        """The table ROM's per-lane copies in block RAM: as ``entry_block``, after it."""
+        if not self.table_words:
+            return False
+        need = self._weight_blocks() + self.lanes * ramb36(self.table_words, self.word_bits)
+        if self.entry_block:
+            need += self.lanes * ramb36(len(self.entries), sum(self.entry_widths) + 3)
+        return self.table_words * self.word_bits >= BLOCK_MIN_BITS and need <= BLOCK_BUDGET
+
     def memories(self) -> list[dict]:
         """Each memory of the accelerator: words, bits, copies and read/write ports per copy."""
         P = self.lanes
@@ -107,7 +131,7 @@ class Image:
                 "copies": P,
                 "read_ports": 1,
                 "write_ports": 0,
-                "style": "block or distributed RAM, a copy per lane",
+                "style": "block RAM, a copy per lane" if self.entry_block else "logic, a copy per lane",
             },
         ]
         if self.table_words:
@@ -119,7 +143,11 @@ class Image:
                     "copies": P,
                     "read_ports": 2,
                     "write_ports": 0,
-                    "style": "block or distributed RAM, a dual-port copy per lane",
+                    "style": (
+                        "block RAM, a dual-port copy per lane"
+                        if self.table_block
+                        else "logic, a dual-port copy per lane"
+                    ),
                 }
             )
         return out
@@ -192,8 +220,19 @@ BRAM_BITS = 32768  # data bits of one RAMB36E1
 ROM_COPY_BUDGET = 32  # RAMB36 the per-lane weight ROM copies may take (of the 35T's 50)
 
 
+BLOCK_MIN_BITS = 4096  # a per-lane entry table or table ROM this big goes to block RAM
+BLOCK_BUDGET = 45  # RAMB36 all per-lane ROMs may take (0.9 of the 35T's 50)
+# RAMB18E1 aspect ratios (words, bits); a RAMB36E1 is two
+RAMB18_SHAPES = ((16384, 1), (8192, 2), (4096, 4), (2048, 9), (1024, 18), (512, 36))
+
+
 def bram_blocks(words: int, word_bits: int) -> int:
     return -(-words * word_bits // BRAM_BITS)
+
+
+def ramb36(words: int, word_bits: int) -> float:
+    """RAMB36 (in halves: RAMB18) that hold ``words`` × ``word_bits`` in the best aspect ratio."""
+    return min(-(-words // d) * -(-word_bits // w) for d, w in RAMB18_SHAPES) / 2
 
 
 def _insn_bits() -> int:

@@ -8,7 +8,8 @@
   dual-port block RAM), else one shared ROM;
 - the table ROM (Exp/SigmoidTanh tables, the weight ROM's first words) and the entry table, one
   copy per lane (two ports, one port): no memory with 4P read ports that only flip-flops and LUT
-  multiplexers can build (and that crashed Yosys' memory_libmap at 16 read ports);
+  multiplexers can build (and that crashed Yosys' memory_libmap at 16 read ports); in block RAM
+  where big enough (``Image.entry_block``, ``Image.table_block``), else Yosys builds them as logic;
 - the scratch RAM: ``scratch.py`` (banks with a copy per read port, or one multi-port memory).
 """
 
@@ -77,12 +78,27 @@ def build_memories(m: Module, img: Image) -> Memories:
         init=[words[i["target"]] if i["op"] == Op.LOOPNEXT else 0 for i in img.insns],
     )
     roms = [Memory(shape=signed(WB), depth=img.rom_depth, init=img.rom or [0]) for _ in range(img.rom_copies)]
+    # Yosys builds small ROMs as logic; the big per-lane ones are asked for in block RAM
+    block = {"rom_style": "block"}
     tables = [
-        Memory(shape=signed(WB), depth=img.table_words, init=img.rom[: img.table_words])
+        Memory(
+            shape=signed(WB),
+            depth=img.table_words,
+            init=img.rom[: img.table_words],
+            attrs=block if img.table_block else None,
+        )
         for _ in range(P if img.table_words else 0)
     ]
     ent_init = [pack(ent_layout, e) for e in img.entries]
-    ents = [Memory(shape=unsigned(ent_layout.size), depth=len(img.entries), init=ent_init) for _ in range(P)]
+    ents = [
+        Memory(
+            shape=unsigned(ent_layout.size),
+            depth=len(img.entries),
+            init=ent_init,
+            attrs=block if img.entry_block else None,
+        )
+        for _ in range(P)
+    ]
     m.submodules.ucode, m.submodules.ucode_next = ucode, ucode_next
     m.submodules.ucode_target = ucode_target
     for name, mems in (("rom", roms), ("table", tables), ("ent", ents)):
