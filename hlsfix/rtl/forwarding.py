@@ -7,7 +7,8 @@ Late forwarding: each lane's write of the next cycle (its saturated result, abou
 registered), matched against every lane's S2 operand addresses; the match is registered and S3
 takes the write stage's data instead of the operand. An operand then sees a write up to one cycle
 after its S2 (``schedule.py``: a dependent kernel waits one cycle less). Addresses are compared on
-the RAM's address bits only: both are RAM addresses.
+the RAM's address bits only: both are RAM addresses. Accelerators of more than
+``schedule.LATE_FORWARDING_LANES`` lanes have none (its cost grows with P²).
 
 ``Forwarding`` compares every operand with every lane's write (P² comparators and multiplexers of
 P inputs), for the multi-port RAM, whose reads also miss the write of the cycle before the select.
@@ -39,8 +40,9 @@ class Forwarding:
     """The write signals of every lane (``en``/``addr``/``data``: this cycle's write stage;
     ``pen``/``paddr``: next cycle's), driven by the lanes, and the two forwarding muxes."""
 
-    def __init__(self, lanes: int, word_bits: int, ram_depth: int) -> None:
+    def __init__(self, lanes: int, word_bits: int, ram_depth: int, *, late: bool = True) -> None:
         P = self.lanes = lanes
+        self.has_late = late
         self.word_bits = word_bits
         self.en = [Signal(name=f"fw_en_{q}") for q in range(P)]
         self.addr = [Signal(signed(ADDR), name=f"fw_addr_{q}") for q in range(P)]
@@ -83,8 +85,11 @@ class Forwarding:
         return and_or(m, name, terms, self.word_bits)
 
     def late(self, m: Module, p: int, name: str, value, address, enable):
-        """``value`` registered into S3, replaced there by a write that lands in S3's cycle."""
+        """``value`` registered into S3, replaced there by a write that lands in S3's cycle
+        (without late forwarding: ``value``)."""
         P = self.lanes
+        if not self.has_late:
+            return value
         hits = Signal(P, name=f"{name}_hit_{p}")
         m.d.sync += hits.eq(
             Cat(*(enable & self.pen[q] & self._same(self.paddr[q], address) for q in range(P)))
@@ -101,8 +106,8 @@ class BankForwarding(Forwarding):
     """Forwarding for the banked scratch RAM (the module's text): per operand, one look-up of its
     bank's next write a cycle ahead, registered, instead of a comparison with every lane."""
 
-    def __init__(self, lanes: int, word_bits: int, ram_depth: int) -> None:
-        super().__init__(lanes, word_bits, ram_depth)
+    def __init__(self, lanes: int, word_bits: int, ram_depth: int, *, late: bool = True) -> None:
+        super().__init__(lanes, word_bits, ram_depth, late=late)
         self.k = lanes.bit_length() - 1
         rows = -(-ram_depth // lanes)
         self.row_bits = max(1, (rows - 1).bit_length())
@@ -150,6 +155,8 @@ class BankForwarding(Forwarding):
         return and_or(m, name, terms, self.word_bits)
 
     def late(self, m: Module, p: int, name: str, value, address, enable):
+        if not self.has_late:
+            return value
         hit, lane = self._match(m, address, enable, f"{name}_late_{p}")
         out = Signal(signed(self.word_bits), name=f"{name}_fwd_{p}")
         m.d.comb += out.eq(Mux(hit, Array(self.data)[lane], value))

@@ -153,17 +153,20 @@ class Image:
         return out
 
     def _scratch_memory(self) -> dict:
+        from hlsfix.rtl.rotation import rotated_writes, rotation_plan
         from hlsfix.rtl.scratch import read_conflict, scratch_banks, shared_reads, write_conflict
 
         P, banks = self.lanes, scratch_banks(self)
         row = {"memory": "scratch RAM", "words": self.ram_depth, "bits": self.ram_bits, "write_ports": 1}
         if banks > 1:
-            shared = shared_reads(self)
-            groups = []
-            for name, together in zip("AB", shared, strict=True):
+            shared, rotated = shared_reads(self), rotation_plan(self)
+            groups = ["writes: rotated" if rotated[0] else f"writes: a crossbar ({rotated_writes(self)})"]
+            for name, together, rot in zip("AB", shared, rotated[1:], strict=True):
                 why = read_conflict(self, name.lower())
                 groups.append(
-                    f"{name} reads: one copy shared by the {P} lanes"
+                    f"{name} reads: rotated, one copy"
+                    if rot
+                    else f"{name} reads: one copy shared by the {P} lanes"
                     if together
                     else f"{name} reads: a copy per lane ({why})"
                 )

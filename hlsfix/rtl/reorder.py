@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from hlsfix.rtl.image import Image
 from hlsfix.rtl.isa import SEQUENCER_OPS
-from hlsfix.rtl.schedule import InsnUse, need, schedule, write_at
+from hlsfix.rtl.schedule import InsnUse, late_forwarding, need, schedule, write_at
 
 # How many cycles a kernel of the longest remaining chain may wait before a ready kernel that
 # starts earlier goes first: each is tried, and the exact model keeps the shortest schedule
@@ -123,7 +123,7 @@ def _list_scheduled(
     unless another starts more than ``slack`` cycles earlier (by ``_Timing``), so independent
     work fills the pipeline's waits (a SigmoidTanh's divider, a Select's register, a dot
     product's adder tree)."""
-    writes = write_at(div_latency)
+    writes = write_at(div_latency, late_forwarding(img.lanes))
     chain = _chains(img, run, beats, writes, exact)
     n, deps = len(run.groups), run.deps
     placed: list[int] = []
@@ -197,6 +197,7 @@ def schedule_segment(
                 [uses[i] for i in order],
                 [seg_beats[i] for i in order],
                 div_latency,
+                late_forwarding(img.lanes),
             )
         return cache[order]
 

@@ -10,9 +10,10 @@ to back. ``drain`` (wait for the pipeline to empty) is left for the end of the p
 The pipeline (``accelerator.py``), counted from a beat issued at t: its RAM and ROM operands are
 read at t + 1 (transparent to a write in that cycle), the block RAMs' data registered at t + 2,
 selected at t + 3 (forwarded from a write in that cycle or the one before) and used at t + 4
-(forwarded late from a write in that cycle); a result is written at t + 7 (RAM, or a register
-visible from t + 7: register results skip the rescale), an Exp result at t + 10, a SigmoidTanh
-result after the divider (a dot product split across the lanes, latency class 1, like Exp).
+(forwarded late from a write in that cycle, up to ``LATE_FORWARDING_LANES`` lanes); a result is
+written at t + 7 (RAM, or a register visible from t + 7: register results skip the rescale), an
+Exp result at t + 10, a SigmoidTanh result after the divider (a dot product split across the
+lanes, latency class 1, like Exp).
 Several of those cycles are registers that keep the clock fast: the block RAMs' data, the
 operands before the multiply, the saturated result before the write and the forwarding, a
 table's index and words before their product.
@@ -36,11 +37,29 @@ from hlsfix.rtl.isa import SEQUENCER_OPS, Op
 
 MAX_WAIT = 63  # the instruction field is 6 bits wide
 WRITE_AT = 7  # a class-0 result's write cycle after its beat's issue (accelerator.py's pipeline)
+# Late forwarding looks up every operand's address in the next cycle's writes of all P lanes:
+# P² comparisons and a P-input data multiplexer per operand (~7,600 LUTs at P = 16, synthesised
+# alone). Wider accelerators leave it out, and a dependent kernel waits one cycle longer.
+LATE_FORWARDING_LANES = 8
 
 
-def write_at(div_latency: int) -> dict[int, int]:
+def late_forwarding(lanes: int) -> bool:
+    """Whether the accelerator of ``lanes`` lanes has late forwarding (``accelerator.py``)."""
+    return lanes <= LATE_FORWARDING_LANES
+
+
+class WriteTiming(dict):
+    """Write-stage cycle after a beat's issue, per latency class; ``late``: operands are
+    late-forwarded (a RAM write is seen one cycle later without)."""
+
+    def __init__(self, cycles: dict[int, int], late: bool) -> None:
+        super().__init__(cycles)
+        self.late = late
+
+
+def write_at(div_latency: int, late: bool = True) -> WriteTiming:
     """Write-stage cycle after a beat's issue, per latency class (2: through the divider)."""
-    return {0: WRITE_AT, 1: WRITE_AT + 3, 2: WRITE_AT + 2 + div_latency}
+    return WriteTiming({0: WRITE_AT, 1: WRITE_AT + 3, 2: WRITE_AT + 2 + div_latency}, late)
 
 
 @dataclass(frozen=True)
@@ -58,7 +77,7 @@ def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
     return a[0] < b[1] and b[0] < a[1]
 
 
-def need(pending: InsnUse, new: InsnUse, writes: dict[int, int]) -> int:
+def need(pending: InsnUse, new: InsnUse, writes: WriteTiming) -> int:
     """How many cycles after ``pending``'s last beat ``new`` may be accepted (0: any time)."""
     late_w = {pending.reg_write} if pending.reg_write is not None else set()  # visible at write_at
     write_at = writes[pending.latency]
@@ -71,7 +90,7 @@ def need(pending: InsnUse, new: InsnUse, writes: dict[int, int]) -> int:
         # write (a transparent RAM port at s + 2, forwarding from the write stage at s + 3 and
         # s + 4, late forwarding at s + 5 of a write matched at s + 4 with the saturated result);
         # a table kernel's index is computed from the operand before late forwarding
-        if new.op in (Op.EXP, Op.SIGTANH):
+        if new.op in (Op.EXP, Op.SIGTANH) or not writes.late:
             need = write_at - 4
     if late_w & new.regs_issue:
         need = write_at + 1  # address products are computed at s - 1 from registers, which
@@ -124,7 +143,7 @@ def trace(insns: list[dict]) -> list[int]:
 
 
 def schedule(
-    insns: list[dict], uses: list[InsnUse], beats: list[int], div_latency: int
+    insns: list[dict], uses: list[InsnUse], beats: list[int], div_latency: int, late: bool = True
 ) -> tuple[list[bool], list[int], int]:
     """Per instruction (drain, wait), and the cycles of one inference under that schedule.
 
@@ -133,7 +152,7 @@ def schedule(
     which the instruction's wait turns into a bound from the latest beat. Waits only grow between
     passes and larger waits only spread the trace, so the fixed point satisfies every bound."""
     order = trace(insns)
-    writes = write_at(div_latency)
+    writes = write_at(div_latency, late)
     free_after = {k: v + 1 for k, v in writes.items()}  # the pipeline is empty from then on
     drain, wait = [False] * len(insns), [0] * len(insns)
     for pc, use in enumerate(uses):

@@ -34,10 +34,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from amaranth.hdl import Array, Module, Mux, Signal, signed
+from amaranth.hdl import Array, Cat, Module, Mux, Signal, signed
 from amaranth.lib.memory import Memory
 
 from hlsfix.rtl.isa import ADDR, SEQUENCER_OPS, Op, Src
+from hlsfix.rtl.rotation import rotate, rotation_plan
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class ScratchRAM:
     banks: int  # 1: the multi-port memory
     # read groups A, B: one copy of the banks each, whose data hold the write of the select cycle
     shared: tuple[bool, bool] = (False, False)
+    rotated: tuple[bool, bool, bool] = (False, False, False)  # writes, A, B (``rotation.py``)
 
     @property
     def late(self) -> bool:
@@ -76,11 +78,14 @@ def build_scratch(
     bits: tuple[int, int],
     banks: int,
     shared: tuple[bool, bool] = (False, False),
+    rotated: tuple[bool, bool, bool] = (False, False, False),
 ) -> ScratchRAM:
     """The scratch RAM of ``depth`` words for ``lanes`` lanes, added to ``m``: ``bits`` = (stored
     bits, port bits: reads sign-extend, writes keep the low bits, which hold every value the
     program stores); ``banks`` = ``lanes`` (banked, see the module's text) or 1 (multi-port);
-    ``shared``: which read groups (A, B) share one copy of the banks (``shared_reads``)."""
+    ``shared``: which read groups (A, B) share one copy of the banks (``shared_reads``);
+    ``rotated``: whether the writes and read groups A, B use the rotation network
+    (``rotation.rotation_plan``; a rotated read group is shared)."""
     P = lanes
     ram_bits, word_bits = bits
     if banks == 1:
@@ -111,8 +116,8 @@ def build_scratch(
         for p in range(P)
     ]
     # the write crossbar: bank b takes the write of the lane addressing it (at most one per cycle)
-    bank_w = []
-    for b in range(P):
+    bank_w = rotated_bank_writes(m, writes, k, row_bits) if rotated[0] else []
+    for b in range(0 if rotated[0] else P):
         en, row, data_ = (
             Signal(name=f"bw_en_{b}"),
             Signal(row_bits, name=f"bw_row_{b}"),
@@ -162,24 +167,61 @@ def build_scratch(
             m.d.comb += row.eq(
                 sum_or([gated(h, rp.addr[k : k + row_bits]) for h, (rp, _) in zip(hits, ports, strict=True)])
             )
-            # The bank's write in the cycle its data is selected, to the row it read (every lane
-            # reading the bank reads that row): the data then holds it, for every lane at once,
-            # and the forwarding looks up only the next cycle's writes.
-            held = Signal(row_bits, name=f"{name}_held_{b}")
-            m.d.sync += held.eq(row)
-            en, written, value = bank_w[b]
-            data_ = Signal(signed(ram_bits), name=f"{name}_bank{b}_data")
-            m.d.comb += data_.eq(
-                Mux(en & (written == held), value[:ram_bits].as_signed(), bank_memory(name, b, row))
-            )
-            datas.append(data_)
+            datas.append(held_data(name, b, row))
         for rp, sel in ports:
             m.d.comb += rp.data.eq(Array(datas)[sel])
         return [rp for rp, _ in ports]
 
-    ra = (shared_group if shared[0] else copied_group)("sra")
-    rb = (shared_group if shared[1] else copied_group)("srb")
-    return ScratchRAM(writes, ra, rb, P, shared)
+    def held_data(name: str, b: int, row) -> Signal:
+        """Bank b's data read at ``row``, holding the bank's write in the cycle its data is
+        selected, to the row it read (every lane reading the bank reads that row): for every
+        lane at once, and the forwarding looks up only the next cycle's writes."""
+        held = Signal(row_bits, name=f"{name}_held_{b}")
+        m.d.sync += held.eq(row)
+        en, written, value = bank_w[b]
+        data_ = Signal(signed(ram_bits), name=f"{name}_bank{b}_data")
+        m.d.comb += data_.eq(
+            Mux(en & (written == held), value[:ram_bits].as_signed(), bank_memory(name, b, row))
+        )
+        return data_
+
+    def rotated_group(name: str) -> list[ReadPort]:
+        """Lane p reads bank (p + base) mod P, or bank ``base mod P`` (stride 0; ``rotation.py``)."""
+        ports = [port(f"{name}{p}")[0] for p in range(P)]
+        base = ports[0].addr
+        row0, row1 = Signal(row_bits, name=f"{name}_row0"), Signal(row_bits, name=f"{name}_row1")
+        m.d.comb += [row0.eq(base[k : k + row_bits]), row1.eq(row0 + 1)]
+        stride1 = ports[1].addr[:k] != base[:k]  # lane strides are 0 or 1
+        shift, s1 = Signal(k, name=f"{name}_shift"), Signal(name=f"{name}_stride1")
+        m.d.sync += [shift.eq(base[:k]), s1.eq(stride1)]
+        rows = [Mux(stride1 & (base[:k] > b), row1, row0) for b in range(P)]
+        datas = rotate(m, f"{name}_rot", [held_data(name, b, row) for b, row in enumerate(rows)], shift, 1)
+        for p, rp in enumerate(ports):
+            m.d.comb += rp.data.eq((datas[p] if p == 0 else Mux(s1, datas[p], datas[0])).as_signed())
+        return ports
+
+    groups = [
+        rotated_group if rotated[1 + g] else shared_group if shared[g] else copied_group for g in (0, 1)
+    ]
+    ra, rb = groups[0]("sra"), groups[1]("srb")
+    shared = (shared[0] or rotated[1], shared[1] or rotated[2])
+    return ScratchRAM(writes, ra, rb, P, shared, rotated)
+
+
+def rotated_bank_writes(m: Module, writes: list[WritePort], k: int, row_bits: int) -> list[tuple]:
+    """Per bank (enable, row, data) of its write, through the rotation network: every writing
+    lane p writes bank (p + r) mod P for one r (``rotation.rotated_writes``)."""
+    P = len(writes)
+    r = Signal(k, name="sw_shift")
+    m.d.comb += r.eq(sum_or([gated(w.en, (w.addr[:k] + (P - p) % P)[:k]) for p, w in enumerate(writes)]))
+    packed = [Cat(w.en, w.addr[k : k + row_bits], w.data) for w in writes]
+    out = []
+    for b, x in enumerate(rotate(m, "sw_rot", packed, r, -1)):
+        en, row = Signal(name=f"bw_en_{b}"), Signal(row_bits, name=f"bw_row_{b}")
+        data_ = Signal(signed(len(writes[0].data)), name=f"bw_data_{b}")
+        m.d.comb += [en.eq(x[0]), row.eq(x[1 : 1 + row_bits]), data_.eq(x[1 + row_bits :])]
+        out.append((en, row, data_))
+    return out
 
 
 def connect_reads(m: Module, ram: ScratchRAM, p: int, *, addresses, reads, idle) -> None:
@@ -248,7 +290,7 @@ def write_conflict(img) -> str | None:
     return None
 
 
-def _entry_beats(img, insn: dict):
+def entry_beats(img, insn: dict):
     """The beats of a kernel whose addresses come from its entries (a gather, a sparse row), in
     issue order: per beat, whether it ends a reduction and each live lane's (lane, entry)."""
     P, x = img.lanes, insn.get("x", {})
@@ -280,7 +322,7 @@ def _indirect_conflict(img, pc: int, insn: dict) -> str | None:
         return f"instruction {pc}: entry addresses depend on a register"
     lane_o = insn.get("o", {}).get("lane", 0)
     sparse = insn.get("sparse")
-    for ends, lanes in _entry_beats(img, insn):
+    for ends, lanes in entry_beats(img, insn):
         offsets = [
             lane_o * p + e["row"]
             for p, e in lanes
@@ -317,7 +359,7 @@ def read_conflict(img, group: str) -> str | None:
         if insn.get("x", {}).get("reg_en"):
             return f"instruction {pc}: entry addresses depend on a register"
         sparse = insn.get("sparse")
-        for _ends, lanes in _entry_beats(img, insn):
+        for _ends, lanes in entry_beats(img, insn):
             # an invalid entry of a dense gather pads operand A with the immediate (no read)
             offsets = [lane * p + e["col"] for p, e in lanes if e["valid"] or (not sparse and group == "b")]
             if _two_rows_of_a_bank(offsets, P):
@@ -330,6 +372,11 @@ def shared_reads(img) -> tuple[bool, bool]:
     if scratch_banks(img) == 1:
         return (False, False)
     return (read_conflict(img, "a") is None, read_conflict(img, "b") is None)
+
+
+def scratch_plan(img) -> tuple[int, tuple[bool, bool], tuple[bool, bool, bool]]:
+    """``build_scratch``'s banks, shared read groups and rotations for ``img``."""
+    return scratch_banks(img), shared_reads(img), rotation_plan(img)
 
 
 def scratch_banks(img) -> int:

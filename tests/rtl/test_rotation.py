@@ -1,0 +1,102 @@
+"""The banked scratch RAM's rotation network (``rtl/rotation.py``): which programs it serves, and
+the RAM it builds read against a plain dictionary of words, cycle by cycle, in amaranth.sim."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+import hlsfix
+from hlsfix.rtl.isa import Op
+from hlsfix.rtl.microcode import compile_image
+from hlsfix.rtl.rotation import rotated_reads, rotated_writes, rotation_plan
+
+pytest.importorskip("amaranth")
+
+from amaranth.hdl import Module  # noqa: E402
+from amaranth.sim import Simulator  # noqa: E402
+
+from hlsfix.rtl.scratch import build_scratch  # noqa: E402
+
+
+def test_dense_models_rotate_everything_and_gathers_keep_the_crossbar():
+    mlp = hlsfix.compile("mlp", bits="16").program
+    for lanes in (2, 4, 8, 16):
+        assert rotation_plan(compile_image(mlp, lanes)) == (True, True, True)
+    assert rotation_plan(compile_image(mlp, 1)) == (False, False, False)  # not banked
+    img = compile_image(hlsfix.compile("protonn", bits="16").program, 16)
+    assert rotated_reads(img, "a") is None
+    assert rotated_reads(img, "b") == "instruction 0 (MAC): a gather"  # x[column] of the sparse rows
+    assert rotated_writes(img) == "instruction 0 (MAC): a beat's writes are no rotation of the lanes"
+    assert rotation_plan(img) == (False, True, False)
+    scratch = next(m for m in img.memories() if m["memory"] == "scratch RAM")
+    assert "A reads: rotated, one copy" in scratch["style"] and "B reads: one copy shared" in scratch["style"]
+
+
+def test_lane_strides_other_than_0_or_1_do_not_rotate():
+    img = compile_image(hlsfix.compile("mlp", bits="16").program, 4)
+    pc = next(i for i, w in enumerate(img.insns) if w["op"] == Op.ALU and w["a_src"] == 0)
+    img.insns[pc] = {**img.insns[pc], "a": {**img.insns[pc]["a"], "lane": 2}, "n0": 4}
+    assert rotated_reads(img, "a") == f"instruction {pc} (ALU): lanes read with stride 2"
+    # writes with an odd stride are conflict-free but no rotation; 5 ≡ 1 (mod 4) is one
+    for stride, why in ((3, f"instruction {pc} (ALU): lanes write with stride 3"), (5, None)):
+        img.insns[pc] = {**img.insns[pc], "o": {**img.insns[pc]["o"], "lane": stride}}
+        assert rotated_writes(img) == why
+
+
+def _run_ram(lanes: int, depth: int, rotated: tuple[bool, bool, bool], cycles: int, seed: int):
+    """Random rotation-shaped writes (lane p to bank p + r, rows at random) and stride-0/1 reads
+    of both groups, every cycle; each read's data (a cycle later) against a dictionary holding
+    every write up to that cycle (the banked RAM's reads see the write of the cycle they are
+    addressed in and of the next)."""
+    rng = random.Random(seed)
+    m = Module()
+    ram = build_scratch(m, lanes, depth, (16, 16), lanes, (True, True), rotated)
+    rows = depth // lanes
+    words: dict[int, int] = {}
+    mismatches: list[tuple] = []
+
+    async def bench(ctx):
+        expected = None
+        for t in range(cycles):
+            r = rng.randrange(lanes)
+            writes = {}
+            for p, w in enumerate(ram.write):
+                en = rng.random() < 0.5
+                addr = rng.randrange(rows) * lanes + (p + r) % lanes
+                data = rng.randrange(-(1 << 15), 1 << 15)
+                ctx.set(w.en, en)
+                ctx.set(w.addr, addr)
+                ctx.set(w.data, data)
+                if en:
+                    writes[addr] = data
+            reads = []
+            for group in (ram.read_a, ram.read_b):
+                stride = rng.randrange(2)
+                base = rng.randrange(depth - lanes + 1)
+                for p, rp in enumerate(group):
+                    ctx.set(rp.addr, base + stride * p)
+                    ctx.set(rp.en, 1)
+                    reads.append(base + stride * p)
+            words.update(writes)  # this cycle's writes: seen by the reads of the previous cycle
+            if expected is not None:
+                got = [ctx.get(rp.data) for rp in (*ram.read_a, *ram.read_b)]
+                want = [words.get(a, 0) for a in expected]
+                if got != want:
+                    mismatches.append((t, expected, got, want))
+            expected = reads
+            await ctx.tick()
+
+    sim = Simulator(m)
+    sim.add_clock(1e-6)
+    sim.add_testbench(bench)
+    sim.run()
+    return mismatches
+
+
+@pytest.mark.parametrize("rotated", [(True, True, True), (False, False, False), (True, False, True)])
+def test_banked_ram_reads_what_was_written(rotated):
+    # the crossbars (no rotation) against the same dictionary: both networks are one memory
+    assert _run_ram(8, 64, rotated, 300, seed=1) == []
+    assert _run_ram(4, 32, rotated, 200, seed=2) == []
