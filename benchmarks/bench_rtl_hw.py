@@ -9,6 +9,7 @@ inputs here too and prints the measured figure and bit-exactness beside it.
 
     .venv/bin/python benchmarks/bench_rtl_hw.py [--models protonn mlp cnn] [--lanes 1 2 4 8 16]
         [--no-pnr] [--no-uno] [--sim N] [--seeds 1 2 3] [--device 45k|85k] [--json FILE]
+        [--yosys-timeout S]
 
 ``cnn-wide`` (``benchmarks/wide_cnn.py``, 22.6 k parameters) may be named beside the zoo models.
 
@@ -27,6 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import hlsfix  # noqa: E402
+from hlsfix.board import timing  # noqa: E402
 from hlsfix.board.timing import place_and_route_ecp5, synthesize_xilinx  # noqa: E402
 from hlsfix.errors import HlsfixError  # noqa: E402
 from hlsfix.rtl.microcode import compile_image  # noqa: E402
@@ -135,7 +137,10 @@ def main() -> None:
     ap.add_argument("--seeds", type=int, nargs="+", default=[1], help="nextpnr seeds: the worst is reported")
     ap.add_argument("--device", default="45k", help="ECP5 device (85k where a design does not fit a 45k)")
     ap.add_argument("--json", type=Path, help="append every row as a JSON line to FILE")
+    ap.add_argument("--yosys-timeout", type=int, metavar="S", help="seconds a Yosys run may take")
     args = ap.parse_args()
+    if args.yosys_timeout:
+        timing.YOSYS_TIMEOUT_S = args.yosys_timeout
     print(HEADER)
     print("|" + "---|" * (HEADER.count("|") - 1))
     for model in args.models:
