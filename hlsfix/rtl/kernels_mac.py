@@ -130,6 +130,13 @@ class MacKernels:
             load[lane] += max(1, len(by_row[r]))
         lx, x0, rx = self.ref(k.x)
         lo = self.out(k.out)
+        # Row r to lane (r · scale) mod P where that is as fast: lane p then always writes bank
+        # p + base, a rotation of the lanes (``rotation.py``) instead of the write crossbar.
+        by_bank: list[list[int]] = [[] for _ in range(self.P)]
+        for r in by_row:
+            by_bank[(r * lo.scale) % self.P].append(r)
+        if max(sum(max(1, len(by_row[r])) for r in rows) for rows in by_bank) <= max(load):
+            owned = by_bank
         lists = []
         lengths = {r: len(nz) for r, nz in by_row.items()}
         for rows in bank_free_rows(owned, lengths, lo.scale):
