@@ -55,7 +55,7 @@ from hlsfix.rtl.memories import (
 )
 from hlsfix.rtl.microcode import Image
 from hlsfix.rtl.schedule import late_forwarding
-from hlsfix.rtl.scratch import build_scratch, connect_reads, scratch_plan
+from hlsfix.rtl.scratch import build_scratch, connect_reads, drive_write_shift, scratch_plan
 from hlsfix.rtl.units import DIV_BITS_PER_STAGE, Divider, rescale_sat, round_half, shift_exact
 
 
@@ -121,7 +121,7 @@ class Accelerator(wiring.Component):
 
         # RAM ports: per lane two reads and one write; lane 0's are shared with the stream I/O.
         # Reads are transparent: a kernel may read a word in the cycle its producer writes it.
-        scratch = build_scratch(m, P, img.ram_depth, (img.ram_bits, WB), *scratch_plan(img))
+        scratch = build_scratch(m, P, img.ram_depth, (img.ram_bits, WB), *scratch_plan(img), ahead=True)
         ram_w, ram_ra, ram_rb = scratch.write, scratch.read_a, scratch.read_b
         gap = Signal(6, init=63)  # cycles since the last issued beat (saturating)
         m.d.sync += gap.eq(Mux(issue, 1, Mux(gap == 63, 63, gap + 1)))
@@ -323,6 +323,7 @@ class Accelerator(wiring.Component):
         # Forwarding (``forwarding.py``): every lane's writes, seen by every lane's operands.
         fwd = (BankForwarding if scratch.late else Forwarding)(P, WB, img.ram_depth, late=late_forwarding(P))
         fw_en, fw_addr, fw_data, pw_en, pw_addr = fwd.en, fwd.addr, fwd.data, fwd.pen, fwd.paddr
+        drive_write_shift(m, scratch, list(zip(pw_en, pw_addr, strict=True)), self.running)
         late_forwarded = fwd.late
         fwd.keep_previous(m)
 

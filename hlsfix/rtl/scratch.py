@@ -64,6 +64,8 @@ class ScratchRAM:
     # read groups A, B: one copy of the banks each, whose data hold the write of the select cycle
     shared: tuple[bool, bool] = (False, False)
     rotated: tuple[bool, bool, bool] = (False, False, False)  # writes, A, B (``rotation.py``)
+    # rotated writes computed a cycle ahead: (next cycle's shift, running), ``drive_write_shift``
+    ahead: tuple | None = None
 
     @property
     def late(self) -> bool:
@@ -79,13 +81,17 @@ def build_scratch(
     banks: int,
     shared: tuple[bool, bool] = (False, False),
     rotated: tuple[bool, bool, bool] = (False, False, False),
+    *,
+    ahead: bool = False,
 ) -> ScratchRAM:
     """The scratch RAM of ``depth`` words for ``lanes`` lanes, added to ``m``: ``bits`` = (stored
     bits, port bits: reads sign-extend, writes keep the low bits, which hold every value the
     program stores); ``banks`` = ``lanes`` (banked, see the module's text) or 1 (multi-port);
     ``shared``: which read groups (A, B) share one copy of the banks (``shared_reads``);
     ``rotated``: whether the writes and read groups A, B use the rotation network
-    (``rotation.rotation_plan``; a rotated read group is shared)."""
+    (``rotation.rotation_plan``; a rotated read group is shared); ``ahead``: the rotated writes'
+    shift is registered from the next cycle's writes (``drive_write_shift``), not computed from
+    the write ports, while ``running`` (else lane 0 alone writes: the input stream, the host)."""
     P = lanes
     ram_bits, word_bits = bits
     if banks == 1:
@@ -116,7 +122,10 @@ def build_scratch(
         for p in range(P)
     ]
     # the write crossbar: bank b takes the write of the lane addressing it (at most one per cycle)
-    bank_w = rotated_bank_writes(m, writes, k, row_bits) if rotated[0] else []
+    shift_ahead = None
+    if ahead and rotated[0]:
+        shift_ahead = (Signal(k, name="sw_shift_next"), Signal(name="sw_running"))
+    bank_w = rotated_bank_writes(m, writes, k, row_bits, shift_ahead) if rotated[0] else []
     for b in range(0 if rotated[0] else P):
         en, row, data_ = (
             Signal(name=f"bw_en_{b}"),
@@ -205,15 +214,34 @@ def build_scratch(
     ]
     ra, rb = groups[0]("sra"), groups[1]("srb")
     shared = (shared[0] or rotated[1], shared[1] or rotated[2])
-    return ScratchRAM(writes, ra, rb, P, shared, rotated)
+    return ScratchRAM(writes, ra, rb, P, shared, rotated, shift_ahead)
 
 
-def rotated_bank_writes(m: Module, writes: list[WritePort], k: int, row_bits: int) -> list[tuple]:
-    """Per bank (enable, row, data) of its write, through the rotation network: every writing
-    lane p writes bank (p + r) mod P for one r (``rotation.rotated_writes``)."""
+def write_shift(writes, k: int):
+    """r of writes where every writing lane p writes bank (p + r) mod P: any writing lane's bank
+    minus its lane (they agree: ``rotation.rotated_writes``); ``writes``: (en, addr) per lane."""
     P = len(writes)
+    return sum_or([gated(en, (addr[:k] + (P - p) % P)[:k]) for p, (en, addr) in enumerate(writes)])
+
+
+def drive_write_shift(m: Module, ram: ScratchRAM, next_writes, running) -> None:
+    """Drive a RAM built ``ahead``: the lanes' (enable, address) of the next cycle's writes."""
+    if ram.ahead is not None:
+        shift_next, on = ram.ahead
+        m.d.comb += [shift_next.eq(write_shift(next_writes, len(shift_next))), on.eq(running)]
+
+
+def rotated_bank_writes(m: Module, writes: list[WritePort], k: int, row_bits: int, ahead) -> list[tuple]:
+    """Per bank (enable, row, data) of its write, through the rotation network: every writing
+    lane p writes bank (p + r) mod P for one r (``rotation.rotated_writes``); r registered a cycle
+    ahead (``ahead``: the next cycle's r and ``running``) or computed from ``writes``."""
     r = Signal(k, name="sw_shift")
-    m.d.comb += r.eq(sum_or([gated(w.en, (w.addr[:k] + (P - p) % P)[:k]) for p, w in enumerate(writes)]))
+    if ahead is None:
+        m.d.comb += r.eq(write_shift([(w.en, w.addr) for w in writes], k))
+    else:
+        (shift_next, running), shift = ahead, Signal(k, name="sw_shift_reg")
+        m.d.sync += shift.eq(shift_next)
+        m.d.comb += r.eq(Mux(running, shift, writes[0].addr[:k]))
     packed = [Cat(w.en, w.addr[k : k + row_bits], w.data) for w in writes]
     out = []
     for b, x in enumerate(rotate(m, "sw_rot", packed, r, -1)):

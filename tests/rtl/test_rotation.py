@@ -49,22 +49,31 @@ def test_lane_strides_other_than_0_or_1_do_not_rotate():
         assert rotated_writes(img) == why
 
 
-def _run_ram(lanes: int, depth: int, rotated: tuple[bool, bool, bool], cycles: int, seed: int):
+def _run_ram(lanes: int, depth: int, rotated: tuple[bool, bool, bool], cycles: int, seed: int, ahead=False):
     """Random rotation-shaped writes (lane p to bank p + r, rows at random) and stride-0/1 reads
     of both groups, every cycle; each read's data (a cycle later) against a dictionary holding
     every write up to that cycle (the banked RAM's reads see the write of the cycle they are
-    addressed in and of the next)."""
+    addressed in and of the next). ``ahead``: the next cycle's r is given a cycle early."""
     rng = random.Random(seed)
     m = Module()
-    ram = build_scratch(m, lanes, depth, (16, 16), lanes, (True, True), rotated)
+    ram = build_scratch(m, lanes, depth, (16, 16), lanes, (True, True), rotated, ahead=ahead)
+    assert (ram.ahead is not None) == (ahead and rotated[0])
     rows = depth // lanes
+    shifts = [rng.randrange(lanes) for _ in range(cycles + 1)]
     words: dict[int, int] = {}
     mismatches: list[tuple] = []
 
     async def bench(ctx):
         expected = None
+        if ram.ahead is not None:  # the first cycle's r, a cycle before it (no writes meanwhile)
+            ctx.set(ram.ahead[0], shifts[0])
+            ctx.set(ram.ahead[1], 1)
+            await ctx.tick()
         for t in range(cycles):
-            r = rng.randrange(lanes)
+            r = shifts[t]
+            if ram.ahead is not None:
+                ctx.set(ram.ahead[0], shifts[t + 1])  # registered for the next cycle
+                ctx.set(ram.ahead[1], 1)
             writes = {}
             for p, w in enumerate(ram.write):
                 en = rng.random() < 0.5
@@ -99,8 +108,16 @@ def _run_ram(lanes: int, depth: int, rotated: tuple[bool, bool, bool], cycles: i
     return mismatches
 
 
-@pytest.mark.parametrize("rotated", [(True, True, True), (False, False, False), (True, False, True)])
-def test_banked_ram_reads_what_was_written(rotated):
+@pytest.mark.parametrize(
+    ("rotated", "ahead"),
+    [
+        ((True, True, True), False),
+        ((True, True, True), True),
+        ((False, False, False), False),
+        ((True, False, True), True),
+    ],
+)
+def test_banked_ram_reads_what_was_written(rotated, ahead):
     # the crossbars (no rotation) against the same dictionary: both networks are one memory
-    assert _run_ram(8, 64, rotated, 300, seed=1) == []
-    assert _run_ram(4, 32, rotated, 200, seed=2) == []
+    assert _run_ram(8, 64, rotated, 300, seed=1, ahead=ahead) == []
+    assert _run_ram(4, 32, rotated, 200, seed=2, ahead=ahead) == []
