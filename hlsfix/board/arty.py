@@ -37,6 +37,10 @@ if TYPE_CHECKING:
 
 LANE_CHOICES = (16, 8, 4, 2, 1)
 FIT_MARGIN = 0.9
+# The line through two measured P overestimates a wider design that drops per-lane parts (late
+# forwarding above 8 lanes: ProtoNN's P = 1 and 8 predict 21,286 LUT at P = 16, which takes 16,446);
+# a P predicted to overflow by at most this factor is no known misfit: it is synthesised.
+NEAR_FIT = 1.15
 TOP_NAME = "hlsfix_arty"
 OUTPUT_BITS = 32  # every result element goes over the link as a 32-bit signed value
 VIVADO_TIMEOUT_S = 4 * 3600
@@ -250,6 +254,10 @@ def _predicted_fit(pred: dict[str, float], board: FpgaBoard, margin: float) -> b
     return all(pred[k] <= getattr(cap, k) * margin for k in ("lut", "ff", "dsp", "bram36"))
 
 
+def _near_fit(pred: dict[str, float], board: FpgaBoard, margin: float) -> bool:
+    return _predicted_fit(pred, board, margin * NEAR_FIT)
+
+
 def choose_lanes(
     estimate: Callable[[int], Resources],
     board: FpgaBoard,
@@ -264,7 +272,8 @@ def choose_lanes(
 
     Automatic choice synthesises the smallest P (which must fit, else the BoardError of
     ``check_fit``), then the largest P an all-of-it-scales prediction allows, then at most one larger
-    P that the line through two measured points predicts to fit; a P that does not fit, or whose
+    P that the line through two measured points predicts to fit, then the next P above the best so
+    far that the line predicts to overflow by at most ``NEAR_FIT``; a P that does not fit, or whose
     synthesis fails (the estimator running out of memory on a big design), steps down one choice.
     ``known_misfit`` (``memory_misfit``) rules out, before any synthesis, a P whose memories alone
     cannot fit: it is never tried, and the report says why.
@@ -300,7 +309,8 @@ def choose_lanes(
         if _predicted_fit(_predict(measured, p), board, margin) and run_fits(p):
             best = p
             break
-    # One step up, to the largest P the line through two measurements says fits.
+    # One step up, to the largest P the line through two measurements says fits (or nearly:
+    # ``NEAR_FIT``, tried after the largest that fits).
     if len(measured) >= 2:
         larger = [p for p in choices if p > best and p not in measured and p not in failed]
         fitting = [p for p in larger if _predicted_fit(_predict(measured, p), board, margin)]
@@ -308,6 +318,10 @@ def choose_lanes(
             if run_fits(p):
                 best = p
                 break
+        near = [p for p in choices if p > best and p not in measured and p not in failed]
+        near = [p for p in near if _near_fit(_predict(measured, p), board, margin)]
+        if near and run_fits(near[-1]):
+            best = near[-1]
     skipped = {
         p: _skip_reason(measured, p, board, margin) if p > best else f"P = {best} fits and was chosen"
         for p in choices
