@@ -54,8 +54,8 @@ from hlsfix.rtl.memories import (
     read_word,
 )
 from hlsfix.rtl.microcode import Image
-from hlsfix.rtl.schedule import late_forwarding
-from hlsfix.rtl.scratch import build_scratch, connect_reads, drive_write_shift, scratch_plan
+from hlsfix.rtl.rotation_plan import scratch_plan
+from hlsfix.rtl.scratch import build_scratch, connect_reads, drive_write_shift
 from hlsfix.rtl.units import DIV_BITS_PER_STAGE, Divider, rescale_sat, round_half, shift_exact
 
 
@@ -321,7 +321,7 @@ class Accelerator(wiring.Component):
             m.submodules.div = div
             busy_terms.append(div.busy)
         # Forwarding (``forwarding.py``): every lane's writes, seen by every lane's operands.
-        fwd = (BankForwarding if scratch.late else Forwarding)(P, WB, img.ram_depth, late=late_forwarding(P))
+        fwd = (BankForwarding if scratch.late else Forwarding)(P, WB, img.ram_depth)
         fw_en, fw_addr, fw_data, pw_en, pw_addr = fwd.en, fwd.addr, fwd.data, fwd.pen, fwd.paddr
         drive_write_shift(m, scratch, list(zip(pw_en, pw_addr, strict=True)), self.running)
         late_forwarded = fwd.late

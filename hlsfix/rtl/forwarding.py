@@ -23,6 +23,7 @@ from __future__ import annotations
 from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal, signed
 
 from hlsfix.rtl.isa import ADDR
+from hlsfix.rtl.schedule import late_forwarding
 from hlsfix.rtl.scratch import gated, sum_or
 
 
@@ -40,9 +41,9 @@ class Forwarding:
     """The write signals of every lane (``en``/``addr``/``data``: this cycle's write stage;
     ``pen``/``paddr``: next cycle's), driven by the lanes, and the two forwarding muxes."""
 
-    def __init__(self, lanes: int, word_bits: int, ram_depth: int, *, late: bool = True) -> None:
+    def __init__(self, lanes: int, word_bits: int, ram_depth: int) -> None:
         P = self.lanes = lanes
-        self.has_late = late
+        self.has_late = late_forwarding(lanes)
         self.word_bits = word_bits
         self.en = [Signal(name=f"fw_en_{q}") for q in range(P)]
         self.addr = [Signal(signed(ADDR), name=f"fw_addr_{q}") for q in range(P)]
@@ -106,8 +107,8 @@ class BankForwarding(Forwarding):
     """Forwarding for the banked scratch RAM (the module's text): per operand, one look-up of its
     bank's next write a cycle ahead, registered, instead of a comparison with every lane."""
 
-    def __init__(self, lanes: int, word_bits: int, ram_depth: int, *, late: bool = True) -> None:
-        super().__init__(lanes, word_bits, ram_depth, late=late)
+    def __init__(self, lanes: int, word_bits: int, ram_depth: int) -> None:
+        super().__init__(lanes, word_bits, ram_depth)
         self.k = lanes.bit_length() - 1
         rows = -(-ram_depth // lanes)
         self.row_bits = max(1, (rows - 1).bit_length())

@@ -153,7 +153,7 @@ class Image:
         return out
 
     def _scratch_memory(self) -> dict:
-        from hlsfix.rtl.rotation import rotated_writes, rotation_plan
+        from hlsfix.rtl.rotation_plan import rotated_writes, rotation_plan
         from hlsfix.rtl.scratch import read_conflict, scratch_banks, shared_reads, write_conflict
 
         P, banks = self.lanes, scratch_banks(self)

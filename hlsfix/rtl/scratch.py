@@ -38,7 +38,7 @@ from amaranth.hdl import Array, Cat, Module, Mux, Signal, signed
 from amaranth.lib.memory import Memory
 
 from hlsfix.rtl.isa import ADDR, SEQUENCER_OPS, Op, Src
-from hlsfix.rtl.rotation import rotate, rotation_plan
+from hlsfix.rtl.rotation import rotate
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ def build_scratch(
     program stores); ``banks`` = ``lanes`` (banked, see the module's text) or 1 (multi-port);
     ``shared``: which read groups (A, B) share one copy of the banks (``shared_reads``);
     ``rotated``: whether the writes and read groups A, B use the rotation network
-    (``rotation.rotation_plan``; a rotated read group is shared); ``ahead``: the rotated writes'
+    (``rotation_plan.py``; a rotated read group is shared); ``ahead``: the rotated writes'
     shift is registered from the next cycle's writes (``drive_write_shift``), not computed from
     the write ports, while ``running`` (else lane 0 alone writes: the input stream, the host)."""
     P = lanes
@@ -233,7 +233,7 @@ def drive_write_shift(m: Module, ram: ScratchRAM, next_writes, running) -> None:
 
 def rotated_bank_writes(m: Module, writes: list[WritePort], k: int, row_bits: int, ahead) -> list[tuple]:
     """Per bank (enable, row, data) of its write, through the rotation network: every writing
-    lane p writes bank (p + r) mod P for one r (``rotation.rotated_writes``); r registered a cycle
+    lane p writes bank (p + r) mod P for one r (``rotation_plan.rotated_writes``); r registered a cycle
     ahead (``ahead``: the next cycle's r and ``running``) or computed from ``writes``."""
     r = Signal(k, name="sw_shift")
     if ahead is None:
@@ -400,11 +400,6 @@ def shared_reads(img) -> tuple[bool, bool]:
     if scratch_banks(img) == 1:
         return (False, False)
     return (read_conflict(img, "a") is None, read_conflict(img, "b") is None)
-
-
-def scratch_plan(img) -> tuple[int, tuple[bool, bool], tuple[bool, bool, bool]]:
-    """``build_scratch``'s banks, shared read groups and rotations for ``img``."""
-    return scratch_banks(img), shared_reads(img), rotation_plan(img)
 
 
 def scratch_banks(img) -> int:

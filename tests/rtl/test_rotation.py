@@ -1,4 +1,5 @@
-"""The banked scratch RAM's rotation network (``rtl/rotation.py``): which programs it serves, and
+"""The banked scratch RAM's rotation network (``rtl/rotation.py``): which programs it serves
+(``rtl/rotation_plan.py``), and
 the RAM it builds read against a plain dictionary of words, cycle by cycle, in amaranth.sim."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import pytest
 import hlsfix
 from hlsfix.rtl.isa import Op
 from hlsfix.rtl.microcode import compile_image
-from hlsfix.rtl.rotation import rotated_reads, rotated_writes, rotation_plan
+from hlsfix.rtl.rotation_plan import rotated_reads, rotated_writes, rotation_plan
 
 pytest.importorskip("amaranth")
 
