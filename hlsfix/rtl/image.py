@@ -71,18 +71,36 @@ class Image:
 
     def memories(self) -> list[dict]:
         """Each memory of the accelerator: words, bits, copies and read/write ports per copy."""
+        from hlsfix.rtl.memories import late_bits, microcode_words
+
         P = self.lanes
         ent_bits = sum(self.entry_widths) + 3
-        insn_bits = _insn_bits()
+        words = microcode_words(self)
+        varying = sum(len({(w >> b) & 1 for w in words}) > 1 for b in range(max(words).bit_length()))
         out = [
             {
                 "memory": "microcode",
                 "words": len(self.insns),
-                "bits": insn_bits,
-                "copies": 2,
-                "read_ports": 8,
+                "bits": len(late_bits(words)),
+                "copies": 1,
+                "read_ports": 1,
                 "write_ports": 0,
-                "style": "logic (decoded into registers per stage; a copy one word ahead for the sequencer)",
+                "style": (
+                    "block RAM: the fields the stages after issue read that differ between words, "
+                    "read at pc, registered and delayed stage by stage"
+                ),
+            },
+            {
+                "memory": "microcode look-ahead",
+                "words": len(self.insns),
+                "bits": varying,
+                "copies": 2,
+                "read_ports": 1,
+                "write_ports": 0,
+                "style": (
+                    "logic: the word after pc and a LOOPNEXT's target word, loaded into the "
+                    "sequencer's word register (Yosys keeps the bits the issue stage reads)"
+                ),
             },
             self._scratch_memory(),
             {
@@ -194,9 +212,3 @@ ROM_COPY_BUDGET = 32  # RAMB36 the per-lane weight ROM copies may take (of the 3
 
 def bram_blocks(words: int, word_bits: int) -> int:
     return -(-words * word_bits // BRAM_BITS)
-
-
-def _insn_bits() -> int:
-    from hlsfix.rtl.isa import insn_layout
-
-    return insn_layout.size

@@ -1,9 +1,10 @@
 """The accelerator's memories, built from an ``Image``: each shaped so that a RAM primitive
 (block RAM, or logic where that is the better fit) can hold it.
 
-- the microcode ROM, in logic: few words, each hundreds of bits wide, read by one port per
-  pipeline stage (every stage but the first reads its fields registered), and a copy shifted by
-  one word (the next instruction at ``pc``, for the sequencer's look-ahead);
+- the microcode, split by who reads it: the sequencer's look-ahead copies in logic (the word
+  after ``pc`` and a LOOPNEXT's target word, indexed by ``pc`` in the cycle it changes), and
+  for the later pipeline stages a block RAM holding only the bits of their fields that vary
+  across the program's words (``late_bits``), read at ``pc`` and registered per stage;
 - the weight ROM, one copy per lane while that fits the block-RAM budget (two read ports each: a
   dual-port block RAM), else one shared ROM;
 - the table ROM (Exp/SigmoidTanh tables, the weight ROM's first words) and the entry table, one
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from amaranth.hdl import Const, Module, Signal, Value, signed, unsigned
+from amaranth.hdl import Cat, Const, Module, Signal, Value, signed, unsigned
 from amaranth.lib import data
 from amaranth.lib.memory import Memory
 
@@ -41,9 +42,50 @@ def sequencer_bits(insns: list[dict], pc: int) -> int:
     return int(fast) << FAST_NEXT | int(needs) << NEEDS_NEXT
 
 
+# The fields only the sequencer and the issue stage read (loop counts, address streams, the
+# sequencer's own operands): the late stages' block RAM leaves them out.
+ISSUE_ONLY_FIELDS = frozenset(
+    {"drain", "wait", "n1", "n0", "chunks", "m1", "m0", "a", "b", "x", "o", "intop", "target"}
+)
+
+
+def late_bits(words: list[int]) -> list[int]:
+    """The word bits the late pipeline stages may read that differ between ``words``: the
+    microcode block RAM's columns (every other bit is the same in every word, a constant)."""
+    issue_only = {
+        b
+        for name in ISSUE_ONLY_FIELDS
+        for b in range(insn_layout[name].offset, insn_layout[name].offset + insn_layout[name].width)
+    }
+    return [
+        b for b in range(insn_layout.size) if b not in issue_only and len({(w >> b) & 1 for w in words}) > 1
+    ]
+
+
+def late_word(word: int, columns: list[int]) -> int:
+    """``word``'s bits at ``columns``, packed: one row of the microcode block RAM."""
+    return sum(((word >> b) & 1) << i for i, b in enumerate(columns))
+
+
+def expand(data, columns: list[int], like: int):
+    """A full microcode word from a block-RAM row ``data``: its columns in place, every other bit
+    as in ``like`` (a word of the program; the same in all of them, or a field the late stages
+    never read)."""
+    parts, at = [], 0
+    for i, b in enumerate(columns):
+        if b > at:
+            parts.append(Const((like >> at) & ((1 << (b - at)) - 1), b - at))
+        parts.append(data[i])
+        at = b + 1
+    if at < WORD_BITS:
+        parts.append(Const(like >> at, WORD_BITS - at))
+    return Cat(*parts)
+
+
 @dataclass(frozen=True)
 class Memories:
-    ucode: Memory
+    ucode: Memory  # the late stages' columns (``late_bits``), in block RAM
+    columns: list[int]
     ucode_next: Memory  # the word after each one: the sequencer's look-ahead without an adder
     ucode_target: Memory  # a LOOPNEXT's target word (the sequencer's taken branch)
     words: list[int]  # the microcode words
@@ -53,22 +95,31 @@ class Memories:
     ent_layout: data.StructLayout
 
 
+def microcode_words(img: Image) -> list[int]:
+    """The program's microcode: each instruction's fields packed, with the sequencer's bits."""
+    return [
+        pack(insn_layout, narrowed(i, img.value_bits, img.word_bits)) | sequencer_bits(img.insns, pc)
+        for pc, i in enumerate(img.insns)
+    ]
+
+
 def build_memories(m: Module, img: Image) -> Memories:
     """Every memory of the accelerator for ``img``, added to ``m`` as submodules."""
     P, WB = img.lanes, img.word_bits
     ent_layout = entry_layout(*img.entry_widths)
-    words = [
-        pack(insn_layout, narrowed(i, img.value_bits, img.word_bits)) | sequencer_bits(img.insns, pc)
-        for pc, i in enumerate(img.insns)
-    ]
-    ucode, ucode_next = (
-        Memory(
-            attrs={"rom_style": "logic", "ram_style": "logic"},
-            shape=unsigned(WORD_BITS),
-            depth=len(img.insns),
-            init=init,
-        )
-        for init in (words, [*words[1:], 0])
+    words = microcode_words(img)
+    columns = late_bits(words)
+    ucode = Memory(
+        attrs={"rom_style": "block", "ram_style": "block"},
+        shape=unsigned(max(1, len(columns))),
+        depth=len(img.insns),
+        init=[late_word(w, columns) for w in words],
+    )
+    ucode_next = Memory(
+        attrs={"rom_style": "logic", "ram_style": "logic"},
+        shape=unsigned(WORD_BITS),
+        depth=len(img.insns),
+        init=[*words[1:], 0],
     )
     ucode_target = Memory(
         attrs={"rom_style": "logic", "ram_style": "logic"},
@@ -88,15 +139,23 @@ def build_memories(m: Module, img: Image) -> Memories:
     for name, mems in (("rom", roms), ("table", tables), ("ent", ents)):
         for i, mem in enumerate(mems):
             m.submodules[f"{name}{i}"] = mem
-    return Memories(ucode, ucode_next, ucode_target, words, roms, tables, ents, ent_layout)
+    return Memories(ucode, columns, ucode_next, ucode_target, words, roms, tables, ents, ent_layout)
 
 
-def read_word(m: Module, mem: Memory, addr, *, domain: str):
-    """A read port of ``mem`` at ``addr``: its data (registered for ``domain`` "sync": the word
-    at ``addr``'s value of the previous cycle)."""
-    port = mem.read_port(domain=domain)
-    m.d.comb += port.addr.eq(addr)
-    return port.data
+def late_words(m: Module, mems: Memories, pc, stages: tuple[int, ...]) -> dict:
+    """The microcode word at ``pc`` delayed by each of ``stages`` (≥ 2) cycles, for the pipeline
+    stages after S1: the block RAM is read at ``pc``, its data (the word at pc delayed by one,
+    late in the cycle: the block RAM's clock-to-output) registered, then delayed stage by stage,
+    so every stage's fields come from flip-flops. Only the bits a stage reads stay (Yosys drops
+    the others' registers)."""
+    port = mems.ucode.read_port(domain="sync")
+    m.d.comb += port.addr.eq(pc)
+    row, out = port.data, {}
+    for i in range(2, max(stages) + 1):
+        row = delayed(m, row, f"ucode_row{i}")
+        if i in stages:
+            out[i] = expand(row, mems.columns, mems.words[0])
+    return out
 
 
 def adder_tree(m: Module, values: list, width: int):
