@@ -12,6 +12,7 @@ from hlsfix.fixedpoint import program as kp
 from hlsfix.fixedpoint.program import KernelProgram
 from hlsfix.rtl.isa import Src, signed_bits
 from hlsfix.rtl.schedule import InsnUse
+from hlsfix.rtl.ucode_words import late_bits, microcode_words
 
 
 class UnsupportedKernel(CompileError, NotImplementedError):
@@ -71,8 +72,6 @@ class Image:
 
     def memories(self) -> list[dict]:
         """Each memory of the accelerator: words, bits, copies and read/write ports per copy."""
-        from hlsfix.rtl.memories import late_bits, microcode_words
-
         P = self.lanes
         ent_bits = sum(self.entry_widths) + 3
         words = microcode_words(self)

@@ -14,15 +14,15 @@ from amaranth.sim import Simulator  # noqa: E402
 import hlsfix  # noqa: E402
 from hlsfix.rtl import program_facts as facts  # noqa: E402
 from hlsfix.rtl.isa import Op, insn_layout  # noqa: E402
-from hlsfix.rtl.memories import (  # noqa: E402
+from hlsfix.rtl.memories import expand  # noqa: E402
+from hlsfix.rtl.microcode import compile_image  # noqa: E402
+from hlsfix.rtl.ucode_words import (  # noqa: E402
     ISSUE_ONLY_FIELDS,
     WORD_BITS,
-    expand,
     late_bits,
     late_word,
     microcode_words,
 )
-from hlsfix.rtl.microcode import compile_image  # noqa: E402
 
 
 def _issue_only() -> set[int]:
