@@ -4,7 +4,8 @@ One design executes any KernelProgram: ``microcode.compile_image`` turns the pro
 microcode ROM, the weight ROM, the entry table and the RAM size, and this module is the same for
 every model (``memories.py`` builds the memories). Per cycle the address generator issues one
 beat (one loop-nest point) to all P lanes; each lane runs the same pipeline, every stage after S0
-reading its instruction's fields from registers:
+reading its instruction's fields from registers (S1's the sequencer's word delayed, the later
+stages' a microcode block-RAM row read at pc, registered and delayed stage by stage):
 
   S0 issue      counters and running addresses → entry-table read
   S1 address    + table column/row (gathers, sparse) → RAM/ROM operand reads
@@ -20,7 +21,8 @@ reading its instruction's fields from registers:
   write         RAM or register write, forwarding
 
 The sequencer starts from flip-flops: its word is a register loaded with ``pc`` (from copies of
-the microcode one word ahead and at branch targets), loop ends are registered flags, and
+the microcode one word ahead and at branch targets), loop ends are registered flags, LOOPNEXT's
+comparison is registered a cycle early where that is exact (``sequencer.py``), and
 register-indexed addresses come from per-(register, stride) products of the registers alone.
 Shifters, saturation and clipping are shaped by the program's shifts (``program_facts.py``).
 
