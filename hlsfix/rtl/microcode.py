@@ -57,7 +57,6 @@ class _Compiler(MacKernels, AluKernels):
         self.P = lanes
         self.unroll_cap = unroll_cap
         self.view: View | None = None  # the copy of an unrolled loop body being emitted
-        self.folds = plan_folds(program) if fold else NO_FOLDS
         self.img = Image(program, lanes)
         self.img.kernels = list(program.walk())
         self.kid = {id(k): i for i, k in enumerate(self.img.kernels)}
@@ -128,6 +127,15 @@ class _Compiler(MacKernels, AluKernels):
         if not program.output_is_class:
             loc = self.locs[program.output]
             self.img.out_loc = (loc.base, loc.scale)
+        self.folds = plan_folds(program, self.shares) if fold else NO_FOLDS
+
+    def shares(self, a: str, b: str) -> bool:
+        """May writing buffer (or register) ``a`` change a word of buffer ``b`` (this layout)?"""
+        la, lb = self.locs.get(a), self.locs.get(b)
+        if la is None or lb is None or Src.RAM not in (la.space, lb.space) or la.space != lb.space:
+            return a == b
+        ea, eb = (loc.base + self.bufs[n].size * loc.scale for loc, n in ((la, a), (lb, b)))
+        return la.base < eb and lb.base < ea
 
     # -- helpers ----------------------------------------------------------------------------
     def loc(self, name: str) -> Loc:
