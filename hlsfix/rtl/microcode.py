@@ -29,6 +29,7 @@ from hlsfix.rtl.kernels_mac import MacKernels
 from hlsfix.rtl.regfold import NO_FOLDS, plan_folds
 from hlsfix.rtl.reorder import schedule_segment
 from hlsfix.rtl.schedule import InsnUse
+from hlsfix.rtl.speculate import NO_SPECULATION, SpeculativeKernels, plan_speculation
 from hlsfix.rtl.units import divider_latency
 from hlsfix.rtl.unroll import (
     UCODE_BUDGET,
@@ -44,7 +45,7 @@ from hlsfix.rtl.unroll import (
 __all__ = ["BRAM_BITS", "RAM_LAYOUTS", "Image", "Loc", "UnsupportedKernel", "compile_image", "_stream"]
 
 
-class _Compiler(MacKernels, AluKernels):
+class _Compiler(MacKernels, AluKernels, SpeculativeKernels):
     def __init__(
         self,
         program: KernelProgram,
@@ -52,6 +53,7 @@ class _Compiler(MacKernels, AluKernels):
         ram_layout: str = "auto",
         unroll_cap: int = 1,
         fold: bool = True,
+        speculate: bool = True,
     ) -> None:
         self.p = program
         self.P = lanes
@@ -128,6 +130,10 @@ class _Compiler(MacKernels, AluKernels):
             loc = self.locs[program.output]
             self.img.out_loc = (loc.base, loc.scale)
         self.folds = plan_folds(program, self.shares) if fold else NO_FOLDS
+        self.spec = plan_speculation(program, self.folds) if fold and speculate else NO_SPECULATION
+        for reg in self.spec.registers:
+            self.img.regs[reg] = len(self.img.regs)
+        self.spec_words: dict[int, tuple[Loc, ...]] = {}
 
     def shares(self, a: str, b: str) -> bool:
         """May writing buffer (or register) ``a`` change a word of buffer ``b`` (this layout)?"""
@@ -257,10 +263,11 @@ class _Compiler(MacKernels, AluKernels):
                     self.loop(k, trips)
                     continue
                 self.img.ideal[self.kid[id(k)]] += trips * -(-self.work(k) // self.P)
-                if id(k) in self.folds.dead:
-                    continue  # folded into the Selects that read it (regfold.py)
+                if id(k) in self.spec.dead or id(k) in self.folds.dead:
+                    continue  # folded into the Selects that read it (regfold.py, speculate.py)
                 start = len(self.img.insns)
-                getattr(self, "k_" + type(k).__name__)(k)
+                if not self.speculated(k):
+                    getattr(self, "k_" + type(k).__name__)(k)
                 run.append((start, len(self.img.insns)))
         self.view = None
         self.runs.append(run)
@@ -362,12 +369,14 @@ def _searched(
     program: KernelProgram, lanes: int, ram_layout: str, segments: Sequence[Sequence[int]] | None, unroll: int
 ) -> Image:
     """The image with its schedule searched, with register folding (``regfold.py``, never for
-    co-design segments: the host may read any register between them) where that is shorter."""
+    co-design segments: the host may read any register between them) and speculation
+    (``speculate.py``, which needs the folds) where each is shorter."""
     img = _compile(program, lanes, ram_layout, segments, unroll, search=True)
     if segments is None and plan_folds(program).selects:
-        plain = _compile(program, lanes, ram_layout, segments, unroll, search=True, fold=False)
-        if plain.predicted_cycles < img.predicted_cycles:
-            return plain
+        others = [_compile(program, lanes, ram_layout, segments, unroll, search=True, fold=False)]
+        if img.speculated:
+            others.append(_compile(program, lanes, ram_layout, None, unroll, search=True, speculate=False))
+        img = min([img, *others], key=lambda i: i.predicted_cycles)  # the first of the fewest
     return img
 
 
@@ -388,6 +397,7 @@ def _compile(
     unroll: int,
     search: bool,
     fold: bool = True,
+    speculate: bool = True,
 ) -> Image:
     if lanes < 1:
         raise ValueError(f"lanes must be at least 1, not {lanes}")
@@ -399,7 +409,8 @@ def _compile(
     for s in segments:
         if not s or s != list(range(s[0], s[0] + len(s))) or s[0] < 0 or s[-1] >= n_top:
             raise ValueError(f"a segment must be consecutive kernel indices in 0..{n_top - 1}, not {s}")
-    c = _Compiler(program, lanes, ram_layout, unroll, fold=fold and whole)
+    c = _Compiler(program, lanes, ram_layout, unroll, fold=fold and whole, speculate=speculate)
+    c.img.speculated = tuple(p.select.out for p in c.spec.by_select.values())
     c.img.ideal = [0] * len(c.img.kernels)
     bounds = []
     c.img.segment_entries = []
