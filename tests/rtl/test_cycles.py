@@ -182,3 +182,23 @@ def test_a_fold_ends_where_the_memory_plan_reuses_its_words(tmp_path):
     res = run_cocotb(cm.program, x_q, 8, build_dir=tmp_path, trace=False, ram_layout="plan")
     assert res.bit_exact, f"inputs {res.mismatches} differ"
     assert res.cycles_per_inference == res.predicted_cycles
+
+
+def test_a_matrix_with_fewer_rows_than_lanes_deals_every_row_across_them():
+    """The MLP's 10×32 output layer at 16 lanes: one row per lane takes 32 beats (with six lanes
+    idle), each row's dot product dealt across the 16 lanes 2 beats: 20. ProtoNN's 10×1 product
+    (in each copy of its unrolled loop body) stays one row per lane: 1 beat, where dealing its
+    rows would take 10."""
+
+    def parts(model: str, out: str) -> list[dict]:
+        img = compile_image(hlsfix.compile(model, bits="16").program, 16)
+        kid = next(i for i, k in enumerate(img.kernels) if getattr(k, "out", None) == out)
+        return [w for w, k in zip(img.insns, img.kernel_of, strict=True) if k == kid]
+
+    (layer,) = parts("mlp", "t_2")
+    assert layer.get("split") and (layer["n1"], layer["m0"], layer["split_rem"]) == (10, 2, 16)
+    assert layer["n1"] * layer["chunks"] * layer["m1"] * layer["m0"] == 20
+    scores = parts("protonn", "t_7")  # one per copy of the unrolled loop body
+    assert scores and all(
+        not w.get("split") and w["n1"] * w["chunks"] * w["m1"] * w["m0"] == 1 for w in scores
+    )
