@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from hlsfix.fixedpoint import program as kp
 from hlsfix.fixedpoint.program import KernelProgram, Ref
 from hlsfix.memory.liveness import plan_memory
+from hlsfix.rtl.cones import NO_CONES, plan_cones
 from hlsfix.rtl.image import BRAM_BITS, RAM_LAYOUTS, Image, Loc, UnsupportedKernel, bram_blocks
 from hlsfix.rtl.image import stream as _stream
 from hlsfix.rtl.isa import INTOPS, Op, Src
@@ -53,7 +54,7 @@ class _Compiler(MacKernels, AluKernels, SpeculativeKernels):
         ram_layout: str = "auto",
         unroll_cap: int = 1,
         fold: bool = True,
-        speculate: bool = True,
+        speculate: int = 2,
     ) -> None:
         self.p = program
         self.P = lanes
@@ -134,6 +135,16 @@ class _Compiler(MacKernels, AluKernels, SpeculativeKernels):
         for reg in self.spec.registers:
             self.img.regs[reg] = len(self.img.regs)
         self.spec_words: dict[int, tuple[Loc, ...]] = {}
+        self.cones = NO_CONES
+        if fold and speculate >= 2:
+            speculated = frozenset(self.spec.by_kernel) | set(self.spec.by_select)
+            self.cones = plan_cones(program, self.folds, speculated)
+        for b in self.cones.buffers:  # the vectors: words of their own after the RAM's last
+            self.bufs[b.name] = b
+            self.locs[b.name] = Loc(Src.RAM, self.img.ram_depth, b.fmt.bits // 8 // unit)
+            self.img.ram_depth += b.size * self.locs[b.name].scale
+        for original, vector in self.cones.kernels.items():
+            self.kid[id(vector)] = self.kid[original]
 
     def shares(self, a: str, b: str) -> bool:
         """May writing buffer (or register) ``a`` change a word of buffer ``b`` (this layout)?"""
@@ -266,6 +277,7 @@ class _Compiler(MacKernels, AluKernels, SpeculativeKernels):
                 if id(k) in self.spec.dead or id(k) in self.folds.dead:
                     continue  # folded into the Selects that read it (regfold.py, speculate.py)
                 start = len(self.img.insns)
+                k = self.cones.kernels.get(id(k), k)  # run on the vectors (cones.py)
                 if not self.speculated(k):
                     getattr(self, "k_" + type(k).__name__)(k)
                 run.append((start, len(self.img.insns)))
@@ -370,13 +382,14 @@ def _searched(
 ) -> Image:
     """The image with its schedule searched, with register folding (``regfold.py``, never for
     co-design segments: the host may read any register between them) and speculation
-    (``speculate.py``, which needs the folds) where each is shorter."""
+    (``speculate.py`` and ``cones.py``, which need the folds) where each is shorter (of equal
+    cycles, the one of fewer RAM words)."""
     img = _compile(program, lanes, ram_layout, segments, unroll, search=True)
     if segments is None and plan_folds(program).selects:
         others = [_compile(program, lanes, ram_layout, segments, unroll, search=True, fold=False)]
-        if img.speculated:
-            others.append(_compile(program, lanes, ram_layout, None, unroll, search=True, speculate=False))
-        img = min([img, *others], key=lambda i: i.predicted_cycles)  # the first of the fewest
+        for level in (1, 0) if img.speculated else ():
+            others.append(_compile(program, lanes, ram_layout, None, unroll, search=True, speculate=level))
+        img = min([img, *others], key=lambda i: (i.predicted_cycles, i.ram_depth))
     return img
 
 
@@ -397,7 +410,7 @@ def _compile(
     unroll: int,
     search: bool,
     fold: bool = True,
-    speculate: bool = True,
+    speculate: int = 2,
 ) -> Image:
     if lanes < 1:
         raise ValueError(f"lanes must be at least 1, not {lanes}")
@@ -410,7 +423,7 @@ def _compile(
         if not s or s != list(range(s[0], s[0] + len(s))) or s[0] < 0 or s[-1] >= n_top:
             raise ValueError(f"a segment must be consecutive kernel indices in 0..{n_top - 1}, not {s}")
     c = _Compiler(program, lanes, ram_layout, unroll, fold=fold and whole, speculate=speculate)
-    c.img.speculated = tuple(p.select.out for p in c.spec.by_select.values())
+    c.img.speculated = tuple(p.select.out for p in c.spec.by_select.values()) + c.cones.registers
     c.img.ideal = [0] * len(c.img.kernels)
     bounds = []
     c.img.segment_entries = []
