@@ -60,6 +60,7 @@ class Image:
     segment_cycles: list[int] = field(default_factory=list)  # predicted, start to idle
     table_words: int = 0  # the ROM's first words: every Exp/SigmoidTanh table (the table memory)
     unrolled: dict[str, int] = field(default_factory=dict)  # loop register → copies of its body per trip
+    speculated: tuple[str, ...] = ()  # Selects whose indexed operand ran for both registers (speculate.py)
 
     @property
     def rom_copies(self) -> int:
