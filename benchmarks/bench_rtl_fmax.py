@@ -3,7 +3,7 @@ worst over several placement seeds, with the worst run's critical path cell by c
 finding and fixing the accelerator's long paths.
 
     .venv/bin/python benchmarks/bench_rtl_fmax.py [--models protonn mlp] [--lanes 1 8]
-        [--seeds 1 2 3] [--device 45k] [--bits 16]
+        [--seeds 1 2 3] [--device 45k] [--bits 16] [--router router2] [--timeout 3600]
 
 One synthesis per row, then one nextpnr run per seed (minutes each at P >= 8).
 """
@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import hlsfix  # noqa: E402
 from hlsfix.board import timing  # noqa: E402
-from hlsfix.board.timing import ECP5_DEVICES, place_and_route_ecp5  # noqa: E402
+from hlsfix.board.timing import ECP5_DEVICES, ECP5_ROUTERS, place_and_route_ecp5  # noqa: E402
 from hlsfix.rtl.microcode import compile_image  # noqa: E402
 from hlsfix.rtl.verilog import TOP, emit_verilog  # noqa: E402
 
@@ -33,6 +33,7 @@ def main() -> None:
     ap.add_argument("--device", choices=ECP5_DEVICES, default="45k")
     ap.add_argument("--bits", default="16")
     ap.add_argument("--timeout", type=int, help="seconds for each of synth_ecp5 and nextpnr (P >= 8)")
+    ap.add_argument("--router", choices=ECP5_ROUTERS, default="router1", help="nextpnr's router")
     args = ap.parse_args()
     if args.timeout:
         timing.ECP5_SYNTH_TIMEOUT_S = timing.NEXTPNR_TIMEOUT_S = args.timeout
@@ -45,7 +46,9 @@ def main() -> None:
             with tempfile.TemporaryDirectory(prefix="hlsfix-fmax-") as tmp:
                 path = emit_verilog(cm.program, lanes, Path(tmp), image=image)
                 t0 = time.time()
-                t = place_and_route_ecp5(path, TOP, device=args.device, seeds=tuple(args.seeds))
+                t = place_and_route_ecp5(
+                    path, TOP, device=args.device, seeds=tuple(args.seeds), router=args.router
+                )
             print(
                 f"| {model} | {lanes} | {args.device} | {t.fmax_mhz:.1f} | {t.estimator} "
                 f"| {time.time() - t0:.0f} |",

@@ -26,6 +26,7 @@ from hlsfix.errors import ToolError
 
 ECP5_DEVICES = ("25k", "45k", "85k", "um-25k", "um-45k", "um-85k", "um5g-85k")
 ECP5_SLOWEST_SPEED = 6
+ECP5_ROUTERS = ("router1", "router2")
 # Bounded so that a build (and CI's main job) cannot spend most of an hour here: a design this slow
 # to place gets no timing figure, and the report says why.
 NEXTPNR_TIMEOUT_S = 480
@@ -158,14 +159,18 @@ def place_and_route_ecp5(
     target_mhz: float = 100.0,
     seed: int = 1,
     seeds: tuple[int, ...] | None = None,
+    router: str = "router1",
 ) -> Timing:
     """Synthesise ``design_verilog`` for the ECP5 and place and route it out of context (the
     top's ports are not pins): the post-route Fmax and critical path at speed grade ``speed``.
 
     With ``seeds``, one synthesis is placed and routed once per seed and the worst result is
-    returned (nextpnr's Fmax varies by a few MHz between seeds); the estimator names them all."""
+    returned (nextpnr's Fmax varies by a few MHz between seeds); the estimator names them all.
+    ``router``: nextpnr's router1 (its default) or router2; both are timing-driven."""
     if device not in ECP5_DEVICES:
         raise ToolError(f"ECP5 device must be one of {ECP5_DEVICES}, not {device!r}")
+    if router not in ECP5_ROUTERS:
+        raise ToolError(f"nextpnr router must be one of {ECP5_ROUTERS}, not {router!r}")
     seeds = tuple(seeds) if seeds is not None else (seed,)
     if not seeds:
         raise ToolError("the place-and-route seeds must be at least one, not none")
@@ -196,16 +201,22 @@ def place_and_route_ecp5(
                 str(s),
                 "--report",
                 "report.json",
+                "--router",
+                router,
             ]
             _run(cmd, work, "nextpnr-ecp5", NEXTPNR_TIMEOUT_S)
             report = json.loads((Path(work) / "report.json").read_text())
-            estimator = f"{name} --{device} --speed {speed}, post-route (seed {s})"
+            how = "" if router == "router1" else f" --router {router}"
+            estimator = f"{name} --{device} --speed {speed}{how}, post-route (seed {s})"
             results.append(parse_nextpnr_report(report, target_mhz, estimator))
     worst = min(results, key=lambda t: t.fmax_mhz)
     if len(results) > 1:
         each = ", ".join(f"{t.fmax_mhz:.1f}" for t in results)
         seeds_text = ", ".join(str(s) for s in seeds)
-        estimator = f"{name} --{device} --speed {speed}, post-route, worst of seeds {seeds_text} ({each} MHz)"
+        how = "" if router == "router1" else f" --router {router}"
+        estimator = (
+            f"{name} --{device} --speed {speed}{how}, post-route, worst of seeds {seeds_text} ({each} MHz)"
+        )
         worst = replace(worst, estimator=estimator)
     return worst
 

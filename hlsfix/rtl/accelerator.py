@@ -4,7 +4,8 @@ One design executes any KernelProgram: ``microcode.compile_image`` turns the pro
 microcode ROM, the weight ROM, the entry table and the RAM size, and this module is the same for
 every model (``memories.py`` builds the memories). Per cycle the address generator issues one
 beat (one loop-nest point) to all P lanes; each lane runs the same pipeline, every stage after S0
-reading its instruction's fields from registers:
+reading its instruction's fields from registers (S1's the sequencer's word delayed, the later
+stages' a microcode block-RAM row read at pc, registered and delayed stage by stage):
 
   S0 issue      counters and running addresses → entry-table read
   S1 address    + table column/row (gathers, sparse) → RAM/ROM operand reads
@@ -20,7 +21,8 @@ reading its instruction's fields from registers:
   write         RAM or register write, forwarding
 
 The sequencer starts from flip-flops: its word is a register loaded with ``pc`` (from copies of
-the microcode one word ahead and at branch targets), loop ends are registered flags, and
+the microcode one word ahead and at branch targets), loop ends are registered flags, LOOPNEXT's
+comparison is registered a cycle early where that is exact (``sequencer.py``), and
 register-indexed addresses come from per-(register, stride) products of the registers alone.
 Shifters, saturation and clipping are shaped by the program's shifts (``program_facts.py``).
 
@@ -51,11 +53,12 @@ from hlsfix.rtl.memories import (
     build_memories,
     delayed,
     fields,
-    read_word,
+    late_words,
 )
 from hlsfix.rtl.microcode import Image
 from hlsfix.rtl.rotation_plan import scratch_plan
 from hlsfix.rtl.scratch import build_scratch, connect_reads, drive_write_shift
+from hlsfix.rtl.sequencer import early_again
 from hlsfix.rtl.units import DIV_BITS_PER_STAGE, Divider, rescale_sat, round_half, shift_exact
 
 
@@ -88,11 +91,8 @@ class Accelerator(wiring.Component):
         mems = build_memories(m, img)
 
         uses, span, narrow = (partial(f, img) for f in (facts.uses, facts.span, facts.narrow))
-        ucode, roms, tables = mems.ucode, mems.roms, mems.tables
+        roms, tables = mems.roms, mems.tables
         ents, ent_layout = mems.ents, mems.ent_layout
-
-        # a pipeline stage whose pc is ``pc`` delayed by one reads its fields from flip-flops
-        insn_after = partial(read_word, m, ucode, domain="sync")
 
         regs = Array(Signal(signed(32), name=f"r{i}") for i in range(max(1, len(img.regs))))
         pc = Signal(PC)
@@ -190,18 +190,11 @@ class Accelerator(wiring.Component):
         m.d.sync += stay.eq(0)
         lb = facts.loop_bits(img)  # the loop registers' values fit lb bits
         last_trip = Array(Const(v, signed(35 if lb == 32 else lb)) for v in facts.last_trips(img))
+        again = early_again(m, img, regs, pc, lb)  # None: compared in LOOPNEXT's own cycle
         with m.FSM(name="seq", init="IDLE" if self.host_port else "LOAD"):
             if self.host_port:
-                host_idle_state(
-                    m,
-                    self.host,
-                    img,
-                    regs,
-                    pc,
-                    (u_reg, ucode),
-                    ram_ra[0],
-                    (in_we, in_addr, in_data, out_addr),
-                )
+                ram_in = (in_we, in_addr, in_data, out_addr)
+                host_idle_state(m, self.host, img, regs, pc, (u_reg, mems.words), ram_ra[0], ram_in)
             else:  # the input streams in
                 with m.State("LOAD"):
                     m.d.comb += self.inp.ready.eq(1)
@@ -233,7 +226,8 @@ class Accelerator(wiring.Component):
                     m.d.sync += [regs[u.dst].eq(u.imm), pc.eq(pc + 1), u_reg.eq(u_next)]
                 with m.Elif(u.op == Op.LOOPNEXT):
                     # R + 1 < stop as R < stop - 1: the bound is a constant per instruction
-                    again = regs[u.dst][:lb].as_signed() < last_trip[pc]
+                    if again is None:
+                        again = regs[u.dst][:lb].as_signed() < last_trip[pc]
                     m.d.sync += [regs[u.dst].eq(regs[u.dst] + 1), pc.eq(Mux(again, u.target, pc + 1))]
                     m.d.sync += u_reg.eq(Mux(again, u_target, u_next))
                 with m.Elif(needs_product(u) & ~product_ready(pc)):
@@ -313,7 +307,9 @@ class Accelerator(wiring.Component):
         last0 = z0 & z1
         pcs = [pc] + [Signal(PC, name=f"pc{i}") for i in range(1, 10)]
         m.d.sync += [pcs[i].eq(pcs[i - 1]) for i in range(1, 10)]
-        words = {i: insn_after(pcs[i - 1]) for i in (1, 3, 4, 5, 6, 8, 9)}  # the word at pcs[i]
+        # the word at pcs[i]: S1's the sequencer's word registered, the later stages' from the
+        # microcode block RAM (read at pc, its data registered, then delayed stage by stage)
+        words = {1: delayed(m, u_reg, "word1"), **late_words(m, mems, pc, (3, 4, 5, 6, 8, 9))}
         # S2 (read) has no fields of its own: S2b (select) is a cycle after it
         u1, u2, u3, u4, u7 = (fields(words[i]) for i in (1, 3, 4, 5, 8))
         div = Divider(W, W, img.div_bits, 1 + ADDR + PC, DIV_BITS_PER_STAGE) if img.div_bits else None
@@ -552,7 +548,7 @@ class Accelerator(wiring.Component):
                     m.d.comb += [
                         wval.eq(qv),
                         wa.eq(da.as_signed()),
-                        wword.eq(read_word(m, ucode, dpc, domain="comb")),
+                        wword.eq(Array(Const(w, WORD_BITS) for w in mems.words)[dpc]),
                     ]
                 wv = wv2
             # rescale and saturate to the destination's bits, registered: the write stage (RAM

@@ -50,7 +50,7 @@ def host_idle_state(m: Module, host, img: Image, regs, pc, word, ram_read, ram_i
     """The IDLE state of a co-design accelerator's sequencer FSM: the host port owns lane 0's RAM
     ports (``ram_in``: write enable, address, data, and the read address) and the registers;
     ``start`` jumps to a segment's first instruction (``word``: the sequencer's registered word
-    and the microcode it is loaded from)."""
+    and the microcode words it is loaded from)."""
     in_we, in_addr, in_data, out_addr = ram_in
     reg_index = host.addr[: max(1, (len(regs) - 1).bit_length())]
     read_reg, reg_value = Signal(), Signal(signed(32))
@@ -70,8 +70,7 @@ def host_idle_state(m: Module, host, img: Image, regs, pc, word, ram_read, ram_i
         with m.If(host.we & host.reg):
             m.d.sync += regs[reg_index].eq(host.wdata)
         with m.If(host.start):
-            u_reg, ucode = word
-            first = ucode.read_port(domain="comb")
-            m.d.comb += first.addr.eq(entries[host.segment])
-            m.d.sync += [pc.eq(entries[host.segment]), u_reg.eq(first.data)]
+            u_reg, words = word
+            first = Array(Const(words[e], len(u_reg)) for e in img.segment_entries)
+            m.d.sync += [pc.eq(entries[host.segment]), u_reg.eq(first[host.segment])]
             m.next = "SETUP"

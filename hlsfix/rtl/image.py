@@ -12,6 +12,7 @@ from hlsfix.fixedpoint import program as kp
 from hlsfix.fixedpoint.program import KernelProgram
 from hlsfix.rtl.isa import Src, signed_bits
 from hlsfix.rtl.schedule import InsnUse
+from hlsfix.rtl.ucode_words import late_bits, microcode_words
 
 
 class UnsupportedKernel(CompileError, NotImplementedError):
@@ -59,6 +60,7 @@ class Image:
     segment_cycles: list[int] = field(default_factory=list)  # predicted, start to idle
     table_words: int = 0  # the ROM's first words: every Exp/SigmoidTanh table (the table memory)
     unrolled: dict[str, int] = field(default_factory=dict)  # loop register → copies of its body per trip
+    speculated: tuple[str, ...] = ()  # Selects whose indexed operand ran for both registers (speculate.py)
 
     @property
     def rom_copies(self) -> int:
@@ -97,16 +99,32 @@ class Image:
         """Each memory of the accelerator: words, bits, copies and read/write ports per copy."""
         P = self.lanes
         ent_bits = sum(self.entry_widths) + 3
-        insn_bits = _insn_bits()
+        words = microcode_words(self)
+        varying = sum(len({(w >> b) & 1 for w in words}) > 1 for b in range(max(words).bit_length()))
         out = [
             {
                 "memory": "microcode",
                 "words": len(self.insns),
-                "bits": insn_bits,
-                "copies": 2,
-                "read_ports": 8,
+                "bits": len(late_bits(words)),
+                "copies": 1,
+                "read_ports": 1,
                 "write_ports": 0,
-                "style": "logic (decoded into registers per stage; a copy one word ahead for the sequencer)",
+                "style": (
+                    "block RAM: the fields the stages after issue read that differ between words, "
+                    "read at pc, registered and delayed stage by stage"
+                ),
+            },
+            {
+                "memory": "microcode look-ahead",
+                "words": len(self.insns),
+                "bits": varying,
+                "copies": 2,
+                "read_ports": 1,
+                "write_ports": 0,
+                "style": (
+                    "logic: the word after pc and a LOOPNEXT's target word, loaded into the "
+                    "sequencer's word register (Yosys keeps the bits the issue stage reads)"
+                ),
             },
             self._scratch_memory(),
             {
@@ -236,9 +254,3 @@ def bram_blocks(words: int, word_bits: int) -> int:
 def ramb36(words: int, word_bits: int) -> float:
     """RAMB36 (in halves: RAMB18) that hold ``words`` × ``word_bits`` in the best aspect ratio."""
     return min(-(-words // d) * -(-word_bits // w) for d, w in RAMB18_SHAPES) / 2
-
-
-def _insn_bits() -> int:
-    from hlsfix.rtl.isa import insn_layout
-
-    return insn_layout.size

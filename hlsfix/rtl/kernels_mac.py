@@ -32,9 +32,11 @@ class MacKernels:
             return
         # A matrix times a vector whose rows leave the last chunk of lanes part idle: those rows
         # as split dot products (each dealt across the lanes) where that takes fewer beats.
-        tail = k.m % self.P if k.n == 1 and k.m > self.P else 0
+        # (All of them when there are fewer rows than lanes: Bonsai's node vectors, cones.py.)
+        tail = k.m % self.P if k.n == 1 and k.m > 1 else 0
         if tail and tail * -(-k.k // self.P) < k.k:
-            self.matmul_rows(k, 0, k.m - tail)
+            if k.m > tail:
+                self.matmul_rows(k, 0, k.m - tail)
             self.split_rows(k, k.m - tail, tail)
             return
         self.matmul_rows(k, 0, k.m)

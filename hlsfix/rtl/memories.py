@@ -1,9 +1,10 @@
 """The accelerator's memories, built from an ``Image``: each shaped so that a RAM primitive
 (block RAM, or logic where that is the better fit) can hold it.
 
-- the microcode ROM, in logic: few words, each hundreds of bits wide, read by one port per
-  pipeline stage (every stage but the first reads its fields registered), and a copy shifted by
-  one word (the next instruction at ``pc``, for the sequencer's look-ahead);
+- the microcode, split by who reads it: the sequencer's look-ahead copies in logic (the word
+  after ``pc`` and a LOOPNEXT's target word, indexed by ``pc`` in the cycle it changes), and
+  for the later pipeline stages a block RAM holding only the bits of their fields that vary
+  across the program's words (``late_bits``), read at ``pc`` and registered per stage;
 - the weight ROM, one copy per lane while that fits the block-RAM budget (two read ports each: a
   dual-port block RAM), else one shared ROM;
 - the table ROM (Exp/SigmoidTanh tables, the weight ROM's first words) and the entry table, one
@@ -17,34 +18,45 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from amaranth.hdl import Const, Module, Signal, Value, signed, unsigned
+from amaranth.hdl import Cat, Const, Module, Signal, signed, unsigned
 from amaranth.lib import data
 from amaranth.lib.memory import Memory
 
 from hlsfix.rtl.image import Image
 from hlsfix.rtl.isa import ADDR, Op, entry_layout, insn_layout
+from hlsfix.rtl.ucode_words import (  # noqa: F401 - the word helpers, where the accelerator and tests import them
+    FAST_NEXT,
+    NEEDS_NEXT,
+    WORD_BITS,
+    late_bits,
+    late_word,
+    microcode_words,
+    narrowed,
+    pack,
+    sequencer_bits,
+    table_saturation,
+)
 
-# Above the instruction's fields, each microcode word carries two facts about the next word
-# for the sequencer's end-of-kernel decision, so that it starts from flip-flops: the next
-# instruction may start with the next beat (a kernel with no wait and no drain), and it needs
-# an address product (a register-indexed stream).
-FAST_NEXT, NEEDS_NEXT = insn_layout.size, insn_layout.size + 1
-WORD_BITS = insn_layout.size + 2
 
-
-def sequencer_bits(insns: list[dict], pc: int) -> int:
-    """The word at ``pc``'s FAST_NEXT and NEEDS_NEXT bits (of the instruction at ``pc`` + 1)."""
-    if pc + 1 >= len(insns):
-        return 0
-    w = insns[pc + 1]
-    fast = w["op"] < Op.INTOP and not w.get("drain") and not w.get("wait")
-    needs = any(w.get(s, {}).get("reg_en") for s in ("a", "b", "x", "o"))
-    return int(fast) << FAST_NEXT | int(needs) << NEEDS_NEXT
+def expand(data, columns: list[int], like: int):
+    """A full microcode word from a block-RAM row ``data``: its columns in place, every other bit
+    as in ``like`` (a word of the program; the same in all of them, or a field the late stages
+    never read)."""
+    parts, at = [], 0
+    for i, b in enumerate(columns):
+        if b > at:
+            parts.append(Const((like >> at) & ((1 << (b - at)) - 1), b - at))
+        parts.append(data[i])
+        at = b + 1
+    if at < WORD_BITS:
+        parts.append(Const(like >> at, WORD_BITS - at))
+    return Cat(*parts)
 
 
 @dataclass(frozen=True)
 class Memories:
-    ucode: Memory
+    ucode: Memory  # the late stages' columns (``late_bits``), in block RAM
+    columns: list[int]
     ucode_next: Memory  # the word after each one: the sequencer's look-ahead without an adder
     ucode_target: Memory  # a LOOPNEXT's target word (the sequencer's taken branch)
     words: list[int]  # the microcode words
@@ -58,18 +70,19 @@ def build_memories(m: Module, img: Image) -> Memories:
     """Every memory of the accelerator for ``img``, added to ``m`` as submodules."""
     P, WB = img.lanes, img.word_bits
     ent_layout = entry_layout(*img.entry_widths)
-    words = [
-        pack(insn_layout, narrowed(i, img.value_bits, img.word_bits)) | sequencer_bits(img.insns, pc)
-        for pc, i in enumerate(img.insns)
-    ]
-    ucode, ucode_next = (
-        Memory(
-            attrs={"rom_style": "logic", "ram_style": "logic"},
-            shape=unsigned(WORD_BITS),
-            depth=len(img.insns),
-            init=init,
-        )
-        for init in (words, [*words[1:], 0])
+    words = microcode_words(img)
+    columns = late_bits(words)
+    ucode = Memory(
+        attrs={"rom_style": "block", "ram_style": "block"},
+        shape=unsigned(max(1, len(columns))),
+        depth=len(img.insns),
+        init=[late_word(w, columns) for w in words],
+    )
+    ucode_next = Memory(
+        attrs={"rom_style": "logic", "ram_style": "logic"},
+        shape=unsigned(WORD_BITS),
+        depth=len(img.insns),
+        init=[*words[1:], 0],
     )
     ucode_target = Memory(
         attrs={"rom_style": "logic", "ram_style": "logic"},
@@ -104,15 +117,23 @@ def build_memories(m: Module, img: Image) -> Memories:
     for name, mems in (("rom", roms), ("table", tables), ("ent", ents)):
         for i, mem in enumerate(mems):
             m.submodules[f"{name}{i}"] = mem
-    return Memories(ucode, ucode_next, ucode_target, words, roms, tables, ents, ent_layout)
+    return Memories(ucode, columns, ucode_next, ucode_target, words, roms, tables, ents, ent_layout)
 
 
-def read_word(m: Module, mem: Memory, addr, *, domain: str):
-    """A read port of ``mem`` at ``addr``: its data (registered for ``domain`` "sync": the word
-    at ``addr``'s value of the previous cycle)."""
-    port = mem.read_port(domain=domain)
-    m.d.comb += port.addr.eq(addr)
-    return port.data
+def late_words(m: Module, mems: Memories, pc, stages: tuple[int, ...]) -> dict:
+    """The microcode word at ``pc`` delayed by each of ``stages`` (≥ 2) cycles, for the pipeline
+    stages after S1: the block RAM is read at ``pc``, its data (the word at pc delayed by one,
+    late in the cycle: the block RAM's clock-to-output) registered, then delayed stage by stage,
+    so every stage's fields come from flip-flops. Only the bits a stage reads stay (Yosys drops
+    the others' registers)."""
+    port = mems.ucode.read_port(domain="sync")
+    m.d.comb += port.addr.eq(pc)
+    row, out = port.data, {}
+    for i in range(2, max(stages) + 1):
+        row = delayed(m, row, f"ucode_row{i}")
+        if i in stages:
+            out[i] = expand(row, mems.columns, mems.words[0])
+    return out
 
 
 def adder_tree(m: Module, values: list, width: int):
@@ -130,45 +151,6 @@ def adder_tree(m: Module, values: list, width: int):
             nxt.append(level[-1])
         level, depth = nxt, depth + 1
     return level[0]
-
-
-def _clip(v: int, bits: int) -> int:
-    return max(-(1 << (bits - 1)), min(v, (1 << (bits - 1)) - 1))
-
-
-def narrowed(insn: dict, value_bits: int, word_bits: int) -> dict:
-    """``insn`` with its clamp bounds clipped to the ``value_bits`` + 2 bits the clamped value has,
-    and a Select's threshold to the ``word_bits`` + 2 of what it compares: the same comparisons, so
-    the datapath compares the fields' low bits only (not 64-bit immediates)."""
-    out = dict(insn)
-    for key in ("lo", "hi"):
-        if key in out:
-            out[key] = _clip(out[key], value_bits + 2)
-    if insn.get("op") == Op.SELECT and "imm" in out:
-        out["imm"] = _clip(out["imm"], word_bits + 2)
-    if insn.get("op") in (Op.EXP, Op.SIGTANH):
-        out["y_lo"], out["y_hi"] = (_clip(v, word_bits + 2) for v in table_saturation(insn, value_bits))
-    return out
-
-
-def table_saturation(insn: dict, value_bits: int) -> tuple[int, int]:
-    """(lo, hi): a table kernel's index saturates to ``ymax`` iff its operand x <= lo or x >= hi.
-
-    Exp: y = max(imm - x, 0) >> sh_r (imm - x in ``value_bits`` + 2 bits) exceeds ymax iff
-    imm - x >= (ymax + 1) << sh_r. SigmoidTanh: y = (|x| << sh_l) >> sh_r exceeds ymax iff
-    |x| >= ceil(((ymax + 1) << sh_r) / 2^sh_l)."""
-    k = (insn["ymax"] + 1) << insn["sh_r"]
-    if insn["op"] == Op.EXP:
-        width = value_bits + 2
-        imm = insn["imm"] & ((1 << width) - 1)
-        imm -= (1 << width) if imm >> (width - 1) else 0
-        return imm - k, 1 << 40
-    limit = -(-k // (1 << insn["sh_l"]))
-    return -limit, limit
-
-
-def pack(layout: data.StructLayout, value: dict) -> int:
-    return Value.cast(layout.const(value)).value
 
 
 class NoTable:

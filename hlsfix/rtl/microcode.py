@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from hlsfix.fixedpoint import program as kp
 from hlsfix.fixedpoint.program import KernelProgram, Ref
 from hlsfix.memory.liveness import plan_memory
+from hlsfix.rtl.cones import NO_CONES, plan_cones
 from hlsfix.rtl.image import BRAM_BITS, RAM_LAYOUTS, Image, Loc, UnsupportedKernel, bram_blocks
 from hlsfix.rtl.image import stream as _stream
 from hlsfix.rtl.isa import INTOPS, Op, Src
@@ -29,6 +30,7 @@ from hlsfix.rtl.kernels_mac import MacKernels
 from hlsfix.rtl.regfold import NO_FOLDS, plan_folds
 from hlsfix.rtl.reorder import schedule_segment
 from hlsfix.rtl.schedule import InsnUse
+from hlsfix.rtl.speculate import NO_SPECULATION, SpeculativeKernels, plan_speculation
 from hlsfix.rtl.units import divider_latency
 from hlsfix.rtl.unroll import (
     UCODE_BUDGET,
@@ -44,7 +46,7 @@ from hlsfix.rtl.unroll import (
 __all__ = ["BRAM_BITS", "RAM_LAYOUTS", "Image", "Loc", "UnsupportedKernel", "compile_image", "_stream"]
 
 
-class _Compiler(MacKernels, AluKernels):
+class _Compiler(MacKernels, AluKernels, SpeculativeKernels):
     def __init__(
         self,
         program: KernelProgram,
@@ -52,12 +54,12 @@ class _Compiler(MacKernels, AluKernels):
         ram_layout: str = "auto",
         unroll_cap: int = 1,
         fold: bool = True,
+        speculate: int = 2,
     ) -> None:
         self.p = program
         self.P = lanes
         self.unroll_cap = unroll_cap
         self.view: View | None = None  # the copy of an unrolled loop body being emitted
-        self.folds = plan_folds(program) if fold else NO_FOLDS
         self.img = Image(program, lanes)
         self.img.kernels = list(program.walk())
         self.kid = {id(k): i for i, k in enumerate(self.img.kernels)}
@@ -128,6 +130,29 @@ class _Compiler(MacKernels, AluKernels):
         if not program.output_is_class:
             loc = self.locs[program.output]
             self.img.out_loc = (loc.base, loc.scale)
+        self.folds = plan_folds(program, self.shares) if fold else NO_FOLDS
+        self.spec = plan_speculation(program, self.folds) if fold and speculate else NO_SPECULATION
+        for reg in self.spec.registers:
+            self.img.regs[reg] = len(self.img.regs)
+        self.spec_words: dict[int, tuple[Loc, ...]] = {}
+        self.cones = NO_CONES
+        if fold and speculate >= 2:
+            speculated = frozenset(self.spec.by_kernel) | set(self.spec.by_select)
+            self.cones = plan_cones(program, self.folds, speculated)
+        for b in self.cones.buffers:  # the vectors: words of their own after the RAM's last
+            self.bufs[b.name] = b
+            self.locs[b.name] = Loc(Src.RAM, self.img.ram_depth, b.fmt.bits // 8 // unit)
+            self.img.ram_depth += b.size * self.locs[b.name].scale
+        for original, vector in self.cones.kernels.items():
+            self.kid[id(vector)] = self.kid[original]
+
+    def shares(self, a: str, b: str) -> bool:
+        """May writing buffer (or register) ``a`` change a word of buffer ``b`` (this layout)?"""
+        la, lb = self.locs.get(a), self.locs.get(b)
+        if la is None or lb is None or Src.RAM not in (la.space, lb.space) or la.space != lb.space:
+            return a == b
+        ea, eb = (loc.base + self.bufs[n].size * loc.scale for loc, n in ((la, a), (lb, b)))
+        return la.base < eb and lb.base < ea
 
     # -- helpers ----------------------------------------------------------------------------
     def loc(self, name: str) -> Loc:
@@ -249,10 +274,12 @@ class _Compiler(MacKernels, AluKernels):
                     self.loop(k, trips)
                     continue
                 self.img.ideal[self.kid[id(k)]] += trips * -(-self.work(k) // self.P)
-                if id(k) in self.folds.dead:
-                    continue  # folded into the Selects that read it (regfold.py)
+                if id(k) in self.spec.dead or id(k) in self.folds.dead:
+                    continue  # folded into the Selects that read it (regfold.py, speculate.py)
                 start = len(self.img.insns)
-                getattr(self, "k_" + type(k).__name__)(k)
+                k = self.cones.kernels.get(id(k), k)  # run on the vectors (cones.py)
+                if not self.speculated(k):
+                    getattr(self, "k_" + type(k).__name__)(k)
                 run.append((start, len(self.img.insns)))
         self.view = None
         self.runs.append(run)
@@ -354,12 +381,15 @@ def _searched(
     program: KernelProgram, lanes: int, ram_layout: str, segments: Sequence[Sequence[int]] | None, unroll: int
 ) -> Image:
     """The image with its schedule searched, with register folding (``regfold.py``, never for
-    co-design segments: the host may read any register between them) where that is shorter."""
+    co-design segments: the host may read any register between them) and speculation
+    (``speculate.py`` and ``cones.py``, which need the folds) where each is shorter (of equal
+    cycles, the one of fewer RAM words)."""
     img = _compile(program, lanes, ram_layout, segments, unroll, search=True)
     if segments is None and plan_folds(program).selects:
-        plain = _compile(program, lanes, ram_layout, segments, unroll, search=True, fold=False)
-        if plain.predicted_cycles < img.predicted_cycles:
-            return plain
+        others = [_compile(program, lanes, ram_layout, segments, unroll, search=True, fold=False)]
+        for level in (1, 0) if img.speculated else ():
+            others.append(_compile(program, lanes, ram_layout, None, unroll, search=True, speculate=level))
+        img = min([img, *others], key=lambda i: (i.predicted_cycles, i.ram_depth))
     return img
 
 
@@ -380,6 +410,7 @@ def _compile(
     unroll: int,
     search: bool,
     fold: bool = True,
+    speculate: int = 2,
 ) -> Image:
     if lanes < 1:
         raise ValueError(f"lanes must be at least 1, not {lanes}")
@@ -391,7 +422,8 @@ def _compile(
     for s in segments:
         if not s or s != list(range(s[0], s[0] + len(s))) or s[0] < 0 or s[-1] >= n_top:
             raise ValueError(f"a segment must be consecutive kernel indices in 0..{n_top - 1}, not {s}")
-    c = _Compiler(program, lanes, ram_layout, unroll, fold=fold and whole)
+    c = _Compiler(program, lanes, ram_layout, unroll, fold=fold and whole, speculate=speculate)
+    c.img.speculated = tuple(p.select.out for p in c.spec.by_select.values()) + c.cones.registers
     c.img.ideal = [0] * len(c.img.kernels)
     bounds = []
     c.img.segment_entries = []

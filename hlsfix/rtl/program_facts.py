@@ -100,3 +100,23 @@ def loop_bits(img: Image) -> int:
         else:
             return 32
     return min(32, 1 + max(max(v.bit_length(), (-v - 1).bit_length()) for v in values))
+
+
+def early_loop_compares(img: Image) -> list[tuple[int, int, int]] | None:
+    """(pc, register, last trip) of every LOOPNEXT, where each may compare its register a cycle
+    early (the comparison registered, so the taken-branch decision starts from a flip-flop): no
+    instruction but its own loop's writes the register (no IntOp, Argmax, Sgn or Select result
+    lands on it), and none does in the cycle before the LOOPNEXT runs (its loop's body is not
+    empty and it starts no segment, after which the host may have written it). None otherwise:
+    the sequencer compares in the LOOPNEXT's own cycle."""
+    loops = [(pc, w["dst"], w["target"]) for pc, w in enumerate(img.insns) if w["op"] == Op.LOOPNEXT]
+    others = {w.get("dst") for w in img.insns if w["op"] in (Op.INTOP, Op.ARGMAX, Op.SGN, Op.SELECT)}
+    trips = last_trips(img)
+    out = []
+    for pc, reg, target in loops:
+        before = img.insns[pc - 1] if pc else {"op": Op.DONE}
+        empty = target >= pc or (before["op"] in (Op.LOOPINIT, Op.LOOPNEXT) and before.get("dst") == reg)
+        if reg in others or empty or pc in img.segment_entries:
+            return None
+        out.append((pc, reg, trips[pc]))
+    return out

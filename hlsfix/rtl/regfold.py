@@ -4,8 +4,10 @@ neither the sequencer (an IntOp holds it a cycle, the next kernel one more) nor 
 (a register result is visible 7 cycles after its beat).
 
 ``(x ≥ θ ? a : b) op c`` = ``x ≥ θ ? (a op c) : (b op c)`` holds while ``x``'s word and the
-Select's result are unchanged, so a fold lives from the Select to the next write of ``x``'s buffer
-or of the register, within one straight-line list of kernels. A folded IntOp whose register only
+Select's result are unchanged, so a fold lives from the Select to the next write of ``x``'s words
+or of the register, within one straight-line list of kernels: the next write of ``x``'s buffer or
+of any buffer the scratch RAM's layout puts on ``x``'s words (``shares``; the memory plan reuses
+``x``'s words once the Select, its last reader in the program, has run). A folded IntOp whose register only
 folded IntOps read is not emitted at all. The values are the golden model's (Python integers)
 and must fit the microcode's 32-bit operand fields, where the hardware's 32-bit registers hold
 them exactly.
@@ -13,7 +15,8 @@ them exactly.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from hlsfix.fixedpoint import program as kp
 from hlsfix.fixedpoint.program import KernelProgram, Ref
@@ -33,9 +36,15 @@ class Folded:
 class Folds:
     selects: dict[int, Folded]  # id(IntOp) → the Select it becomes
     dead: frozenset[int]  # ids of folded IntOps whose register nothing but folded IntOps reads
+    # id(kernel) → the registers known as Selects of immediates just before it (``speculate.py``)
+    known: dict[int, dict[str, Folded]] = field(default_factory=dict)
 
 
 NO_FOLDS = Folds({}, frozenset())
+
+
+def _same_name(a: str, b: str) -> bool:
+    return a == b
 
 
 def _fits(v: int) -> bool:
@@ -59,12 +68,15 @@ def _reads(k: kp.Kernel) -> set[str]:
     return names
 
 
-def plan_folds(program: KernelProgram) -> Folds:
+def plan_folds(program: KernelProgram, shares: Callable[[str, str], bool] = _same_name) -> Folds:
+    """``shares(a, b)``: may writing buffer (or register) ``a`` change a word of buffer ``b``?"""
     selects: dict[int, Folded] = {}
+    known_at: dict[int, dict[str, Folded]] = {}
 
     def visit(kernels: tuple[kp.Kernel, ...]) -> None:
         known: dict[str, Folded] = {}  # register → its value as a Select of immediates
         for k in kernels:
+            known_at[id(k)] = dict(known)
             if isinstance(k, kp.Loop):
                 visit(k.body)
                 known = {}
@@ -87,7 +99,7 @@ def plan_folds(program: KernelProgram) -> Folds:
                         selects[id(k)] = folded
             for name in _written(k):  # a new value of a register or of a Select's word
                 known.pop(name, None)
-                known = {r: f for r, f in known.items() if name not in (f.x.buffer, f.x.index)}
+                known = {r: f for r, f in known.items() if name != f.x.index and not shares(name, f.x.buffer)}
             if folded is not None:
                 known[k.out] = folded
 
@@ -106,4 +118,4 @@ def plan_folds(program: KernelProgram) -> Folds:
             continue
         if all(id(r) in selects for r in readers.get(reg, [])):
             dead.add(id(writers[0]))
-    return Folds(selects, frozenset(dead))
+    return Folds(selects, frozenset(dead), known_at)

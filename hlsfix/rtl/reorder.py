@@ -197,7 +197,7 @@ def schedule_segment(
                 [uses[i] for i in order],
                 [seg_beats[i] for i in order],
                 div_latency,
-                late_forwarding(img.lanes),
+                late=late_forwarding(img.lanes),
             )
         return cache[order]
 

@@ -143,9 +143,15 @@ def trace(insns: list[dict]) -> list[int]:
 
 
 def schedule(
-    insns: list[dict], uses: list[InsnUse], beats: list[int], div_latency: int, late: bool = True
+    insns: list[dict],
+    uses: list[InsnUse],
+    beats: list[int],
+    div_latency: int,
+    starts: list | None = None,
+    late: bool = True,
 ) -> tuple[list[bool], list[int], int]:
-    """Per instruction (drain, wait), and the cycles of one inference under that schedule.
+    """Per instruction (drain, wait), and the cycles of one inference under that schedule;
+    ``starts`` (if given) receives (instruction, acceptance cycle) along the dynamic trace.
 
     The sequencer's timing is simulated exactly over the dynamic trace: when an instruction is
     considered, each pending producer j (last beat at t_j) requires acceptance at s >= t_j + need,
@@ -159,6 +165,7 @@ def schedule(
         drain[pc] = use.op == Op.DONE
     while True:
         changed = False
+        accepted = []
         pending: list[tuple[int, int]] = []  # (pc, last beat)
         t_latest, busy_until = -(1 << 30), 0
         s0, after_kernel = 0, False  # first cycle the instruction can be accepted in
@@ -198,6 +205,7 @@ def schedule(
                             drain[pc] = changed = True
                         elif req > wait[pc]:
                             wait[pc], changed = req, True
+            accepted.append((pc, s))
             if drain[pc]:
                 pending = []
             if use.op == Op.DONE:
@@ -214,4 +222,6 @@ def schedule(
             else:
                 s0, after_kernel = s + 1, False
         if not changed:
+            if starts is not None:
+                starts[:] = accepted
             return drain, wait, total

@@ -120,6 +120,20 @@ def test_several_seeds_route_one_synthesis_and_report_the_worst(tmp_path: Path) 
         place_and_route_ecp5(src, "mac", seeds=())
 
 
+def test_router2_is_named_in_the_estimator_and_an_unknown_router_is_refused(tmp_path: Path) -> None:
+    src = tmp_path / "mac.v"
+    src.write_text(MAC_VERILOG)
+    try:
+        t = place_and_route_ecp5(src, "mac", device="25k", router="router2")
+    except ToolError as e:
+        if "installed" in str(e):
+            tool_missing(str(e))
+        raise
+    assert "--router router2" in t.estimator and 20.0 < t.fmax_mhz < 1000.0
+    with pytest.raises(ToolError, match="router must be one of"):
+        place_and_route_ecp5(src, "mac", router="router3")
+
+
 def test_vivado_flow_writes_a_timing_summary_and_fails_on_negative_slack(tmp_path: Path) -> None:
     pytest.importorskip("amaranth_boards")
     from amaranth.hdl import Elaboratable, Module, Signal

@@ -94,7 +94,8 @@ def test_independent_kernels_fill_the_latency_of_a_dependent_chain():
     """Bonsai's branch score and Select do not wait for the SigmoidTanh divider once each
     temporary has its own words (no block RAM more than the plan here) and the runs are
     list-scheduled: bonsai-binary within 1.35 x ideal at one lane. Under the memory plan's
-    layout the reuse chains the kernels, and the schedule is never worse than program order."""
+    layout the reuse chains the kernels (slower, even with k1's tanh chain as a vector in words
+    of its own: cones.py), and the schedule is never worse than program order."""
     from hlsfix.memory.liveness import plan_memory
     from hlsfix.rtl.microcode import compile_image
     from hlsfix.rtl.regfold import plan_folds
@@ -102,7 +103,7 @@ def test_independent_kernels_fill_the_latency_of_a_dependent_chain():
     program = hlsfix.compile("bonsai-binary", bits="16").program
     auto, plan = compile_image(program, 1), compile_image(program, 1, "plan")
     assert auto.ram_layout == "spread" and plan.ram_layout == "plan"
-    assert auto.predicted_cycles <= 1.35 * sum(auto.ideal) < plan.predicted_cycles
+    assert auto.predicted_cycles <= 1.35 * sum(auto.ideal) and auto.predicted_cycles < plan.predicted_cycles
     arena_words = plan_memory(program).arena_bytes // (program.input_buffer.fmt.bits // 8)
     assert plan.input_base == arena_words < auto.input_base
     # the same instructions, reordered (but register arithmetic that regfold.py folds away)

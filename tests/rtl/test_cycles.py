@@ -157,3 +157,48 @@ def test_arithmetic_on_a_select_of_immediates_is_folded_into_selects():
     img = compile_image(program, 1)
     assert not any(w["op"] == Op.INTOP for w in img.insns)
     assert img.predicted_cycles <= 1.15 * sum(img.ideal)
+
+
+def test_a_fold_ends_where_the_memory_plan_reuses_its_words(tmp_path):
+    """Under the memory plan's layout bonsai-binary's W[k1]·ZX result takes the words of the
+    first test's T[0]·ZX (its last reader in the program is the Select of k1), so the child
+    indices 2·k1 + 1 and 2·k1 + 2 must not become Selects of that word after it: they stay
+    register arithmetic, and the accelerator is bit-exact at 8 lanes (with the folds it gave the
+    wrong class for 28 of the first 60 test inputs)."""
+    require_tool("iverilog")
+    from hlsfix.rtl.microcode import _Compiler
+    from hlsfix.sim.runner import run_cocotb
+
+    cm = hlsfix.compile("bonsai-binary", bits="16")
+    plan = _Compiler(cm.program, 8, "plan")
+    t8, t10 = plan.locs["t_8"], plan.locs["t_10"]
+    assert t8.base == t10.base and plan.shares("t_10", "t_8")
+    assert not plan.folds.selects  # each fold reads t_8 after t_10 is written
+    spread = _Compiler(cm.program, 8, "spread")
+    assert not spread.shares("t_10", "t_8") and len(spread.folds.selects) == 4
+    img = compile_image(cm.program, 8, "plan")
+    assert sum(w["op"] == Op.INTOP for w in img.insns) == 4
+    x_q = quantize_input(cm.program, cm.test[0][:60])
+    res = run_cocotb(cm.program, x_q, 8, build_dir=tmp_path, trace=False, ram_layout="plan")
+    assert res.bit_exact, f"inputs {res.mismatches} differ"
+    assert res.cycles_per_inference == res.predicted_cycles
+
+
+def test_a_matrix_with_fewer_rows_than_lanes_deals_every_row_across_them():
+    """The MLP's 10×32 output layer at 16 lanes: one row per lane takes 32 beats (with six lanes
+    idle), each row's dot product dealt across the 16 lanes 2 beats: 20. ProtoNN's 10×1 product
+    (in each copy of its unrolled loop body) stays one row per lane: 1 beat, where dealing its
+    rows would take 10."""
+
+    def parts(model: str, out: str) -> list[dict]:
+        img = compile_image(hlsfix.compile(model, bits="16").program, 16)
+        kid = next(i for i, k in enumerate(img.kernels) if getattr(k, "out", None) == out)
+        return [w for w, k in zip(img.insns, img.kernel_of, strict=True) if k == kid]
+
+    (layer,) = parts("mlp", "t_2")
+    assert layer.get("split") and (layer["n1"], layer["m0"], layer["split_rem"]) == (10, 2, 16)
+    assert layer["n1"] * layer["chunks"] * layer["m1"] * layer["m0"] == 20
+    scores = parts("protonn", "t_7")  # one per copy of the unrolled loop body
+    assert scores and all(
+        not w.get("split") and w["n1"] * w["chunks"] * w["m1"] * w["m0"] == 1 for w in scores
+    )

@@ -130,7 +130,7 @@ def test_table_saturation_bounds_match_the_index_comparison():
     import numpy as np
 
     from hlsfix.rtl.isa import Op
-    from hlsfix.rtl.memories import _clip, table_saturation
+    from hlsfix.rtl.ucode_words import _clip, table_saturation
 
     rng = np.random.default_rng(7)
     x = np.arange(-(1 << 15), 1 << 15, dtype=np.int64)
