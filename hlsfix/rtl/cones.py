@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 
 from hlsfix.fixedpoint import program as kp
 from hlsfix.fixedpoint.program import Buffer, KernelProgram, Ref
-from hlsfix.rtl.regfold import Folds
+from hlsfix.rtl.regfold import Folds, written_names
 
 
 @dataclass(frozen=True)
@@ -104,7 +104,7 @@ def plan_cones(program: KernelProgram, folds: Folds, skip: frozenset[int] = froz
     bufs = {b.name: b for b in program.buffers}
     writers: dict[str, int] = {}
     for k in program.walk():
-        for name in _written(k):
+        for name in written_names(k):
             writers[name] = writers.get(name, 0) + 1
     kernels: dict[int, kp.Kernel] = {}
     buffers: list[Buffer] = []
@@ -172,13 +172,3 @@ def _reindexed(k: kp.Kernel, inside: dict[str, str], reg: str, first: int) -> di
         if isinstance(value, Ref) and value.buffer in inside:
             out[name] = Ref(inside[value.buffer], 1, -first, reg, 1)
     return out
-
-
-def _written(k: kp.Kernel) -> set[str]:
-    out = getattr(k, "out", None)
-    names = {out} if isinstance(out, str) else set()
-    if isinstance(k, kp.Loop):
-        names.add(k.index)
-        for inner in kp.walk_kernels(k.body):
-            names |= _written(inner)
-    return names

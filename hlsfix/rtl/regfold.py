@@ -51,13 +51,14 @@ def _fits(v: int) -> bool:
     return -(1 << 31) <= v < (1 << 31)
 
 
-def _written(k: kp.Kernel) -> set[str]:
+def written_names(k: kp.Kernel) -> set[str]:
+    """What ``k`` writes: its output buffer, and a loop's index and everything its body writes."""
     out = getattr(k, "out", None)
     names = {out} if isinstance(out, str) else set()
     if isinstance(k, kp.Loop):
         names.add(k.index)
         for inner in kp.walk_kernels(k.body):
-            names |= _written(inner)
+            names |= written_names(inner)
     return names
 
 
@@ -97,7 +98,7 @@ def plan_folds(program: KernelProgram, shares: Callable[[str, str], bool] = _sam
                     if _fits(va) and _fits(vb):
                         folded = Folded(f.x, f.threshold, va, vb)
                         selects[id(k)] = folded
-            for name in _written(k):  # a new value of a register or of a Select's word
+            for name in written_names(k):  # a new value of a register or of a Select's word
                 known.pop(name, None)
                 known = {r: f for r, f in known.items() if name != f.x.index and not shares(name, f.x.buffer)}
             if folded is not None:

@@ -27,7 +27,7 @@ from hlsfix.fixedpoint import program as kp
 from hlsfix.fixedpoint.program import KernelProgram, Ref
 from hlsfix.rtl.image import stream as _stream
 from hlsfix.rtl.isa import Op, Src
-from hlsfix.rtl.regfold import Folded, Folds
+from hlsfix.rtl.regfold import Folded, Folds, written_names
 from hlsfix.rtl.unroll import View
 
 
@@ -53,16 +53,6 @@ class Speculation:
 
 
 NO_SPECULATION = Speculation()
-
-
-def _writes(k: kp.Kernel) -> set[str]:
-    out = getattr(k, "out", None)
-    names = {out} if isinstance(out, str) else set()
-    if isinstance(k, kp.Loop):
-        names.add(k.index)
-        for inner in kp.walk_kernels(k.body):
-            names |= _writes(inner)
-    return names
 
 
 def _value(v: int | str, known: dict[str, Folded], reg: str, cond: Folded) -> tuple[int, int] | None:
@@ -96,7 +86,7 @@ def plan_speculation(program: KernelProgram, folds: Folds, max_registers: int = 
     for i, s in enumerate(top):
         if not (isinstance(s, kp.Select) and s.is_int and s.x.index is None and s.n == 1):
             continue
-        writers = [j for j in range(i) if s.x.buffer in _writes(top[j])]
+        writers = [j for j in range(i) if s.x.buffer in written_names(top[j])]
         if not writers:
             continue
         k = top[writers[-1]]
