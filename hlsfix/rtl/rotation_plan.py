@@ -6,7 +6,7 @@ rotation apart."""
 from __future__ import annotations
 
 from hlsfix.rtl.isa import SEQUENCER_OPS, Op, Src
-from hlsfix.rtl.scratch import REG_WRITING, entry_beats, scratch_banks, shared_reads
+from hlsfix.rtl.scratch import REG_WRITING, indirect_write_beats, scratch_banks, shared_reads
 
 
 def rotated_writes(img) -> str | None:
@@ -26,14 +26,8 @@ def rotated_writes(img) -> str | None:
             continue
         if insn.get("x", {}).get("reg_en"):
             return f"instruction {pc}: entry addresses depend on a register"
-        sparse = insn.get("sparse")
-        for ends, lanes in entry_beats(img, insn):
-            shifts = {
-                (lane_o * p + e["row"] - p) % P
-                for p, e in lanes
-                if (e["valid"] or not sparse) and (e["last"] if sparse else ends)
-            }
-            if len(shifts) > 1:
+        for beat in indirect_write_beats(img, insn):
+            if len({(v - p) % P for p, v in beat}) > 1:
                 return f"instruction {pc} ({Op(op).name}): a beat's writes are no rotation of the lanes"
     return None
 

@@ -348,17 +348,23 @@ def _indirect_conflict(img, pc: int, insn: dict) -> str | None:
     P = img.lanes
     if insn.get("x", {}).get("reg_en"):
         return f"instruction {pc}: entry addresses depend on a register"
+    for beat in indirect_write_beats(img, insn):
+        if len({v % P for _, v in beat}) != len(beat):
+            return f"instruction {pc} ({Op(insn['op']).name}): two lanes write one bank in a beat"
+    return None
+
+
+def indirect_write_beats(img, insn: dict):
+    """Per beat of a kernel whose write addresses come from its entries (a sparse row): each
+    writing lane and its word's offset from the beat's base (the lane stride plus the entry's row)."""
     lane_o = insn.get("o", {}).get("lane", 0)
     sparse = insn.get("sparse")
     for ends, lanes in entry_beats(img, insn):
-        offsets = [
-            lane_o * p + e["row"]
+        yield [
+            (p, lane_o * p + e["row"])
             for p, e in lanes
             if (e["valid"] or not sparse) and (e["last"] if sparse else ends)
         ]
-        if len({v % P for v in offsets}) != len(offsets):
-            return f"instruction {pc} ({Op(insn['op']).name}): two lanes write one bank in a beat"
-    return None
 
 
 def _two_rows_of_a_bank(offsets: list[int], P: int) -> bool:
