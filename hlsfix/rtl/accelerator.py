@@ -312,7 +312,8 @@ class Accelerator(wiring.Component):
         words = {1: delayed(m, u_reg, "word1"), **late_words(m, mems, pc, (3, 4, 5, 6, 8, 9))}
         # S2 (read) has no fields of its own: S2b (select) is a cycle after it
         u1, u2, u3, u4, u7 = (fields(words[i]) for i in (1, 3, 4, 5, 8))
-        div = Divider(W, W, img.div_bits, 1 + ADDR + PC, DIV_BITS_PER_STAGE) if img.div_bits else None
+        div_args = (*facts.divider_operands(img), img.div_bits, 1 + ADDR + PC, DIV_BITS_PER_STAGE)
+        div = Divider(*div_args) if img.div_bits else None
         if div is not None:
             m.submodules.div = div
             busy_terms.append(div.busy)
@@ -519,7 +520,7 @@ class Accelerator(wiring.Component):
                 wword.eq(Mux(w1v, words[9], words[6])),
             ]
             if div is not None:
-                dv = Divider(W, W, img.div_bits, 1 + ADDR + PC, DIV_BITS_PER_STAGE) if p else div
+                dv = Divider(*div_args) if p else div
                 if p:
                     m.submodules[f"div{p}"] = dv
                     busy_terms.append(dv.busy)
