@@ -44,7 +44,7 @@ def table_index(m: Module, img: Image, p: int, u3, a3r) -> Signal:
 def early_register_write(m: Module, img: Image, u3, v3, a3, regs, operand) -> None:
     """S3 of lane 0: Sgn and Select decide on the late-forwarded operand ``a3`` and write their
     register at once, 2 cycles before a write-stage result (``schedule.EARLY_REGISTER``): a
-    kernel indexed by that register, a Select of it or the streamed class wait 2 cycles less.
+    kernel indexed by that register and the streamed class wait 2 cycles less.
     They never reach the write stage. ``operand(reg_flag, value)``: a Select's operand, an
     immediate or a register (read in this cycle)."""
     if not (facts.uses(img, Op.SGN) or facts.uses(img, Op.SELECT)):

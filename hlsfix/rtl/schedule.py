@@ -229,8 +229,8 @@ def schedule(
             prev_beats = beats[pc] if kernel else 0
             if kernel:
                 t_latest = s + beats[pc]
-                # a register result leaves the pipeline a cycle before a RAM result; Sgn's and
-                # Select's at S4 (their last pipeline stage)
+                # a register result leaves the pipeline a cycle before a RAM result; Sgn and
+                # Select leave it after S3, where they write theirs
                 early = EARLY_REGISTER if use.op in EARLY_OPS else 0
                 empty = free_after[use.latency] - (use.reg_write is not None) - early
                 busy_until = max(busy_until, t_latest + empty)
