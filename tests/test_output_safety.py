@@ -103,7 +103,12 @@ def test_an_interrupted_build_leaves_nothing(sig: int, status: int, tmp_path: Pa
     if shutil.which("avr-gcc") is None or shutil.which("simavr") is None:
         pytest.skip("needs avr-gcc and simavr to reach the middle of a build")
     out = tmp_path / "out"
-    code = "import sys; from hlsfix.cli import main; sys.exit(main(sys.argv[1:]))"
+    # Ctrl-C's handler as in a terminal, even where this suite runs in the background (a
+    # non-interactive shell starts background jobs with SIGINT ignored, and Python keeps that)
+    code = (
+        "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+        "from hlsfix.cli import main; sys.exit(main(sys.argv[1:]))"
+    )
     argv = [sys.executable, "-c", code, "build", "fastgrnn", "--board", "arduino-uno", "-o", str(out)]
     proc = subprocess.Popen(argv, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120

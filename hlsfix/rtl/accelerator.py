@@ -12,7 +12,7 @@ stages' a microcode block-RAM row read at pc, registered and delayed stage by st
   S2 select     operands selected (forwarded from this cycle's write) and registered; the next
                 cycle's write matched against their addresses (late forwarding)
   S3 operate    multiply (a 16×16 DSP multiply for 16-bit words, registered in and out) / align
-                (ALU) / table index, registered
+                (ALU) / table index, registered / Sgn's and Select's register written (lane 0)
   S4 reduce     accumulate, max, argmax, clamp / table-ROM read
   S5-S7 table   table words registered, their product registered → exp result / divider input
                 (SigmoidTanh: + the divider's stages) / lane 0: the adder tree over every lane's
@@ -43,7 +43,7 @@ from hlsfix.rtl import program_facts as facts
 from hlsfix.rtl.forwarding import BankForwarding, Forwarding
 from hlsfix.rtl.hostport import HOST_PORT, check_segments, host_idle_state
 from hlsfix.rtl.isa import ADDR, CNT, PC, Op, Src
-from hlsfix.rtl.lane_ops import reduce_beat, table_index
+from hlsfix.rtl.lane_ops import early_register_write, reduce_beat, table_index, table_product
 from hlsfix.rtl.memories import (
     FAST_NEXT,
     NEEDS_NEXT,
@@ -312,7 +312,8 @@ class Accelerator(wiring.Component):
         words = {1: delayed(m, u_reg, "word1"), **late_words(m, mems, pc, (3, 4, 5, 6, 8, 9))}
         # S2 (read) has no fields of its own: S2b (select) is a cycle after it
         u1, u2, u3, u4, u7 = (fields(words[i]) for i in (1, 3, 4, 5, 8))
-        div = Divider(W, W, img.div_bits, 1 + ADDR + PC, DIV_BITS_PER_STAGE) if img.div_bits else None
+        div_args = (*facts.divider_operands(img), img.div_bits, 1 + ADDR + PC, DIV_BITS_PER_STAGE)
+        div = Divider(*div_args) if img.div_bits else None
         if div is not None:
             m.submodules.div = div
             busy_terms.append(div.busy)
@@ -441,6 +442,8 @@ class Accelerator(wiring.Component):
             ]
             a3 = fwd.late(m, p, "a", a3r, aa2, (u2.a_src == Src.RAM) & ~pad2 & ~kill)
             b3 = fwd.late(m, p, "b", b3r, ba2, (u2.b_src == Src.RAM) & ~kill)
+            if p == 0:
+                early_register_write(m, img, u3, v3, a3, regs, operand)
             # S3 → S4: the registered multiply (a DSP block with input and output registers),
             # operand alignment and the table address
             ap = shift_exact(m, a3, u3.a_sh, W + 1, f"ap_{p}", s_range=span("a_sh"))
@@ -458,7 +461,7 @@ class Accelerator(wiring.Component):
             a4, prod4 = Signal(signed(WB), name=f"a4_{p}"), Signal(signed(2 * WB), name=f"prod4_{p}")
             ap4, bp4 = Signal(signed(W + 1), name=f"ap4_{p}"), Signal(signed(W + 1), name=f"bp4_{p}")
             m.d.sync += [
-                v4.eq(v3),
+                v4.eq(v3 & (u3.op != Op.SGN) & (u3.op != Op.SELECT)),  # done at S3
                 f4.eq(f3),
                 l4.eq(l3),
                 neg4.eq(a3r[-1]),
@@ -484,16 +487,7 @@ class Accelerator(wiring.Component):
             w0out = Signal(signed(W + 2), name=f"w0out_{p}")
             m.d.comb += w0out.eq(Mux(took5, alt5, w0val))
             # S5 → S6 → S7: the table words (read at S4) registered, then their registered product
-            v5, neg5 = Signal(name=f"v5_{p}"), Signal(name=f"neg5_{p}")
-            oa5 = Signal(signed(ADDR), name=f"oa5_{p}")
-            m.d.sync += [v5.eq(v4 & ~class0), neg5.eq(neg4), oa5.eq(oa4)]
-            v6, neg6 = Signal(name=f"v6_{p}"), Signal(name=f"neg6_{p}")
-            oa6 = Signal(signed(ADDR), name=f"oa6_{p}")
-            t1, t2 = Signal(signed(WB), name=f"t1_{p}"), Signal(signed(WB), name=f"t2_{p}")
-            m.d.sync += [v6.eq(v5), neg6.eq(neg5), oa6.eq(oa5), t1.eq(rom_t1.data), t2.eq(rom_t2.data)]
-            v7, neg7 = Signal(name=f"v7_{p}"), Signal(name=f"neg7_{p}")
-            oa7, tprod = Signal(signed(ADDR), name=f"oa7_{p}"), Signal(signed(2 * WB), name=f"tprod_{p}")
-            m.d.sync += [v7.eq(v6), neg7.eq(neg6), oa7.eq(oa6), tprod.eq(t1 * t2)]
+            v5, v6, v7, neg7, oa7, tprod = table_product(m, p, v4 & ~class0, neg4, oa4, rom_t1, rom_t2, WB)
             w1v, w1val = Signal(name=f"w1v_{p}"), Signal(signed(max(2 * WB, W)), name=f"w1val_{p}")
             w1a = Signal(signed(ADDR), name=f"w1a_{p}")
             if p == 0 and P > 1:
@@ -525,7 +519,7 @@ class Accelerator(wiring.Component):
                 wword.eq(Mux(w1v, words[9], words[6])),
             ]
             if div is not None:
-                dv = Divider(W, W, img.div_bits, 1 + ADDR + PC, DIV_BITS_PER_STAGE) if p else div
+                dv = Divider(*div_args) if p else div
                 if p:
                     m.submodules[f"div{p}"] = dv
                     busy_terms.append(dv.busy)
@@ -565,7 +559,7 @@ class Accelerator(wiring.Component):
                 s_range=span("out_shift"),
                 s_values=facts.values(img, "out_shift"),
             )
-            is_reg = (uw.op == Op.ARGMAX) | (uw.op == Op.SGN) | (uw.op == Op.SELECT)
+            is_reg = uw.op == Op.ARGMAX  # Sgn and Select wrote theirs at S3
             wr_en, wr_addr = Signal(name=f"wr_en_{p}"), Signal(signed(ADDR), name=f"wr_addr_{p}")
             wr_data = Signal(signed(WB), name=f"wr_data_{p}")
             m.d.sync += [wr_en.eq(wv & ~is_reg), wr_addr.eq(wa), wr_data.eq(out)]
@@ -573,11 +567,10 @@ class Accelerator(wiring.Component):
             m.d.comb += [fw_en[p].eq(wr_en), fw_addr[p].eq(wr_addr), fw_data[p].eq(wr_data)]
             busy_terms.append(wr_en)
             if p == 0:
-                # a register result is written from the pre-write stage (no rescale): visible a
+                # an Argmax result is written from the pre-write stage (no rescale): visible a
                 # cycle before a RAM result (``schedule.py``)
-                sel = Mux(wval[0], operand(uw.opa_reg, uw.opa), operand(uw.opb_reg, uw.opb))
                 with m.If(wv & is_reg):
-                    m.d.sync += regs[uw.dst].eq(Mux(uw.op == Op.SELECT, sel, wval))
+                    m.d.sync += regs[uw.dst].eq(wval)
             lane_writes.append((wr_en, wr_addr, wr_data))
         idle_write = (self.running, in_we, in_addr, in_data)  # the input stream's or the host's
         connect_writes(m, scratch, lane_writes, list(zip(pw_en, pw_addr, strict=True)), idle_write)

@@ -14,8 +14,8 @@ lanes' one write stage and saves little (``W[k]·x`` stays an indexed product). 
 read a result of the chain from outside it read element ``k − first`` instead, a
 register-indexed view. Each vector kernel has the very shifts of the kernel it replaces, so every
 element is the value that kernel computes for that ``k``: the program's output does not change in
-any bit. What it buys: the chain no longer starts after ``k``'s register (8 cycles after its
-Select, ``schedule.py``) and runs beside the rest; only the reading kernel waits for ``k``.
+any bit. What it buys: the chain no longer starts after ``k``'s register (6 cycles after its
+Select's beat, ``schedule.py``) and runs beside the rest; only the reading kernel waits for ``k``.
 
 A chain is taken only whole: every buffer in it written once and read only inside it or by
 one-element reads of kernels that read no register (besides the index the rewrite adds), all in

@@ -1,5 +1,6 @@
-"""Two of a lane's stages (``accelerator.py``): the table index of Exp and SigmoidTanh (S3) and
-the reduction of a beat into the accumulator and the result (S4)."""
+"""Parts of a lane's stages (``accelerator.py``): the table index of Exp and SigmoidTanh (S3),
+lane 0's early register write of Sgn and Select (S3), the reduction of a beat into the
+accumulator and the result (S4), and the table words' product (S5-S7)."""
 
 from __future__ import annotations
 
@@ -40,8 +41,23 @@ def table_index(m: Module, img: Image, p: int, u3, a3r) -> Signal:
     return y
 
 
+def early_register_write(m: Module, img: Image, u3, v3, a3, regs, operand) -> None:
+    """S3 of lane 0: Sgn and Select decide on the late-forwarded operand ``a3`` and write their
+    register at once, 2 cycles before a write-stage result (``schedule.EARLY_REGISTER``): a
+    kernel indexed by that register and the streamed class wait 2 cycles less.
+    They never reach the write stage. ``operand(reg_flag, value)``: a Select's operand, an
+    immediate or a register (read in this cycle)."""
+    if not (facts.uses(img, Op.SGN) or facts.uses(img, Op.SELECT)):
+        return
+    at_least = a3 >= u3.imm[: img.word_bits + 2].as_signed()
+    with m.If(v3 & (u3.op == Op.SGN)):
+        m.d.sync += regs[u3.dst].eq(a3 > 0)
+    with m.If(v3 & (u3.op == Op.SELECT)):
+        m.d.sync += regs[u3.dst].eq(Mux(at_least, operand(u3.opa_reg, u3.opa), operand(u3.opb_reg, u3.opb)))
+
+
 def reduce_beat(m: Module, img: Image, p: int, u4, *, v4, f4, ri4, a4, prod4, ap4, bp4):
-    """S4: accumulate, max, argmax, sign, select, clamp. Returns the result (before the write
+    """S4: accumulate, max, argmax, clamp. Returns the result (before the write
     stage's register) and ``take``: a MAX/ARGMAX beat's value is better than the accumulator."""
     W, WB = img.value_bits, img.word_bits
     narrow = facts.narrow
@@ -84,10 +100,6 @@ def reduce_beat(m: Module, img: Image, p: int, u4, *, v4, f4, ri4, a4, prod4, ap
             m.d.comb += [keep_acc.eq(acc), keep_res.eq(acc)]
         with m.Case(Op.ARGMAX):
             m.d.comb += [keep_acc.eq(acc), keep_res.eq(best_i)]
-        with m.Case(Op.SGN):
-            m.d.comb += keep_res.eq(a4 > 0)
-        with m.Case(Op.SELECT):
-            m.d.comb += keep_res.eq(a4 >= u4.imm[: WB + 2].as_signed())
         with m.Default():
             m.d.comb += keep_res.eq(clamped)
     m.d.comb += [
@@ -99,3 +111,19 @@ def reduce_beat(m: Module, img: Image, p: int, u4, *, v4, f4, ri4, a4, prod4, ap
         with m.If(better):
             m.d.sync += best_i.eq(ri4)
     return res, take
+
+
+def table_product(m: Module, p: int, v4, neg4, oa4, rom_t1, rom_t2, WB: int):
+    """S5 → S6 → S7 of a table kernel (``v4``: its beat in S4): the table words read at S4
+    registered, then their registered product. Returns (v5, v6, v7, neg7, oa7, tprod)."""
+    v5, neg5 = Signal(name=f"v5_{p}"), Signal(name=f"neg5_{p}")
+    oa5 = Signal(signed(len(oa4)), name=f"oa5_{p}")
+    m.d.sync += [v5.eq(v4), neg5.eq(neg4), oa5.eq(oa4)]
+    v6, neg6 = Signal(name=f"v6_{p}"), Signal(name=f"neg6_{p}")
+    oa6 = Signal(signed(len(oa4)), name=f"oa6_{p}")
+    t1, t2 = Signal(signed(WB), name=f"t1_{p}"), Signal(signed(WB), name=f"t2_{p}")
+    m.d.sync += [v6.eq(v5), neg6.eq(neg5), oa6.eq(oa5), t1.eq(rom_t1.data), t2.eq(rom_t2.data)]
+    v7, neg7 = Signal(name=f"v7_{p}"), Signal(name=f"neg7_{p}")
+    oa7, tprod = Signal(signed(len(oa4)), name=f"oa7_{p}"), Signal(signed(2 * WB), name=f"tprod_{p}")
+    m.d.sync += [v7.eq(v6), neg7.eq(neg6), oa7.eq(oa6), tprod.eq(t1 * t2)]
+    return v5, v6, v7, neg7, oa7, tprod

@@ -1,13 +1,15 @@
 """What the accelerator specialises on, read from a program's microcode (``Image.insns``): the
-operations it uses, the range of each shift field, the register-indexed address pairs, and
+operations it uses, the range of each shift field, the register-indexed address pairs,
 constant bits per instruction that the sequencer indexes by pc (no adder or microcode read on
-its paths). Pure functions of the image: the hardware is built from them in ``accelerator.py``.
+its paths), and the divider's operand widths (from the program's tables). Pure functions of the
+image: the hardware is built from them in ``accelerator.py``.
 """
 
 from __future__ import annotations
 
 from amaranth.hdl import Const
 
+from hlsfix.fixedpoint import program as kp
 from hlsfix.rtl.image import Image
 from hlsfix.rtl.isa import INTOPS, Op
 
@@ -120,3 +122,16 @@ def early_loop_compares(img: Image) -> list[tuple[int, int, int]] | None:
             return None
         out.append((pc, reg, trips[pc]))
     return out
+
+
+def divider_operands(img: Image) -> tuple[int, int]:
+    """Bits of the SigmoidTanh divider's numerator and denominator (``units.Divider``): with
+    one = 2^e_frac and e ≤ the tables' largest product, the denominator one + e and the
+    numerator (one − e, e or one) · 2^out_frac, over every SigmoidTanh of the program."""
+    num = den = 1
+    for k in img.program.walk():
+        if isinstance(k, kp.SigmoidTanh):
+            hi, lo = (int(abs(img.program.constants[t]).max()) for t in (k.hi, k.lo))
+            one, e = 1 << k.e_frac, (hi * lo) >> k.table_shift
+            num, den = max(num, max(one, e) << k.out_frac), max(den, one + e)
+    return num.bit_length(), den.bit_length()

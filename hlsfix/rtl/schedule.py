@@ -11,7 +11,8 @@ The pipeline (``accelerator.py``), counted from a beat issued at t: its RAM and 
 read at t + 1 (transparent to a write in that cycle), the block RAMs' data registered at t + 2,
 selected at t + 3 (forwarded from a write in that cycle or the one before) and used at t + 4
 (forwarded late from a write in that cycle, up to ``LATE_FORWARDING_LANES`` lanes); a result is
-written at t + 7 (RAM, or a register visible from t + 7: register results skip the rescale), an
+written at t + 7 (RAM, or a register visible from t + 7: register results skip the rescale;
+Sgn's and Select's from t + 5, decided at t + 4 on the operand: ``EARLY_REGISTER``), an
 Exp result at t + 10, a SigmoidTanh result after the divider (a dot product split across the
 lanes, latency class 1, like Exp).
 Several of those cycles are registers that keep the clock fast: the block RAMs' data, the
@@ -41,6 +42,10 @@ WRITE_AT = 7  # a class-0 result's write cycle after its beat's issue (accelerat
 # P² comparisons and a P-input data multiplexer per operand (~7,600 LUTs at P = 16, synthesised
 # alone). Wider accelerators leave it out, and a dependent kernel waits one cycle longer.
 LATE_FORWARDING_LANES = 8
+# Sgn and Select write their register from the operand at t + 4 (``lane_ops.early_register_write``),
+# this many cycles before a write-stage result, and never use the write stage.
+EARLY_REGISTER = 2
+EARLY_OPS = frozenset({Op.SGN, Op.SELECT})
 
 
 def late_forwarding(lanes: int) -> bool:
@@ -77,13 +82,19 @@ def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
     return a[0] < b[1] and b[0] < a[1]
 
 
+def register_at(use: InsnUse, writes: dict[int, int]) -> int:
+    """The cycle after a beat's issue from which its register result is visible (a Select reads
+    its operand registers in the cycle before)."""
+    return writes[use.latency] - (EARLY_REGISTER if use.op in EARLY_OPS else 0)
+
+
 def need(pending: InsnUse, new: InsnUse, writes: WriteTiming) -> int:
     """How many cycles after ``pending``'s last beat ``new`` may be accepted (0: any time)."""
-    late_w = {pending.reg_write} if pending.reg_write is not None else set()  # visible at write_at
-    write_at = writes[pending.latency]
+    late_w = {pending.reg_write} if pending.reg_write is not None else set()  # visible at reg_at
+    write_at, reg_at = writes[pending.latency], register_at(pending, writes)
     if new.op in SEQUENCER_OPS:
         touched = set(new.regs_issue) | ({new.reg_write} if new.reg_write is not None else set())
-        return write_at if late_w & touched or new.reg_write in pending.regs_post else 0
+        return reg_at if late_w & touched or new.reg_write in pending.regs_post else 0
     need = 0
     if pending.ram_write and any(_overlap(pending.ram_write, r) for r in new.ram_reads):
         need = write_at - 5  # the first operand, read at s + 2 and selected at s + 4, sees the
@@ -93,11 +104,13 @@ def need(pending: InsnUse, new: InsnUse, writes: WriteTiming) -> int:
         if new.op in (Op.EXP, Op.SIGTANH) or not writes.late:
             need = write_at - 4
     if late_w & new.regs_issue:
-        need = write_at + 1  # address products are computed at s - 1 from registers, which
-        # a register result reaches at the write stage
-    if late_w & new.regs_post:
-        need = max(need, 1)
-    if new.latency < pending.latency and _same_target(pending, new):
+        need = reg_at + 1  # address products are computed at s - 1 from registers, which
+        # a register result reaches at ``register_at``
+    if late_w & new.regs_post:  # read a cycle before the new kernel's own register write
+        need = max(need, reg_at - register_at(new, writes) + 1)
+    if new.reg_write is not None and new.reg_write == pending.reg_write:
+        need = max(need, reg_at - register_at(new, writes))  # the later result lands last
+    elif new.latency < pending.latency and _same_target(pending, new):
         # a later result to the same place must land last: the first write follows the last
         need = max(need, write_at - writes[new.latency])
     return need
@@ -111,7 +124,9 @@ def _same_target(a: InsnUse, b: InsnUse) -> bool:
 def _write_cycles(insn: dict, start: int, beats: int, latency: int, writes: dict[int, int]) -> range:
     """The cycles a kernel accepted at ``start`` uses the write stage: a beat writes when it ends
     a reduction (``m1``·``m0`` beats; a split dot product's too), every beat of a sparse kernel
-    may (its rows end where the entries say)."""
+    may (its rows end where the entries say); Sgn and Select none."""
+    if insn["op"] in EARLY_OPS:
+        return range(0)
     first, last = start + 1 + writes[latency], start + beats + writes[latency]
     r = 1 if insn.get("sparse") else insn.get("m1", 1) * insn.get("m0", 1)
     return range(first + r - 1, last + 1, r)
@@ -214,8 +229,10 @@ def schedule(
             prev_beats = beats[pc] if kernel else 0
             if kernel:
                 t_latest = s + beats[pc]
-                # a register result leaves the pipeline a cycle before a RAM result
-                empty = free_after[use.latency] - (use.reg_write is not None)
+                # a register result leaves the pipeline a cycle before a RAM result; Sgn and
+                # Select leave it after S3, where they write theirs
+                early = EARLY_REGISTER if use.op in EARLY_OPS else 0
+                empty = free_after[use.latency] - (use.reg_write is not None) - early
                 busy_until = max(busy_until, t_latest + empty)
                 pending.append((pc, t_latest))
                 s0, after_kernel = t_latest + 1, True

@@ -2,14 +2,14 @@
 Select on its result does not wait for the register: Bonsai's second-level test
 ``k2 = (T[k1]·x ≥ 0 ? 2·k1 + 1 : 2·k1 + 2)`` with ``k1 = (c ≥ 0 ? 1 : 2)``.
 
-The chain it replaces is the accelerator's slowest: ``k1``'s Select writes its register at the
-write stage, the indexed kernel ``K = T[k1]·x`` computes its address from the register a cycle
-later (``schedule.need``: 8 cycles after the Select's beat), and the second Select waits for
+The chain it replaces is the accelerator's slowest: ``k1``'s Select writes its register from its
+operand (S3), the indexed kernel ``K = T[k1]·x`` computes its address from the register a cycle
+later (``schedule.need``: 6 cycles after the Select's beat), and the second Select waits for
 ``K``'s result. Instead ``K`` runs once for each value of ``k1`` (``K_a`` with ``k1`` = 1, ``K_b``
 with ``k1`` = 2, into words of their own, issued at once: neither needs a register), each copy
 gets a Select with the operands ``k1``'s value implies (``2·k1 + 1`` is 3 or 5 like ``regfold.py``
 folds it) into a register of its own, and the result is ``c ≥ 0 ? u_a : u_b``, a Select that reads
-its two operand registers at the write stage (one cycle after them).
+its two operand registers in the cycle before its own register write (one cycle after them).
 
 Exact because ``K_a`` computes the same words as ``K`` when ``k1`` = 1 (the same kernel, its view
 at the address ``k1`` = 1 gives) and the last Select takes the copy ``c``'s word picks, the one

@@ -128,10 +128,17 @@ DIV_BITS_PER_STAGE = 2  # two restoring steps per register stage: short enough f
 class Divider(wiring.Component):
     """Pipelined restoring divider: q = num // den for num ≥ 0, den > 0, q < 2^q_bits.
 
-    ``bits_per_stage`` quotient bits per register stage, one division accepted per cycle, result
-    ``latency`` cycles later; ``tag`` travels alongside (the lane's destination and sign). Division
-    is only needed by SigmoidTanh, and a pipelined unit keeps it at one element per cycle like every
-    other kernel; more bits per stage shorten the wait of whatever depends on the result.
+    The inputs are registered first (the caller's num and den come from logic: a shift and an
+    add), then ``bits_per_stage`` quotient bits per register stage, the last stage's registers
+    being the outputs: one division accepted per cycle, its result ``latency`` cycles later;
+    ``tag`` travels alongside (the lane's destination and sign). Division is only needed by
+    SigmoidTanh, and a pipelined unit keeps it at one element per cycle like every other kernel;
+    more bits per stage shorten the wait of whatever depends on the result.
+
+    Each step is as wide as the divisor: q < 2^q_bits means num < den · 2^q_bits, so before the
+    step of quotient bit i the remainder is below den · 2^(i+1) and its bits from i up fit
+    ``den_bits`` + 1 bits; the trial subtraction is on those alone, and the remainder below
+    den · 2^i it leaves keeps i + ``den_bits`` bits.
     """
 
     def __init__(
@@ -158,27 +165,39 @@ class Divider(wiring.Component):
 
     def elaborate(self, platform):
         m = Module()
-        width = max(self.num_bits, self.den_bits + self.q_bits) + 1
-        valid, rem, den, q, tag = self.in_valid, self.num, self.den, Const(0, self.q_bits), self.tag
-        valids = []
+        db = self.den_bits
+        valid, den, tag = (
+            Signal(name="v_in"),
+            Signal(unsigned(db), name="den_in"),
+            Signal(len(self.tag), name="tag_in"),
+        )
+        rem = Signal(unsigned(max(self.num_bits, db + self.q_bits)), name="num_in")
+        m.d.sync += [valid.eq(self.in_valid), den.eq(self.den), tag.eq(self.tag), rem.eq(self.num)]
+        q = Const(0, self.q_bits)
+        valids = [valid]
         for step, i in enumerate(reversed(range(self.q_bits))):
-            trial = Signal(signed(width), name=f"trial{i}")
-            m.d.comb += trial.eq(rem - (den << i))
-            nrem, nq = Signal(unsigned(width), name=f"rem{i}"), Signal(self.q_bits, name=f"q{i}")
+            top = rem[i : i + db + 1]  # rem >> i < 2·den
+            trial = Signal(signed(db + 2), name=f"trial{i}")
+            m.d.comb += trial.eq(top - den)
+            nrem, nq = Signal(unsigned(i + db), name=f"rem{i}"), Signal(self.q_bits, name=f"q{i}")
             registered = (step + 1) % self.bits_per_stage == 0 or i == 0
             domain = m.d.sync if registered else m.d.comb
-            domain += [nrem.eq(Mux(trial[-1], rem, trial)), nq.eq(q | Mux(trial[-1], 0, 1 << i))]
+            domain += [
+                nrem.eq(Cat(rem[:i], Mux(trial[-1], top[:db], trial[:db]))),
+                nq.eq(q | Mux(trial[-1], 0, 1 << i)),
+            ]
             rem, q = nrem, nq
-            if registered:
-                nvalid, nden = Signal(name=f"v{i}"), Signal(unsigned(self.den_bits), name=f"den{i}")
+            if registered and i:
+                nvalid, nden = Signal(name=f"v{i}"), Signal(unsigned(db), name=f"den{i}")
                 ntag = Signal(len(self.tag), name=f"tag{i}")
                 m.d.sync += [nvalid.eq(valid), nden.eq(den), ntag.eq(tag)]
                 valid, den, tag = nvalid, nden, ntag
                 valids.append(nvalid)
-        m.d.sync += [self.out_valid.eq(valid), self.q.eq(q), self.tag_out.eq(tag)]
-        m.d.comb += self.busy.eq(Cat(*valids, self.out_valid).any())
+        m.d.sync += [self.out_valid.eq(valid), self.tag_out.eq(tag)]
+        m.d.comb += [self.q.eq(q), self.busy.eq(Cat(*valids, self.out_valid).any())]
         return m
 
 
 def divider_latency(q_bits: int, bits_per_stage: int = DIV_BITS_PER_STAGE) -> int:
-    return -(-q_bits // bits_per_stage) + 1
+    """The inputs' register, then one register stage per ``bits_per_stage`` quotient bits."""
+    return 1 + -(-q_bits // bits_per_stage)

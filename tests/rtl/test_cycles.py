@@ -122,6 +122,28 @@ def test_a_kernel_overtakes_the_divider_between_its_own_writes(m0, outputs, meet
         assert min(start + m0 * q + writes[0] for q in range(1, outputs + 1)) > 19
 
 
+def test_sgn_and_select_write_their_register_two_cycles_before_the_write_stage():
+    """Counted by hand from the pipeline (``schedule.py``): a beat issued at t has its operand at
+    t + 4. Argmax writes its register at the write stage, visible from t + 7; Sgn and Select
+    decide on the operand and write theirs at once, visible from t + 5. A kernel indexed by the
+    register computes its address at its acceptance - 1, so it is accepted 8 cycles after an
+    Argmax's beat and 6 after a Select's; a Select reading another's register reads it in the
+    cycle before its own write (1 cycle after a Select, 3 after an Argmax); a Select of the
+    register an Argmax writes lands after it (2 cycles later). In Icarus: the cycles measured
+    equal these predictions (``test_speculate.py``, bonsai-binary at 8 lanes)."""
+    from hlsfix.rtl.schedule import EARLY_REGISTER, need
+
+    writes = write_at(9)
+    argmax = InsnUse(Op.ARGMAX, ram_reads=((0, 4),), reg_write=1)
+    select = InsnUse(Op.SELECT, ram_reads=((4, 5),), reg_write=1)
+    indexed = InsnUse(Op.MAC, ram_reads=((8, 9),), regs_issue=frozenset({1}))
+    reads_it = InsnUse(Op.SELECT, ram_reads=((5, 6),), regs_post=frozenset({1}), reg_write=2)
+    assert EARLY_REGISTER == 2
+    assert (need(argmax, indexed, writes), need(select, indexed, writes)) == (8, 6)
+    assert (need(argmax, reads_it, writes), need(select, reads_it, writes)) == (3, 1)
+    assert need(argmax, select, writes) == 2 and need(select, argmax, writes) == 0
+
+
 def test_matrix_rows_past_the_last_full_chunk_are_split_across_the_lanes():
     """Bonsai's 10×10 node products at 8 lanes: rows 0-7 one per lane (10 beats), rows 8 and 9
     each dealt across the lanes (2 beats each, the adder tree's sum): 14 beats, not 2 × 10."""

@@ -79,13 +79,8 @@ def test_shift_exact_matches_golden():
     assert got == want
 
 
-@pytest.mark.parametrize("bits_per_stage", [1, 2, 3])
-def test_pipelined_divider_matches_floor_division(bits_per_stage):
-    rng = np.random.default_rng(3)
-    q_bits = 16
-    dens = rng.integers(1 << 14, 1 << 15, 100)
-    nums = [int(rng.integers(0, int(d) << q_bits)) for d in dens]
-    dut = Divider(32, 32, q_bits, 8, bits_per_stage)
+def _divide(dut: Divider, nums, dens) -> list[tuple[int, int]]:
+    """(quotient, tag) of each division, fed one per cycle."""
     sim = Simulator(dut)
     sim.add_clock(1e-8)
     got = []
@@ -107,6 +102,42 @@ def test_pipelined_divider_matches_floor_division(bits_per_stage):
 
     sim.add_testbench(bench)
     sim.run()
+    return got
+
+
+@pytest.mark.parametrize("bits_per_stage", [1, 2, 3])
+def test_pipelined_divider_matches_floor_division(bits_per_stage):
+    rng = np.random.default_rng(3)
+    q_bits = 16
+    dens = rng.integers(1 << 14, 1 << 15, 100)
+    nums = [int(rng.integers(0, int(d) << q_bits)) for d in dens]
+    got = _divide(Divider(32, 32, q_bits, 8, bits_per_stage), nums, dens)
+    assert got == [(n // int(d), i % 256) for i, (n, d) in enumerate(zip(nums, dens, strict=True))]
+
+
+@pytest.mark.parametrize("model", ["bonsai-binary", "fastgrnn"])
+def test_divider_sized_by_the_program_divides_its_table_operands(model):
+    """The divider is as wide as the program's SigmoidTanh operands (``divider_operands``): 29-
+    and 15-bit for bonsai-binary's tanh (one = 2^14, e ≤ one, out_frac 14), 30 and 15 for
+    FastGRNN's sigmoid (out_frac 15); every numerator and denominator its tables give (one
+    index in 5) divides exactly, each step only 16 bits wide."""
+    import hlsfix
+    from hlsfix.fixedpoint import program as kp
+    from hlsfix.rtl.microcode import compile_image
+    from hlsfix.rtl.program_facts import divider_operands
+
+    program = hlsfix.compile(model, bits="16").program
+    img = compile_image(program, 1)
+    num_bits, den_bits = divider_operands(img)
+    assert (num_bits, den_bits) == {"bonsai-binary": (29, 15), "fastgrnn": (30, 15)}[model]
+    k = next(k for k in program.walk() if isinstance(k, kp.SigmoidTanh))
+    hi, lo = (program.constants[t].reshape(-1).astype(np.int64) for t in (k.hi, k.lo))
+    y = np.arange(0, 1 << (2 * k.t), 5)
+    e = (hi[y >> k.t] * lo[y & ((1 << k.t) - 1)]) >> k.table_shift
+    one = 1 << k.e_frac
+    nums = [int(v) for v in (((one - e) if k.fn == "tanh" else np.full_like(e, one)) << k.out_frac)]
+    dens = one + e
+    got = _divide(Divider(num_bits, den_bits, img.div_bits, 8, 2), nums, dens)
     assert got == [(n // int(d), i % 256) for i, (n, d) in enumerate(zip(nums, dens, strict=True))]
 
 
