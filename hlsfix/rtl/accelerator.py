@@ -57,7 +57,7 @@ from hlsfix.rtl.memories import (
 )
 from hlsfix.rtl.microcode import Image
 from hlsfix.rtl.rotation_plan import scratch_plan
-from hlsfix.rtl.scratch import build_scratch, connect_reads, drive_write_shift
+from hlsfix.rtl.scratch import build_scratch, connect_reads, connect_writes
 from hlsfix.rtl.sequencer import early_again
 from hlsfix.rtl.units import DIV_BITS_PER_STAGE, Divider, rescale_sat, round_half, shift_exact
 
@@ -122,7 +122,7 @@ class Accelerator(wiring.Component):
         # RAM ports: per lane two reads and one write; lane 0's are shared with the stream I/O.
         # Reads are transparent: a kernel may read a word in the cycle its producer writes it.
         scratch = build_scratch(m, P, img.ram_depth, (img.ram_bits, WB), *scratch_plan(img), ahead=True)
-        ram_w, ram_ra, ram_rb = scratch.write, scratch.read_a, scratch.read_b
+        ram_ra, ram_rb = scratch.read_a, scratch.read_b
         gap = Signal(6, init=63)  # cycles since the last issued beat (saturating)
         m.d.sync += gap.eq(Mux(issue, 1, Mux(gap == 63, 63, gap + 1)))
         u_next_port = mems.ucode_next.read_port(domain="comb")
@@ -320,12 +320,11 @@ class Accelerator(wiring.Component):
         # Forwarding (``forwarding.py``): every lane's writes, seen by every lane's operands.
         fwd = (BankForwarding if scratch.late else Forwarding)(P, WB, img.ram_depth)
         fw_en, fw_addr, fw_data, pw_en, pw_addr = fwd.en, fwd.addr, fwd.data, fwd.pen, fwd.paddr
-        drive_write_shift(m, scratch, list(zip(pw_en, pw_addr, strict=True)), self.running)
-        late_forwarded = fwd.late
         fwd.keep_previous(m)
 
         # Split dot products: each lane's partial sum (its result register), added by lane 0's tree.
         w0vals = [Signal(signed(W + 2), name=f"w0val_{q}") for q in range(P)]
+        lane_writes = []  # per lane: its write stage's (enable, address, data), for the RAM
 
         for p in range(P):
             rom = roms[p % len(roms)]
@@ -411,7 +410,7 @@ class Accelerator(wiring.Component):
                 f"a_raw_{p}",
                 ram=ram_a,
                 address=aa2,
-                early_address=None if scratch.shared[0] else aa1,
+                early_address=aa1,
                 ram_en=a_on & (u2.a_src == Src.RAM),
                 rom=(a_rom, rom_ad),
                 rest=(
@@ -425,7 +424,7 @@ class Accelerator(wiring.Component):
                 f"b_raw_{p}",
                 ram=ram_b,
                 address=ba2,
-                early_address=None if scratch.shared[1] else ba1,
+                early_address=ba1,
                 ram_en=b_on & (u2.b_src == Src.RAM),
                 rom=(b_rom, rom_bd),
             )
@@ -441,8 +440,8 @@ class Accelerator(wiring.Component):
                 a3r.eq(a_raw),
                 b3r.eq(b_raw),
             ]
-            a3 = late_forwarded(m, p, "a", a3r, aa2, (u2.a_src == Src.RAM) & ~pad2 & ~kill)
-            b3 = late_forwarded(m, p, "b", b3r, ba2, (u2.b_src == Src.RAM) & ~kill)
+            a3 = fwd.late(m, p, "a", a3r, aa2, (u2.a_src == Src.RAM) & ~pad2 & ~kill)
+            b3 = fwd.late(m, p, "b", b3r, ba2, (u2.b_src == Src.RAM) & ~kill)
             if p == 0:
                 early_register_write(m, img, u3, v3, a3, regs, operand)
             # S3 → S4: the registered multiply (a DSP block with input and output registers),
@@ -572,13 +571,9 @@ class Accelerator(wiring.Component):
                 # cycle before a RAM result (``schedule.py``)
                 with m.If(wv & is_reg):
                     m.d.sync += regs[uw.dst].eq(wval)
-                m.d.comb += [
-                    ram_w[0].en.eq(Mux(self.running, wr_en, in_we)),
-                    ram_w[0].addr.eq(Mux(self.running, wr_addr, in_addr)),
-                    ram_w[0].data.eq(Mux(self.running, wr_data, in_data)),
-                ]
-            else:
-                m.d.comb += [ram_w[p].en.eq(wr_en), ram_w[p].addr.eq(wr_addr), ram_w[p].data.eq(wr_data)]
+            lane_writes.append((wr_en, wr_addr, wr_data))
+        idle_write = (self.running, in_we, in_addr, in_data)  # the input stream's or the host's
+        connect_writes(m, scratch, lane_writes, list(zip(pw_en, pw_addr, strict=True)), idle_write)
         m.d.comb += pipe_busy.eq(Cat(*busy_terms).any())
         return m
 

@@ -16,6 +16,8 @@ P inputs), for the multi-port RAM, whose reads also miss the write of the cycle 
 takes at most one write a cycle, so an operand looks up the one write its bank takes next cycle
 (a crossbar of the writes' enables, rows and lanes per bank, shared by every operand) and registers
 whether it hits and which lane writes it; the data then comes from that lane's write register.
+Every operand does so for the write of its select cycle (early) and of the cycle after (late), so
+that the select cycle starts from registers alone: the bank's read data, the hit, the lane's write.
 """
 
 from __future__ import annotations
@@ -147,8 +149,8 @@ class BankForwarding(Forwarding):
         return hit, lane
 
     def operand(self, m: Module, name: str, *, ram, address, ram_en, rom, rest=(), early_address=None):
-        """``early_address`` None: the RAM data already hold this cycle's write (a shared read
-        group, ``scratch.py``), else it is looked up a cycle ahead like the late forwarding's."""
+        """This cycle's write to the operand's word, looked up a cycle ahead (at
+        ``early_address``) like the late forwarding's; None: the RAM data already hold it."""
         terms = [(ram_en, ram), rom, *rest]
         if early_address is not None:
             hit, lane = self._match(m, early_address, Const(1), f"{name}_cur")

@@ -12,8 +12,7 @@ Built one of two ways (``scratch_banks``):
   - **shared**: where the compiler proves, beat by beat, that the group's lanes never read two
     different rows of one bank (``read_conflict``: lane strides of 0 or 1, gathers whose columns
     fall in distinct banks), one copy of each bank serves the whole group, its row taken from the
-    lane that reads it (a crossbar like the write's). P memories per group. The bank's data also
-    holds the bank's write of the cycle it is selected in (one comparison per bank, not per lane).
+    lane that reads it (a crossbar like the write's). P memories per group.
   - **a copy per read port**: otherwise; every port reads its own copy of every bank at the row
     and takes the bank of the address. P² memories per group.
 
@@ -21,7 +20,12 @@ Built one of two ways (``scratch_banks``):
   (LUTRAM on Xilinx, DPR16X4 on ECP5); the bank of a read is selected after the register. Banked
   reads are addressed one cycle later than the multi-port RAM's (the operand stage's registered
   address, ``ScratchRAM.late``): the read then covers the write of the cycle before the operand
-  is selected, which the forwarding no longer needs to (``forwarding.BankForwarding``).
+  is selected, which the forwarding no longer needs to (``forwarding.BankForwarding``). The write
+  of the select cycle is the forwarding's, looked up a cycle ahead and registered: a bank's data
+  go from its register through the read network to the operand, never through another lane's
+  write network in the same cycle (that path, at P = 8, was most of a 19 ns cycle of routing).
+  For the same reason the input stream's (or host's) write is registered before the write
+  network (``connect_writes``): it lands a cycle later, long before any kernel reads it.
 - **multi-port** (otherwise): one memory with P write and 2P read ports, which no RAM primitive
   holds beyond P = 1 (flip-flops and LUT read multiplexers).
 
@@ -61,11 +65,11 @@ class ScratchRAM:
     read_a: list  # per lane: addr, data (registered)
     read_b: list
     banks: int  # 1: the multi-port memory
-    # read groups A, B: one copy of the banks each, whose data hold the write of the select cycle
+    # read groups A, B: one copy of the banks each (else a copy per read port)
     shared: tuple[bool, bool] = (False, False)
     rotated: tuple[bool, bool, bool] = (False, False, False)  # writes, A, B (``rotation.py``)
-    # rotated writes computed a cycle ahead: (next cycle's shift, running), ``drive_write_shift``
-    ahead: tuple | None = None
+    # rotated writes' shift, registered from the next cycle's writes (``connect_writes``)
+    shift_next: Signal | None = None
 
     @property
     def late(self) -> bool:
@@ -90,8 +94,8 @@ def build_scratch(
     ``shared``: which read groups (A, B) share one copy of the banks (``shared_reads``);
     ``rotated``: whether the writes and read groups A, B use the rotation network
     (``rotation_plan.py``; a rotated read group is shared); ``ahead``: the rotated writes'
-    shift is registered from the next cycle's writes (``drive_write_shift``), not computed from
-    the write ports, while ``running`` (else lane 0 alone writes: the input stream, the host)."""
+    shift is registered from the next cycle's writes (``ScratchRAM.shift_next``, driven by
+    ``connect_writes``), not computed from the write ports."""
     P = lanes
     ram_bits, word_bits = bits
     if banks == 1:
@@ -122,9 +126,7 @@ def build_scratch(
         for p in range(P)
     ]
     # the write crossbar: bank b takes the write of the lane addressing it (at most one per cycle)
-    shift_ahead = None
-    if ahead and rotated[0]:
-        shift_ahead = (Signal(k, name="sw_shift_next"), Signal(name="sw_running"))
+    shift_ahead = Signal(k, name="sw_shift_next") if ahead and rotated[0] else None
     bank_w = rotated_bank_writes(m, writes, k, row_bits, shift_ahead) if rotated[0] else []
     for b in range(0 if rotated[0] else P):
         en, row, data_ = (
@@ -176,23 +178,10 @@ def build_scratch(
             m.d.comb += row.eq(
                 sum_or([gated(h, rp.addr[k : k + row_bits]) for h, (rp, _) in zip(hits, ports, strict=True)])
             )
-            datas.append(held_data(name, b, row))
+            datas.append(bank_memory(name, b, row))
         for rp, sel in ports:
             m.d.comb += rp.data.eq(Array(datas)[sel])
         return [rp for rp, _ in ports]
-
-    def held_data(name: str, b: int, row) -> Signal:
-        """Bank b's data read at ``row``, holding the bank's write in the cycle its data is
-        selected, to the row it read (every lane reading the bank reads that row): for every
-        lane at once, and the forwarding looks up only the next cycle's writes."""
-        held = Signal(row_bits, name=f"{name}_held_{b}")
-        m.d.sync += held.eq(row)
-        en, written, value = bank_w[b]
-        data_ = Signal(signed(ram_bits), name=f"{name}_bank{b}_data")
-        m.d.comb += data_.eq(
-            Mux(en & (written == held), value[:ram_bits].as_signed(), bank_memory(name, b, row))
-        )
-        return data_
 
     def rotated_group(name: str) -> list[ReadPort]:
         """Lane p reads bank (p + base) mod P, or bank ``base mod P`` (stride 0; ``rotation.py``)."""
@@ -204,7 +193,7 @@ def build_scratch(
         shift, s1 = Signal(k, name=f"{name}_shift"), Signal(name=f"{name}_stride1")
         m.d.sync += [shift.eq(base[:k]), s1.eq(stride1)]
         rows = [Mux(stride1 & (base[:k] > b), row1, row0) for b in range(P)]
-        datas = rotate(m, f"{name}_rot", [held_data(name, b, row) for b, row in enumerate(rows)], shift, 1)
+        datas = rotate(m, f"{name}_rot", [bank_memory(name, b, row) for b, row in enumerate(rows)], shift, 1)
         for p, rp in enumerate(ports):
             m.d.comb += rp.data.eq((datas[p] if p == 0 else Mux(s1, datas[p], datas[0])).as_signed())
         return ports
@@ -224,24 +213,40 @@ def write_shift(writes, k: int):
     return sum_or([gated(en, (addr[:k] + (P - p) % P)[:k]) for p, (en, addr) in enumerate(writes)])
 
 
-def drive_write_shift(m: Module, ram: ScratchRAM, next_writes, running) -> None:
-    """Drive a RAM built ``ahead``: the lanes' (enable, address) of the next cycle's writes."""
-    if ram.ahead is not None:
-        shift_next, on = ram.ahead
-        m.d.comb += [shift_next.eq(write_shift(next_writes, len(shift_next))), on.eq(running)]
+def connect_writes(m: Module, ram: ScratchRAM, writes: list, next_writes: list, idle: tuple) -> None:
+    """Drive the write ports: ``writes`` = each lane's (enable, address, data) of this cycle (its
+    write stage's registers), ``next_writes`` = each lane's (enable, address) of the next cycle,
+    ``idle`` = (running, enable, address, data): lane 0's port writes the input stream's or host's
+    words while the accelerator is not running. The banked RAM registers that write (and the
+    rotated writes' shift, from the next cycle's writes), so that its write network starts from
+    flip-flops; it lands a cycle later, when no kernel runs yet (the first reads the RAM three
+    cycles after it starts) and the lanes' write stages are empty."""
+    running, *idle_write = idle
+    if ram.late:
+        held = (Signal(name="in_we_reg"), Signal(signed(ADDR), name="in_addr_reg"))
+        held += (Signal(signed(len(ram.write[0].data)), name="in_data_reg"),)
+        m.d.sync += [r.eq(v) for r, v in zip(held, idle_write, strict=True)]
+        lane0 = tuple(Mux(held[0], h, w) for h, w in zip(held, writes[0], strict=True))
+        # the input's write of the next cycle is the one registered now (no lane writes meanwhile)
+        in_we, in_addr, _ = idle_write
+        next_writes = [(next_writes[0][0] | in_we, Mux(in_we, in_addr, next_writes[0][1])), *next_writes[1:]]
+    else:
+        lane0 = tuple(Mux(running, w, i) for w, i in zip(writes[0], idle_write, strict=True))
+    for port, (en, addr, data_) in zip(ram.write, [lane0, *writes[1:]], strict=True):
+        m.d.comb += [port.en.eq(en), port.addr.eq(addr), port.data.eq(data_)]
+    if ram.shift_next is not None:
+        m.d.comb += ram.shift_next.eq(write_shift(next_writes, len(ram.shift_next)))
 
 
 def rotated_bank_writes(m: Module, writes: list[WritePort], k: int, row_bits: int, ahead) -> list[tuple]:
     """Per bank (enable, row, data) of its write, through the rotation network: every writing
     lane p writes bank (p + r) mod P for one r (``rotation_plan.rotated_writes``); r registered a cycle
-    ahead (``ahead``: the next cycle's r and ``running``) or computed from ``writes``."""
+    ahead (``ahead``: the next cycle's r) or computed from ``writes``."""
     r = Signal(k, name="sw_shift")
     if ahead is None:
         m.d.comb += r.eq(write_shift([(w.en, w.addr) for w in writes], k))
     else:
-        (shift_next, running), shift = ahead, Signal(k, name="sw_shift_reg")
-        m.d.sync += shift.eq(shift_next)
-        m.d.comb += r.eq(Mux(running, shift, writes[0].addr[:k]))
+        m.d.sync += r.eq(ahead)
     packed = [Cat(w.en, w.addr[k : k + row_bits], w.data) for w in writes]
     out = []
     for b, x in enumerate(rotate(m, "sw_rot", packed, r, -1)):

@@ -53,12 +53,13 @@ def test_lane_strides_other_than_0_or_1_do_not_rotate():
 def _run_ram(lanes: int, depth: int, rotated: tuple[bool, bool, bool], cycles: int, seed: int, ahead=False):
     """Random rotation-shaped writes (lane p to bank p + r, rows at random) and stride-0/1 reads
     of both groups, every cycle; each read's data (a cycle later) against a dictionary holding
-    every write up to that cycle (the banked RAM's reads see the write of the cycle they are
-    addressed in and of the next). ``ahead``: the next cycle's r is given a cycle early."""
+    every write up to the cycle it was addressed in (the banked RAM's reads see that cycle's
+    write; the next cycle's is the forwarding's). ``ahead``: the next cycle's r is given a cycle
+    early."""
     rng = random.Random(seed)
     m = Module()
     ram = build_scratch(m, lanes, depth, (16, 16), lanes, (True, True), rotated, ahead=ahead)
-    assert (ram.ahead is not None) == (ahead and rotated[0])
+    assert (ram.shift_next is not None) == (ahead and rotated[0])
     rows = depth // lanes
     shifts = [rng.randrange(lanes) for _ in range(cycles + 1)]
     words: dict[int, int] = {}
@@ -66,15 +67,13 @@ def _run_ram(lanes: int, depth: int, rotated: tuple[bool, bool, bool], cycles: i
 
     async def bench(ctx):
         expected = None
-        if ram.ahead is not None:  # the first cycle's r, a cycle before it (no writes meanwhile)
-            ctx.set(ram.ahead[0], shifts[0])
-            ctx.set(ram.ahead[1], 1)
+        if ram.shift_next is not None:  # the first cycle's r, a cycle before it (no writes meanwhile)
+            ctx.set(ram.shift_next, shifts[0])
             await ctx.tick()
         for t in range(cycles):
             r = shifts[t]
-            if ram.ahead is not None:
-                ctx.set(ram.ahead[0], shifts[t + 1])  # registered for the next cycle
-                ctx.set(ram.ahead[1], 1)
+            if ram.shift_next is not None:
+                ctx.set(ram.shift_next, shifts[t + 1])  # registered for the next cycle
             writes = {}
             for p, w in enumerate(ram.write):
                 en = rng.random() < 0.5
@@ -93,12 +92,12 @@ def _run_ram(lanes: int, depth: int, rotated: tuple[bool, bool, bool], cycles: i
                     ctx.set(rp.addr, base + stride * p)
                     ctx.set(rp.en, 1)
                     reads.append(base + stride * p)
-            words.update(writes)  # this cycle's writes: seen by the reads of the previous cycle
             if expected is not None:
                 got = [ctx.get(rp.data) for rp in (*ram.read_a, *ram.read_b)]
                 want = [words.get(a, 0) for a in expected]
                 if got != want:
                     mismatches.append((t, expected, got, want))
+            words.update(writes)  # this cycle's writes: seen by this cycle's reads
             expected = reads
             await ctx.tick()
 
