@@ -43,7 +43,7 @@ from hlsfix.rtl import program_facts as facts
 from hlsfix.rtl.forwarding import BankForwarding, Forwarding
 from hlsfix.rtl.hostport import HOST_PORT, check_segments, host_idle_state
 from hlsfix.rtl.isa import ADDR, CNT, PC, Op, Src
-from hlsfix.rtl.lane_ops import early_register_write, reduce_beat, table_index, table_product
+from hlsfix.rtl.lane_ops import early_register_write, is_early, reduce_beat, table_index, table_product
 from hlsfix.rtl.memories import (
     FAST_NEXT,
     NEEDS_NEXT,
@@ -461,7 +461,7 @@ class Accelerator(wiring.Component):
             a4, prod4 = Signal(signed(WB), name=f"a4_{p}"), Signal(signed(2 * WB), name=f"prod4_{p}")
             ap4, bp4 = Signal(signed(W + 1), name=f"ap4_{p}"), Signal(signed(W + 1), name=f"bp4_{p}")
             m.d.sync += [
-                v4.eq(v3 & (u3.op != Op.SGN) & (u3.op != Op.SELECT)),  # done at S3
+                v4.eq(v3 & ~is_early(u3)),  # Sgn and Select are done at S3
                 f4.eq(f3),
                 l4.eq(l3),
                 neg4.eq(a3r[-1]),

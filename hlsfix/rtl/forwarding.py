@@ -150,11 +150,9 @@ class BankForwarding(Forwarding):
 
     def operand(self, m: Module, name: str, *, ram, address, ram_en, rom, rest=(), early_address=None):
         """This cycle's write to the operand's word, looked up a cycle ahead (at
-        ``early_address``) like the late forwarding's; None: the RAM data already hold it."""
-        terms = [(ram_en, ram), rom, *rest]
-        if early_address is not None:
-            hit, lane = self._match(m, early_address, Const(1), f"{name}_cur")
-            terms = [(ram_en & ~hit, ram), rom, *rest, (ram_en & hit, Array(self.data)[lane])]
+        ``early_address``) like the late forwarding's: the RAM data never hold it."""
+        hit, lane = self._match(m, early_address, Const(1), f"{name}_cur")
+        terms = [(ram_en & ~hit, ram), rom, *rest, (ram_en & hit, Array(self.data)[lane])]
         return and_or(m, name, terms, self.word_bits)
 
     def late(self, m: Module, p: int, name: str, value, address, enable):

@@ -4,11 +4,12 @@ accumulator and the result (S4), and the table words' product (S5-S7)."""
 
 from __future__ import annotations
 
-from amaranth.hdl import Module, Mux, Signal, signed, unsigned
+from amaranth.hdl import Cat, Module, Mux, Signal, Value, signed, unsigned
 
 from hlsfix.rtl import program_facts as facts
 from hlsfix.rtl.image import Image
 from hlsfix.rtl.isa import CNT, Op
+from hlsfix.rtl.schedule import EARLY_OPS
 from hlsfix.rtl.units import rescale_sat
 
 
@@ -41,13 +42,18 @@ def table_index(m: Module, img: Image, p: int, u3, a3r) -> Signal:
     return y
 
 
+def is_early(u) -> Value:
+    """Whether the word ``u`` is a Sgn or Select: done at S3 (``early_register_write``)."""
+    return Cat(*(u.op == op for op in sorted(EARLY_OPS))).any()
+
+
 def early_register_write(m: Module, img: Image, u3, v3, a3, regs, operand) -> None:
     """S3 of lane 0: Sgn and Select decide on the late-forwarded operand ``a3`` and write their
     register at once, 2 cycles before a write-stage result (``schedule.EARLY_REGISTER``): a
     kernel indexed by that register and the streamed class wait 2 cycles less.
     They never reach the write stage. ``operand(reg_flag, value)``: a Select's operand, an
     immediate or a register (read in this cycle)."""
-    if not (facts.uses(img, Op.SGN) or facts.uses(img, Op.SELECT)):
+    if not any(facts.uses(img, op) for op in EARLY_OPS):
         return
     at_least = a3 >= u3.imm[: img.word_bits + 2].as_signed()
     with m.If(v3 & (u3.op == Op.SGN)):
