@@ -60,6 +60,7 @@ from hlsfix.rtl.rotation_plan import scratch_plan
 from hlsfix.rtl.scratch import build_scratch, connect_reads, connect_writes
 from hlsfix.rtl.sequencer import early_again
 from hlsfix.rtl.units import DIV_BITS_PER_STAGE, Divider, rescale_sat, round_half, shift_exact
+from hlsfix.rtl.write_stage import divider_write, write_ahead
 
 
 class Accelerator(wiring.Component):
@@ -479,7 +480,8 @@ class Accelerator(wiring.Component):
             class0 = (u4.op != Op.EXP) & (u4.op != Op.SIGTANH) & ~u4.split
             w0v, w0val = Signal(name=f"w0v_{p}"), w0vals[p]
             w0a = Signal(signed(ADDR), name=f"w0a_{p}")
-            m.d.sync += [w0v.eq(v4 & l4 & class0), w0val.eq(res), w0a.eq(oa4)]
+            w0_ahead = (v4 & l4 & class0, oa4, words[5])  # w0v, w0a, the word: next cycle's
+            m.d.sync += [w0v.eq(w0_ahead[0]), w0val.eq(res), w0a.eq(oa4)]
             # a MAX/ARGMAX beat that took its value: the result is that value (or index), chosen
             # after the register (the comparison feeds only a flag and the accumulator)
             took5, alt5 = Signal(name=f"took5_{p}"), Signal(signed(W + 2), name=f"alt5_{p}")
@@ -498,14 +500,12 @@ class Accelerator(wiring.Component):
                 total, total7 = Signal(signed(W), name="split_total"), Signal(signed(W), name="split_total7")
                 m.d.sync += [ws.eq(v4 & l4 & u4.split), ws6.eq(ws), ws7.eq(ws6)]
                 m.d.sync += [total.eq(adder_tree(m, w0vals, W)[:W]), total7.eq(total)]
-                m.d.sync += [
-                    w1v.eq((v7 & (u7.op == Op.EXP)) | ws7),
-                    w1val.eq(Mux(ws7, total7, tprod)),
-                    w1a.eq(oa7),
-                ]
+                w1_ahead = ((v7 & (u7.op == Op.EXP)) | ws7, oa7, words[8])
+                m.d.sync += [w1v.eq(w1_ahead[0]), w1val.eq(Mux(ws7, total7, tprod)), w1a.eq(oa7)]
                 busy_terms += [ws, ws6, ws7]
             else:
-                m.d.sync += [w1v.eq(v7 & (u7.op == Op.EXP)), w1val.eq(tprod), w1a.eq(oa7)]
+                w1_ahead = (v7 & (u7.op == Op.EXP), oa7, words[8])
+                m.d.sync += [w1v.eq(w1_ahead[0]), w1val.eq(tprod), w1a.eq(oa7)]
             busy_terms += [v1, v2, v3, v4, v5, v6, v7, w0v, w1v]
             # S7 → divider (SigmoidTanh): only lane-parallel if the program has one
             wv = Signal(name=f"wv_{p}")
@@ -523,27 +523,8 @@ class Accelerator(wiring.Component):
                 if p:
                     m.submodules[f"div{p}"] = dv
                     busy_terms.append(dv.busy)
-                e_ = Signal(unsigned(W), name=f"e_{p}")
-                one = Signal(unsigned(W), name=f"one_{p}")
-                m.d.comb += [
-                    e_.eq(tprod >> narrow(u7.tshift, "tshift")),
-                    one.eq(1 << narrow(u7.e_frac, "e_frac")),
-                    dv.in_valid.eq(v7 & (u7.op == Op.SIGTANH)),
-                    dv.den.eq(one + e_),
-                    dv.num.eq(Mux(u7.tanh, one - e_, Mux(neg7, e_, one)) << narrow(u7.out_frac, "out_frac")),
-                    dv.tag.eq(Cat(u7.tanh & neg7, oa7, pcs[8])),
-                ]
-                dneg, da, dpc = dv.tag_out[0], dv.tag_out[1 : 1 + ADDR], dv.tag_out[1 + ADDR :]
-                qv = Mux(dneg, -dv.q, dv.q)
-                wv2 = Signal(name=f"wv2_{p}")
-                m.d.comb += wv2.eq(wv | dv.out_valid)
-                with m.If(dv.out_valid):
-                    m.d.comb += [
-                        wval.eq(qv),
-                        wa.eq(da.as_signed()),
-                        wword.eq(Array(Const(w, WORD_BITS) for w in mems.words)[dpc]),
-                    ]
-                wv = wv2
+                lane_s7, write = (p, v7, tprod, neg7, oa7), (wv, wval, wa, wword)
+                wv = divider_write(m, img, mems.words, dv, u7, lane_s7, pcs[8], write)
             # rescale and saturate to the destination's bits, registered: the write stage (RAM
             # write, register write, forwarding) starts from flip-flops
             uw = fields(wword)
@@ -564,6 +545,7 @@ class Accelerator(wiring.Component):
             wr_data = Signal(signed(WB), name=f"wr_data_{p}")
             m.d.sync += [wr_en.eq(wv & ~is_reg), wr_addr.eq(wa), wr_data.eq(out)]
             m.d.comb += [pw_en[p].eq(wv & ~is_reg), pw_addr[p].eq(wa)]
+            fwd.write_ahead(m, p, *write_ahead(w0_ahead, w1_ahead, dv if div is not None else None))
             m.d.comb += [fw_en[p].eq(wr_en), fw_addr[p].eq(wr_addr), fw_data[p].eq(wr_data)]
             busy_terms.append(wr_en)
             if p == 0:

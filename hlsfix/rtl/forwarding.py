@@ -54,6 +54,9 @@ class Forwarding:
         self.paddr = [Signal(signed(ADDR), name=f"pw_addr_{q}") for q in range(P)]
         self.ram_bits = max(1, (ram_depth - 1).bit_length())
 
+    def write_ahead(self, m: Module, p: int, en, addr) -> None:
+        """Lane ``p``'s write (``en``, ``addr``) of the cycle after next: unused here."""
+
     def keep_previous(self, m: Module) -> None:
         """Keep each lane's write of the previous cycle: an operand read two cycles before its
         select (the block RAM's data registered) misses the write between them."""
@@ -115,22 +118,30 @@ class BankForwarding(Forwarding):
         rows = -(-ram_depth // lanes)
         self.row_bits = max(1, (rows - 1).bit_length())
         self._next: Array | None = None
+        self.ahead_en = [Signal(name=f"aw_en_{q}") for q in range(lanes)]
+        self.ahead_addr = [Signal(signed(ADDR), name=f"aw_addr_{q}") for q in range(lanes)]
+
+    def write_ahead(self, m: Module, p: int, en, addr) -> None:
+        m.d.comb += [self.ahead_en[p].eq(en), self.ahead_addr[p].eq(addr)]
 
     def keep_previous(self, m: Module) -> None:
         """Nothing: the banked RAM's read covers the write of the cycle before the select."""
 
     def _next_writes(self, m: Module) -> Array:
-        """Per bank, its write of the next cycle: (enable, row, writing lane), packed."""
+        """Per bank, its write of the next cycle: (enable, row, writing lane), packed; registered
+        from the lanes' writes of the cycle after next (``write_ahead``), so that every look-up
+        starts from flip-flops."""
         if self._next is None:
             P, k, rb = self.lanes, self.k, self.row_bits
+            en, addr = self.ahead_en, self.ahead_addr
             banks = []
             for b in range(P):
-                hits = [self.pen[q] & (self.paddr[q][:k] == b) for q in range(P)]
+                hits = [en[q] & (addr[q][:k] == b) for q in range(P)]
                 w = Signal(1 + rb + k, name=f"fwnext_{b}")
-                m.d.comb += w.eq(
+                m.d.sync += w.eq(
                     Cat(
                         sum_or(hits),
-                        sum_or([gated(h, self.paddr[q][k : k + rb]) for q, h in enumerate(hits)]),
+                        sum_or([gated(h, addr[q][k : k + rb]) for q, h in enumerate(hits)]),
                         sum_or([gated(h, Const(q, k)) for q, h in enumerate(hits)]),
                     )
                 )

@@ -158,6 +158,8 @@ class Divider(wiring.Component):
                 "busy": Out(1),  # a division is somewhere in the pipeline
             }
         )
+        # what ``out_valid`` and ``tag_out`` hold next cycle (``write_stage.write_ahead``)
+        self.valid_ahead, self.tag_ahead = Signal(name="valid_ahead"), Signal(tag_bits, name="tag_ahead")
 
     @property
     def latency(self) -> int:
@@ -194,6 +196,7 @@ class Divider(wiring.Component):
                 valid, den, tag = nvalid, nden, ntag
                 valids.append(nvalid)
         m.d.sync += [self.out_valid.eq(valid), self.tag_out.eq(tag)]
+        m.d.comb += [self.valid_ahead.eq(valid), self.tag_ahead.eq(tag)]
         m.d.comb += [self.q.eq(q), self.busy.eq(Cat(*valids, self.out_valid).any())]
         return m
 
