@@ -544,8 +544,8 @@ class Accelerator(wiring.Component):
             wr_en, wr_addr = Signal(name=f"wr_en_{p}"), Signal(signed(ADDR), name=f"wr_addr_{p}")
             wr_data = Signal(signed(WB), name=f"wr_data_{p}")
             m.d.sync += [wr_en.eq(wv & ~is_reg), wr_addr.eq(wa), wr_data.eq(out)]
-            fwd.write_ahead(m, p, *write_ahead(w0_ahead, w1_ahead, dv if div is not None else None), out)
             m.d.comb += [pw_en[p].eq(wv & ~is_reg), pw_addr[p].eq(wa)]
+            fwd.write_ahead(m, p, *write_ahead(w0_ahead, w1_ahead, dv if div is not None else None))
             m.d.comb += [fw_en[p].eq(wr_en), fw_addr[p].eq(wr_addr), fw_data[p].eq(wr_data)]
             busy_terms.append(wr_en)
             if p == 0:

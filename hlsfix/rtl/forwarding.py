@@ -57,9 +57,8 @@ class Forwarding:
         self.ahead_addr = [Signal(signed(ADDR), name=f"aw_addr_{q}") for q in range(P)]
         self.ram_bits = max(1, (ram_depth - 1).bit_length())
 
-    def write_ahead(self, m: Module, p: int, en, addr, data) -> None:
-        """Lane ``p``'s write (``en``, ``addr``) of the cycle after next and the ``data`` of its
-        write of the next cycle (its pre-write stage's result): unused here."""
+    def write_ahead(self, m: Module, p: int, en, addr) -> None:
+        """Lane ``p``'s write (``en``, ``addr``) of the cycle after next: unused here."""
 
     def keep_previous(self, m: Module) -> None:
         """Keep each lane's write of the previous cycle: an operand read two cycles before its
@@ -122,10 +121,9 @@ class BankForwarding(Forwarding):
         rows = -(-ram_depth // lanes)
         self.row_bits = max(1, (rows - 1).bit_length())
         self._next: Array | None = None
-        self.next_data = [Signal(signed(word_bits), name=f"nw_data_{q}") for q in range(lanes)]
 
-    def write_ahead(self, m: Module, p: int, en, addr, data) -> None:
-        m.d.comb += [self.ahead_en[p].eq(en), self.ahead_addr[p].eq(addr), self.next_data[p].eq(data)]
+    def write_ahead(self, m: Module, p: int, en, addr) -> None:
+        m.d.comb += [self.ahead_en[p].eq(en), self.ahead_addr[p].eq(addr)]
 
     def keep_previous(self, m: Module) -> None:
         """Nothing: the banked RAM's read covers the write of the cycle before the select."""
@@ -152,34 +150,27 @@ class BankForwarding(Forwarding):
             self._next = Array(banks)
         return self._next
 
-    def _match(self, m: Module, address, name: str, domain: str = "sync"):
-        """Whether the next cycle's write hits ``address``, and the lane that writes it (from
-        the table's flip-flops), registered for the next cycle's select (``domain`` "sync") or
-        for this cycle's (``domain`` "comb")."""
+    def _match(self, m: Module, address, enable, name: str):
+        """Whether the next cycle's write hits ``address`` (and ``enable``), and the lane that
+        writes it: both registered, for the next cycle's select."""
         k, rb = self.k, self.row_bits
         w = Signal(1 + rb + k, name=f"{name}_next")
         m.d.comb += w.eq(self._next_writes(m)[address[:k]])
         hit, lane = Signal(name=f"{name}_hit"), Signal(k, name=f"{name}_lane")
-        m.d[domain] += [hit.eq(w[0] & (w[1 : 1 + rb] == address[k : k + rb])), lane.eq(w[1 + rb :])]
+        m.d.sync += [hit.eq(enable & w[0] & (w[1 : 1 + rb] == address[k : k + rb])), lane.eq(w[1 + rb :])]
         return hit, lane
 
     def operand(self, m: Module, name: str, *, ram, address, ram_en, rom, rest=(), early_address=None):
         """This cycle's write to the operand's word, looked up a cycle ahead (at
-        ``early_address``): the RAM data never hold it. With late forwarding, the next cycle's
-        write to it too (newer: it wins), looked up now and taken from the writing lane's
-        pre-write result before the operand register, so that S3 and its multiplier start from
-        that register rather than from a multiplexer over every lane's write register."""
-        hit, lane = self._match(m, early_address, f"{name}_cur")
-        writes = [(hit, Array(self.data)[lane])]  # oldest first
-        if self.has_late:
-            late_hit, late_lane = self._match(m, address, f"{name}_late", "comb")
-            writes.append((late_hit, Array(self.next_data)[late_lane]))
-        terms, unwritten = [rom, *rest], ram_en
-        for written, data_ in reversed(writes):
-            terms.append((unwritten & written, data_))
-            unwritten = unwritten & ~written
-        return and_or(m, name, [(unwritten, ram), *terms], self.word_bits)
+        ``early_address``) like the late forwarding's: the RAM data never hold it."""
+        hit, lane = self._match(m, early_address, Const(1), f"{name}_cur")
+        terms = [(ram_en & ~hit, ram), rom, *rest, (ram_en & hit, Array(self.data)[lane])]
+        return and_or(m, name, terms, self.word_bits)
 
     def late(self, m: Module, p: int, name: str, value, address, enable):
-        """``value``: ``operand`` forwards the write of S3's cycle already."""
-        return value
+        if not self.has_late:
+            return value
+        hit, lane = self._match(m, address, enable, f"{name}_late_{p}")
+        out = Signal(signed(self.word_bits), name=f"{name}_fwd_{p}")
+        m.d.comb += out.eq(Mux(hit, Array(self.data)[lane], value))
+        return out
