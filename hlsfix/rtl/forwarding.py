@@ -14,10 +14,13 @@ the RAM's address bits only: both are RAM addresses. Accelerators of more than
 P inputs), for the multi-port RAM, whose reads also miss the write of the cycle before the select.
 ``BankForwarding`` serves the banked RAM (``scratch.py``), whose reads cover that write: a bank
 takes at most one write a cycle, so an operand looks up the one write its bank takes next cycle
-(a crossbar of the writes' enables, rows and lanes per bank, shared by every operand) and registers
+(a table of the writes' enables, rows and lanes per bank, shared by every operand) and registers
 whether it hits and which lane writes it; the data then comes from that lane's write register.
 Every operand does so for the write of its select cycle (early) and of the cycle after (late), so
 that the select cycle starts from registers alone: the bank's read data, the hit, the lane's write.
+The table is registered too, built by a crossbar from every lane's write of the cycle after next
+(``write_stage.write_ahead``), so that neither the write stage's logic nor a crossing of every
+lane is in series with a look-up.
 """
 
 from __future__ import annotations
