@@ -555,9 +555,7 @@ class Accelerator(wiring.Component):
                     m.d.sync += regs[uw.dst].eq(wval)
             lane_writes.append((wr_en, wr_addr, wr_data))
         idle_write = (self.running, in_we, in_addr, in_data)  # the input stream's or the host's
-        connect_writes(
-            m, scratch, lane_writes, list(zip(fwd.ahead_en, fwd.ahead_addr, strict=True)), idle_write
-        )
+        connect_writes(m, scratch, lane_writes, list(zip(pw_en, pw_addr, strict=True)), idle_write)
         m.d.comb += pipe_busy.eq(Cat(*busy_terms).any())
         return m
 

@@ -55,9 +55,6 @@ class Forwarding:
         self.data = [Signal(signed(word_bits), name=f"fw_data_{q}") for q in range(P)]
         self.pen = [Signal(name=f"pw_en_{q}") for q in range(P)]
         self.paddr = [Signal(signed(ADDR), name=f"pw_addr_{q}") for q in range(P)]
-        # the cycle after next's (``write_ahead``; the banked RAM's only)
-        self.ahead_en = [Signal(name=f"aw_en_{q}") for q in range(P)]
-        self.ahead_addr = [Signal(signed(ADDR), name=f"aw_addr_{q}") for q in range(P)]
         self.ram_bits = max(1, (ram_depth - 1).bit_length())
 
     def write_ahead(self, m: Module, p: int, en, addr) -> None:
@@ -124,6 +121,8 @@ class BankForwarding(Forwarding):
         rows = -(-ram_depth // lanes)
         self.row_bits = max(1, (rows - 1).bit_length())
         self._next: Array | None = None
+        self.ahead_en = [Signal(name=f"aw_en_{q}") for q in range(lanes)]
+        self.ahead_addr = [Signal(signed(ADDR), name=f"aw_addr_{q}") for q in range(lanes)]
 
     def write_ahead(self, m: Module, p: int, en, addr) -> None:
         m.d.comb += [self.ahead_en[p].eq(en), self.ahead_addr[p].eq(addr)]

@@ -68,7 +68,7 @@ class ScratchRAM:
     # read groups A, B: one copy of the banks each (else a copy per read port)
     shared: tuple[bool, bool] = (False, False)
     rotated: tuple[bool, bool, bool] = (False, False, False)  # writes, A, B (``rotation.py``)
-    # rotated writes' shift, registered from the lanes' writes two cycles ahead (``connect_writes``)
+    # rotated writes' shift, registered from the next cycle's writes (``connect_writes``)
     shift_next: Signal | None = None
 
     @property
@@ -213,32 +213,29 @@ def write_shift(writes, k: int):
     return sum_or([gated(en, (addr[:k] + (P - p) % P)[:k]) for p, (en, addr) in enumerate(writes)])
 
 
-def connect_writes(m: Module, ram: ScratchRAM, writes: list, ahead_writes: list, idle: tuple) -> None:
+def connect_writes(m: Module, ram: ScratchRAM, writes: list, next_writes: list, idle: tuple) -> None:
     """Drive the write ports: ``writes`` = each lane's (enable, address, data) of this cycle (its
-    write stage's registers), ``ahead_writes`` = each lane's (enable, address) of the cycle after
-    next, ``idle`` = (running, enable, address, data): lane 0's port writes the input stream's or
-    host's words while the accelerator is not running. The banked RAM registers that write, so
-    that its write network starts from flip-flops; it lands a cycle later, when no kernel runs yet
-    (the first reads the RAM three cycles after it starts) and the lanes' write stages are empty.
-    The rotated writes' shift is registered twice from the lanes' writes of the cycle after next
-    (no crossing of every lane behind the write stage's logic), or is the input's bank."""
+    write stage's registers), ``next_writes`` = each lane's (enable, address) of the next cycle,
+    ``idle`` = (running, enable, address, data): lane 0's port writes the input stream's or host's
+    words while the accelerator is not running. The banked RAM registers that write (and the
+    rotated writes' shift, from the next cycle's writes), so that its write network starts from
+    flip-flops; it lands a cycle later, when no kernel runs yet (the first reads the RAM three
+    cycles after it starts) and the lanes' write stages are empty."""
     running, *idle_write = idle
-    in_we, in_addr, _ = idle_write
     if ram.late:
         held = (Signal(name="in_we_reg"), Signal(signed(ADDR), name="in_addr_reg"))
         held += (Signal(signed(len(ram.write[0].data)), name="in_data_reg"),)
         m.d.sync += [r.eq(v) for r, v in zip(held, idle_write, strict=True)]
         lane0 = tuple(Mux(held[0], h, w) for h, w in zip(held, writes[0], strict=True))
+        # the input's write of the next cycle is the one registered now (no lane writes meanwhile)
+        in_we, in_addr, _ = idle_write
+        next_writes = [(next_writes[0][0] | in_we, Mux(in_we, in_addr, next_writes[0][1])), *next_writes[1:]]
     else:
         lane0 = tuple(Mux(running, w, i) for w, i in zip(writes[0], idle_write, strict=True))
     for port, (en, addr, data_) in zip(ram.write, [lane0, *writes[1:]], strict=True):
         m.d.comb += [port.en.eq(en), port.addr.eq(addr), port.data.eq(data_)]
     if ram.shift_next is not None:
-        # the input's write of the next cycle is the one registered now (no lane writes meanwhile)
-        k = len(ram.shift_next)
-        lanes_shift = Signal(k, name="sw_shift_lanes")
-        m.d.sync += lanes_shift.eq(write_shift(ahead_writes, k))
-        m.d.comb += ram.shift_next.eq(Mux(in_we, in_addr[:k], lanes_shift))
+        m.d.comb += ram.shift_next.eq(write_shift(next_writes, len(ram.shift_next)))
 
 
 def rotated_bank_writes(m: Module, writes: list[WritePort], k: int, row_bits: int, ahead) -> list[tuple]:
