@@ -10,10 +10,10 @@ import math
 
 from hlsfix.fixedpoint import program as kp
 from hlsfix.fixedpoint.program import Ref
+from hlsfix.rtl.bank_order import bank_free_gathers, bank_free_rows
 from hlsfix.rtl.image import UnsupportedKernel
 from hlsfix.rtl.image import stream as _stream
 from hlsfix.rtl.isa import Op, Src
-from hlsfix.rtl.scratch import bank_free_gathers, bank_free_rows
 
 
 class MacKernels:
@@ -157,7 +157,7 @@ class MacKernels:
                         }
                     )
             lists.append(ents)
-        lists = bank_free_gathers(lists)  # the gather of x shares the banks where it can
+        lists = bank_free_gathers(lists)  # the gather of x shares one copy of the banks where it can
         length = max(1, max(len(e) for e in lists))
         base = len(self.img.entries)
         pad = {"value": 0, "col": 0, "row": 0, "first": 0, "last": 0, "valid": 0}
