@@ -1,12 +1,14 @@
 """Orders of a sparse matrix-vector product's entries that the banked scratch RAM
-(``scratch.py``) serves without copies: the lanes' rows ordered so that no two lanes write one
-bank in a beat (``bank_free_rows``), and each row's terms ordered so that the gather of
-x[column] never reads two rows of one bank in a beat (``bank_free_gathers``).
+(``scratch.py``) serves without copies or crossbars: the lanes' rows dealt and ordered so that
+the lanes finishing rows in one beat write one rotation of the banks, or at least distinct
+banks (``bank_free_rows``), and each row's terms ordered so that the gather of x[column] never
+reads two rows of one bank in a beat (``bank_free_gathers``).
 
-Neither changes what a lane computes or when: a row keeps its lane, its length and its first
-and last beats, so the cycles and the writes stay; only the order of a row's (value, column)
-terms moves, and a row's sum does not depend on it (each product is shifted on its own, and the
-accumulator adds them modulo 2^W, as the golden model's exact integer sum that fits it).
+Neither changes how long a lane works: each lane's set of rows (its load) is one of the given
+ones, and a row keeps its length; so the cycles stay. Within a row only the order of its
+(value, column) terms moves, and its sum does not depend on it (each product is shifted on its
+own, and the accumulator adds them modulo 2^W, as the golden model's exact integer sum that
+fits it).
 """
 
 from __future__ import annotations
@@ -21,35 +23,111 @@ GATHER_MOVES_PER_ENTRY = 100  # the search's budget: ProtoNN at P = 8 needs ~10 
 def bank_free_rows(
     owned: list[list[int]], lengths: dict[int, int], scale: int, tries: int = 200
 ) -> list[list[int]]:
-    """Each lane's rows of a sparse matrix in an order in which no two lanes finish rows of one
-    bank in the same beat (a lane's row finishes after its ``lengths[row]`` entries; row r is
-    written at offset r·``scale``), so that the banked scratch RAM can take the writes: sorted
-    first, then seeded shuffles. The lanes' loads are unchanged, and so are the cycles. Returns
-    the sorted order where no order is found (the image then falls back to the multi-port RAM)."""
+    """The lanes' rows of a sparse matrix (``owned``: each lane's), dealt to the lanes and ordered
+    so that the lanes finishing rows in one beat write one rotation of the banks: lane p writes
+    bank (p + r) mod P for one r per beat (a lane's row finishes after its ``lengths[row]``
+    entries; row r is written at offset r·``scale``), so that the writes go through the rotation
+    network (``rotation_plan.rotated_writes``). Failing that, the rows keep their lanes and are
+    ordered so that no two lanes finish rows of one bank in a beat, which the write crossbar
+    takes. Either way each lane's rows (and load) are one of ``owned``'s, and the cycles stay.
+    Sorted first, then seeded shuffles; returns the sorted order where no order is found (the
+    image then falls back to the multi-port RAM)."""
     P = len(owned)
     ordered = [sorted(rows) for rows in owned]
     if P == 1 or P & (P - 1):
         return ordered
+    rng = random.Random(0)
+    candidate = ordered
+    for _ in range(tries):
+        dealt = _rotating_lanes(candidate, lengths, scale)
+        if dealt is not None:
+            return dealt
+        candidate = [rng.sample(rows, len(rows)) for rows in ordered]
 
     def free(order: list[list[int]]) -> bool:
         ends: dict[int, set[int]] = {}
         for rows in order:
-            t = 0
-            for r in rows:
-                t += max(1, lengths[r])
-                bank = (r * scale) % P
+            for t, bank in _row_ends(rows, lengths, scale, P):
                 if bank in ends.setdefault(t, set()):
                     return False
                 ends[t].add(bank)
         return True
 
-    rng = random.Random(0)
     candidate = ordered
     for _ in range(tries):
         if free(candidate):
             return candidate
         candidate = [rng.sample(rows, len(rows)) for rows in ordered]
     return ordered
+
+
+def _row_ends(rows: list[int], lengths: dict[int, int], scale: int, P: int) -> list[tuple[int, int]]:
+    """(beat, bank) of the write of each of a lane's rows, in order (an empty row takes a beat)."""
+    out, t = [], 0
+    for r in rows:
+        t += max(1, lengths[r])
+        out.append((t, (r * scale) % P))
+    return out
+
+
+def _rotating_lanes(bundles: list[list[int]], lengths: dict[int, int], scale: int) -> list[list[int]] | None:
+    """``bundles`` (each an ordered list of rows) dealt to the P lanes so that every beat's
+    finishing rows are one rotation of the lanes, or None. Two bundles finishing rows of banks
+    b and c in one beat must sit on lanes p and q with p - q = b - c (mod P): the bundles linked
+    that way form groups of fixed relative lanes, placed on the lanes by a small exact search."""
+    P = len(bundles)
+    parent = list(range(P))
+    offset = [0] * P  # lane of bundle i minus its group's root's, mod P
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            i = parent[i]
+        return i
+
+    def rel(i: int) -> int:
+        total = 0
+        while parent[i] != i:
+            total, i = total + offset[i], parent[i]
+        return total % P
+
+    writers: dict[int, list[tuple[int, int]]] = {}
+    for i, rows in enumerate(bundles):
+        for t, bank in _row_ends(rows, lengths, scale, P):
+            writers.setdefault(t, []).append((i, bank))
+    for beat in writers.values():
+        (i, b), *rest = beat
+        for j, c in rest:
+            ri, rj = root(i), root(j)
+            want = (c - b) % P  # lane j - lane i
+            if ri == rj:
+                if (rel(j) - rel(i)) % P != want:
+                    return None
+                continue
+            parent[rj], offset[rj] = ri, (rel(i) + want - rel(j)) % P
+    groups: dict[int, list[tuple[int, int]]] = {}
+    for i in range(P):
+        groups.setdefault(root(i), []).append((i, rel(i)))
+    if any(len({o for _, o in g}) != len(g) for g in groups.values()):
+        return None
+    lane_of: dict[int, int] = {}
+
+    def place(pending: list[list[tuple[int, int]]], taken: set[int]) -> bool:
+        if not pending:
+            return True
+        group, *rest = pending
+        for shift in range(P):
+            lanes = {(shift + o) % P for _, o in group}
+            if not lanes & taken and place(rest, taken | lanes):
+                lane_of.update({i: (shift + o) % P for i, o in group})
+                return True
+        return False
+
+    if not place(sorted(groups.values(), key=len, reverse=True), set()):
+        return None
+    out: list[list[int]] = [[] for _ in range(P)]
+    for i, rows in enumerate(bundles):
+        out[lane_of[i]] = rows
+    return out
 
 
 def gather_conflict(lists: list[list[dict]]) -> str | None:

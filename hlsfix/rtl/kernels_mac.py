@@ -133,7 +133,9 @@ class MacKernels:
         lx, x0, rx = self.ref(k.x)
         lo = self.out(k.out)
         # Row r to lane (r · scale) mod P where that is as fast: lane p then always writes bank
-        # p + base, a rotation of the lanes (``rotation.py``) instead of the write crossbar.
+        # p + base, a rotation of the lanes (``rotation.py``) instead of the write crossbar. Else
+        # the load's rows, each lane's set given the lane (and order) in which the lanes finishing
+        # rows together are one rotation apart, where one is found (``bank_free_rows``).
         by_bank: list[list[int]] = [[] for _ in range(self.P)]
         for r in by_row:
             by_bank[(r * lo.scale) % self.P].append(r)
