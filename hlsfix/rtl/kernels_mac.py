@@ -10,10 +10,10 @@ import math
 
 from hlsfix.fixedpoint import program as kp
 from hlsfix.fixedpoint.program import Ref
+from hlsfix.rtl.bank_order import bank_free_gathers, bank_free_rows
 from hlsfix.rtl.image import UnsupportedKernel
 from hlsfix.rtl.image import stream as _stream
 from hlsfix.rtl.isa import Op, Src
-from hlsfix.rtl.scratch import bank_free_gathers, bank_free_rows
 
 
 class MacKernels:
@@ -133,7 +133,9 @@ class MacKernels:
         lx, x0, rx = self.ref(k.x)
         lo = self.out(k.out)
         # Row r to lane (r · scale) mod P where that is as fast: lane p then always writes bank
-        # p + base, a rotation of the lanes (``rotation.py``) instead of the write crossbar.
+        # p + base, a rotation of the lanes (``rotation.py``) instead of the write crossbar. Else
+        # the load's rows, each lane's set given the lane (and order) in which the lanes finishing
+        # rows together are one rotation apart, where one is found (``bank_free_rows``).
         by_bank: list[list[int]] = [[] for _ in range(self.P)]
         for r in by_row:
             by_bank[(r * lo.scale) % self.P].append(r)
@@ -157,7 +159,7 @@ class MacKernels:
                         }
                     )
             lists.append(ents)
-        lists = bank_free_gathers(lists)  # the gather of x shares the banks where it can
+        lists = bank_free_gathers(lists)  # the gather of x shares one copy of the banks where it can
         length = max(1, max(len(e) for e in lists))
         base = len(self.img.entries)
         pad = {"value": 0, "col": 0, "row": 0, "first": 0, "last": 0, "valid": 0}

@@ -7,11 +7,10 @@ import pytest
 
 import hlsfix
 from hlsfix.fixedpoint.golden import quantize_input
+from hlsfix.rtl.bank_order import bank_free_gathers, bank_free_rows
 from hlsfix.rtl.isa import Op
 from hlsfix.rtl.microcode import compile_image
 from hlsfix.rtl.scratch import (
-    bank_free_gathers,
-    bank_free_rows,
     read_conflict,
     scratch_banks,
     shared_reads,
