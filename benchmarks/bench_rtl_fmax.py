@@ -1,6 +1,6 @@
 """Post-route Fmax of the accelerator alone on an ECP5 (nextpnr-ecp5, slowest speed grade), the
-worst over several placement seeds, with the worst run's critical path cell by cell: the tool for
-finding and fixing the accelerator's long paths.
+worst over several placement seeds, with the worst run's cells (TRELLIS_COMB: LUT4) and critical
+path cell by cell: the tool for finding and fixing the accelerator's long paths.
 
     .venv/bin/python benchmarks/bench_rtl_fmax.py [--models protonn mlp] [--lanes 1 8]
         [--seeds 1 2 3] [--device 45k] [--bits 16] [--router router2] [--timeout 3600]
@@ -54,6 +54,8 @@ def main() -> None:
                 f"| {time.time() - t0:.0f} |",
                 flush=True,
             )
+            used = ", ".join(f"{name} {n:,} / {cap:,}" for name, n, cap in t.cells_used)
+            print(f"    cells: {used}", flush=True)
             print(f"    critical path: {t.critical_path}", flush=True)
             for s in t.steps:
                 print(f"      {s.cell:<40} logic {s.logic_ns:.2f} routing {s.routing_ns:.2f}", flush=True)

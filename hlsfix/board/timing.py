@@ -54,6 +54,8 @@ class Timing:
     logic_ns: float
     routing_ns: float
     steps: tuple[PathStep, ...] = ()
+    # nextpnr's utilisation: (cell type, used, available) for every type the design uses
+    cells_used: tuple[tuple[str, int, int], ...] = ()
 
     @property
     def meets_target(self) -> bool:
@@ -147,7 +149,14 @@ def parse_nextpnr_report(report: dict, target_mhz: float, estimator: str) -> Tim
             pending_route = 0.0
     first = _short(path[0]["from"]["cell"]) if path else "?"
     last = _short(path[-1]["to"]["cell"]) if path else "?"
-    return Timing(fmax, target_mhz, estimator, first, last, round(logic, 3), round(routing, 3), tuple(steps))
+    used = tuple(
+        (name, int(u["used"]), int(u["available"]))
+        for name, u in sorted(report.get("utilization", {}).items())
+        if u.get("used")
+    )
+    return Timing(
+        fmax, target_mhz, estimator, first, last, round(logic, 3), round(routing, 3), tuple(steps), used
+    )
 
 
 def place_and_route_ecp5(

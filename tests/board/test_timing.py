@@ -32,6 +32,11 @@ REPORT = {
             ],
         }
     ],
+    "utilization": {
+        "TRELLIS_COMB": {"used": 1234, "available": 43848},
+        "MULT18X18D": {"used": 0, "available": 72},
+        "DP16KD": {"used": 5, "available": 108},
+    },
 }
 
 
@@ -41,6 +46,7 @@ def test_nextpnr_report_gives_the_worst_clock_and_its_path() -> None:
     assert (t.path_from, t.path_to) == ("acc_0", "w0val_0")
     assert (t.logic_ns, t.routing_ns) == (4.5, 4.5)
     assert "9.00 ns" in t.critical_path and "50%" in t.critical_path
+    assert t.cells_used == (("DP16KD", 5, 108), ("TRELLIS_COMB", 1234, 43848))  # unused types left out
     keys = t.report()
     assert keys == {
         "fmax_mhz": 87.5,
@@ -100,6 +106,8 @@ def test_a_registered_mac_places_and_routes_on_the_ecp5(tmp_path: Path) -> None:
     assert 20.0 < t.fmax_mhz < 1000.0
     assert "--speed 6" in t.estimator and "post-route" in t.estimator
     assert t.logic_ns > 0 and t.steps
+    used = {name: (n, cap) for name, n, cap in t.cells_used}
+    assert 0 < used["TRELLIS_FF"][0] < used["TRELLIS_FF"][1] and used["TRELLIS_COMB"][0] > 0
 
 
 def test_several_seeds_route_one_synthesis_and_report_the_worst(tmp_path: Path) -> None:
