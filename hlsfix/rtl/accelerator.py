@@ -60,7 +60,7 @@ from hlsfix.rtl.rotation_plan import scratch_plan
 from hlsfix.rtl.scratch import build_scratch, connect_reads, connect_writes
 from hlsfix.rtl.sequencer import early_again
 from hlsfix.rtl.units import DIV_BITS_PER_STAGE, Divider, rescale_sat, round_half, shift_exact
-from hlsfix.rtl.write_stage import divider_write, write_ahead
+from hlsfix.rtl.write_stage import divider_write, write_ahead, writes_register
 
 
 class Accelerator(wiring.Component):
@@ -540,7 +540,7 @@ class Accelerator(wiring.Component):
                 s_range=span("out_shift"),
                 s_values=facts.values(img, "out_shift"),
             )
-            is_reg = uw.op == Op.ARGMAX  # Sgn and Select wrote theirs at S3
+            is_reg = writes_register(uw.op)
             wr_en, wr_addr = Signal(name=f"wr_en_{p}"), Signal(signed(ADDR), name=f"wr_addr_{p}")
             wr_data = Signal(signed(WB), name=f"wr_data_{p}")
             m.d.sync += [wr_en.eq(wv & ~is_reg), wr_addr.eq(wa), wr_data.eq(out)]

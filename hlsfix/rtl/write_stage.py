@@ -51,6 +51,12 @@ def divider_write(m: Module, img: Image, words: list, div: Divider, u7, s7: tupl
     return wv2
 
 
+def writes_register(op) -> Value:
+    """Whether a write-stage result of ``op`` goes to a register, not the RAM (ArgMax; Sgn and
+    Select wrote theirs at S3)."""
+    return op == Op.ARGMAX
+
+
 def write_ahead(w0: tuple, w1: tuple, div: Divider | None) -> tuple[Value, Value]:
     """A lane's RAM write (enable, address) of the cycle after next: the value its pre-write
     stage's (``wv & ~is_reg``, ``wa``) takes next cycle. ``w0``/``w1`` = (valid, address,
@@ -58,7 +64,7 @@ def write_ahead(w0: tuple, w1: tuple, div: Divider | None) -> tuple[Value, Value
     word of the stage before the one ``wword`` takes). The divider's result is a SigmoidTanh's,
     never a register's."""
     (v0, a0, word0), (v1, a1, word1) = w0, w1
-    is_reg = Mux(v1, fields(word1).op, fields(word0).op) == Op.ARGMAX
+    is_reg = writes_register(Mux(v1, fields(word1).op, fields(word0).op))
     en, addr = (v0 | v1) & ~is_reg, Mux(v1, a1, a0)
     if div is not None:
         en, addr = en | div.valid_ahead, Mux(div.valid_ahead, div.tag_ahead[1 : 1 + ADDR].as_signed(), addr)
