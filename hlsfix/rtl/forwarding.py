@@ -8,7 +8,10 @@ registered), matched against every lane's S2 operand addresses; the match is reg
 takes the write stage's data instead of the operand. An operand then sees a write up to one cycle
 after its S2 (``schedule.py``: a dependent kernel waits one cycle less). Addresses are compared on
 the RAM's address bits only: both are RAM addresses. Accelerators of more than
-``schedule.LATE_FORWARDING_LANES`` lanes have none (its cost grows with P²).
+``schedule.LATE_FORWARDING_LANES`` lanes late-forward from the operand's own lane only
+(``own_late``: its cost across lanes grows with P², and its P-input multiplexer after a route
+across the die bounded the clock at P = 8); the schedule starts a kernel a cycle early only where
+every word that needs it is the reading lane's own (``lane_words.py``).
 
 ``Forwarding`` compares every operand with every lane's write (P² comparators and multiplexers of
 P inputs), for the multi-port RAM, whose reads also miss the write of the cycle before the select.
@@ -94,11 +97,11 @@ class Forwarding:
         return and_or(m, name, terms, self.word_bits)
 
     def late(self, m: Module, p: int, name: str, value, address, enable):
-        """``value`` registered into S3, replaced there by a write that lands in S3's cycle
-        (without late forwarding: ``value``)."""
+        """``value`` registered into S3, replaced there by a write that lands in S3's cycle (any
+        lane's; lane ``p``'s own above ``LATE_FORWARDING_LANES``: ``own_late``)."""
         P = self.lanes
         if not self.has_late:
-            return value
+            return self.own_late(m, p, name, value, address, enable)
         hits = Signal(P, name=f"{name}_hit_{p}")
         m.d.sync += hits.eq(
             Cat(*(enable & self.pen[q] & self._same(self.paddr[q], address) for q in range(P)))
@@ -108,6 +111,16 @@ class Forwarding:
             data_ = data_ | Mux(hits[q], self.data[q], 0)
         out = Signal(signed(self.word_bits), name=f"{name}_fwd_{p}")
         m.d.comb += out.eq(Mux(hits.any(), data_, value))
+        return out
+
+    def own_late(self, m: Module, p: int, name: str, value, address, enable):
+        """``late`` from lane ``p``'s own write stage alone: one address comparison with its
+        pre-write stage, registered, and a 2:1 multiplexer before the multiply, all within the
+        lane (``schedule.own_lane`` starts a kernel early only where this serves it)."""
+        hit = Signal(name=f"{name}_own_{p}")
+        m.d.sync += hit.eq(enable & self.pen[p] & self._same(self.paddr[p], address))
+        out = Signal(signed(self.word_bits), name=f"{name}_fwd_{p}")
+        m.d.comb += out.eq(Mux(hit, self.data[p], value))
         return out
 
 
@@ -171,7 +184,7 @@ class BankForwarding(Forwarding):
 
     def late(self, m: Module, p: int, name: str, value, address, enable):
         if not self.has_late:
-            return value
+            return self.own_late(m, p, name, value, address, enable)
         hit, lane = self._match(m, address, enable, f"{name}_late_{p}")
         out = Signal(signed(self.word_bits), name=f"{name}_fwd_{p}")
         m.d.comb += out.eq(Mux(hit, Array(self.data)[lane], value))

@@ -27,9 +27,10 @@ from hlsfix.rtl.image import stream as _stream
 from hlsfix.rtl.isa import INTOPS, Op, Src
 from hlsfix.rtl.kernels_alu import AluKernels
 from hlsfix.rtl.kernels_mac import MacKernels
+from hlsfix.rtl.lane_words import with_beat_words
 from hlsfix.rtl.regfold import NO_FOLDS, plan_folds
 from hlsfix.rtl.reorder import schedule_segment
-from hlsfix.rtl.schedule import InsnUse
+from hlsfix.rtl.schedule import InsnUse, late_forwarding
 from hlsfix.rtl.speculate import NO_SPECULATION, SpeculativeKernels, plan_speculation
 from hlsfix.rtl.units import divider_latency
 from hlsfix.rtl.unroll import (
@@ -442,6 +443,8 @@ def _compile(
     c.img.runs = c.runs
     beats = [i.get("n1", 0) * i.get("chunks", 0) * i.get("m1", 0) * i.get("m0", 0) for i in c.img.insns]
     div_latency = divider_latency(c.img.div_bits)
+    if not late_forwarding(lanes):  # the schedule's own-lane check needs the beats' words
+        c.img.uses = [with_beat_words(c.img, i, u) for i, u in zip(c.img.insns, c.img.uses, strict=True)]
     c.img.segment_cycles = [schedule_segment(c.img, lo, hi, beats, div_latency, search) for lo, hi in bounds]
     if whole and program.output_is_class:  # streamed out from its register: no OUTREAD cycle
         c.img.segment_cycles = [n - 1 for n in c.img.segment_cycles]

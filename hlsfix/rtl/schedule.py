@@ -10,7 +10,8 @@ to back. ``drain`` (wait for the pipeline to empty) is left for the end of the p
 The pipeline (``accelerator.py``), counted from a beat issued at t: its RAM and ROM operands are
 read at t + 1 (transparent to a write in that cycle), the block RAMs' data registered at t + 2,
 selected at t + 3 (forwarded from a write in that cycle or the one before) and used at t + 4
-(forwarded late from a write in that cycle, up to ``LATE_FORWARDING_LANES`` lanes); a result is
+(forwarded late from a write in that cycle: any lane's up to ``LATE_FORWARDING_LANES`` lanes, the
+reading lane's own beyond, where ``own_lane`` decides); a result is
 written at t + 7 (RAM, or a register visible from t + 7: register results skip the rescale;
 Sgn's and Select's from t + 5, decided at t + 4 on the operand: ``EARLY_REGISTER``), an
 Exp result at t + 10, a SigmoidTanh result after the divider (a dot product split across the
@@ -38,11 +39,12 @@ from hlsfix.rtl.isa import SEQUENCER_OPS, Op
 
 MAX_WAIT = 63  # the instruction field is 6 bits wide
 WRITE_AT = 7  # a class-0 result's write cycle after its beat's issue (accelerator.py's pipeline)
-# Late forwarding looks up every operand's address in the next cycle's writes of all P lanes:
-# P² comparisons and a P-input data multiplexer per operand (~7,600 LUTs at P = 16, synthesised
-# alone), in series with the multiply after a route across every lane. Wider accelerators leave it
-# out, and a dependent kernel waits one cycle longer: at P = 8 the MLP then routes at 66.7 MHz
-# instead of 60.1 (ECP5-45F, 13,570 LUT4 instead of 16,820) for 342 cycles instead of 337.
+# Late forwarding across lanes looks up every operand's address in the next cycle's writes of all
+# P lanes: P² comparisons and a P-input data multiplexer per operand (~7,600 LUTs at P = 16,
+# synthesised alone), in series with the multiply after a route across every lane. Wider
+# accelerators forward late from the reading lane's own write stage only (at P = 8 the MLP routes
+# at 66.7 MHz without any late forwarding, 60.1 with it across lanes; ECP5-45F), and a dependent
+# kernel waits one cycle longer unless every word it needs so is its own lane's (``own_lane``).
 LATE_FORWARDING_LANES = 4
 # Sgn and Select write their register from the operand at t + 4 (``lane_ops.early_register_write``),
 # this many cycles before a write-stage result, and never use the write stage.
@@ -57,7 +59,7 @@ def late_forwarding(lanes: int) -> bool:
 
 class WriteTiming(dict):
     """Write-stage cycle after a beat's issue, per latency class; ``late``: operands are
-    late-forwarded (a RAM write is seen one cycle later without)."""
+    late-forwarded from every lane (else from their own lane's only: ``own_lane``)."""
 
     def __init__(self, cycles: dict[int, int], late: bool) -> None:
         super().__init__(cycles)
@@ -78,6 +80,10 @@ class InsnUse:
     regs_post: frozenset[int] = frozenset()  # registers read at the write stage (Select operands)
     reg_write: int | None = None  # written at the write stage (or at issue for sequencer ops)
     latency: int = 0  # write-stage latency class
+    # the first beat's RAM reads and the last beat's RAM writes, (word, lane) each, for the
+    # own-lane late forwarding (``lane_words.py``); None: not known (not own-lane)
+    first_reads: frozenset[tuple[int, int]] | None = None
+    last_writes: frozenset[tuple[int, int]] | None = None
 
 
 def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
@@ -101,9 +107,11 @@ def need(pending: InsnUse, new: InsnUse, writes: WriteTiming) -> int:
     if pending.ram_write and any(_overlap(pending.ram_write, r) for r in new.ram_reads):
         need = write_at - 5  # the first operand, read at s + 2 and selected at s + 4, sees the
         # write (a transparent RAM port at s + 2, forwarding from the write stage at s + 3 and
-        # s + 4, late forwarding at s + 5 of a write matched at s + 4 with the saturated result);
+        # s + 4, late forwarding at s + 5 of a write matched at s + 4 with the saturated result:
+        # only the first beat's reads of the last beat's writes need it, which are all the
+        # reading lane's own or else wait a cycle where late forwarding is lane-local);
         # a table kernel's index is computed from the operand before late forwarding
-        if new.op in (Op.EXP, Op.SIGTANH) or not writes.late:
+        if new.op in (Op.EXP, Op.SIGTANH) or not (writes.late or own_lane(pending, new)):
             need = write_at - 4
     if late_w & new.regs_issue:
         need = reg_at + 1  # address products are computed at s - 1 from registers, which
@@ -116,6 +124,18 @@ def need(pending: InsnUse, new: InsnUse, writes: WriteTiming) -> int:
         # a later result to the same place must land last: the first write follows the last
         need = max(need, write_at - writes[new.latency])
     return need
+
+
+def own_lane(pending: InsnUse, new: InsnUse) -> bool:
+    """Does every word ``new``'s first beat reads from ``pending``'s last beat's writes come from
+    the reading lane's own write stage? Then forwarding from that lane alone serves it at the
+    early start (``lane_words.py``: no other pair of their beats is as close)."""
+    if pending.last_writes is None or new.first_reads is None:
+        return False
+    writers: dict[int, set[int]] = {}
+    for word, lane in pending.last_writes:
+        writers.setdefault(word, set()).add(lane)
+    return all(writers.get(word, {lane}) == {lane} for word, lane in new.first_reads)
 
 
 def _same_target(a: InsnUse, b: InsnUse) -> bool:
