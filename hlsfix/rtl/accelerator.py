@@ -59,7 +59,7 @@ from hlsfix.rtl.microcode import Image
 from hlsfix.rtl.rotation_plan import scratch_plan
 from hlsfix.rtl.scratch import build_scratch, connect_reads, connect_writes
 from hlsfix.rtl.sequencer import early_again
-from hlsfix.rtl.units import DIV_BITS_PER_STAGE, Divider, rescale_sat, round_half, shift_exact
+from hlsfix.rtl.units import DIV_BITS_PER_STAGE, Divider, rescale_sat, round_half, shift_exact, times_constant
 from hlsfix.rtl.write_stage import divider_write, write_ahead, writes_register
 
 
@@ -342,14 +342,14 @@ class Accelerator(wiring.Component):
             v1, f1, l1 = Signal(name=f"v1_{p}"), Signal(name=f"f1_{p}"), Signal(name=f"l1_{p}")
             ri1 = Signal(CNT, name=f"ri1_{p}")
             part = {s: Signal(signed(ADDR), name=f"part_{s}_{p}") for s in ("a", "b", "o")}
-            m.d.comb += ent_r.addr.eq(x_next + lane_next * p)
+            m.d.comb += ent_r.addr.eq(x_next + times_constant(lane_next, p))
             m.d.sync += [
                 v1.eq(issue & (u.split | (o0c + p < u.n0))),
                 f1.eq(first0),
                 l1.eq(last0),
                 ri1.eq(r0),
             ]
-            m.d.sync += [part[s].eq(addr[s] + getattr(u, s).lane * p) for s in part]
+            m.d.sync += [part[s].eq(addr[s] + times_constant(getattr(u, s).lane, p)) for s in part]
             # S1 → S2
             a_addr, b_addr = Signal(signed(ADDR), name=f"aa_{p}"), Signal(signed(ADDR), name=f"ba_{p}")
             m.d.comb += [

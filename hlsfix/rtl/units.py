@@ -125,6 +125,24 @@ def round_half(m: Module, v, word, name: str, s_max: int):
 DIV_BITS_PER_STAGE = 2  # two restoring steps per register stage: short enough for 100 MHz
 
 
+def times_constant(v, k: int):
+    """``v · k`` for a constant ``k`` as shifted adds of its signed digits (k = 7: 8v − v): Yosys
+    maps a product by a constant to a DSP block, whose 4 ns of delay (ECP5) sat on the entry
+    table's address path of every lane but lane 0, and which the datapath's multiplies need."""
+    terms, shift = [], 0
+    while k:
+        if k & 1:
+            digit = 2 - (k & 3)  # 1, or -1 where a run of ones follows (non-adjacent form)
+            terms.append((digit, shift))
+            k -= digit
+        k >>= 1
+        shift += 1
+    out = Const(0)
+    for digit, at in terms:
+        out = out + (v << at) if digit > 0 else out - (v << at)
+    return out
+
+
 class Divider(wiring.Component):
     """Pipelined restoring divider: q = num // den for num ≥ 0, den > 0, q < 2^q_bits.
 
