@@ -58,7 +58,7 @@ from hlsfix.rtl.memories import (
 from hlsfix.rtl.microcode import Image
 from hlsfix.rtl.rotation_plan import scratch_plan
 from hlsfix.rtl.scratch import build_scratch, connect_reads, connect_writes
-from hlsfix.rtl.sequencer import early_again
+from hlsfix.rtl.sequencer import AddressProducts, WaitOver, early_again
 from hlsfix.rtl.units import DIV_BITS_PER_STAGE, Divider, rescale_sat, round_half, shift_exact
 from hlsfix.rtl.write_stage import divider_write, write_ahead, writes_register
 
@@ -124,8 +124,7 @@ class Accelerator(wiring.Component):
         # Reads are transparent: a kernel may read a word in the cycle its producer writes it.
         scratch = build_scratch(m, P, img.ram_depth, (img.ram_bits, WB), *scratch_plan(img), ahead=True)
         ram_ra, ram_rb = scratch.read_a, scratch.read_b
-        gap = Signal(6, init=63)  # cycles since the last issued beat (saturating)
-        m.d.sync += gap.eq(Mux(issue, 1, Mux(gap == 63, 63, gap + 1)))
+        waited = WaitOver(m, issue, u_reg)
         u_next_port = mems.ucode_next.read_port(domain="comb")
         m.d.comb += u_next_port.addr.eq(pc)
         u_next = u_next_port.data  # the word at pc + 1
@@ -133,38 +132,9 @@ class Accelerator(wiring.Component):
         m.d.comb += u_target_port.addr.eq(pc)
         u_target = u_target_port.data  # a LOOPNEXT's target word
 
-        # Register-indexed addresses (base + R[reg]·rs): a registered product per (register,
-        # stride) pair, from the registers alone; a kernel takes its pairs' products when it starts
-        # (registers of the cycle before). One not ready (after a sequencer instruction, or at a
-        # segment's start) waits one cycle in SETUP, as ``schedule.py`` models. Addresses wrap.
         setup = Signal()
-        ahead_pc = Signal(PC)
-        m.d.comb += ahead_pc.eq(Mux(issue, pc + 1, pc))
-        indexed = facts.indexed_streams(img)
-        pairs = facts.address_pairs(img)
-        pair_prod = []
-        for k, (reg, rs) in enumerate(pairs):
-            pp = Signal(signed(ADDR), name=f"rprod{k}_r{reg}")
-            m.d.sync += pp.eq(regs[reg][:ADDR].as_signed() * rs)
-            pair_prod.append(pp)
-        prod_pc, prod_ok = Signal(PC), Signal()
-        m.d.sync += [prod_pc.eq(ahead_pc), prod_ok.eq(issue | setup)]
-
-        def product(at, s, after=False):
-            """The start offset of stream ``s`` of the instruction at ``at`` (``after``: at ``at``
-            + 1): its pair's product, or 0 (the pair is a constant bit table indexed by ``at``)."""
-            value = Const(0, signed(ADDR))
-            for pair, pp in zip(pairs, pair_prod, strict=True):
-                bits = facts.pair_bits(img, s, pair, after)
-                if bits.value:
-                    value = Mux(bits.bit_select(at, 1), pp, value)
-            return value
-
-        def needs_product(insn):
-            return Cat(*(getattr(insn, s).reg_en for s in indexed)).any() if indexed else Const(0)
-
-        def product_ready(at):
-            return prod_ok & (prod_pc == at)
+        products = AddressProducts(m, img, regs, pc, issue, setup)
+        indexed, product = products.indexed, products.product
 
         # each loop counter at its last value: flags set a cycle early (counter + 2 vs the count)
         z0, z1, zc, zo = (Signal(name=n) for n in ("z_r0", "z_r1", "z_c", "z_o1"))
@@ -195,7 +165,7 @@ class Accelerator(wiring.Component):
         with m.FSM(name="seq", init="IDLE" if self.host_port else "LOAD"):
             if self.host_port:
                 ram_in = (in_we, in_addr, in_data, out_addr)
-                host_idle_state(m, self.host, img, regs, pc, (u_reg, mems.words), ram_ra[0], ram_in)
+                host_idle_state(m, self.host, img, regs, pc, (waited.load, mems.words), ram_ra[0], ram_in)
             else:  # the input streams in
                 with m.State("LOAD"):
                     m.d.comb += self.inp.ready.eq(1)
@@ -207,34 +177,38 @@ class Accelerator(wiring.Component):
                         ]
                         m.d.sync += in_count.eq(in_count + 1)
                         with m.If(in_count == img.program.input_buffer.size - 1):
-                            m.d.sync += [in_count.eq(0), pc.eq(0), u_reg.eq(mems.words[0])]
+                            first = Const(mems.words[0], WORD_BITS)
+                            m.d.sync += [in_count.eq(0), pc.eq(0), *waited.load(first)]
                             m.next = "SETUP"
             with m.State("SETUP"):
                 m.d.comb += [self.running.eq(1), setup.eq(1)]
+                # Only ISSUE reads the loop counters, their flags and the addresses, and only
+                # SETUP's kernel start or the fast path enters it: loading them for the word
+                # held in every SETUP cycle keeps SETUP's decision out of their logic.
+                start_kernel(u, pc)
                 with m.If(u.op == Op.DONE), m.If(~pipe_busy):
                     m.d.sync += out_count.eq(0)
                     out_read = "OUTSEND" if img.program.output_is_class else "OUTREAD"  # a class: a register
                     m.next = "IDLE" if self.host_port else out_read
-                with m.Elif((u.drain & pipe_busy) | (gap < u.wait)):
+                with m.Elif((u.drain & pipe_busy) | ~waited.over):
                     pass
                 with m.Elif(u.op == Op.INTOP):
                     a, b = operand(u.opa_reg, u.opa), operand(u.opb_reg, u.opb)
                     # the 32-bit multiply only where the program multiplies registers
                     times = a * b if any(w.get("intop") == 2 for w in img.insns) else a
                     res = Array([a + b, a - b, times, a])[u.intop]
-                    m.d.sync += [regs[u.dst].eq(res), pc.eq(pc + 1), u_reg.eq(u_next)]
+                    m.d.sync += [regs[u.dst].eq(res), pc.eq(pc + 1), *waited.load(u_next)]
                 with m.Elif(u.op == Op.LOOPINIT):
-                    m.d.sync += [regs[u.dst].eq(u.imm), pc.eq(pc + 1), u_reg.eq(u_next)]
+                    m.d.sync += [regs[u.dst].eq(u.imm), pc.eq(pc + 1), *waited.load(u_next)]
                 with m.Elif(u.op == Op.LOOPNEXT):
                     # R + 1 < stop as R < stop - 1: the bound is a constant per instruction
                     if again is None:
                         again = regs[u.dst][:lb].as_signed() < last_trip[pc]
                     m.d.sync += [regs[u.dst].eq(regs[u.dst] + 1), pc.eq(Mux(again, u.target, pc + 1))]
-                    m.d.sync += u_reg.eq(Mux(again, u_target, u_next))
-                with m.Elif(needs_product(u) & ~product_ready(pc)):
+                    m.d.sync += waited.load_either(again, u_target, u_next)
+                with m.Elif(products.needed(u) & ~products.ready(pc)):
                     pass  # this cycle computes the address products
                 with m.Else():
-                    start_kernel(u, pc)
                     m.next = "ISSUE"
             with m.State("ISSUE"):
                 m.d.comb += [issue.eq(1), self.running.eq(1)]
@@ -261,7 +235,7 @@ class Accelerator(wiring.Component):
                     m.d.sync += zo.eq(o1 + 2 == u.n1)
                     step_addresses("d3")
                 with m.Else():
-                    m.d.sync += [pc.eq(pc + 1), u_reg.eq(u_next)]
+                    m.d.sync += [pc.eq(pc + 1), *waited.load(u_next)]
                     # The next kernel starts with the next beat unless it must wait (or is a
                     # sequencer instruction, which takes the SETUP cycle).
                     # (static per instruction; the product is ready iff this kernel issued a
