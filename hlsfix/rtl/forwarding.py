@@ -61,18 +61,24 @@ class Forwarding:
         """Lane ``p``'s write (``en``, ``addr``) of the cycle after next: unused here."""
 
     def keep_previous(self, m: Module) -> None:
-        """Keep each lane's write of the previous cycle: an operand read two cycles before its
-        select (the block RAM's data registered) misses the write between them."""
-        self.prev = [
-            (
-                Signal(name=f"fw1_en_{q}"),
-                Signal(signed(ADDR), name=f"fw1_addr_{q}"),
-                Signal(signed(self.word_bits), name=f"fw1_data_{q}"),
-            )
-            for q in range(self.lanes)
-        ]
-        for (en, addr, data), q in zip(self.prev, range(self.lanes), strict=True):
-            m.d.sync += [en.eq(self.en[q]), addr.eq(self.addr[q]), data.eq(self.data[q])]
+        """Keep each lane's writes of the two previous cycles: an operand read two cycles before
+        its select (the block RAM's data registered), not transparently, misses the write of its
+        read's cycle and the one between."""
+        self.prev = []
+        newer = list(zip(self.en, self.addr, self.data, strict=True))
+        for age in (1, 2):
+            kept = [
+                (
+                    Signal(name=f"fw{age}_en_{q}"),
+                    Signal(signed(ADDR), name=f"fw{age}_addr_{q}"),
+                    Signal(signed(self.word_bits), name=f"fw{age}_data_{q}"),
+                )
+                for q in range(self.lanes)
+            ]
+            for (en, addr, data), (en_, addr_, data_) in zip(kept, newer, strict=True):
+                m.d.sync += [en.eq(en_), addr.eq(addr_), data.eq(data_)]
+            self.prev = kept + self.prev  # oldest first
+            newer = kept
 
     def _same(self, x, y):
         return x[: self.ram_bits] == y[: self.ram_bits]
