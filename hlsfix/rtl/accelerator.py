@@ -415,8 +415,8 @@ class Accelerator(wiring.Component):
                 a3r.eq(a_raw),
                 b3r.eq(b_raw),
             ]
-            a3 = fwd.late(m, p, "a", a3r, aa2, (u2.a_src == Src.RAM) & ~pad2 & ~kill)
-            b3 = fwd.late(m, p, "b", b3r, ba2, (u2.b_src == Src.RAM) & ~kill)
+            a3 = fwd.late(m, p, "a", a3r, aa2, (u2.a_src == Src.RAM) & ~pad2 & ~kill, raw=a_raw)
+            b3 = fwd.late(m, p, "b", b3r, ba2, (u2.b_src == Src.RAM) & ~kill, raw=b_raw)
             if p == 0:
                 early_register_write(m, img, u3, v3, a3, regs, operand)
             # S3 → S4: the registered multiply (a DSP block with input and output registers),
@@ -518,7 +518,7 @@ class Accelerator(wiring.Component):
             wr_en, wr_addr = Signal(name=f"wr_en_{p}"), Signal(signed(ADDR), name=f"wr_addr_{p}")
             wr_data = Signal(signed(WB), name=f"wr_data_{p}")
             m.d.sync += [wr_en.eq(wv & ~is_reg), wr_addr.eq(wa), wr_data.eq(out)]
-            m.d.comb += [pw_en[p].eq(wv & ~is_reg), pw_addr[p].eq(wa)]
+            m.d.comb += [pw_en[p].eq(wv & ~is_reg), pw_addr[p].eq(wa), fwd.pdata[p].eq(out)]
             fwd.write_ahead(m, p, *write_ahead(w0_ahead, w1_ahead, dv if div is not None else None))
             m.d.comb += [fw_en[p].eq(wr_en), fw_addr[p].eq(wr_addr), fw_data[p].eq(wr_data)]
             busy_terms.append(wr_en)

@@ -55,10 +55,17 @@ class Forwarding:
         self.data = [Signal(signed(word_bits), name=f"fw_data_{q}") for q in range(P)]
         self.pen = [Signal(name=f"pw_en_{q}") for q in range(P)]
         self.paddr = [Signal(signed(ADDR), name=f"pw_addr_{q}") for q in range(P)]
+        self.pdata = [Signal(signed(word_bits), name=f"pw_data_{q}") for q in range(P)]
+        # next cycle's write (``pen``, ``paddr``) as flip-flops, from ``write_ahead``
+        self.ahead = [
+            (Signal(name=f"pw1_en_{q}"), Signal(signed(ADDR), name=f"pw1_addr_{q}")) for q in range(P)
+        ]
         self.ram_bits = max(1, (ram_depth - 1).bit_length())
 
     def write_ahead(self, m: Module, p: int, en, addr) -> None:
-        """Lane ``p``'s write (``en``, ``addr``) of the cycle after next: unused here."""
+        """Lane ``p``'s write (``en``, ``addr``) of the cycle after next, registered: next
+        cycle's write (``pen``, ``paddr``) from flip-flops, for the late forwarding's match."""
+        m.d.sync += [self.ahead[p][0].eq(en), self.ahead[p][1].eq(addr)]
 
     def keep_previous(self, m: Module) -> None:
         """Keep each lane's writes of the two previous cycles: an operand read two cycles before
@@ -99,21 +106,19 @@ class Forwarding:
             terms.append((ram_en & hits[i] & ~later, data))
         return and_or(m, name, terms, self.word_bits)
 
-    def late(self, m: Module, p: int, name: str, value, address, enable):
-        """``value`` registered into S3, replaced there by a write that lands in S3's cycle
-        (without late forwarding: ``value``)."""
-        P = self.lanes
+    def late(self, m: Module, p: int, name: str, value, address, enable, *, raw):
+        """``value`` (``raw`` registered) into S3, replaced there by a write that lands in S3's
+        cycle (without late forwarding: ``value``). Here the choice is made before the register,
+        from next cycle's write data (``pdata``), so that S3's operand is a flip-flop: the
+        multiplier's input then comes straight from it rather than through a multiplexer of
+        two registers (the multi-port RAM serves one lane, whose write stage is short enough to
+        feed the choice)."""
         if not self.has_late:
             return value
-        hits = Signal(P, name=f"{name}_hit_{p}")
-        m.d.sync += hits.eq(
-            Cat(*(enable & self.pen[q] & self._same(self.paddr[q], address) for q in range(P)))
-        )
-        data_ = 0
-        for q in range(P):
-            data_ = data_ | Mux(hits[q], self.data[q], 0)
+        hits = [enable & en & self._same(addr, address) for en, addr in self.ahead]
+        data_ = and_or(m, f"{name}_late_{p}", list(zip(hits, self.pdata, strict=True)), self.word_bits)
         out = Signal(signed(self.word_bits), name=f"{name}_fwd_{p}")
-        m.d.comb += out.eq(Mux(hits.any(), data_, value))
+        m.d.sync += out.eq(Mux(Cat(*hits).any(), data_, raw))
         return out
 
 
@@ -175,7 +180,9 @@ class BankForwarding(Forwarding):
         terms = [(ram_en & ~hit, ram), rom, *rest, (ram_en & hit, Array(self.data)[lane])]
         return and_or(m, name, terms, self.word_bits)
 
-    def late(self, m: Module, p: int, name: str, value, address, enable):
+    def late(self, m: Module, p: int, name: str, value, address, enable, *, raw):
+        """``value`` registered into S3, replaced there by a write that lands in S3's cycle: the
+        data of the writing lane's register (``raw``, ``value``'s input, unused)."""
         if not self.has_late:
             return value
         hit, lane = self._match(m, address, enable, f"{name}_late_{p}")
