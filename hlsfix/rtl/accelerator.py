@@ -33,6 +33,7 @@ their writes never meet in a cycle), so independent kernels overlap. Memory read
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from functools import partial
 
 from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal, signed, unsigned
@@ -162,6 +163,41 @@ class Accelerator(wiring.Component):
         lb = facts.loop_bits(img)  # the loop registers' values fit lb bits
         last_trip = Array(Const(v, signed(35 if lb == 32 else lb)) for v in facts.last_trips(img))
         again = early_again(m, img, regs, pc, lb)  # None: compared in LOOPNEXT's own cycle
+        if again is None:  # R + 1 < stop as R < stop - 1: the bound is a constant per instruction
+            again = regs[u.dst][:lb].as_signed() < last_trip[pc]
+
+        # SETUP's decision, with only the terms the program's words can make true: a sequencer
+        # instruction (INTOP, LOOPINIT, LOOPNEXT) waits or drains only where one of them does,
+        # and only the ones present are told apart, so that the sequencer's registers follow
+        # a few flip-flops (the word, ``waited``, ``again``) rather than a chain of every case.
+        hold = (u.drain & pipe_busy) | ~waited.over
+        kernel_go = ~hold & (~products.needed(u) | products.ready(pc))
+        seq_words = [w for w in img.insns if w["op"] in (Op.INTOP, Op.LOOPINIT, Op.LOOPNEXT)]
+        drains, waits = (any(w.get(f) for w in seq_words) for f in ("drain", "wait"))
+        sequencer_go = ~(u.drain & pipe_busy if drains else 0) & (waited.over if waits else 1)
+        ops_present = sorted({Op(w["op"]) for w in seq_words})
+
+        def sequencer_instruction():
+            for i, op in enumerate(ops_present):  # the last one present needs no comparison
+                if len(ops_present) == 1:
+                    branch = nullcontext()
+                elif i == 0:
+                    branch = m.If(u.op == op)
+                else:
+                    branch = m.Elif(u.op == op) if i < len(ops_present) - 1 else m.Else()
+                with branch:
+                    if op == Op.INTOP:
+                        a, b = operand(u.opa_reg, u.opa), operand(u.opb_reg, u.opb)
+                        # the 32-bit multiply only where the program multiplies registers
+                        times = a * b if any(w.get("intop") == 2 for w in img.insns) else a
+                        res = Array([a + b, a - b, times, a])[u.intop]
+                        m.d.sync += [regs[u.dst].eq(res), pc.eq(pc + 1), *waited.load(u_next)]
+                    elif op == Op.LOOPINIT:
+                        m.d.sync += [regs[u.dst].eq(u.imm), pc.eq(pc + 1), *waited.load(u_next)]
+                    else:
+                        m.d.sync += [regs[u.dst].eq(regs[u.dst] + 1), pc.eq(Mux(again, u.target, pc + 1))]
+                        m.d.sync += waited.load_either(again, u_target, u_next)
+
         with m.FSM(name="seq", init="IDLE" if self.host_port else "LOAD"):
             if self.host_port:
                 ram_in = (in_we, in_addr, in_data, out_addr)
@@ -190,25 +226,10 @@ class Accelerator(wiring.Component):
                     m.d.sync += out_count.eq(0)
                     out_read = "OUTSEND" if img.program.output_is_class else "OUTREAD"  # a class: a register
                     m.next = "IDLE" if self.host_port else out_read
-                with m.Elif((u.drain & pipe_busy) | ~waited.over):
-                    pass
-                with m.Elif(u.op == Op.INTOP):
-                    a, b = operand(u.opa_reg, u.opa), operand(u.opb_reg, u.opb)
-                    # the 32-bit multiply only where the program multiplies registers
-                    times = a * b if any(w.get("intop") == 2 for w in img.insns) else a
-                    res = Array([a + b, a - b, times, a])[u.intop]
-                    m.d.sync += [regs[u.dst].eq(res), pc.eq(pc + 1), *waited.load(u_next)]
-                with m.Elif(u.op == Op.LOOPINIT):
-                    m.d.sync += [regs[u.dst].eq(u.imm), pc.eq(pc + 1), *waited.load(u_next)]
-                with m.Elif(u.op == Op.LOOPNEXT):
-                    # R + 1 < stop as R < stop - 1: the bound is a constant per instruction
-                    if again is None:
-                        again = regs[u.dst][:lb].as_signed() < last_trip[pc]
-                    m.d.sync += [regs[u.dst].eq(regs[u.dst] + 1), pc.eq(Mux(again, u.target, pc + 1))]
-                    m.d.sync += waited.load_either(again, u_target, u_next)
-                with m.Elif(products.needed(u) & ~products.ready(pc)):
-                    pass  # this cycle computes the address products
-                with m.Else():
+                if ops_present:
+                    with m.Elif(u.op >= Op.INTOP), m.If(sequencer_go):
+                        sequencer_instruction()
+                with m.Elif(kernel_go):
                     m.next = "ISSUE"
             with m.State("ISSUE"):
                 m.d.comb += [issue.eq(1), self.running.eq(1)]
