@@ -436,8 +436,9 @@ class Accelerator(wiring.Component):
                 a3r.eq(a_raw),
                 b3r.eq(b_raw),
             ]
-            a3 = fwd.late(m, p, "a", a3r, aa2, (u2.a_src == Src.RAM) & ~pad2 & ~kill, raw=a_raw)
-            b3 = fwd.late(m, p, "b", b3r, ba2, (u2.b_src == Src.RAM) & ~kill, raw=b_raw)
+            a_ram, b_ram = (u2.a_src == Src.RAM) & ~pad2 & ~kill, (u2.b_src == Src.RAM) & ~kill
+            a3 = fwd.late(m, p, "a", a3r, aa2, a_ram, raw=a_raw, early_address=aa1)
+            b3 = fwd.late(m, p, "b", b3r, ba2, b_ram, raw=b_raw, early_address=ba1)
             if p == 0:
                 early_register_write(m, img, u3, v3, a3, regs, operand)
             # S3 → S4: the registered multiply (a DSP block with input and output registers),
