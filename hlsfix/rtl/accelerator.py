@@ -471,7 +471,7 @@ class Accelerator(wiring.Component):
             ]
             # S4: reduce (class-0 results go straight to the write stage)
             res, take = reduce_beat(
-                m, img, p, u4, v4=v4, f4=f4, ri4=ri4, a3=a3, a4=a4, prod4=prod4, ap4=ap4, bp4=bp4
+                m, img, p, u3, u4, v4=v4, f4=f4, ri4=ri4, a3=a3, a4=a4, prod4=prod4, ap4=ap4, bp4=bp4
             )
             class0 = (u4.op != Op.EXP) & (u4.op != Op.SIGTANH) & ~u4.split
             w0v, w0val = Signal(name=f"w0v_{p}"), w0vals[p]

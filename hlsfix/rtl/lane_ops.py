@@ -10,7 +10,7 @@ from hlsfix.rtl import program_facts as facts
 from hlsfix.rtl.image import Image
 from hlsfix.rtl.isa import CNT, Op
 from hlsfix.rtl.schedule import EARLY_OPS
-from hlsfix.rtl.units import rescale_sat
+from hlsfix.rtl.units import rescale_sat, shift_right_among
 
 
 def table_index(m: Module, img: Image, p: int, u3, a3r) -> Signal:
@@ -62,12 +62,11 @@ def early_register_write(m: Module, img: Image, u3, v3, a3, regs, operand) -> No
         m.d.sync += regs[u3.dst].eq(Mux(at_least, operand(u3.opa_reg, u3.opa), operand(u3.opb_reg, u3.opb)))
 
 
-def reduce_beat(m: Module, img: Image, p: int, u4, *, v4, f4, ri4, a3, a4, prod4, ap4, bp4):
+def reduce_beat(m: Module, img: Image, p: int, u3, u4, *, v4, f4, ri4, a3, a4, prod4, ap4, bp4):
     """S4: accumulate, max, argmax, clamp. Returns the result (before the write
     stage's register) and ``take``: a MAX/ARGMAX beat's value is better than the accumulator.
-    ``a3``: S3's operand, the next beat's ``a4``."""
+    ``u3``, ``a3``: S3's word and operand, the next beat's ``u4`` and ``a4``."""
     W, WB = img.value_bits, img.word_bits
-    narrow = facts.narrow
     acc = Signal(signed(W), name=f"acc_{p}")
     best_i = Signal(CNT, name=f"besti_{p}")
     nacc = Signal(signed(W + 1), name=f"nacc_{p}")
@@ -76,7 +75,7 @@ def reduce_beat(m: Module, img: Image, p: int, u4, *, v4, f4, ri4, a3, a4, prod4
     res = Signal(signed(W + 2), name=f"res_{p}")
     better = Signal(name=f"better_{p}")
     m.d.comb += [
-        q.eq(prod4 >> narrow(img, u4.ps, "ps")),
+        q.eq(shift_right_among(m, prod4, u3.ps, facts.values(img, "ps"), f"prod_sh_{p}")),
         tot.eq(Mux(u4.sub, Mux(u4.b_first, bp4 - ap4, ap4 - bp4), ap4 + bp4)),
     ]
     # MAX/ARGMAX keep a word in acc (a4 or an earlier one), compared on its bits. Both words
