@@ -10,9 +10,11 @@ stages' a microcode block-RAM row read at pc, registered and delayed stage by st
   S0 issue      counters and running addresses → entry-table read
   S1 address    + table column/row (gathers, sparse) → RAM/ROM operand reads
   S2 select     operands selected (forwarded from this cycle's write) and registered; the next
-                cycle's write matched against their addresses (late forwarding)
+                cycle's write matched against their addresses (late forwarding; with the
+                multi-port RAM, P = 1, its word is chosen before the register)
   S3 operate    multiply (a 16×16 DSP multiply for 16-bit words, registered in and out) / align
-                (ALU) / table index, registered / Sgn's and Select's register written (lane 0)
+                (ALU) / table index, registered / Sgn's and Select's register written (lane 0) /
+                MAX's comparisons for the next beat, registered
   S4 reduce     accumulate, max, argmax, clamp / table-ROM read
   S5-S7 table   table words registered, their product registered → exp result / divider input
                 (SigmoidTanh: + the divider's stages) / lane 0: the adder tree over every lane's
@@ -22,7 +24,7 @@ stages' a microcode block-RAM row read at pc, registered and delayed stage by st
 
 The sequencer starts from flip-flops: its word is a register loaded with ``pc`` (from copies of
 the microcode one word ahead and at branch targets), loop ends are registered flags, LOOPNEXT's
-comparison is registered a cycle early where that is exact (``sequencer.py``), and
+comparison and whether the word has waited are registered a cycle early (``sequencer.py``), and
 register-indexed addresses come from per-(register, stride) products of the registers alone.
 Shifters, saturation and clipping are shaped by the program's shifts (``program_facts.py``).
 
