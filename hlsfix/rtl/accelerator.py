@@ -124,7 +124,8 @@ class Accelerator(wiring.Component):
             return Mux(v_reg, regs[v[: len(u.dst)]], v)
 
         # RAM ports: per lane two reads and one write; lane 0's are shared with the stream I/O.
-        # Reads are transparent: a kernel may read a word in the cycle its producer writes it.
+        # A kernel may read a word in the cycle its producer writes it: a banked read is
+        # transparent to that write, a multi-port read gets it from the forwarding.
         scratch = build_scratch(m, P, img.ram_depth, (img.ram_bits, WB), *scratch_plan(img), ahead=True)
         ram_ra, ram_rb = scratch.read_a, scratch.read_b
         waited = WaitOver(m, issue, u_reg)
