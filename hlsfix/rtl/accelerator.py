@@ -10,9 +10,11 @@ stages' a microcode block-RAM row read at pc, registered and delayed stage by st
   S0 issue      counters and running addresses → entry-table read
   S1 address    + table column/row (gathers, sparse) → RAM/ROM operand reads
   S2 select     operands selected (forwarded from this cycle's write) and registered; the next
-                cycle's write matched against their addresses (late forwarding)
+                cycle's write matched against their addresses (late forwarding; with the
+                multi-port RAM, P = 1, its word is chosen before the register)
   S3 operate    multiply (a 16×16 DSP multiply for 16-bit words, registered in and out) / align
-                (ALU) / table index, registered / Sgn's and Select's register written (lane 0)
+                (ALU) / table index, registered / Sgn's and Select's register written (lane 0) /
+                MAX's comparisons for the next beat, registered
   S4 reduce     accumulate, max, argmax, clamp / table-ROM read
   S5-S7 table   table words registered, their product registered → exp result / divider input
                 (SigmoidTanh: + the divider's stages) / lane 0: the adder tree over every lane's
@@ -22,7 +24,7 @@ stages' a microcode block-RAM row read at pc, registered and delayed stage by st
 
 The sequencer starts from flip-flops: its word is a register loaded with ``pc`` (from copies of
 the microcode one word ahead and at branch targets), loop ends are registered flags, LOOPNEXT's
-comparison is registered a cycle early where that is exact (``sequencer.py``), and
+comparison and whether the word has waited are registered a cycle early (``sequencer.py``), and
 register-indexed addresses come from per-(register, stride) products of the registers alone.
 Shifters, saturation and clipping are shaped by the program's shifts (``program_facts.py``).
 
@@ -33,6 +35,7 @@ their writes never meet in a cycle), so independent kernels overlap. Memory read
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from functools import partial
 
 from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal, signed, unsigned
@@ -58,8 +61,8 @@ from hlsfix.rtl.memories import (
 from hlsfix.rtl.microcode import Image
 from hlsfix.rtl.rotation_plan import scratch_plan
 from hlsfix.rtl.scratch import build_scratch, connect_reads, connect_writes
-from hlsfix.rtl.sequencer import early_again
-from hlsfix.rtl.units import DIV_BITS_PER_STAGE, Divider, rescale_sat, round_half, shift_exact
+from hlsfix.rtl.sequencer import AddressProducts, WaitOver, early_again
+from hlsfix.rtl.units import DIV_BITS_PER_STAGE, Divider, rescale_sat, round_half, shift_exact, times_constant
 from hlsfix.rtl.write_stage import divider_write, write_ahead, writes_register
 
 
@@ -121,11 +124,11 @@ class Accelerator(wiring.Component):
             return Mux(v_reg, regs[v[: len(u.dst)]], v)
 
         # RAM ports: per lane two reads and one write; lane 0's are shared with the stream I/O.
-        # Reads are transparent: a kernel may read a word in the cycle its producer writes it.
+        # A kernel may read a word in the cycle its producer writes it: a banked read is
+        # transparent to that write, a multi-port read gets it from the forwarding.
         scratch = build_scratch(m, P, img.ram_depth, (img.ram_bits, WB), *scratch_plan(img), ahead=True)
         ram_ra, ram_rb = scratch.read_a, scratch.read_b
-        gap = Signal(6, init=63)  # cycles since the last issued beat (saturating)
-        m.d.sync += gap.eq(Mux(issue, 1, Mux(gap == 63, 63, gap + 1)))
+        waited = WaitOver(m, issue, u_reg)
         u_next_port = mems.ucode_next.read_port(domain="comb")
         m.d.comb += u_next_port.addr.eq(pc)
         u_next = u_next_port.data  # the word at pc + 1
@@ -133,38 +136,9 @@ class Accelerator(wiring.Component):
         m.d.comb += u_target_port.addr.eq(pc)
         u_target = u_target_port.data  # a LOOPNEXT's target word
 
-        # Register-indexed addresses (base + R[reg]·rs): a registered product per (register,
-        # stride) pair, from the registers alone; a kernel takes its pairs' products when it starts
-        # (registers of the cycle before). One not ready (after a sequencer instruction, or at a
-        # segment's start) waits one cycle in SETUP, as ``schedule.py`` models. Addresses wrap.
         setup = Signal()
-        ahead_pc = Signal(PC)
-        m.d.comb += ahead_pc.eq(Mux(issue, pc + 1, pc))
-        indexed = facts.indexed_streams(img)
-        pairs = facts.address_pairs(img)
-        pair_prod = []
-        for k, (reg, rs) in enumerate(pairs):
-            pp = Signal(signed(ADDR), name=f"rprod{k}_r{reg}")
-            m.d.sync += pp.eq(regs[reg][:ADDR].as_signed() * rs)
-            pair_prod.append(pp)
-        prod_pc, prod_ok = Signal(PC), Signal()
-        m.d.sync += [prod_pc.eq(ahead_pc), prod_ok.eq(issue | setup)]
-
-        def product(at, s, after=False):
-            """The start offset of stream ``s`` of the instruction at ``at`` (``after``: at ``at``
-            + 1): its pair's product, or 0 (the pair is a constant bit table indexed by ``at``)."""
-            value = Const(0, signed(ADDR))
-            for pair, pp in zip(pairs, pair_prod, strict=True):
-                bits = facts.pair_bits(img, s, pair, after)
-                if bits.value:
-                    value = Mux(bits.bit_select(at, 1), pp, value)
-            return value
-
-        def needs_product(insn):
-            return Cat(*(getattr(insn, s).reg_en for s in indexed)).any() if indexed else Const(0)
-
-        def product_ready(at):
-            return prod_ok & (prod_pc == at)
+        products = AddressProducts(m, img, regs, pc, issue, setup)
+        indexed, product = products.indexed, products.product
 
         # each loop counter at its last value: flags set a cycle early (counter + 2 vs the count)
         z0, z1, zc, zo = (Signal(name=n) for n in ("z_r0", "z_r1", "z_c", "z_o1"))
@@ -192,10 +166,45 @@ class Accelerator(wiring.Component):
         lb = facts.loop_bits(img)  # the loop registers' values fit lb bits
         last_trip = Array(Const(v, signed(35 if lb == 32 else lb)) for v in facts.last_trips(img))
         again = early_again(m, img, regs, pc, lb)  # None: compared in LOOPNEXT's own cycle
+        if again is None:  # R + 1 < stop as R < stop - 1: the bound is a constant per instruction
+            again = regs[u.dst][:lb].as_signed() < last_trip[pc]
+
+        # SETUP's decision, with only the terms the program's words can make true: a sequencer
+        # instruction (INTOP, LOOPINIT, LOOPNEXT) waits or drains only where one of them does,
+        # and only the ones present are told apart, so that the sequencer's registers follow
+        # a few flip-flops (the word, ``waited``, ``again``) rather than a chain of every case.
+        hold = (u.drain & pipe_busy) | ~waited.over
+        kernel_go = ~hold & (~products.needed(u) | products.ready(pc))
+        seq_words = [w for w in img.insns if w["op"] in (Op.INTOP, Op.LOOPINIT, Op.LOOPNEXT)]
+        drains, waits = (any(w.get(f) for w in seq_words) for f in ("drain", "wait"))
+        sequencer_go = ~(u.drain & pipe_busy if drains else 0) & (waited.over if waits else 1)
+        ops_present = sorted({Op(w["op"]) for w in seq_words})
+
+        def sequencer_instruction():
+            for i, op in enumerate(ops_present):  # the last one present needs no comparison
+                if len(ops_present) == 1:
+                    branch = nullcontext()
+                elif i == 0:
+                    branch = m.If(u.op == op)
+                else:
+                    branch = m.Elif(u.op == op) if i < len(ops_present) - 1 else m.Else()
+                with branch:
+                    if op == Op.INTOP:
+                        a, b = operand(u.opa_reg, u.opa), operand(u.opb_reg, u.opb)
+                        # the 32-bit multiply only where the program multiplies registers
+                        times = a * b if any(w.get("intop") == 2 for w in img.insns) else a
+                        res = Array([a + b, a - b, times, a])[u.intop]
+                        m.d.sync += [regs[u.dst].eq(res), pc.eq(pc + 1), *waited.load(u_next)]
+                    elif op == Op.LOOPINIT:
+                        m.d.sync += [regs[u.dst].eq(u.imm), pc.eq(pc + 1), *waited.load(u_next)]
+                    else:
+                        m.d.sync += [regs[u.dst].eq(regs[u.dst] + 1), pc.eq(Mux(again, u.target, pc + 1))]
+                        m.d.sync += waited.load_either(again, u_target, u_next)
+
         with m.FSM(name="seq", init="IDLE" if self.host_port else "LOAD"):
             if self.host_port:
                 ram_in = (in_we, in_addr, in_data, out_addr)
-                host_idle_state(m, self.host, img, regs, pc, (u_reg, mems.words), ram_ra[0], ram_in)
+                host_idle_state(m, self.host, img, regs, pc, (waited.load, mems.words), ram_ra[0], ram_in)
             else:  # the input streams in
                 with m.State("LOAD"):
                     m.d.comb += self.inp.ready.eq(1)
@@ -207,34 +216,23 @@ class Accelerator(wiring.Component):
                         ]
                         m.d.sync += in_count.eq(in_count + 1)
                         with m.If(in_count == img.program.input_buffer.size - 1):
-                            m.d.sync += [in_count.eq(0), pc.eq(0), u_reg.eq(mems.words[0])]
+                            first = Const(mems.words[0], WORD_BITS)
+                            m.d.sync += [in_count.eq(0), pc.eq(0), *waited.load(first)]
                             m.next = "SETUP"
             with m.State("SETUP"):
                 m.d.comb += [self.running.eq(1), setup.eq(1)]
+                # Only ISSUE reads the loop counters, their flags and the addresses, and only
+                # SETUP's kernel start or the fast path enters it: loading them for the word
+                # held in every SETUP cycle keeps SETUP's decision out of their logic.
+                start_kernel(u, pc)
                 with m.If(u.op == Op.DONE), m.If(~pipe_busy):
                     m.d.sync += out_count.eq(0)
                     out_read = "OUTSEND" if img.program.output_is_class else "OUTREAD"  # a class: a register
                     m.next = "IDLE" if self.host_port else out_read
-                with m.Elif((u.drain & pipe_busy) | (gap < u.wait)):
-                    pass
-                with m.Elif(u.op == Op.INTOP):
-                    a, b = operand(u.opa_reg, u.opa), operand(u.opb_reg, u.opb)
-                    # the 32-bit multiply only where the program multiplies registers
-                    times = a * b if any(w.get("intop") == 2 for w in img.insns) else a
-                    res = Array([a + b, a - b, times, a])[u.intop]
-                    m.d.sync += [regs[u.dst].eq(res), pc.eq(pc + 1), u_reg.eq(u_next)]
-                with m.Elif(u.op == Op.LOOPINIT):
-                    m.d.sync += [regs[u.dst].eq(u.imm), pc.eq(pc + 1), u_reg.eq(u_next)]
-                with m.Elif(u.op == Op.LOOPNEXT):
-                    # R + 1 < stop as R < stop - 1: the bound is a constant per instruction
-                    if again is None:
-                        again = regs[u.dst][:lb].as_signed() < last_trip[pc]
-                    m.d.sync += [regs[u.dst].eq(regs[u.dst] + 1), pc.eq(Mux(again, u.target, pc + 1))]
-                    m.d.sync += u_reg.eq(Mux(again, u_target, u_next))
-                with m.Elif(needs_product(u) & ~product_ready(pc)):
-                    pass  # this cycle computes the address products
-                with m.Else():
-                    start_kernel(u, pc)
+                if ops_present:
+                    with m.Elif(u.op >= Op.INTOP), m.If(sequencer_go):
+                        sequencer_instruction()
+                with m.Elif(kernel_go):
                     m.next = "ISSUE"
             with m.State("ISSUE"):
                 m.d.comb += [issue.eq(1), self.running.eq(1)]
@@ -261,7 +259,7 @@ class Accelerator(wiring.Component):
                     m.d.sync += zo.eq(o1 + 2 == u.n1)
                     step_addresses("d3")
                 with m.Else():
-                    m.d.sync += [pc.eq(pc + 1), u_reg.eq(u_next)]
+                    m.d.sync += [pc.eq(pc + 1), *waited.load(u_next)]
                     # The next kernel starts with the next beat unless it must wait (or is a
                     # sequencer instruction, which takes the SETUP cycle).
                     # (static per instruction; the product is ready iff this kernel issued a
@@ -342,14 +340,14 @@ class Accelerator(wiring.Component):
             v1, f1, l1 = Signal(name=f"v1_{p}"), Signal(name=f"f1_{p}"), Signal(name=f"l1_{p}")
             ri1 = Signal(CNT, name=f"ri1_{p}")
             part = {s: Signal(signed(ADDR), name=f"part_{s}_{p}") for s in ("a", "b", "o")}
-            m.d.comb += ent_r.addr.eq(x_next + lane_next * p)
+            m.d.comb += ent_r.addr.eq(x_next + times_constant(lane_next, p))
             m.d.sync += [
                 v1.eq(issue & (u.split | (o0c + p < u.n0))),
                 f1.eq(first0),
                 l1.eq(last0),
                 ri1.eq(r0),
             ]
-            m.d.sync += [part[s].eq(addr[s] + getattr(u, s).lane * p) for s in part]
+            m.d.sync += [part[s].eq(addr[s] + times_constant(getattr(u, s).lane, p)) for s in part]
             # S1 → S2
             a_addr, b_addr = Signal(signed(ADDR), name=f"aa_{p}"), Signal(signed(ADDR), name=f"ba_{p}")
             m.d.comb += [
@@ -441,8 +439,9 @@ class Accelerator(wiring.Component):
                 a3r.eq(a_raw),
                 b3r.eq(b_raw),
             ]
-            a3 = fwd.late(m, p, "a", a3r, aa2, (u2.a_src == Src.RAM) & ~pad2 & ~kill)
-            b3 = fwd.late(m, p, "b", b3r, ba2, (u2.b_src == Src.RAM) & ~kill)
+            a_ram, b_ram = (u2.a_src == Src.RAM) & ~pad2 & ~kill, (u2.b_src == Src.RAM) & ~kill
+            a3 = fwd.late(m, p, "a", a3r, aa2, a_ram, raw=a_raw, early_address=aa1)
+            b3 = fwd.late(m, p, "b", b3r, ba2, b_ram, raw=b_raw, early_address=ba1)
             if p == 0:
                 early_register_write(m, img, u3, v3, a3, regs, operand)
             # S3 → S4: the registered multiply (a DSP block with input and output registers),
@@ -475,7 +474,7 @@ class Accelerator(wiring.Component):
             ]
             # S4: reduce (class-0 results go straight to the write stage)
             res, take = reduce_beat(
-                m, img, p, u4, v4=v4, f4=f4, ri4=ri4, a4=a4, prod4=prod4, ap4=ap4, bp4=bp4
+                m, img, p, u3, u4, v4=v4, f4=f4, ri4=ri4, a3=a3, a4=a4, prod4=prod4, ap4=ap4, bp4=bp4
             )
             class0 = (u4.op != Op.EXP) & (u4.op != Op.SIGTANH) & ~u4.split
             w0v, w0val = Signal(name=f"w0v_{p}"), w0vals[p]
@@ -544,7 +543,7 @@ class Accelerator(wiring.Component):
             wr_en, wr_addr = Signal(name=f"wr_en_{p}"), Signal(signed(ADDR), name=f"wr_addr_{p}")
             wr_data = Signal(signed(WB), name=f"wr_data_{p}")
             m.d.sync += [wr_en.eq(wv & ~is_reg), wr_addr.eq(wa), wr_data.eq(out)]
-            m.d.comb += [pw_en[p].eq(wv & ~is_reg), pw_addr[p].eq(wa)]
+            m.d.comb += [pw_en[p].eq(wv & ~is_reg), pw_addr[p].eq(wa), fwd.pdata[p].eq(out)]
             fwd.write_ahead(m, p, *write_ahead(w0_ahead, w1_ahead, dv if div is not None else None))
             m.d.comb += [fw_en[p].eq(wr_en), fw_addr[p].eq(wr_addr), fw_data[p].eq(wr_data)]
             busy_terms.append(wr_en)

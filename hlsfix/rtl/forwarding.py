@@ -14,7 +14,11 @@ across the die bounded the clock at P = 8); the schedule starts a kernel a cycle
 every word that needs it is the reading lane's own (``lane_words.py``).
 
 ``Forwarding`` compares every operand with every lane's write (P² comparators and multiplexers of
-P inputs), for the multi-port RAM, whose reads also miss the write of the cycle before the select.
+P inputs), for the multi-port RAM, whose reads also miss the writes of their own cycle (they are
+not transparent, ``scratch.py``) and of the cycle before the select. Every comparison is made a
+cycle early and registered, and the late-forwarded word is chosen before S3's register from the
+write stage's next data: the operand register's input is one AND-OR level over registers and that
+data, and S3's multiplier starts from a flip-flop.
 ``BankForwarding`` serves the banked RAM (``scratch.py``), whose reads cover that write: a bank
 takes at most one write a cycle, so an operand looks up the one write its bank takes next cycle
 (a table of the writes' enables, rows and lanes per bank, shared by every operand) and registers
@@ -58,70 +62,102 @@ class Forwarding:
         self.data = [Signal(signed(word_bits), name=f"fw_data_{q}") for q in range(P)]
         self.pen = [Signal(name=f"pw_en_{q}") for q in range(P)]
         self.paddr = [Signal(signed(ADDR), name=f"pw_addr_{q}") for q in range(P)]
+        self.pdata = [Signal(signed(word_bits), name=f"pw_data_{q}") for q in range(P)]
+        # the write of the cycle after next (``write_ahead``): the late forwarding's match is
+        # made with it a cycle early
+        self.ahead = [
+            (Signal(name=f"ahead_en_{q}"), Signal(signed(ADDR), name=f"ahead_addr_{q}")) for q in range(P)
+        ]
         self.ram_bits = max(1, (ram_depth - 1).bit_length())
 
     def write_ahead(self, m: Module, p: int, en, addr) -> None:
-        """Lane ``p``'s write (``en``, ``addr``) of the cycle after next: unused here."""
+        """Lane ``p``'s write (``en``, ``addr``) of the cycle after next, which the late
+        forwarding matches a cycle early."""
+        m.d.comb += [self.ahead[p][0].eq(en), self.ahead[p][1].eq(addr)]
 
     def keep_previous(self, m: Module) -> None:
-        """Keep each lane's write of the previous cycle: an operand read two cycles before its
-        select (the block RAM's data registered) misses the write between them."""
-        self.prev = [
-            (
-                Signal(name=f"fw1_en_{q}"),
-                Signal(signed(ADDR), name=f"fw1_addr_{q}"),
-                Signal(signed(self.word_bits), name=f"fw1_data_{q}"),
-            )
-            for q in range(self.lanes)
-        ]
-        for (en, addr, data), q in zip(self.prev, range(self.lanes), strict=True):
-            m.d.sync += [en.eq(self.en[q]), addr.eq(self.addr[q]), data.eq(self.data[q])]
+        """Keep each lane's writes of the two previous cycles: an operand read two cycles before
+        its select (the block RAM's data registered), not transparently, misses the write of its
+        read's cycle and the one between."""
+        self.prev = []
+        newer = list(zip(self.en, self.addr, self.data, strict=True))
+        for age in (1, 2):
+            kept = [
+                (
+                    Signal(name=f"fw{age}_en_{q}"),
+                    Signal(signed(ADDR), name=f"fw{age}_addr_{q}"),
+                    Signal(signed(self.word_bits), name=f"fw{age}_data_{q}"),
+                )
+                for q in range(self.lanes)
+            ]
+            for (en, addr, data), (en_, addr_, data_) in zip(kept, newer, strict=True):
+                m.d.sync += [en.eq(en_), addr.eq(addr_), data.eq(data_)]
+            self.prev = kept + self.prev  # oldest first
+            newer = kept
 
     def _same(self, x, y):
         return x[: self.ram_bits] == y[: self.ram_bits]
 
     def operand(self, m: Module, name: str, *, ram, address, ram_en, rom, rest=(), early_address=None):
         """An operand selected at S2, before its register: the RAM word at ``address`` when
-        ``ram_en`` (or a write to that address in this cycle: the last lane's wins), ``rom``
-        (select, data) or one of ``rest``'s (select, value); zero when no select is set. The
-        selects are exclusive and come from registers, so a block RAM's data, which arrives
-        late in the cycle, passes one AND-OR level on its way to the operand register.
-        (``early_address``: the operand's address a cycle before, for ``BankForwarding``.)"""
+        ``ram_en`` (or a write to that address in this cycle or the two before: the newest, and
+        of one cycle the last lane's, wins), ``rom`` (select, data) or one of ``rest``'s
+        (select, value); zero when no select is set. The selects are exclusive and come from
+        registers, so that the RAM's data and the writes' pass one AND-OR level on their way to
+        the operand register: each write's match with ``address`` is made a cycle early, with
+        the write one cycle younger and ``early_address`` (the operand's address a cycle before),
+        and registered."""
+        P = self.lanes
         writes = [(en, addr, data) for en, addr, data in self.prev]  # oldest first
-        writes += [(self.en[q], self.addr[q], self.data[q]) for q in range(self.lanes)]
-        hits = [en & self._same(addr, address) for en, addr, _ in writes]
+        writes += [(self.en[q], self.addr[q], self.data[q]) for q in range(P)]
+        # a cycle before, each write was the next younger one: the newest the pre-write stage's
+        younger = [(en, addr) for en, addr, _ in writes[P:]] + list(zip(self.pen, self.paddr, strict=True))
+        hits = []
+        for i, (en, addr) in enumerate(younger):
+            hit = Signal(name=f"{name}_hit{i}")
+            m.d.sync += hit.eq(en & self._same(addr, early_address))
+            hits.append(hit)
         terms = [(ram_en & ~Cat(*hits).any(), ram), rom, *rest]
         for i, (_, _, data) in enumerate(writes):
             later = Cat(*hits[i + 1 :]).any() if i + 1 < len(writes) else Const(0)
             terms.append((ram_en & hits[i] & ~later, data))
         return and_or(m, name, terms, self.word_bits)
 
-    def late(self, m: Module, p: int, name: str, value, address, enable):
-        """``value`` registered into S3, replaced there by a write that lands in S3's cycle (any
-        lane's; lane ``p``'s own above ``LATE_FORWARDING_LANES``: ``own_late``)."""
-        P = self.lanes
+    def late(self, m: Module, p: int, name: str, value, address, enable, *, raw, early_address):
+        """``value`` (``raw`` registered) into S3, replaced there by a write that lands in S3's
+        cycle (any lane's; above ``LATE_FORWARDING_LANES`` lanes, lane ``p``'s own: ``own_late``). Here the choice is made before the register,
+        from next cycle's write data (``pdata``), so that S3's operand is a flip-flop: the
+        multiplier's input then comes straight from it rather than through a multiplexer of
+        two registers (the multi-port RAM serves one lane, whose write stage is short enough to
+        feed the choice). The match with next cycle's write is made a cycle early (the write
+        of the cycle after next against ``early_address``, ``address`` a cycle before)."""
         if not self.has_late:
-            return self.own_late(m, p, name, value, address, enable)
-        hits = Signal(P, name=f"{name}_hit_{p}")
-        m.d.sync += hits.eq(
-            Cat(*(enable & self.pen[q] & self._same(self.paddr[q], address) for q in range(P)))
-        )
-        data_ = 0
-        for q in range(P):
-            data_ = data_ | Mux(hits[q], self.data[q], 0)
+            return self.own_late(m, p, name, enable, raw=raw, early_address=early_address)
+        hits = []
+        for q, (en, addr) in enumerate(self.ahead):
+            hit = Signal(name=f"{name}_late_hit{q}_{p}")
+            m.d.sync += hit.eq(en & self._same(addr, early_address))
+            hits.append(enable & hit)
+        data_ = and_or(m, f"{name}_late_{p}", list(zip(hits, self.pdata, strict=True)), self.word_bits)
         out = Signal(signed(self.word_bits), name=f"{name}_fwd_{p}")
-        m.d.comb += out.eq(Mux(hits.any(), data_, value))
+        m.d.sync += out.eq(Mux(Cat(*hits).any(), data_, raw))
         return out
 
-    def own_late(self, m: Module, p: int, name: str, value, address, enable):
-        """``late`` from lane ``p``'s own write stage alone: one address comparison with its
-        pre-write stage, registered, and a 2:1 multiplexer before the multiply, all within the
-        lane (``schedule.own_lane`` starts a kernel early only where this serves it)."""
-        hit = Signal(name=f"{name}_own_{p}")
-        m.d.sync += hit.eq(enable & self.pen[p] & self._same(self.paddr[p], address))
+    def own_late(self, m: Module, p: int, name: str, enable, *, raw, early_address):
+        """``late`` from lane ``p``'s own write stage alone, as ``Forwarding.late`` makes it at
+        P = 1: its write of the cycle after next matched a cycle early, the word chosen from its
+        next write data before S3's register. One comparison and a 2:1 multiplexer, all within
+        the lane (``schedule.own_lane`` starts a kernel early only where this serves it)."""
+        en, addr = self._ahead(p)
+        hit = Signal(name=f"{name}_own_hit_{p}")
+        m.d.sync += hit.eq(en & self._same(addr, early_address))
         out = Signal(signed(self.word_bits), name=f"{name}_fwd_{p}")
-        m.d.comb += out.eq(Mux(hit, self.data[p], value))
+        m.d.sync += out.eq(Mux(enable & hit, self.pdata[p], raw))
         return out
+
+    def _ahead(self, p: int) -> tuple:
+        """Lane ``p``'s write (enable, address) of the cycle after next."""
+        return self.ahead[p]
 
 
 class BankForwarding(Forwarding):
@@ -139,6 +175,9 @@ class BankForwarding(Forwarding):
 
     def write_ahead(self, m: Module, p: int, en, addr) -> None:
         m.d.comb += [self.ahead_en[p].eq(en), self.ahead_addr[p].eq(addr)]
+
+    def _ahead(self, p: int) -> tuple:
+        return self.ahead_en[p], self.ahead_addr[p]
 
     def keep_previous(self, m: Module) -> None:
         """Nothing: the banked RAM's read covers the write of the cycle before the select."""
@@ -182,9 +221,11 @@ class BankForwarding(Forwarding):
         terms = [(ram_en & ~hit, ram), rom, *rest, (ram_en & hit, Array(self.data)[lane])]
         return and_or(m, name, terms, self.word_bits)
 
-    def late(self, m: Module, p: int, name: str, value, address, enable):
+    def late(self, m: Module, p: int, name: str, value, address, enable, *, raw, early_address):
+        """``value`` registered into S3, replaced there by a write that lands in S3's cycle: the
+        data of the writing lane's register (``raw``, ``value``'s input: ``own_late``'s)."""
         if not self.has_late:
-            return self.own_late(m, p, name, value, address, enable)
+            return self.own_late(m, p, name, enable, raw=raw, early_address=early_address)
         hit, lane = self._match(m, address, enable, f"{name}_late_{p}")
         out = Signal(signed(self.word_bits), name=f"{name}_fwd_{p}")
         m.d.comb += out.eq(Mux(hit, Array(self.data)[lane], value))

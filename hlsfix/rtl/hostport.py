@@ -19,6 +19,7 @@ from amaranth.lib.wiring import In, Out
 
 from hlsfix.rtl.image import Image
 from hlsfix.rtl.isa import PC
+from hlsfix.rtl.ucode_words import WORD_BITS
 
 HOST_ADDR_BITS = 16
 
@@ -49,8 +50,8 @@ def check_segments(image: Image, host_port: bool) -> None:
 def host_idle_state(m: Module, host, img: Image, regs, pc, word, ram_read, ram_in) -> None:
     """The IDLE state of a co-design accelerator's sequencer FSM: the host port owns lane 0's RAM
     ports (``ram_in``: write enable, address, data, and the read address) and the registers;
-    ``start`` jumps to a segment's first instruction (``word``: the sequencer's registered word
-    and the microcode words it is loaded from)."""
+    ``start`` jumps to a segment's first instruction (``word``: the statements that load the
+    sequencer's registered word, ``sequencer.WaitOver.load``, and the microcode words)."""
     in_we, in_addr, in_data, out_addr = ram_in
     reg_index = host.addr[: max(1, (len(regs) - 1).bit_length())]
     read_reg, reg_value = Signal(), Signal(signed(32))
@@ -70,7 +71,8 @@ def host_idle_state(m: Module, host, img: Image, regs, pc, word, ram_read, ram_i
         with m.If(host.we & host.reg):
             m.d.sync += regs[reg_index].eq(host.wdata)
         with m.If(host.start):
-            u_reg, words = word
-            first = Array(Const(words[e], len(u_reg)) for e in img.segment_entries)
-            m.d.sync += [pc.eq(entries[host.segment]), u_reg.eq(first[host.segment])]
+            load, words = word
+            first = Signal(WORD_BITS)
+            m.d.comb += first.eq(Array(Const(words[e], WORD_BITS) for e in img.segment_entries)[host.segment])
+            m.d.sync += [pc.eq(entries[host.segment]), *load(first)]
             m.next = "SETUP"

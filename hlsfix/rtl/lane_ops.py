@@ -10,7 +10,7 @@ from hlsfix.rtl import program_facts as facts
 from hlsfix.rtl.image import Image
 from hlsfix.rtl.isa import CNT, Op
 from hlsfix.rtl.schedule import EARLY_OPS
-from hlsfix.rtl.units import rescale_sat
+from hlsfix.rtl.units import rescale_sat, shift_right_among
 
 
 def table_index(m: Module, img: Image, p: int, u3, a3r) -> Signal:
@@ -62,11 +62,11 @@ def early_register_write(m: Module, img: Image, u3, v3, a3, regs, operand) -> No
         m.d.sync += regs[u3.dst].eq(Mux(at_least, operand(u3.opa_reg, u3.opa), operand(u3.opb_reg, u3.opb)))
 
 
-def reduce_beat(m: Module, img: Image, p: int, u4, *, v4, f4, ri4, a4, prod4, ap4, bp4):
+def reduce_beat(m: Module, img: Image, p: int, u3, u4, *, v4, f4, ri4, a3, a4, prod4, ap4, bp4):
     """S4: accumulate, max, argmax, clamp. Returns the result (before the write
-    stage's register) and ``take``: a MAX/ARGMAX beat's value is better than the accumulator."""
+    stage's register) and ``take``: a MAX/ARGMAX beat's value is better than the accumulator.
+    ``u3``, ``a3``: S3's word and operand, the next beat's ``u4`` and ``a4``."""
     W, WB = img.value_bits, img.word_bits
-    narrow = facts.narrow
     acc = Signal(signed(W), name=f"acc_{p}")
     best_i = Signal(CNT, name=f"besti_{p}")
     nacc = Signal(signed(W + 1), name=f"nacc_{p}")
@@ -75,11 +75,23 @@ def reduce_beat(m: Module, img: Image, p: int, u4, *, v4, f4, ri4, a4, prod4, ap
     res = Signal(signed(W + 2), name=f"res_{p}")
     better = Signal(name=f"better_{p}")
     m.d.comb += [
-        q.eq(prod4 >> narrow(img, u4.ps, "ps")),
+        q.eq(shift_right_among(m, prod4, u3.ps, facts.values(img, "ps"), f"prod_sh_{p}")),
         tot.eq(Mux(u4.sub, Mux(u4.b_first, bp4 - ap4, ap4 - bp4), ap4 + bp4)),
-        # MAX/ARGMAX keep a word in acc (a4 or an earlier one): compared on its bits
-        better.eq(f4 | (a4 > acc[:WB].as_signed())),
     ]
+    # MAX/ARGMAX keep a word in acc (a4 or an earlier one), compared on its bits. Both words
+    # the next beat may be compared with are known at S3: this beat's a4 (taken into acc if it
+    # wins) and acc. Both comparisons are registered and the beat's take picks one, so the
+    # accumulator's loop holds no comparator (a reduction's beats are consecutive in a lane,
+    # and its first takes its value whatever the comparison).
+    beat_gt_a4, beat_gt_acc = Signal(name=f"gt_a4_{p}"), Signal(name=f"gt_acc_{p}")
+    take = Signal(name=f"take_{p}")
+    a4_taken = Signal(name=f"a4_taken_{p}")
+    m.d.sync += [
+        beat_gt_a4.eq(a3 > a4),
+        beat_gt_acc.eq(a3 > acc[:WB].as_signed()),
+        a4_taken.eq(v4 & take),
+    ]
+    m.d.comb += better.eq(f4 | Mux(a4_taken, beat_gt_a4, beat_gt_acc))
     pre = Signal(signed(W + 2), name=f"pre_{p}")
     if facts.uses(img, Op.HARD):  # only where the program has a clipped-linear kernel
         hard = rescale_sat(
@@ -92,8 +104,7 @@ def reduce_beat(m: Module, img: Image, p: int, u4, *, v4, f4, ri4, a4, prod4, ap
     lo, hi = u4.lo[: W + 2].as_signed(), u4.hi[: W + 2].as_signed()
     clamped = Mux(u4.lo_en & (pre < lo), lo, Mux(u4.hi_en & (pre > hi), hi, pre))
     # MAX/ARGMAX take the beat's value when it is better: that choice is the last mux
-    # before the result register (the comparison is the long path)
-    take = Signal(name=f"take_{p}")
+    # before the result register (its comparison was made at S3)
     keep_acc, keep_res = (
         Signal(signed(W + 1), name=f"kacc_{p}"),
         Signal(signed(W + 2), name=f"kres_{p}"),

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from amaranth.hdl import Cat, Module, Signal, Value
+from amaranth.hdl import Cat, Const, Module, Mux, Signal, Value, signed
 
 from hlsfix.rtl import program_facts as facts
 from hlsfix.rtl.image import Image
+from hlsfix.rtl.isa import ADDR, PC
+from hlsfix.rtl.memories import fields
 
 
 def early_again(m: Module, img: Image, regs, pc: Value, lb: int) -> Value | None:
@@ -21,3 +23,70 @@ def early_again(m: Module, img: Image, regs, pc: Value, lb: int) -> Value | None
         m.d.sync += flag.eq(regs[reg][:lb].as_signed() < last)
         flags.append(flag & (pc == at) if len(early) > 1 else flag)
     return Cat(*flags).any()
+
+
+class WaitOver:
+    """Whether the sequencer's word has waited its ``wait`` cycles since the last issued beat, as a
+    flip-flop (``over``): SETUP's decision, which every sequencer register follows, then starts
+    from it instead of from a comparison of the beat counter with the word. It is computed a
+    cycle early for the word the sequencer holds next: every load of the word goes through
+    ``load``, which compares next cycle's count with the loaded word's wait."""
+
+    def __init__(self, m: Module, issue: Value, word: Signal) -> None:
+        self.word = word
+        gap = Signal(6, init=63, name="gap")  # cycles since the last issued beat (saturating)
+        self.gap_next = Signal(6, name="gap_next")
+        m.d.comb += self.gap_next.eq(Mux(issue, 1, Mux(gap == 63, 63, gap + 1)))
+        m.d.sync += gap.eq(self.gap_next)
+        # a wait fits 6 bits, so the initial word's is over at gap's initial 63
+        self.over = Signal(init=1, name="wait_over")
+        m.d.sync += self.over.eq(self.ready(word))  # the word stays unless it is loaded
+
+    def ready(self, word: Value) -> Value:
+        """Whether ``word``, held next cycle, has waited enough then."""
+        return self.gap_next >= fields(word).wait
+
+    def load(self, word: Value, ready: Value | None = None) -> list:
+        """The statements that load the sequencer's word with ``word`` (``ready``: its
+        ``self.ready``, computed per choice where ``word`` is a choice of words)."""
+        return [self.word.eq(word), self.over.eq(self.ready(word) if ready is None else ready)]
+
+    def load_either(self, choose: Value, word_if: Value, word_else: Value) -> list:
+        """``load`` of Mux(``choose``, ``word_if``, ``word_else``), each word compared alone."""
+        ready = Mux(choose, self.ready(word_if), self.ready(word_else))
+        return self.load(Mux(choose, word_if, word_else), ready)
+
+
+class AddressProducts:
+    """Register-indexed addresses (base + R[reg]·rs): a registered product per (register, stride)
+    pair, from the registers alone; a kernel takes its pairs' products when it starts (registers
+    of the cycle before). One not ready (after a sequencer instruction, or at a segment's start)
+    waits one cycle in SETUP, as ``schedule.py`` models. Addresses wrap."""
+
+    def __init__(self, m: Module, img: Image, regs, pc: Value, issue: Value, setup: Value) -> None:
+        self.img = img
+        self.indexed = facts.indexed_streams(img)
+        self.pairs = facts.address_pairs(img)
+        self.values = []
+        for k, (reg, rs) in enumerate(self.pairs):
+            pp = Signal(signed(ADDR), name=f"rprod{k}_r{reg}")
+            m.d.sync += pp.eq(regs[reg][:ADDR].as_signed() * rs)
+            self.values.append(pp)
+        self.pc, self.ok = Signal(PC, name="prod_pc"), Signal(name="prod_ok")
+        m.d.sync += [self.pc.eq(Mux(issue, pc + 1, pc)), self.ok.eq(issue | setup)]
+
+    def product(self, at: Value, stream: str, after: bool = False) -> Value:
+        """The start offset of ``stream`` of the instruction at ``at`` (``after``: at ``at`` + 1):
+        its pair's product, or 0 (the pair is a constant bit table indexed by ``at``)."""
+        value = Const(0, signed(ADDR))
+        for pair, pp in zip(self.pairs, self.values, strict=True):
+            bits = facts.pair_bits(self.img, stream, pair, after)
+            if bits.value:
+                value = Mux(bits.bit_select(at, 1), pp, value)
+        return value
+
+    def needed(self, insn) -> Value:
+        return Cat(*(getattr(insn, s).reg_en for s in self.indexed)).any() if self.indexed else Const(0)
+
+    def ready(self, at: Value) -> Value:
+        return self.ok & (self.pc == at)

@@ -35,6 +35,20 @@ def shift_exact(m: Module, v, s, width: int, name: str, s_range: tuple[int, int]
     return out
 
 
+def shift_right_among(m: Module, v, amount_ahead, values, name: str) -> Signal:
+    """floor(v · 2^-s) for s among ``values`` (every amount the program uses), given a cycle
+    early (``amount_ahead``): which one is registered one-hot, so the shift is one AND-OR level
+    after ``v`` rather than a barrel shifter's level per bit of the amount."""
+    out = Signal(signed(len(v)), name=name)
+    value = 0
+    for k in sorted(values):
+        by_k = Signal(name=f"{name}_by{k}")
+        m.d.sync += by_k.eq(amount_ahead == k)
+        value = value | Mux(by_k, v >> k, 0)
+    m.d.comb += out.eq(value)
+    return out
+
+
 def saturate(m: Module, v, bits, name: str, max_bits: int = SHIFT_CAP - 1):
     """Clip v to the signed range of ``bits`` (a Value or an int of at most ``max_bits``)."""
     amount = bits - 1 if isinstance(bits, int) else (bits - 1).as_unsigned()[: len(bits)]
@@ -123,6 +137,24 @@ def round_half(m: Module, v, word, name: str, s_max: int):
 
 
 DIV_BITS_PER_STAGE = 2  # two restoring steps per register stage: short enough for 100 MHz
+
+
+def times_constant(v, k: int):
+    """``v · k`` for a constant ``k`` as shifted adds of its signed digits (k = 7: 8v − v): Yosys
+    maps a product by a constant to a DSP block, whose 4 ns of delay (ECP5) sat on the entry
+    table's address path of every lane but lane 0, and which the datapath's multiplies need."""
+    terms, shift = [], 0
+    while k:
+        if k & 1:
+            digit = 2 - (k & 3)  # 1, or -1 where a run of ones follows (non-adjacent form)
+            terms.append((digit, shift))
+            k -= digit
+        k >>= 1
+        shift += 1
+    out = Const(0)
+    for digit, at in terms:
+        out = out + (v << at) if digit > 0 else out - (v << at)
+    return out
 
 
 class Divider(wiring.Component):

@@ -64,6 +64,25 @@ def test_lanes_keep_the_model_bit_exact(model, lanes, tmp_path):
     _check(model, program, x_q, lanes, tmp_path, trace=False)
 
 
+def test_a_read_in_its_producers_write_cycle_gets_the_written_word(tmp_path):
+    """Every kernel of ProtoNN one cycle later than its schedule: reads then fall in the cycle
+    their producer writes the word, which the multi-port RAM's read misses (it is not
+    transparent, ``scratch.py``) and the forwarding gives (``Forwarding.keep_previous``)."""
+    from hlsfix.rtl.isa import SEQUENCER_OPS
+    from hlsfix.sim.runner import run_cocotb
+
+    def one_cycle_later(image):
+        for w in image.insns:
+            if w["op"] not in SEQUENCER_OPS:
+                w["wait"] = w.get("wait", 0) + 1
+
+    require_tool("iverilog")
+    program, x_q = _inputs("protonn", 3)
+    res = run_cocotb(program, x_q, lanes=1, build_dir=tmp_path, fault=one_cycle_later, trace=False)
+    assert res.bit_exact, f"inputs {res.mismatches[:10]} differ"
+    assert res.cycles_per_inference > res.predicted_cycles  # the waits did move the kernels
+
+
 def test_row_vector_dot_products_are_split_across_lanes():
     """A 1×k·k×n product keeps every lane busy: each dot product is dealt across the P lanes
     (⌈k/P⌉ beats, the last one partly masked) and summed by the adder tree. With the loop

@@ -12,7 +12,7 @@ from amaranth.sim import Simulator  # noqa: E402
 
 from hlsfix.fixedpoint.golden import rescale_sat as golden_rescale_sat  # noqa: E402
 from hlsfix.fixedpoint.golden import shift_exact as golden_shift_exact  # noqa: E402
-from hlsfix.rtl.units import Divider, rescale_sat, shift_exact  # noqa: E402
+from hlsfix.rtl.units import Divider, rescale_sat, shift_exact, times_constant  # noqa: E402
 
 
 def _comb(build, cases):
@@ -177,3 +177,36 @@ def test_table_saturation_bounds_match_the_index_comparison():
             else:
                 y = (np.abs(x) << sh_l) >> sh_r
             assert np.array_equal((x <= lo) | (x >= hi), y > ymax), insn
+
+
+@pytest.mark.parametrize("signedness", [signed, unsigned])
+def test_times_constant_is_the_product_for_every_lane_index(signedness):
+    """A stream's lane stride times lane p (0-16) by shifted adds, checked against Python's product,
+    as the 20-bit address it feeds keeps it (addresses wrap)."""
+    rng = np.random.default_rng(3)
+    m = Module()
+    v = Signal(signedness(12))
+    outs = {k: Signal(20, name=f"times_{k}") for k in range(17)}
+    m.d.comb += [out.eq(times_constant(v, k)) for k, out in outs.items()]
+    lo, hi = (-(1 << 11), 1 << 11) if signedness is signed else (0, 1 << 12)
+    values = [
+        lo,
+        hi - 1,
+        0,
+        1,
+        -1 if signedness is signed else 2,
+        *(int(x) for x in rng.integers(lo, hi, 40)),
+    ]
+    got, want = [], []
+
+    async def bench(ctx):
+        for x in values:
+            ctx.set(v, x)
+            for k, out in outs.items():
+                got.append(ctx.get(out))
+                want.append((x * k) % (1 << 20))
+
+    sim = Simulator(m)
+    sim.add_testbench(bench)
+    sim.run()
+    assert got == want
