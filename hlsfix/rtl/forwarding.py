@@ -125,12 +125,13 @@ class Forwarding:
 
     def late(self, m: Module, p: int, name: str, value, address, enable, *, raw, early_address):
         """``value`` (``raw`` registered) into S3, replaced there by a write that lands in S3's
-        cycle (any lane's; above ``LATE_FORWARDING_LANES`` lanes, lane ``p``'s own: ``own_late``). Here the choice is made before the register,
-        from next cycle's write data (``pdata``), so that S3's operand is a flip-flop: the
-        multiplier's input then comes straight from it rather than through a multiplexer of
-        two registers (the multi-port RAM serves one lane, whose write stage is short enough to
-        feed the choice). The match with next cycle's write is made a cycle early (the write
-        of the cycle after next against ``early_address``, ``address`` a cycle before)."""
+        cycle (any lane's; above ``LATE_FORWARDING_LANES`` lanes, lane ``p``'s own: ``own_late``).
+        Here the choice is made before the register, from next cycle's write data (``pdata``),
+        so that S3's operand is a flip-flop: the multiplier's input then comes straight from it
+        rather than through a multiplexer of two registers (the multi-port RAM serves one lane,
+        whose write stage is short enough to feed the choice). The match with next cycle's write
+        is made a cycle early (the write of the cycle after next against ``early_address``,
+        ``address`` a cycle before)."""
         if not self.has_late:
             return self.own_late(m, p, name, enable, raw=raw, early_address=early_address)
         hits = []
