@@ -10,6 +10,7 @@ from dataclasses import replace
 from types import SimpleNamespace
 
 import pytest
+from amaranth.hdl import Const
 
 import hlsfix
 from hlsfix.fixedpoint.golden import quantize_input
@@ -140,7 +141,12 @@ def test_the_score_needs_the_own_lane_forwarding_it_is_scheduled_for(tmp_path, m
     res = _simulate(program, tmp_path / "own")
     assert res.bit_exact, f"inputs {res.mismatches} differ"
     assert res.cycles_per_inference == res.predicted_cycles
-    monkeypatch.setattr(Forwarding, "own_late", lambda self, m, p, name, value, address, enable: value)
+    own_late = Forwarding.own_late  # never enabled: the operand register's word stays
+
+    def no_own_lane(self, m, p, name, enable, **kw):
+        return own_late(self, m, p, name, Const(0), **kw)
+
+    monkeypatch.setattr(Forwarding, "own_late", no_own_lane)
     broken = _simulate(program, tmp_path / "broken")
     assert broken.predicted_cycles == res.predicted_cycles and not broken.bit_exact
 
