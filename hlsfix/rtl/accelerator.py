@@ -177,7 +177,8 @@ class Accelerator(wiring.Component):
         kernel_go = ~hold & (~products.needed(u) | products.ready(pc))
         seq_words = [w for w in img.insns if w["op"] in (Op.INTOP, Op.LOOPINIT, Op.LOOPNEXT)]
         drains, waits = (any(w.get(f) for w in seq_words) for f in ("drain", "wait"))
-        sequencer_go = ~(u.drain & pipe_busy if drains else 0) & (waited.over if waits else 1)
+        # 1, not ~0, where nothing drains: a signed -1 in a condition is what Amaranth warns of
+        sequencer_go = (~(u.drain & pipe_busy) if drains else 1) & (waited.over if waits else 1)
         ops_present = sorted({Op(w["op"]) for w in seq_words})
 
         def sequencer_instruction():
