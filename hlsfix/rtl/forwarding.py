@@ -53,6 +53,8 @@ class Forwarding:
     """The write signals of every lane (``en``/``addr``/``data``: this cycle's write stage;
     ``pen``/``paddr``: next cycle's), driven by the lanes, and the two forwarding muxes."""
 
+    AHEAD_NAME = "ahead"  # the names of the writes of the cycle after next
+
     def __init__(self, lanes: int, word_bits: int, ram_depth: int) -> None:
         P = self.lanes = lanes
         self.has_late = late_forwarding(lanes)
@@ -63,10 +65,12 @@ class Forwarding:
         self.pen = [Signal(name=f"pw_en_{q}") for q in range(P)]
         self.paddr = [Signal(signed(ADDR), name=f"pw_addr_{q}") for q in range(P)]
         self.pdata = [Signal(signed(word_bits), name=f"pw_data_{q}") for q in range(P)]
-        # the write of the cycle after next (``write_ahead``): the late forwarding's match is
-        # made with it a cycle early
+        # each lane's write (enable, address) of the cycle after next (``write_ahead``): the late
+        # forwarding's match is made with it a cycle early, and ``BankForwarding`` builds its table
+        # of next writes from it
+        pre = self.AHEAD_NAME
         self.ahead = [
-            (Signal(name=f"ahead_en_{q}"), Signal(signed(ADDR), name=f"ahead_addr_{q}")) for q in range(P)
+            (Signal(name=f"{pre}_en_{q}"), Signal(signed(ADDR), name=f"{pre}_addr_{q}")) for q in range(P)
         ]
         self.ram_bits = max(1, (ram_depth - 1).bit_length())
 
@@ -149,21 +153,19 @@ class Forwarding:
         P = 1: its write of the cycle after next matched a cycle early, the word chosen from its
         next write data before S3's register. One comparison and a 2:1 multiplexer, all within
         the lane (``schedule.own_lane`` starts a kernel early only where this serves it)."""
-        en, addr = self._ahead(p)
+        en, addr = self.ahead[p]
         hit = Signal(name=f"{name}_own_hit_{p}")
         m.d.sync += hit.eq(en & self._same(addr, early_address))
         out = Signal(signed(self.word_bits), name=f"{name}_fwd_{p}")
         m.d.sync += out.eq(Mux(enable & hit, self.pdata[p], raw))
         return out
 
-    def _ahead(self, p: int) -> tuple:
-        """Lane ``p``'s write (enable, address) of the cycle after next."""
-        return self.ahead[p]
-
 
 class BankForwarding(Forwarding):
     """Forwarding for the banked scratch RAM (the module's text): per operand, one look-up of its
     bank's next write a cycle ahead, registered, instead of a comparison with every lane."""
+
+    AHEAD_NAME = "aw"
 
     def __init__(self, lanes: int, word_bits: int, ram_depth: int) -> None:
         super().__init__(lanes, word_bits, ram_depth)
@@ -171,14 +173,6 @@ class BankForwarding(Forwarding):
         rows = -(-ram_depth // lanes)
         self.row_bits = max(1, (rows - 1).bit_length())
         self._next: Array | None = None
-        self.ahead_en = [Signal(name=f"aw_en_{q}") for q in range(lanes)]
-        self.ahead_addr = [Signal(signed(ADDR), name=f"aw_addr_{q}") for q in range(lanes)]
-
-    def write_ahead(self, m: Module, p: int, en, addr) -> None:
-        m.d.comb += [self.ahead_en[p].eq(en), self.ahead_addr[p].eq(addr)]
-
-    def _ahead(self, p: int) -> tuple:
-        return self.ahead_en[p], self.ahead_addr[p]
 
     def keep_previous(self, m: Module) -> None:
         """Nothing: the banked RAM's read covers the write of the cycle before the select."""
@@ -189,7 +183,7 @@ class BankForwarding(Forwarding):
         starts from flip-flops."""
         if self._next is None:
             P, k, rb = self.lanes, self.k, self.row_bits
-            en, addr = self.ahead_en, self.ahead_addr
+            en, addr = ([w[i] for w in self.ahead] for i in (0, 1))
             banks = []
             for b in range(P):
                 hits = [en[q] & (addr[q][:k] == b) for q in range(P)]
