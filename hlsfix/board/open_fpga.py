@@ -32,6 +32,7 @@ from hlsfix.board.fpga_boards import FpgaBoard
 from hlsfix.board.resources import Resources, memory_cells
 from hlsfix.board.timing import Timing, parse_nextpnr_report
 from hlsfix.errors import BoardError, ToolError
+from hlsfix.rtl.copies import keep_copies_script
 
 if TYPE_CHECKING:
     from hlsfix.compiler import CompiledModel
@@ -110,6 +111,10 @@ def write_open_project(top, board: FpgaBoard, directory: Path, name: str = OPEN_
     if board.toolchain == "ice40":
         overrides["synth_opts"] = "-dsp"  # multipliers into the SB_MAC16s (synth_ice40 leaves them in LUTs)
     plan = board.platform().build(top, name=name, build_dir=str(directory), do_build=False, **overrides)
+    keep = keep_copies_script(plan.files.get(f"{name}.il", ""), name)
+    if keep:  # the lanes' copies kept apart (``rtl/copies.py``): the same design, built again
+        overrides["script_after_read"] = keep
+        plan = board.platform().build(top, name=name, build_dir=str(directory), do_build=False, **overrides)
     plan.extract(str(directory))
     script = directory / f"build_{name}.sh"
     if not script.is_file():

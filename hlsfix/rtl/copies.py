@@ -1,0 +1,50 @@
+"""Per-lane copies of registers that every lane reads, and the Yosys steps that keep them.
+
+At 8 lanes and more the lanes spread over the die, and a register that every lane reads (a late
+stage's microcode word) feeds all of them through routes across it; worse, the synthesis shares
+the lanes' identical logic on that register's bits (``u2.b_src == RAM``, computed once), so a
+lane's operand path runs through another lane's LUTs. Each lane instead reads its own copy,
+registered from the shared one: one route across the die from register to register, and the
+lane's logic on its own flip-flops.
+
+Yosys merges flip-flops with the same input (``opt_merge``), and a ``keep`` on the register's
+wire does not stop it (tried: only ``keep`` on the flip-flop cells does). So copies carry the
+attribute ``COPY_ATTR``, and every Yosys script that synthesises the accelerator starts with
+``keep_copies_script``: split the copies into bits, drop the bits no logic reads, and set ``keep``
+on the flip-flops left.
+"""
+
+from __future__ import annotations
+
+from amaranth.hdl import Module, Signal
+
+COPY_ATTR = "hlsfix_lane_copy"
+
+# Lanes from which each lane reads its own copies (below, one register drives a few lanes close
+# together, and the Verilog stays as it was).
+LANE_COPIES_FROM = 8
+
+
+def lane_copies(lanes: int) -> bool:
+    """Whether an accelerator of ``lanes`` lanes gives each lane its own copies."""
+    return lanes >= LANE_COPIES_FROM
+
+
+def copy_register(m: Module, sig, name: str) -> Signal:
+    """``sig`` registered into a lane's own copy (marked ``COPY_ATTR``): its value of the
+    previous cycle."""
+    out = Signal(len(sig), name=name, attrs={COPY_ATTR: 1})
+    m.d.sync += out.eq(sig)
+    return out
+
+
+def keep_copies_script(verilog_text: str, top: str) -> str:
+    """The Yosys commands to run before ``synth_<family>`` on ``verilog_text`` (module ``top``)
+    so that its lane copies stay apart; empty where it has none. The copies' flip-flops are
+    selected as the cells driving a wire that carries ``COPY_ATTR``."""
+    if COPY_ATTR not in verilog_text:
+        return ""
+    copies = f"a:{COPY_ATTR} %ci1 t:$dff %i"
+    return (
+        f"hierarchy -top {top}; proc; flatten; splitcells {copies}; opt_clean; setattr -set keep 1 {copies}; "
+    )
