@@ -43,6 +43,7 @@ from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from hlsfix.rtl import program_facts as facts
+from hlsfix.rtl.copies import lane_copies
 from hlsfix.rtl.forwarding import BankForwarding, Forwarding
 from hlsfix.rtl.hostport import HOST_PORT, check_segments, host_idle_state
 from hlsfix.rtl.isa import ADDR, CNT, PC, Op, Src
@@ -61,7 +62,7 @@ from hlsfix.rtl.memories import (
 from hlsfix.rtl.microcode import Image
 from hlsfix.rtl.rotation_plan import scratch_plan
 from hlsfix.rtl.scratch import build_scratch, connect_reads, connect_writes
-from hlsfix.rtl.sequencer import AddressProducts, WaitOver, early_again
+from hlsfix.rtl.sequencer import AddressProducts, EntryAddresses, WaitOver, early_again
 from hlsfix.rtl.units import DIV_BITS_PER_STAGE, Divider, rescale_sat, round_half, shift_exact, times_constant
 from hlsfix.rtl.write_stage import divider_write, write_ahead, writes_register
 
@@ -111,9 +112,9 @@ class Accelerator(wiring.Component):
         addr = {s: Signal(signed(ADDR), name=f"addr_{s}") for s in streams}
         # the entry stream's next address and lane stride: the entry table is read a cycle
         # ahead, so its block RAM's data is registered before the address adders (S1)
-        x_next, lane_next = Signal(signed(ADDR), name="x_next"), Signal(signed(ADDR), name="lane_next")
-        m.d.sync += addr["x"].eq(x_next)
-        m.d.comb += [x_next.eq(addr["x"]), lane_next.eq(u.x.lane)]  # unless a beat moves them
+        x_next = Signal(signed(ADDR), name="x_next")
+        entries = EntryAddresses(m, P, addr["x"], x_next, lane_copies(P))
+        entries.hold_stride(m, u.x.lane)  # unless a kernel starts
         issue = Signal()
         in_count = Signal(range(img.program.input_buffer.size + 1))
         out_count = Signal(range(img.output_len + 1))
@@ -151,10 +152,9 @@ class Accelerator(wiring.Component):
                 f = getattr(insn, s)
                 value = f.base + product(at, s, after) if s in indexed else f.base
                 if s == "x":
-                    m.d.comb += x_next.eq(value)
+                    entries.start(m, value, insn.x.lane)
                 else:
                     m.d.sync += addr[s].eq(value)
-            m.d.comb += lane_next.eq(insn.x.lane)
 
         in_we, in_addr, in_data = Signal(), Signal(signed(ADDR)), Signal(signed(WB))
         out_addr = Signal(signed(ADDR))
@@ -242,7 +242,7 @@ class Accelerator(wiring.Component):
 
                 def step_addresses(d):
                     m.d.sync += [addr[s].eq(addr[s] + getattr(f, d)) for s, f in step.items() if s != "x"]
-                    m.d.comb += x_next.eq(addr["x"] + getattr(step["x"], d))
+                    entries.step(m, getattr(step["x"], d))
 
                 with m.If(~z0):
                     m.d.sync += [r0.eq(r0 + 1), z0.eq(r0 + 2 == u.m0)]
@@ -343,7 +343,7 @@ class Accelerator(wiring.Component):
             v1, f1, l1 = Signal(name=f"v1_{p}"), Signal(name=f"f1_{p}"), Signal(name=f"l1_{p}")
             ri1 = Signal(CNT, name=f"ri1_{p}")
             part = {s: Signal(signed(ADDR), name=f"part_{s}_{p}") for s in ("a", "b", "o")}
-            m.d.comb += ent_r.addr.eq(x_next + times_constant(lane_next, p))
+            m.d.comb += ent_r.addr.eq(entries.address(p))
             m.d.sync += [
                 v1.eq(issue & (u.split | (o0c + p < u.n0))),
                 f1.eq(first0),

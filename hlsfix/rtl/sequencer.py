@@ -8,6 +8,7 @@ from hlsfix.rtl import program_facts as facts
 from hlsfix.rtl.image import Image
 from hlsfix.rtl.isa import ADDR, PC
 from hlsfix.rtl.memories import fields
+from hlsfix.rtl.units import times_constant
 
 
 def early_again(m: Module, img: Image, regs, pc: Value, lb: int) -> Value | None:
@@ -90,3 +91,54 @@ class AddressProducts:
 
     def ready(self, at: Value) -> Value:
         return self.ok & (self.pc == at)
+
+
+class EntryAddresses:
+    """The entry table's read address of the next beat, per lane: the entry stream's next
+    address (``x_next``, its register ``addr_x``) plus the lane's offset, the lane stride × p.
+
+    Up to 4 lanes that sum is made after the sequencer's decision (``x_next`` + the offset). With
+    ``per_lane`` (from 8 lanes on, ``copies.lane_copies``) each lane p > 0 keeps its own stream
+    address, p lane strides on, in a register of its own and makes every candidate (held,
+    stepped, a kernel's start) in the lane, so that the decision, broadcast from the sequencer,
+    only picks among them before the block RAM's address: no adder after a route across the die.
+    The strides of one kernel are the same in every lane, and each kernel's start sets the offset,
+    so the lane's register stays the stream's address plus its offset while the kernel issues."""
+
+    def __init__(self, m: Module, lanes: int, addr_x: Signal, x_next: Signal, per_lane: bool) -> None:
+        self.per_lane = per_lane
+        self.lane_next = Signal(signed(ADDR), name="lane_next")  # the stride, where not per lane
+        self.next = [x_next]
+        self.held = [addr_x]
+        if per_lane:
+            for p in range(1, lanes):
+                held = Signal(signed(ADDR), name=f"addr_x_{p}")
+                nxt = Signal(signed(ADDR), name=f"x_next_{p}")
+                m.d.sync += held.eq(nxt)
+                m.d.comb += nxt.eq(held)  # unless a beat moves it
+                self.next.append(nxt)
+                self.held.append(held)
+        m.d.sync += addr_x.eq(x_next)
+        m.d.comb += x_next.eq(addr_x)
+
+    def hold_stride(self, m: Module, stride) -> None:
+        """The stride of the word the sequencer holds (where no kernel starts)."""
+        if not self.per_lane:
+            m.d.comb += self.lane_next.eq(stride)
+
+    def start(self, m: Module, value, stride) -> None:
+        """A kernel starts: its stream at ``value`` (lane 0's), lanes ``stride`` apart."""
+        for p, nxt in enumerate(self.next):
+            m.d.comb += nxt.eq(value + times_constant(stride, p) if p else value)
+        self.hold_stride(m, stride)
+
+    def step(self, m: Module, delta) -> None:
+        """A beat moves every lane's address by ``delta``."""
+        for nxt, held in zip(self.next, self.held, strict=True):
+            m.d.comb += nxt.eq(held + delta)
+
+    def address(self, p: int):
+        """Lane ``p``'s entry-table read address of the next beat."""
+        if self.per_lane:
+            return self.next[p]
+        return self.next[0] + times_constant(self.lane_next, p)
