@@ -43,7 +43,7 @@ from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from hlsfix.rtl import program_facts as facts
-from hlsfix.rtl.copies import lane_copies
+from hlsfix.rtl.copies import spread_lanes
 from hlsfix.rtl.forwarding import BankForwarding, Forwarding
 from hlsfix.rtl.hostport import HOST_PORT, check_segments, host_idle_state
 from hlsfix.rtl.isa import ADDR, CNT, PC, Op, Src
@@ -113,7 +113,7 @@ class Accelerator(wiring.Component):
         # the entry stream's next address and lane stride: the entry table is read a cycle
         # ahead, so its block RAM's data is registered before the address adders (S1)
         x_next = Signal(signed(ADDR), name="x_next")
-        entries = EntryAddresses(m, P, addr["x"], x_next, lane_copies(P))
+        entries = EntryAddresses(m, P, addr["x"], x_next, spread_lanes(P))
         entries.hold_stride(m, u.x.lane)  # unless a kernel starts
         issue = Signal()
         in_count = Signal(range(img.program.input_buffer.size + 1))

@@ -20,14 +20,16 @@ from amaranth.hdl import Module, Signal
 
 COPY_ATTR = "hlsfix_lane_copy"
 
-# Lanes from which each lane reads its own copies (below, one register drives a few lanes close
-# together, and the Verilog stays as it was).
-LANE_COPIES_FROM = 8
+# Lanes from which the lanes count as spread over the die: each reads its own copies, makes its
+# own addresses (``sequencer.EntryAddresses``) and picks its read data straight from the banks
+# (``scratch.py``). Below, one register drives a few lanes close together, and the Verilog stays
+# as it was.
+SPREAD_FROM = 8
 
 
-def lane_copies(lanes: int) -> bool:
-    """Whether an accelerator of ``lanes`` lanes gives each lane its own copies."""
-    return lanes >= LANE_COPIES_FROM
+def spread_lanes(lanes: int) -> bool:
+    """Whether an accelerator of ``lanes`` lanes is built for lanes spread over the die."""
+    return lanes >= SPREAD_FROM
 
 
 def copy_register(m: Module, sig, name: str) -> Signal:

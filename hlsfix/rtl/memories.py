@@ -22,7 +22,7 @@ from amaranth.hdl import Cat, Const, Module, Signal, signed, unsigned
 from amaranth.lib import data
 from amaranth.lib.memory import Memory
 
-from hlsfix.rtl.copies import copy_register, lane_copies
+from hlsfix.rtl.copies import copy_register, spread_lanes
 from hlsfix.rtl.image import Image
 from hlsfix.rtl.isa import ADDR, Op, entry_layout, insn_layout
 from hlsfix.rtl.ucode_words import (  # noqa: F401 - the word helpers, where the accelerator and tests import them
@@ -131,11 +131,11 @@ def late_words(m: Module, mems: Memories, pc, u_reg, lanes: int) -> list[dict]:
     that many cycles: the block RAM is read at ``pc``, its data (the word at pc delayed by one,
     late in the cycle: the block RAM's clock-to-output) registered, then delayed stage by stage,
     so every stage's fields come from flip-flops. Only the bits a stage reads stay (Yosys drops
-    the others' registers). One set for all lanes, or from ``copies.LANE_COPIES_FROM`` lanes on
+    the others' registers). One set for all lanes, or from ``copies.SPREAD_FROM`` lanes on
     a set per lane (``copies.py``), each lane's chain registered from the shared S2 word."""
     port = mems.ucode.read_port(domain="sync")
     m.d.comb += port.addr.eq(pc)
-    if not lane_copies(lanes):
+    if not spread_lanes(lanes):
         row, out = port.data, {1: delayed(m, u_reg, "word1")}
         for i in range(2, max(LATE_STAGES) + 1):
             row = delayed(m, row, f"ucode_row{i}")

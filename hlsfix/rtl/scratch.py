@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from amaranth.hdl import Array, Cat, Module, Mux, Signal, signed
 from amaranth.lib.memory import Memory
 
+from hlsfix.rtl.copies import spread_lanes
 from hlsfix.rtl.isa import ADDR, SEQUENCER_OPS, Op, Src
 from hlsfix.rtl.rotation import rotate
 
@@ -196,10 +197,20 @@ def build_scratch(
         row0, row1 = Signal(row_bits, name=f"{name}_row0"), Signal(row_bits, name=f"{name}_row1")
         m.d.comb += [row0.eq(base[k : k + row_bits]), row1.eq(row0 + 1)]
         stride1 = ports[1].addr[:k] != base[:k]  # lane strides are 0 or 1
+        rows = [Mux(stride1 & (base[:k] > b), row1, row0) for b in range(P)]
+        banks_data = [bank_memory(name, b, row) for b, row in enumerate(rows)]
+        if spread_lanes(P):
+            # lanes spread over the die: each picks its bank from all of them (a P-input
+            # multiplexer in the lane, on a select registered there) rather than through log2 P
+            # levels of multiplexers across lanes, on a shift that every bit of them reads
+            for p, rp in enumerate(ports):
+                sel = Signal(k, name=f"{name}{p}_sel")
+                m.d.sync += sel.eq(base[:k] + Mux(stride1, p, 0))
+                m.d.comb += rp.data.eq(Array(banks_data)[sel])
+            return ports
         shift, s1 = Signal(k, name=f"{name}_shift"), Signal(name=f"{name}_stride1")
         m.d.sync += [shift.eq(base[:k]), s1.eq(stride1)]
-        rows = [Mux(stride1 & (base[:k] > b), row1, row0) for b in range(P)]
-        datas = rotate(m, f"{name}_rot", [bank_memory(name, b, row) for b, row in enumerate(rows)], shift, 1)
+        datas = rotate(m, f"{name}_rot", banks_data, shift, 1)
         for p, rp in enumerate(ports):
             m.d.comb += rp.data.eq((datas[p] if p == 0 else Mux(s1, datas[p], datas[0])).as_signed())
         return ports

@@ -98,7 +98,7 @@ class EntryAddresses:
     address (``x_next``, its register ``addr_x``) plus the lane's offset, the lane stride × p.
 
     Up to 4 lanes that sum is made after the sequencer's decision (``x_next`` + the offset). With
-    ``per_lane`` (from 8 lanes on, ``copies.lane_copies``) each lane p > 0 keeps its own stream
+    ``per_lane`` (from 8 lanes on, ``copies.spread_lanes``) each lane p > 0 keeps its own stream
     address, p lane strides on, in a register of its own and makes every candidate (held,
     stepped, a kernel's start) in the lane, so that the decision, broadcast from the sequencer,
     only picks among them before the block RAM's address: no adder after a route across the die.
