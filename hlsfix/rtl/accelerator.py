@@ -64,7 +64,7 @@ from hlsfix.rtl.rotation_plan import scratch_plan
 from hlsfix.rtl.scratch import build_scratch, connect_reads, connect_writes
 from hlsfix.rtl.sequencer import AddressProducts, EntryAddresses, WaitOver, early_again
 from hlsfix.rtl.units import DIV_BITS_PER_STAGE, Divider, rescale_sat, round_half, shift_exact, times_constant
-from hlsfix.rtl.write_stage import divider_write, write_ahead, writes_register
+from hlsfix.rtl.write_stage import divider_write, goes_first, lane_write_ahead, writes_register
 
 
 class Accelerator(wiring.Component):
@@ -312,7 +312,7 @@ class Accelerator(wiring.Component):
         # (from 8 lanes on, each lane its own copies: ``copies.py``)
         lane_words = late_words(m, mems, pc, u_reg, P)
         div_args = (*facts.divider_operands(img), img.div_bits, 1 + ADDR + PC, DIV_BITS_PER_STAGE)
-        div = Divider(*div_args) if img.div_bits else None
+        div = Divider(*div_args, early=spread_lanes(P)) if img.div_bits else None
         if div is not None:
             m.submodules.div = div
             busy_terms.append(div.busy)
@@ -479,10 +479,12 @@ class Accelerator(wiring.Component):
             res, take = reduce_beat(
                 m, img, p, u3, u4, v4=v4, f4=f4, ri4=ri4, a3=a3, a4=a4, prod4=prod4, ap4=ap4, bp4=bp4
             )
-            class0 = (u4.op != Op.EXP) & (u4.op != Op.SIGTANH) & ~u4.split
+            class0 = goes_first(u4)
             w0v, w0val = Signal(name=f"w0v_{p}"), w0vals[p]
             w0a = Signal(signed(ADDR), name=f"w0a_{p}")
             w0_ahead = (v4 & l4 & class0, oa4, words[5])  # w0v, w0a, the word: next cycle's
+            # ... and the cycle after's: the registers' inputs (``lane_write_ahead``)
+            w0_early = (v3 & ~is_early(u3) & l3 & goes_first(fields(words[4])), oa3, words[4])
             m.d.sync += [w0v.eq(w0_ahead[0]), w0val.eq(res), w0a.eq(oa4)]
             # a MAX/ARGMAX beat that took its value: the result is that value (or index), chosen
             # after the register (the comparison feeds only a flag and the accumulator)
@@ -491,7 +493,9 @@ class Accelerator(wiring.Component):
             w0out = Signal(signed(W + 2), name=f"w0out_{p}")
             m.d.comb += w0out.eq(Mux(took5, alt5, w0val))
             # S5 → S6 → S7: the table words (read at S4) registered, then their registered product
-            v5, v6, v7, neg7, oa7, tprod = table_product(m, p, v4 & ~class0, neg4, oa4, rom_t1, rom_t2, WB)
+            v5, v6, v7, neg7, oa6, oa7, tprod = table_product(
+                m, p, v4 & ~class0, neg4, oa4, rom_t1, rom_t2, WB
+            )
             w1v, w1val = Signal(name=f"w1v_{p}"), Signal(signed(max(2 * WB, W)), name=f"w1val_{p}")
             w1a = Signal(signed(ADDR), name=f"w1a_{p}")
             if p == 0 and P > 1:
@@ -503,10 +507,12 @@ class Accelerator(wiring.Component):
                 m.d.sync += [ws.eq(v4 & l4 & u4.split), ws6.eq(ws), ws7.eq(ws6)]
                 m.d.sync += [total.eq(adder_tree(m, w0vals, W)[:W]), total7.eq(total)]
                 w1_ahead = ((v7 & (u7.op == Op.EXP)) | ws7, oa7, words[8])
+                w1_early = ((v6 & (fields(words[7]).op == Op.EXP)) | ws6, oa6, words[7])
                 m.d.sync += [w1v.eq(w1_ahead[0]), w1val.eq(Mux(ws7, total7, tprod)), w1a.eq(oa7)]
                 busy_terms += [ws, ws6, ws7]
             else:
                 w1_ahead = (v7 & (u7.op == Op.EXP), oa7, words[8])
+                w1_early = (v6 & (fields(words[7]).op == Op.EXP), oa6, words[7])
                 m.d.sync += [w1v.eq(w1_ahead[0]), w1val.eq(tprod), w1a.eq(oa7)]
             busy_terms += [v1, v2, v3, v4, v5, v6, v7, w0v, w1v]
             # S7 → divider (SigmoidTanh): only lane-parallel if the program has one
@@ -521,7 +527,7 @@ class Accelerator(wiring.Component):
                 wword.eq(Mux(w1v, words[9], words[6])),
             ]
             if div is not None:
-                dv = Divider(*div_args) if p else div
+                dv = Divider(*div_args, early=spread_lanes(P)) if p else div
                 if p:
                     m.submodules[f"div{p}"] = dv
                     busy_terms.append(dv.busy)
@@ -547,7 +553,8 @@ class Accelerator(wiring.Component):
             wr_data = Signal(signed(WB), name=f"wr_data_{p}")
             m.d.sync += [wr_en.eq(wv & ~is_reg), wr_addr.eq(wa), wr_data.eq(out)]
             m.d.comb += [pw_en[p].eq(wv & ~is_reg), pw_addr[p].eq(wa), fwd.pdata[p].eq(out)]
-            fwd.write_ahead(m, p, *write_ahead(w0_ahead, w1_ahead, dv if div is not None else None))
+            writes = (w0_ahead, w1_ahead), (w0_early, w1_early), dv if div is not None else None
+            fwd.write_ahead(m, p, *lane_write_ahead(m, p, *writes, spread_lanes(P)))
             m.d.comb += [fw_en[p].eq(wr_en), fw_addr[p].eq(wr_addr), fw_data[p].eq(wr_data)]
             busy_terms.append(wr_en)
             if p == 0:

@@ -132,7 +132,7 @@ def reduce_beat(m: Module, img: Image, p: int, u3, u4, *, v4, f4, ri4, a3, a4, p
 
 def table_product(m: Module, p: int, v4, neg4, oa4, rom_t1, rom_t2, WB: int):
     """S5 → S6 → S7 of a table kernel (``v4``: its beat in S4): the table words read at S4
-    registered, then their registered product. Returns (v5, v6, v7, neg7, oa7, tprod)."""
+    registered, then their registered product. Returns (v5, v6, v7, neg7, oa6, oa7, tprod)."""
     v5, neg5 = Signal(name=f"v5_{p}"), Signal(name=f"neg5_{p}")
     oa5 = Signal(signed(len(oa4)), name=f"oa5_{p}")
     m.d.sync += [v5.eq(v4), neg5.eq(neg4), oa5.eq(oa4)]
@@ -143,4 +143,4 @@ def table_product(m: Module, p: int, v4, neg4, oa4, rom_t1, rom_t2, WB: int):
     v7, neg7 = Signal(name=f"v7_{p}"), Signal(name=f"neg7_{p}")
     oa7, tprod = Signal(signed(len(oa4)), name=f"oa7_{p}"), Signal(signed(2 * WB), name=f"tprod_{p}")
     m.d.sync += [v7.eq(v6), neg7.eq(neg6), oa7.eq(oa6), tprod.eq(t1 * t2)]
-    return v5, v6, v7, neg7, oa7, tprod
+    return v5, v6, v7, neg7, oa6, oa7, tprod

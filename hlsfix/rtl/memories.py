@@ -55,7 +55,7 @@ def expand(data, columns: list[int], like: int):
 
 
 # The pipeline stages after S1 that read microcode fields (S2, the read, has none of its own).
-LATE_STAGES = (3, 4, 5, 6, 8, 9)
+LATE_STAGES = (3, 4, 5, 6, 7, 8, 9)
 
 
 @dataclass(frozen=True)

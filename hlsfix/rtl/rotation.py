@@ -21,14 +21,16 @@ from amaranth.hdl import Module, Mux, Signal
 
 def rotate(m: Module, name: str, values: list, shift, step: int) -> list[Signal]:
     """``out[i] = values[(i + step·shift) mod n]`` (n a power of two, ``step`` ±1): one level of
-    2:1 multiplexers per bit of ``shift``."""
+    2:1 multiplexers per bit of ``shift``. ``shift`` may be a list of n copies of one value: the
+    multiplexers of output i then read copy i."""
     n, level = len(values), list(values)
-    for j in range(len(shift)):
+    shifts = shift if isinstance(shift, list) else [shift] * n
+    for j in range(len(shifts[0])):
         d = step << j
         nxt = []
         for i in range(n):
             s = Signal(len(level[i]), name=f"{name}{j}_{i}")
-            m.d.comb += s.eq(Mux(shift[j], level[(i + d) % n], level[i]))
+            m.d.comb += s.eq(Mux(shifts[i][j], level[(i + d) % n], level[i]))
             nxt.append(s)
         level = nxt
     return level

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from amaranth.hdl import Array, Cat, Module, Mux, Signal, signed
 from amaranth.lib.memory import Memory
 
-from hlsfix.rtl.copies import spread_lanes
+from hlsfix.rtl.copies import copy_register, spread_lanes
 from hlsfix.rtl.isa import ADDR, SEQUENCER_OPS, Op, Src
 from hlsfix.rtl.rotation import rotate
 
@@ -155,7 +155,8 @@ def build_scratch(
         m.submodules[f"{name}_bank{b}"] = mem
         wp = mem.write_port()
         m.d.comb += [wp.en.eq(en), wp.addr.eq(row), wp.data.eq(data_)]
-        rp = mem.read_port(domain="sync", transparent_for=[wp])
+        # spread lanes: not transparent, the data registered after the RAM (``BankForwarding``)
+        rp = mem.read_port(domain="sync", transparent_for=[] if spread_lanes(P) else [wp])
         m.d.comb += rp.addr.eq(row_addr)
         return rp.data
 
@@ -200,19 +201,19 @@ def build_scratch(
         rows = [Mux(stride1 & (base[:k] > b), row1, row0) for b in range(P)]
         banks_data = [bank_memory(name, b, row) for b, row in enumerate(rows)]
         if spread_lanes(P):
-            # lanes spread over the die: each picks its bank from all of them (a P-input
-            # multiplexer in the lane, on a select registered there) rather than through log2 P
-            # levels of multiplexers across lanes, on a shift that every bit of them reads
-            for p, rp in enumerate(ports):
-                sel = Signal(k, name=f"{name}{p}_sel")
-                m.d.sync += sel.eq(base[:k] + Mux(stride1, p, 0))
-                m.d.comb += rp.data.eq(Array(banks_data)[sel])
-            return ports
-        shift, s1 = Signal(k, name=f"{name}_shift"), Signal(name=f"{name}_stride1")
-        m.d.sync += [shift.eq(base[:k]), s1.eq(stride1)]
+            # lanes spread over the die: each output of the network takes its multiplexers'
+            # selects from a copy of the shift of its own (every bit of every level read one
+            # register, routed to all of them; a P-input multiplexer per lane instead congested
+            # the routing: the MLP's P = 8 went from 65 to 50 MHz)
+            shift = [copy_register(m, base[:k], f"{name}_shift_l{p}") for p in range(P)]
+            s1 = [copy_register(m, stride1, f"{name}_stride1_l{p}")[0] for p in range(P)]
+        else:
+            one, s1 = Signal(k, name=f"{name}_shift"), Signal(name=f"{name}_stride1")
+            m.d.sync += [one.eq(base[:k]), s1.eq(stride1)]
+            shift, s1 = one, [s1] * P
         datas = rotate(m, f"{name}_rot", banks_data, shift, 1)
         for p, rp in enumerate(ports):
-            m.d.comb += rp.data.eq((datas[p] if p == 0 else Mux(s1, datas[p], datas[0])).as_signed())
+            m.d.comb += rp.data.eq((datas[p] if p == 0 else Mux(s1[p], datas[p], datas[0])).as_signed())
         return ports
 
     groups = [

@@ -174,9 +174,17 @@ class Divider(wiring.Component):
     """
 
     def __init__(
-        self, num_bits: int, den_bits: int, q_bits: int, tag_bits: int, bits_per_stage: int = 1
+        self,
+        num_bits: int,
+        den_bits: int,
+        q_bits: int,
+        tag_bits: int,
+        bits_per_stage: int = 1,
+        *,
+        early: bool = False,
     ) -> None:
         self.num_bits, self.den_bits, self.q_bits = num_bits, den_bits, q_bits
+        self.early = early
         self.bits_per_stage = bits_per_stage
         super().__init__(
             {
@@ -192,6 +200,8 @@ class Divider(wiring.Component):
         )
         # what ``out_valid`` and ``tag_out`` hold next cycle (``write_stage.write_ahead``)
         self.valid_ahead, self.tag_ahead = Signal(name="valid_ahead"), Signal(tag_bits, name="tag_ahead")
+        # with ``early``, what they hold the cycle after (``write_stage.lane_write_ahead``)
+        self.valid_early, self.tag_early = Signal(name="valid_early"), Signal(tag_bits, name="tag_early")
 
     @property
     def latency(self) -> int:
@@ -209,6 +219,7 @@ class Divider(wiring.Component):
         m.d.sync += [valid.eq(self.in_valid), den.eq(self.den), tag.eq(self.tag), rem.eq(self.num)]
         q = Const(0, self.q_bits)
         valids = [valid]
+        early = (self.in_valid, self.tag)  # the last valid's and tag's registers' inputs
         for step, i in enumerate(reversed(range(self.q_bits))):
             top = rem[i : i + db + 1]  # rem >> i < 2·den
             trial = Signal(signed(db + 2), name=f"trial{i}")
@@ -225,10 +236,13 @@ class Divider(wiring.Component):
                 nvalid, nden = Signal(name=f"v{i}"), Signal(unsigned(db), name=f"den{i}")
                 ntag = Signal(len(self.tag), name=f"tag{i}")
                 m.d.sync += [nvalid.eq(valid), nden.eq(den), ntag.eq(tag)]
+                early = (valid, tag)
                 valid, den, tag = nvalid, nden, ntag
                 valids.append(nvalid)
         m.d.sync += [self.out_valid.eq(valid), self.tag_out.eq(tag)]
         m.d.comb += [self.valid_ahead.eq(valid), self.tag_ahead.eq(tag)]
+        if self.early:
+            m.d.comb += [self.valid_early.eq(early[0]), self.tag_early.eq(early[1])]
         m.d.comb += [self.q.eq(q), self.busy.eq(Cat(*valids, self.out_valid).any())]
         return m
 

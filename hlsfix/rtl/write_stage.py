@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal, Value, unsigned
+from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal, Value, signed, unsigned
 
 from hlsfix.rtl import program_facts as facts
 from hlsfix.rtl.image import Image
@@ -57,15 +57,37 @@ def writes_register(op) -> Value:
     return op == Op.ARGMAX
 
 
-def write_ahead(w0: tuple, w1: tuple, div: Divider | None) -> tuple[Value, Value]:
+def goes_first(u) -> Value:
+    """Whether a beat of the instruction with fields ``u`` is a class-0 result: from S4 straight
+    to the write stage (not an Exp or SigmoidTanh table product, not a split dot product)."""
+    return (u.op != Op.EXP) & (u.op != Op.SIGTANH) & ~u.split
+
+
+def write_ahead(w0: tuple, w1: tuple, div_ahead: tuple | None) -> tuple[Value, Value]:
     """A lane's RAM write (enable, address) of the cycle after next: the value its pre-write
     stage's (``wv & ~is_reg``, ``wa``) takes next cycle. ``w0``/``w1`` = (valid, address,
     microcode word) of the class-0 and the class-1 results as they enter their registers (the
-    word of the stage before the one ``wword`` takes). The divider's result is a SigmoidTanh's,
-    never a register's."""
+    word of the stage before the one ``wword`` takes); ``div_ahead`` = the divider's (valid,
+    tag) as they enter its output registers. The divider's result is a SigmoidTanh's, never a
+    register's."""
     (v0, a0, word0), (v1, a1, word1) = w0, w1
     is_reg = writes_register(Mux(v1, fields(word1).op, fields(word0).op))
     en, addr = (v0 | v1) & ~is_reg, Mux(v1, a1, a0)
-    if div is not None:
-        en, addr = en | div.valid_ahead, Mux(div.valid_ahead, div.tag_ahead[1 : 1 + ADDR].as_signed(), addr)
+    if div_ahead is not None:
+        valid, tag = div_ahead
+        en, addr = en | valid, Mux(valid, tag[1 : 1 + ADDR].as_signed(), addr)
     return en, addr
+
+
+def lane_write_ahead(m: Module, p: int, ahead: tuple, early: tuple, div: Divider | None, spread: bool):
+    """Lane ``p``'s write (enable, address) of the cycle after next, for the forwarding: from
+    ``ahead`` = (w0, w1) as ``write_ahead`` takes them, or with ``spread`` (lanes spread over the
+    die, whose writes every lane's forwarding table gathers) registered from ``early``, the same
+    of a cycle before (each register's input in place of the register), so that the table is
+    built from flip-flops in the lanes."""
+    if not spread:
+        return write_ahead(*ahead, None if div is None else (div.valid_ahead, div.tag_ahead))
+    en, addr = write_ahead(*early, None if div is None else (div.valid_early, div.tag_early))
+    en_r, addr_r = Signal(name=f"ahead_en_{p}"), Signal(signed(ADDR), name=f"ahead_addr_{p}")
+    m.d.sync += [en_r.eq(en), addr_r.eq(addr)]
+    return en_r, addr_r
