@@ -38,7 +38,7 @@ from __future__ import annotations
 from contextlib import nullcontext
 from functools import partial
 
-from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal, signed, unsigned
+from amaranth.hdl import Array, Const, Module, Mux, Signal, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
@@ -62,7 +62,8 @@ from hlsfix.rtl.memories import (
 from hlsfix.rtl.microcode import Image
 from hlsfix.rtl.rotation_plan import scratch_plan
 from hlsfix.rtl.scratch import build_scratch, connect_reads, connect_writes
-from hlsfix.rtl.sequencer import AddressProducts, EntryAddresses, WaitOver, early_again
+from hlsfix.rtl.sequencer import AddressProducts, EntryAddresses, PipeBusy, WaitOver, early_again
+from hlsfix.rtl.stream_states import output_states
 from hlsfix.rtl.units import DIV_BITS_PER_STAGE, Divider, rescale_sat, round_half, shift_exact, times_constant
 from hlsfix.rtl.write_stage import divider_write, goes_first, lane_write_ahead, writes_register
 
@@ -118,8 +119,8 @@ class Accelerator(wiring.Component):
         issue = Signal()
         in_count = Signal(range(img.program.input_buffer.size + 1))
         out_count = Signal(range(img.output_len + 1))
-        busy_terms: list = []
-        pipe_busy = Signal()
+        busy = PipeBusy(ahead=spread_lanes(P))
+        pipe_busy = busy.busy
 
         def operand(v_reg, v):
             return Mux(v_reg, regs[v[: len(u.dst)]], v)
@@ -272,35 +273,7 @@ class Accelerator(wiring.Component):
                     with m.Else():
                         m.next = "SETUP"
             if not self.host_port:  # the result streams out, then the next input streams in
-                with m.State("OUTREAD"):  # one cycle for the registered RAM read of a buffer output
-                    m.d.comb += out_addr.eq(self._out_base() + out_count * self._out_scale())
-                    m.next = "OUTSEND"
-                with m.State("OUTSEND"):
-                    value = (
-                        regs[img.regs.get(img.program.output, 0)]
-                        if img.program.output_is_class
-                        else ram_ra[0].data
-                    )
-                    last = out_count == img.output_len - 1
-                    m.d.comb += [
-                        self.out.valid.eq(1),
-                        self.out.payload.value.eq(value),
-                        self.out.payload.last.eq(last),
-                    ]
-                    with m.If(self.out.ready):
-                        m.d.sync += out_count.eq(out_count + 1)
-                        # The load phase starts at the last beat's handshake (a host sends the
-                        # next input's beats from the next cycle on): no cycle in between.
-                        if img.program.output_is_class:
-                            m.next = "LOAD"
-                        else:
-                            with m.If(last):
-                                m.next = "LOAD"
-                            with m.Else():
-                                m.next = "OUTNEXT"
-                if not img.program.output_is_class:
-                    with m.State("OUTNEXT"):
-                        m.next = "OUTREAD"
+                output_states(m, img, self.out, regs, ram_ra[0], out_count, out_addr)
 
         # ---- lanes ------------------------------------------------------------------------------
         first0 = (r0 == 0) & (r1 == 0)
@@ -315,7 +288,7 @@ class Accelerator(wiring.Component):
         div = Divider(*div_args, early=spread_lanes(P)) if img.div_bits else None
         if div is not None:
             m.submodules.div = div
-            busy_terms.append(div.busy)
+            busy.add((div.busy, div.busy_next))
         # Forwarding (``forwarding.py``): every lane's writes, seen by every lane's operands.
         fwd = (BankForwarding if scratch.late else Forwarding)(P, WB, img.ram_depth)
         fw_en, fw_addr, fw_data, pw_en, pw_addr = fwd.en, fwd.addr, fwd.data, fwd.pen, fwd.paddr
@@ -345,7 +318,7 @@ class Accelerator(wiring.Component):
             part = {s: Signal(signed(ADDR), name=f"part_{s}_{p}") for s in ("a", "b", "o")}
             m.d.comb += ent_r.addr.eq(entries.address(p))
             m.d.sync += [
-                v1.eq(issue & (u.split | (o0c + p < u.n0))),
+                v1.eq(v1_next := issue & (u.split | (o0c + p < u.n0))),
                 f1.eq(first0),
                 l1.eq(last0),
                 ri1.eq(r0),
@@ -395,6 +368,7 @@ class Accelerator(wiring.Component):
             aa1, ba1 = aa2, ba2  # S2's operand addresses, for the forwarding's look-ahead
             # S2 → S2b: the block RAMs' data registered (their output register, in the fabric)
             # with everything that goes with it; S2b selects from those registers.
+            v2_in = v2  # S2's valid: the input of S2b's
             v2, f2, l2, pad2, kill, a_rom, b_rom, ri2, oa2, ev2, aa2, ba2 = (
                 delayed(m, sig) for sig in (v2, f2, l2, pad2, kill, a_rom, b_rom, ri2, oa2, ev2, aa2, ba2)
             )
@@ -509,12 +483,14 @@ class Accelerator(wiring.Component):
                 w1_ahead = ((v7 & (u7.op == Op.EXP)) | ws7, oa7, words[8])
                 w1_early = ((v6 & (fields(words[7]).op == Op.EXP)) | ws6, oa6, words[7])
                 m.d.sync += [w1v.eq(w1_ahead[0]), w1val.eq(Mux(ws7, total7, tprod)), w1a.eq(oa7)]
-                busy_terms += [ws, ws6, ws7]
+                busy.add((ws, v4 & l4 & u4.split), (ws6, ws), (ws7, ws6))
             else:
                 w1_ahead = (v7 & (u7.op == Op.EXP), oa7, words[8])
                 w1_early = (v6 & (fields(words[7]).op == Op.EXP), oa6, words[7])
                 m.d.sync += [w1v.eq(w1_ahead[0]), w1val.eq(tprod), w1a.eq(oa7)]
-            busy_terms += [v1, v2, v3, v4, v5, v6, v7, w0v, w1v]
+            busy.add((v1, v1_next), (v2, v2_in), (v3, v2), (v4, v3 & ~is_early(u3)), (v5, v4 & ~class0))
+            busy.add((v6, v5), (v7, v6))
+            busy.add((w0v, w0_ahead[0]), (w1v, w1_ahead[0]))
             # S7 → divider (SigmoidTanh): only lane-parallel if the program has one
             wv = Signal(name=f"wv_{p}")
             wval = Signal(signed(W + 2), name=f"wval_{p}")
@@ -530,7 +506,7 @@ class Accelerator(wiring.Component):
                 dv = Divider(*div_args, early=spread_lanes(P)) if p else div
                 if p:
                     m.submodules[f"div{p}"] = dv
-                    busy_terms.append(dv.busy)
+                    busy.add((dv.busy, dv.busy_next))
                 lane_s7, write = (p, v7, tprod, neg7, oa7), (wv, wval, wa, wword)
                 wv = divider_write(m, img, mems.words, dv, u7, lane_s7, pcs[8], write)
             # rescale and saturate to the destination's bits, registered: the write stage (RAM
@@ -556,7 +532,7 @@ class Accelerator(wiring.Component):
             writes = (w0_ahead, w1_ahead), (w0_early, w1_early), dv if div is not None else None
             fwd.write_ahead(m, p, *lane_write_ahead(m, p, *writes, spread_lanes(P)))
             m.d.comb += [fw_en[p].eq(wr_en), fw_addr[p].eq(wr_addr), fw_data[p].eq(wr_data)]
-            busy_terms.append(wr_en)
+            busy.add((wr_en, wv & ~is_reg))
             if p == 0:
                 # an Argmax result is written from the pre-write stage (no rescale): visible a
                 # cycle before a RAM result (``schedule.py``)
@@ -565,11 +541,5 @@ class Accelerator(wiring.Component):
             lane_writes.append((wr_en, wr_addr, wr_data))
         idle_write = (self.running, in_we, in_addr, in_data)  # the input stream's or the host's
         connect_writes(m, scratch, lane_writes, list(zip(pw_en, pw_addr, strict=True)), idle_write)
-        m.d.comb += pipe_busy.eq(Cat(*busy_terms).any())
+        busy.connect(m)
         return m
-
-    def _out_base(self) -> int:
-        return self.img.out_loc[0]
-
-    def _out_scale(self) -> int:
-        return self.img.out_loc[1]

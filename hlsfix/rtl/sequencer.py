@@ -142,3 +142,29 @@ class EntryAddresses:
         if self.per_lane:
             return self.next[p]
         return self.next[0] + times_constant(self.lane_next, p)
+
+
+class PipeBusy:
+    """Whether a beat is anywhere in the lanes' pipeline (``busy``; a drain waits for it to
+    clear): the OR of the pipeline's valid registers. For lanes spread over the die
+    (``ahead``) it is registered from the OR of those registers' inputs, the same value a cycle
+    early, so that the sequencer's decisions read one flip-flop rather than an OR gathered
+    from every lane across the die. Every register added must load its input in every cycle."""
+
+    def __init__(self, ahead: bool) -> None:
+        self.ahead = ahead
+        self.busy = Signal(name="pipe_busy")
+        self.registers: list = []
+        self.inputs: list = []
+
+    def add(self, *pairs) -> None:
+        """(register, its input) pairs of valid flags in the pipeline."""
+        for register, value in pairs:
+            self.registers.append(register)
+            self.inputs.append(value)
+
+    def connect(self, m: Module) -> None:
+        if self.ahead:
+            m.d.sync += self.busy.eq(Cat(*self.inputs).any())
+        else:
+            m.d.comb += self.busy.eq(Cat(*self.registers).any())

@@ -202,6 +202,7 @@ class Divider(wiring.Component):
         self.valid_ahead, self.tag_ahead = Signal(name="valid_ahead"), Signal(tag_bits, name="tag_ahead")
         # with ``early``, what they hold the cycle after (``write_stage.lane_write_ahead``)
         self.valid_early, self.tag_early = Signal(name="valid_early"), Signal(tag_bits, name="tag_early")
+        self.busy_next = Signal(name="busy_next")
 
     @property
     def latency(self) -> int:
@@ -244,6 +245,8 @@ class Divider(wiring.Component):
         if self.early:
             m.d.comb += [self.valid_early.eq(early[0]), self.tag_early.eq(early[1])]
         m.d.comb += [self.q.eq(q), self.busy.eq(Cat(*valids, self.out_valid).any())]
+        if self.early:  # ``busy`` of the next cycle: the inputs of its registers
+            m.d.comb += self.busy_next.eq(Cat(self.in_valid, *valids).any())
         return m
 
 
