@@ -34,7 +34,6 @@ from __future__ import annotations
 
 from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal, signed
 
-from hlsfix.rtl.copies import spread_lanes
 from hlsfix.rtl.isa import ADDR
 from hlsfix.rtl.schedule import late_forwarding
 from hlsfix.rtl.scratch import gated, sum_or
@@ -174,30 +173,9 @@ class BankForwarding(Forwarding):
         rows = -(-ram_depth // lanes)
         self.row_bits = max(1, (rows - 1).bit_length())
         self._next: Array | None = None
-        self._this: Array | None = None
 
     def keep_previous(self, m: Module) -> None:
-        """Nothing up to 4 lanes: the banked RAM's read covers the write of the cycle before the
-        select. From 8 lanes on (``copies.spread_lanes``) the read is not transparent, so that
-        its data is registered right after the distributed RAM rather than its address before
-        it (the RAM's read then falls in the read's cycle, not the select's, which starts from
-        that register), and the forwarding supplies the write of the read's cycle as well: each
-        lane's write data kept a cycle, and the table of next writes a cycle older."""
-        self.spread = spread_lanes(self.lanes)
-        if self.spread:
-            self.old_data = [Signal(signed(self.word_bits), name=f"fw1_data_{q}") for q in range(self.lanes)]
-            m.d.sync += [old.eq(new) for old, new in zip(self.old_data, self.data, strict=True)]
-
-    def _this_cycles_writes(self, m: Module) -> Array:
-        """Per bank, its write of this cycle: the table of next writes, registered."""
-        if self._this is None:
-            this = []
-            for b, nxt in enumerate(self._next_writes(m)):
-                w = Signal(len(nxt), name=f"fwthis_{b}")
-                m.d.sync += w.eq(nxt)
-                this.append(w)
-            self._this = Array(this)
-        return self._this
+        """Nothing: the banked RAM's read covers the write of the cycle before the select."""
 
     def _next_writes(self, m: Module) -> Array:
         """Per bank, its write of the next cycle: (enable, row, writing lane), packed; registered
@@ -221,12 +199,12 @@ class BankForwarding(Forwarding):
             self._next = Array(banks)
         return self._next
 
-    def _match(self, m: Module, address, enable, name: str, table: Array | None = None):
-        """Whether the next cycle's write (or ``table``'s) hits ``address`` (and ``enable``), and
-        the lane that writes it: both registered, for the next cycle's select."""
+    def _match(self, m: Module, address, enable, name: str):
+        """Whether the next cycle's write hits ``address`` (and ``enable``), and the lane that
+        writes it: both registered, for the next cycle's select."""
         k, rb = self.k, self.row_bits
         w = Signal(1 + rb + k, name=f"{name}_next")
-        m.d.comb += w.eq((self._next_writes(m) if table is None else table)[address[:k]])
+        m.d.comb += w.eq(self._next_writes(m)[address[:k]])
         hit, lane = Signal(name=f"{name}_hit"), Signal(k, name=f"{name}_lane")
         m.d.sync += [hit.eq(enable & w[0] & (w[1 : 1 + rb] == address[k : k + rb])), lane.eq(w[1 + rb :])]
         return hit, lane
@@ -236,12 +214,6 @@ class BankForwarding(Forwarding):
         ``early_address``) like the late forwarding's: the RAM data never hold it."""
         hit, lane = self._match(m, early_address, Const(1), f"{name}_cur")
         terms = [(ram_en & ~hit, ram), rom, *rest, (ram_en & hit, Array(self.data)[lane])]
-        if self.spread:  # the read's own cycle's write too (``keep_previous``)
-            old_hit, old_lane = self._match(
-                m, early_address, Const(1), f"{name}_old", self._this_cycles_writes(m)
-            )
-            terms[0] = (ram_en & ~hit & ~old_hit, ram)
-            terms.append((ram_en & ~hit & old_hit, Array(self.old_data)[old_lane]))
         return and_or(m, name, terms, self.word_bits)
 
     def late(self, m: Module, p: int, name: str, value, address, enable, *, raw, early_address):

@@ -155,8 +155,7 @@ def build_scratch(
         m.submodules[f"{name}_bank{b}"] = mem
         wp = mem.write_port()
         m.d.comb += [wp.en.eq(en), wp.addr.eq(row), wp.data.eq(data_)]
-        # spread lanes: not transparent, the data registered after the RAM (``BankForwarding``)
-        rp = mem.read_port(domain="sync", transparent_for=[] if spread_lanes(P) else [wp])
+        rp = mem.read_port(domain="sync", transparent_for=[wp])
         m.d.comb += rp.addr.eq(row_addr)
         return rp.data
 

@@ -9,7 +9,6 @@ import random
 import pytest
 
 import hlsfix
-from hlsfix.rtl.copies import spread_lanes
 from hlsfix.rtl.isa import Op
 from hlsfix.rtl.microcode import compile_image
 from hlsfix.rtl.rotation_plan import rotated_reads, rotated_writes, rotation_plan
@@ -56,10 +55,8 @@ def _run_ram(lanes: int, depth: int, rotated: tuple[bool, bool, bool], cycles: i
     """Random rotation-shaped writes (lane p to bank p + r, rows at random) and stride-0/1 reads
     of both groups, every cycle; each read's data (a cycle later) against a dictionary holding
     every write up to the cycle it was addressed in (the banked RAM's reads see that cycle's
-    write; the next cycle's is the forwarding's), or from 8 lanes on (``spread_lanes``: the reads
-    not transparent, the forwarding's) up to the cycle before. ``ahead``: the next cycle's r is
-    given a cycle early."""
-    transparent = not spread_lanes(lanes)
+    write; the next cycle's is the forwarding's). ``ahead``: the next cycle's r is given a cycle
+    early."""
     rng = random.Random(seed)
     m = Module()
     ram = build_scratch(m, lanes, depth, (16, 16), lanes, (True, True), rotated, ahead=ahead)
@@ -70,7 +67,7 @@ def _run_ram(lanes: int, depth: int, rotated: tuple[bool, bool, bool], cycles: i
     mismatches: list[tuple] = []
 
     async def bench(ctx):
-        expected, seen = None, {}
+        expected = None
         if ram.shift_next is not None:  # the first cycle's r, a cycle before it (no writes meanwhile)
             ctx.set(ram.shift_next, shifts[0])
             await ctx.tick()
@@ -98,12 +95,10 @@ def _run_ram(lanes: int, depth: int, rotated: tuple[bool, bool, bool], cycles: i
                     reads.append(base + stride * p)
             if expected is not None:
                 got = [ctx.get(rp.data) for rp in (*ram.read_a, *ram.read_b)]
-                want = [seen.get(a, 0) for a in expected]
+                want = [words.get(a, 0) for a in expected]
                 if got != want:
                     mismatches.append((t, expected, got, want))
-            seen = dict(words)  # the words before this cycle's writes
-            words.update(writes)  # this cycle's writes: seen by this cycle's reads where transparent
-            seen = words if transparent else seen
+            words.update(writes)  # this cycle's writes: seen by this cycle's reads
             expected = reads
             await ctx.tick()
 
