@@ -20,10 +20,12 @@ from amaranth.hdl import Module, Signal
 
 COPY_ATTR = "hlsfix_lane_copy"
 
-# Lanes from which the lanes count as spread over the die: each reads its own copies, makes its
-# own addresses (``sequencer.EntryAddresses``) and picks its read data straight from the banks
-# (``scratch.py``). Below, one register drives a few lanes close together, and the Verilog stays
-# as it was.
+# Lanes from which the lanes count as spread over the die: each reads its own copies (of the
+# microcode words, of the rotation network's shift in ``scratch.py``), makes its entry addresses
+# (``sequencer.EntryAddresses``) and registers its write of the cycle after next
+# (``write_stage.lane_write_ahead``); the pipeline's busy flag is registered
+# (``sequencer.PipeBusy``). Below, one register drives a few lanes close together, and the
+# Verilog stays as it was.
 SPREAD_FROM = 8
 
 
