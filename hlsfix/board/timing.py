@@ -21,9 +21,8 @@ import tempfile
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from hlsfix.board.resources import YOSYS_TIMEOUT_S, Resources, count_resources, find_yosys, for_yosys
+from hlsfix.board.resources import YOSYS_TIMEOUT_S, Resources, count_resources, find_yosys, read_for_yosys
 from hlsfix.errors import ToolError
-from hlsfix.rtl.copies import keep_copies_script
 
 ECP5_DEVICES = ("25k", "45k", "85k", "um-25k", "um-45k", "um-85k", "um5g-85k")
 ECP5_SLOWEST_SPEED = 6
@@ -192,11 +191,7 @@ def place_and_route_ecp5(
     name = Path(nextpnr[0]).name
     results: list[Timing] = []
     with tempfile.TemporaryDirectory(prefix="hlsfix-ecp5-") as work:
-        text = for_yosys(design_verilog.read_text())
-        (Path(work) / "design.v").write_text(text)
-        script = (
-            f"read_verilog design.v; {keep_copies_script(text, top)}synth_ecp5 -top {top} -json design.json"
-        )
+        script = f"{read_for_yosys(design_verilog, Path(work), top)}synth_ecp5 -top {top} -json design.json"
         _run([*yosys, "-q", "-p", script], work, "yosys synth_ecp5", ECP5_SYNTH_TIMEOUT_S)
         for s in seeds:
             cmd = [
@@ -264,10 +259,8 @@ def synthesize_xilinx(
         raise ToolError(f"design Verilog must be a file, not {str(design_verilog)!r}")
     yosys, version = find_yosys()
     with tempfile.TemporaryDirectory(prefix="hlsfix-yosys-") as work:
-        text = for_yosys(design_verilog.read_text())
-        (Path(work) / "design.v").write_text(text)
         script = (
-            f"read_verilog design.v; {keep_copies_script(text, top)}"
+            f"{read_for_yosys(design_verilog, Path(work), top)}"
             f"synth_xilinx -family {family} -flatten -top {top}; "
             "tee -q -o stat.json stat -json; tee -q -o sta.txt sta"
         )
