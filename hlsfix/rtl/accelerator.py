@@ -128,7 +128,9 @@ class Accelerator(wiring.Component):
         # RAM ports: per lane two reads and one write; lane 0's are shared with the stream I/O.
         # A kernel may read a word in the cycle its producer writes it: a banked read is
         # transparent to that write, a multi-port read gets it from the forwarding.
-        scratch = build_scratch(m, P, img.ram_depth, (img.ram_bits, WB), *scratch_plan(img), ahead=True)
+        scratch = build_scratch(
+            m, P, img.ram_depth, (img.ram_bits, WB), *scratch_plan(img), ahead=True, pipelined=spread_lanes(P)
+        )
         ram_ra, ram_rb = scratch.read_a, scratch.read_b
         waited = WaitOver(m, issue, u_reg)
         u_next_port = mems.ucode_next.read_port(domain="comb")
@@ -290,7 +292,10 @@ class Accelerator(wiring.Component):
             m.submodules.div = div
             busy.add((div.busy, div.busy_next))
         # Forwarding (``forwarding.py``): every lane's writes, seen by every lane's operands.
-        fwd = (BankForwarding if scratch.late else Forwarding)(P, WB, img.ram_depth)
+        if scratch.banks > 1:
+            fwd = BankForwarding(P, WB, img.ram_depth, pipelined=scratch.pipelined)
+        else:
+            fwd = Forwarding(P, WB, img.ram_depth)
         fw_en, fw_addr, fw_data, pw_en, pw_addr = fwd.en, fwd.addr, fwd.data, fwd.pen, fwd.paddr
         fwd.keep_previous(m)
 
@@ -355,7 +360,8 @@ class Accelerator(wiring.Component):
                 oa2.eq(part["o"] + Mux(u1.o_ind, e.row, 0)),
                 ev2.eq(e.value),
             ]
-            # the scratch RAM's reads: at S1's address, or at S2's where it is banked (``scratch.py``)
+            # the scratch RAM's reads: at S1's address, or at S2's where it is banked and not
+            # pipelined (``scratch.py``)
             reads = v1 & (~u1.sparse | e.valid) & ~kill1
             connect_reads(
                 m,
@@ -374,7 +380,7 @@ class Accelerator(wiring.Component):
             )
             rom_ad, rom_bd = delayed(m, rom_a.data, f"rom_a_{p}"), delayed(m, rom_b.data, f"rom_b_{p}")
             ram_a, ram_b = ram_ra[p].data, ram_rb[p].data
-            if not scratch.late:  # the multi-port RAM's data registered like the block RAMs'
+            if not scratch.late:  # the multi-port (pipelined) RAM's data registered like the block RAMs'
                 ram_a, ram_b = delayed(m, ram_a, f"ram_a_{p}"), delayed(m, ram_b, f"ram_b_{p}")
             # S2 → S3: operands selected (forwarding included) and registered, so the multiplier
             # and every shifter start from flip-flops. Operands are RAM/ROM words, entry values or
@@ -540,6 +546,8 @@ class Accelerator(wiring.Component):
                     m.d.sync += regs[uw.dst].eq(wval)
             lane_writes.append((wr_en, wr_addr, wr_data))
         idle_write = (self.running, in_we, in_addr, in_data)  # the input stream's or the host's
-        connect_writes(m, scratch, lane_writes, list(zip(pw_en, pw_addr, strict=True)), idle_write)
+        next_writes = list(zip(pw_en, pw_addr, strict=True))
+        ahead_writes = fwd.ahead if spread_lanes(P) else None
+        connect_writes(m, scratch, lane_writes, next_writes, idle_write, ahead_writes=ahead_writes)
         busy.connect(m)
         return m

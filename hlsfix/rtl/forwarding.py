@@ -27,7 +27,10 @@ Every operand does so for the write of its select cycle (early) and of the cycle
 that the select cycle starts from registers alone: the bank's read data, the hit, the lane's write.
 The table is registered too, built by a crossbar from every lane's write of the cycle after next
 (``write_stage.write_ahead``), so that neither the write stage's logic nor a crossing of every
-lane is in series with a look-up.
+lane is in series with a look-up. A pipelined banked RAM (``scratch.py``, from 8 lanes on) reads
+a cycle earlier and misses the write of the cycle before the select too: the operand looks that
+one up in the same table a cycle older, and takes its data from the writing lane's write register
+kept a cycle (``keep_previous``).
 """
 
 from __future__ import annotations
@@ -167,15 +170,32 @@ class BankForwarding(Forwarding):
 
     AHEAD_NAME = "aw"
 
-    def __init__(self, lanes: int, word_bits: int, ram_depth: int) -> None:
+    def __init__(self, lanes: int, word_bits: int, ram_depth: int, *, pipelined: bool = False) -> None:
         super().__init__(lanes, word_bits, ram_depth)
         self.k = lanes.bit_length() - 1
         rows = -(-ram_depth // lanes)
         self.row_bits = max(1, (rows - 1).bit_length())
+        self.pipelined = pipelined
         self._next: Array | None = None
+        self._now: Array | None = None
 
     def keep_previous(self, m: Module) -> None:
-        """Nothing: the banked RAM's read covers the write of the cycle before the select."""
+        """Nothing where the banked RAM's read covers the write of the cycle before the select;
+        a pipelined RAM's does not: each lane's write data of the cycle before, registered."""
+        if self.pipelined:
+            self.prev_data = [Signal(signed(self.word_bits), name=f"fw1_data_{q}") for q in range(self.lanes)]
+            m.d.sync += [kept.eq(data) for kept, data in zip(self.prev_data, self.data, strict=True)]
+
+    def _now_writes(self, m: Module) -> Array:
+        """Per bank, its write of this cycle: the table of next writes a cycle older."""
+        if self._now is None:
+            now = []
+            for b, w in enumerate(self._next_writes(m)):
+                kept = Signal(len(w), name=f"fwnow_{b}")
+                m.d.sync += kept.eq(w)
+                now.append(kept)
+            self._now = Array(now)
+        return self._now
 
     def _next_writes(self, m: Module) -> Array:
         """Per bank, its write of the next cycle: (enable, row, writing lane), packed; registered
@@ -199,12 +219,12 @@ class BankForwarding(Forwarding):
             self._next = Array(banks)
         return self._next
 
-    def _match(self, m: Module, address, enable, name: str):
-        """Whether the next cycle's write hits ``address`` (and ``enable``), and the lane that
-        writes it: both registered, for the next cycle's select."""
+    def _match(self, m: Module, address, enable, name: str, table: Array | None = None):
+        """Whether the next cycle's write (or ``table``'s) hits ``address`` (and ``enable``), and
+        the lane that writes it: both registered, for the next cycle's select."""
         k, rb = self.k, self.row_bits
         w = Signal(1 + rb + k, name=f"{name}_next")
-        m.d.comb += w.eq(self._next_writes(m)[address[:k]])
+        m.d.comb += w.eq((self._next_writes(m) if table is None else table)[address[:k]])
         hit, lane = Signal(name=f"{name}_hit"), Signal(k, name=f"{name}_lane")
         m.d.sync += [hit.eq(enable & w[0] & (w[1 : 1 + rb] == address[k : k + rb])), lane.eq(w[1 + rb :])]
         return hit, lane
@@ -214,6 +234,10 @@ class BankForwarding(Forwarding):
         ``early_address``) like the late forwarding's: the RAM data never hold it."""
         hit, lane = self._match(m, early_address, Const(1), f"{name}_cur")
         terms = [(ram_en & ~hit, ram), rom, *rest, (ram_en & hit, Array(self.data)[lane])]
+        if self.pipelined:  # and the write of the cycle before, where this cycle's does not hit
+            hit1, lane1 = self._match(m, early_address, Const(1), f"{name}_prev", self._now_writes(m))
+            terms[0] = (ram_en & ~hit & ~hit1, ram)
+            terms.append((ram_en & hit1 & ~hit, Array(self.prev_data)[lane1]))
         return and_or(m, name, terms, self.word_bits)
 
     def late(self, m: Module, p: int, name: str, value, address, enable, *, raw, early_address):

@@ -27,6 +27,14 @@ Built one of two ways (``scratch_banks``):
   write network in the same cycle (that path, at P = 8, was most of a 19 ns cycle of routing).
   For the same reason the input stream's (or host's) write is registered before the write
   network (``connect_writes``): it lands a cycle later, long before any kernel reads it.
+
+  From 8 lanes on (``copies.spread_lanes``) the banks and the lanes lie far apart, and a bank's
+  data crossing the die through the read network and then the operand select was the
+  critical path (12-15 ns, 80 % routing). There the reads are **pipelined**: addressed at S1,
+  like the multi-port RAM's, their data registered in the lane after the read network, and the
+  operand selected from that register a cycle later, in the same cycle as before. The read then
+  misses the writes of the two cycles before the select, which the forwarding supplies
+  (``BankForwarding`` with ``pipelined``); cycle counts do not change.
 - **multi-port** (otherwise): one memory with P write and 2P read ports, which no RAM primitive
   holds beyond P = 1 (flip-flops and LUT read multiplexers).
 
@@ -72,11 +80,13 @@ class ScratchRAM:
     rotated: tuple[bool, bool, bool] = (False, False, False)  # writes, A, B (``rotation.py``)
     # rotated writes' shift, registered from the next cycle's writes (``connect_writes``)
     shift_next: Signal | None = None
+    # reads addressed at S1 and their data registered after the read network (``pipelined``)
+    pipelined: bool = False
 
     @property
     def late(self) -> bool:
         """Reads are addressed at the operand stage (a cycle after the multi-port RAM's)."""
-        return self.banks > 1
+        return self.banks > 1 and not self.pipelined
 
 
 def build_scratch(
@@ -89,6 +99,7 @@ def build_scratch(
     rotated: tuple[bool, bool, bool] = (False, False, False),
     *,
     ahead: bool = False,
+    pipelined: bool = False,
 ) -> ScratchRAM:
     """The scratch RAM of ``depth`` words for ``lanes`` lanes, added to ``m``: ``bits`` = (stored
     bits, port bits: reads sign-extend, writes keep the low bits, which hold every value the
@@ -97,7 +108,9 @@ def build_scratch(
     ``rotated``: whether the writes and read groups A, B use the rotation network
     (``rotation_plan.py``; a rotated read group is shared); ``ahead``: the rotated writes'
     shift is registered from the next cycle's writes (``ScratchRAM.shift_next``, driven by
-    ``connect_writes``), not computed from the write ports."""
+    ``connect_writes``), not computed from the write ports; ``pipelined`` (banked only): the
+    lanes address their reads at S1 and register the data after the read network
+    (``ScratchRAM.pipelined``, the module's text)."""
     P = lanes
     ram_bits, word_bits = bits
     if banks == 1:
@@ -220,7 +233,7 @@ def build_scratch(
     ]
     ra, rb = groups[0]("sra"), groups[1]("srb")
     shared = (shared[0] or rotated[1], shared[1] or rotated[2])
-    return ScratchRAM(writes, ra, rb, P, shared, rotated, shift_ahead)
+    return ScratchRAM(writes, ra, rb, P, shared, rotated, shift_ahead, pipelined)
 
 
 def write_shift(writes, k: int):
@@ -230,16 +243,27 @@ def write_shift(writes, k: int):
     return sum_or([gated(en, (addr[:k] + (P - p) % P)[:k]) for p, (en, addr) in enumerate(writes)])
 
 
-def connect_writes(m: Module, ram: ScratchRAM, writes: list, next_writes: list, idle: tuple) -> None:
+def connect_writes(
+    m: Module,
+    ram: ScratchRAM,
+    writes: list,
+    next_writes: list,
+    idle: tuple,
+    *,
+    ahead_writes: list | None = None,
+) -> None:
     """Drive the write ports: ``writes`` = each lane's (enable, address, data) of this cycle (its
     write stage's registers), ``next_writes`` = each lane's (enable, address) of the next cycle,
     ``idle`` = (running, enable, address, data): lane 0's port writes the input stream's or host's
     words while the accelerator is not running. The banked RAM registers that write (and the
     rotated writes' shift, from the next cycle's writes), so that its write network starts from
     flip-flops; it lands a cycle later, when no kernel runs yet (the first reads the RAM three
-    cycles after it starts) and the lanes' write stages are empty."""
+    cycles after it starts) and the lanes' write stages are empty. ``ahead_writes`` (lanes spread
+    over the die): each lane's registered (enable, address) of the cycle after next, from which
+    the rotated writes' shift is made a cycle earlier still and registered, so that no OR over
+    every lane's write-stage logic lies in one cycle."""
     running, *idle_write = idle
-    if ram.late:
+    if ram.banks > 1:
         held = (Signal(name="in_we_reg"), Signal(signed(ADDR), name="in_addr_reg"))
         held += (Signal(signed(len(ram.write[0].data)), name="in_data_reg"),)
         m.d.sync += [r.eq(v) for r, v in zip(held, idle_write, strict=True)]
@@ -251,8 +275,16 @@ def connect_writes(m: Module, ram: ScratchRAM, writes: list, next_writes: list, 
         lane0 = tuple(Mux(running, w, i) for w, i in zip(writes[0], idle_write, strict=True))
     for port, (en, addr, data_) in zip(ram.write, [lane0, *writes[1:]], strict=True):
         m.d.comb += [port.en.eq(en), port.addr.eq(addr), port.data.eq(data_)]
-    if ram.shift_next is not None:
-        m.d.comb += ram.shift_next.eq(write_shift(next_writes, len(ram.shift_next)))
+    if ram.shift_next is None:
+        return
+    k = len(ram.shift_next)
+    if ahead_writes is None:
+        m.d.comb += ram.shift_next.eq(write_shift(next_writes, k))
+        return
+    lanes_shift = Signal(k, name="sw_shift_lanes")
+    m.d.sync += lanes_shift.eq(write_shift(ahead_writes, k))
+    in_we, in_addr, _ = idle_write  # lands alone: lane 0's bank is the shift
+    m.d.comb += ram.shift_next.eq(Mux(in_we, in_addr[:k], lanes_shift))
 
 
 def rotated_bank_writes(m: Module, writes: list[WritePort], k: int, row_bits: int, ahead) -> list[tuple]:
@@ -277,17 +309,20 @@ def rotated_bank_writes(m: Module, writes: list[WritePort], k: int, row_bits: in
 def connect_reads(m: Module, ram: ScratchRAM, p: int, *, addresses, reads, idle) -> None:
     """Address lane ``p``'s two read ports: ``addresses`` = ((A, B) at S1, (A, B) at S2, the
     latter registered from the former), the banked RAM taking S2's (``ScratchRAM.late``) with
-    ``reads`` (A, B: the lane reads the RAM in this beat, known at S1) registered beside it;
-    ``idle`` = (running, address): lane 0's A port reads for the output and host while idle."""
+    ``reads`` (A, B: the lane reads the RAM in this beat, known at S1) registered beside it, a
+    pipelined one S1's with S1's ``reads``; ``idle`` = (running, address): lane 0's A port
+    reads for the output and host while idle."""
     running, idle_addr = idle
     (a, b) = addresses[1] if ram.late else addresses[0]
     m.d.comb += [
         ram.read_a[p].addr.eq(Mux(running, a, idle_addr) if p == 0 else a),
         ram.read_b[p].addr.eq(b),
     ]
-    if ram.late:
-        a_reads, b_reads = Signal(name=f"a_reads_{p}"), Signal(name=f"b_reads_{p}")
-        m.d.sync += [a_reads.eq(reads[0]), b_reads.eq(reads[1])]
+    if ram.banks > 1:
+        a_reads, b_reads = reads
+        if ram.late:
+            a_reads, b_reads = Signal(name=f"a_reads_{p}"), Signal(name=f"b_reads_{p}")
+            m.d.sync += [a_reads.eq(reads[0]), b_reads.eq(reads[1])]
         m.d.comb += [
             ram.read_a[p].en.eq(Mux(running, a_reads, 1) if p == 0 else a_reads),
             ram.read_b[p].en.eq(b_reads),
