@@ -208,7 +208,8 @@ class Accelerator(wiring.Component):
         with m.FSM(name="seq", init="IDLE" if self.host_port else "LOAD"):
             if self.host_port:
                 ram_in = (in_we, in_addr, in_data, out_addr)
-                host_idle_state(m, self.host, img, regs, pc, (waited.load, mems.words), ram_ra[0], ram_in)
+                ucode = (waited.load, mems.words)
+                host_idle_state(m, self.host, img, regs, pc, ucode, scratch.idle_read, ram_in)
             else:  # the input streams in
                 with m.State("LOAD"):
                     m.d.comb += self.inp.ready.eq(1)
@@ -275,7 +276,7 @@ class Accelerator(wiring.Component):
                     with m.Else():
                         m.next = "SETUP"
             if not self.host_port:  # the result streams out, then the next input streams in
-                output_states(m, img, self.out, regs, ram_ra[0], out_count, out_addr)
+                output_states(m, img, self.out, regs, scratch.idle_read, out_count, out_addr)
 
         # ---- lanes ------------------------------------------------------------------------------
         first0 = (r0 == 0) & (r1 == 0)
@@ -362,7 +363,12 @@ class Accelerator(wiring.Component):
             ]
             # the scratch RAM's reads: at S1's address, or at S2's where it is banked and not
             # pipelined (``scratch.py``)
-            reads = v1 & (~u1.sparse | e.valid) & ~kill1
+            reads = v1 & (~u1.sparse | e.valid)
+            if not scratch.pipelined:
+                reads &= ~kill1
+            # (a pipelined RAM's lanes read at S1, where the kill is late in the cycle; a shared
+            # group's crossbar may take a killed lane's row: ``scratch.read_conflict`` counts a
+            # split kernel's lanes as reading, killed or not)
             connect_reads(
                 m,
                 scratch,
@@ -380,7 +386,7 @@ class Accelerator(wiring.Component):
             )
             rom_ad, rom_bd = delayed(m, rom_a.data, f"rom_a_{p}"), delayed(m, rom_b.data, f"rom_b_{p}")
             ram_a, ram_b = ram_ra[p].data, ram_rb[p].data
-            if not scratch.late:  # the multi-port (pipelined) RAM's data registered like the block RAMs'
+            if scratch.banks == 1:  # the multi-port RAM's data registered like the block RAMs'
                 ram_a, ram_b = delayed(m, ram_a, f"ram_a_{p}"), delayed(m, ram_b, f"ram_b_{p}")
             # S2 → S3: operands selected (forwarding included) and registered, so the multiplier
             # and every shifter start from flip-flops. Operands are RAM/ROM words, entry values or

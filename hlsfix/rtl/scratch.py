@@ -82,6 +82,13 @@ class ScratchRAM:
     shift_next: Signal | None = None
     # reads addressed at S1 and their data registered after the read network (``pipelined``)
     pipelined: bool = False
+    # lane 0's A port as the output and host read it while idle: its data a cycle after its
+    # address (the lanes' ports of a pipelined RAM give theirs a cycle later); None: read_a[0]
+    idle_port: ReadPort | None = None
+
+    @property
+    def idle_read(self) -> ReadPort:
+        return self.read_a[0] if self.idle_port is None else self.idle_port
 
     @property
     def late(self) -> bool:
@@ -224,16 +231,45 @@ def build_scratch(
             m.d.sync += [one.eq(base[:k]), s1.eq(stride1)]
             shift, s1 = one, [s1] * P
         datas = rotate(m, f"{name}_rot", banks_data, shift, 1)
+        if pipelined:
+            # each lane's rotated data registered, and the stride's choice (its own or lane 0's)
+            # made after the register, in the operand select's cycle
+            m.d.comb += ports[0].data.eq(datas[0].as_signed())  # the idle read's
+            own = [registered(f"{name}{p}_q", datas[p].as_signed()) for p in range(P)]
+            stride = [registered(f"{name}_stride1_q{p}", s1[p]) for p in range(P)]
+            lanes_data = [own[0]] + [Mux(stride[p], own[p], own[0]) for p in range(1, P)]
+            return [ports[0], *(lane_port(rp, d) for rp, d in zip(ports, lanes_data, strict=True))]
         for p, rp in enumerate(ports):
             m.d.comb += rp.data.eq((datas[p] if p == 0 else Mux(s1[p], datas[p], datas[0])).as_signed())
         return ports
 
+    def registered(name: str, value) -> Signal:
+        out = Signal.like(value, name=name) if isinstance(value, Signal) else Signal(value.shape(), name=name)
+        m.d.sync += out.eq(value)
+        return out
+
+    def lane_port(rp: ReadPort, data_) -> ReadPort:
+        """``rp`` as the lane sees it, with ``data_`` (a pipelined group's, a cycle later)."""
+        out = Signal(signed(word_bits), name=f"{rp.data.name}_lane")
+        m.d.comb += out.eq(data_)
+        return ReadPort(rp.addr, out, rp.en)
+
+    def pipelined_group(build, name: str) -> tuple[list[ReadPort], ReadPort | None]:
+        """The lanes' ports of a read group and its port 0 as read while idle: with
+        ``pipelined``, every port's data registered (a rotated group does its own)."""
+        ports = build(name)
+        if not pipelined:
+            return ports, None
+        if build is rotated_group:
+            return ports[1:], ports[0]
+        return [lane_port(rp, registered(f"{name}{p}_q", rp.data)) for p, rp in enumerate(ports)], ports[0]
+
     groups = [
         rotated_group if rotated[1 + g] else shared_group if shared[g] else copied_group for g in (0, 1)
     ]
-    ra, rb = groups[0]("sra"), groups[1]("srb")
+    (ra, idle), (rb, _) = pipelined_group(groups[0], "sra"), pipelined_group(groups[1], "srb")
     shared = (shared[0] or rotated[1], shared[1] or rotated[2])
-    return ScratchRAM(writes, ra, rb, P, shared, rotated, shift_ahead, pipelined)
+    return ScratchRAM(writes, ra, rb, P, shared, rotated, shift_ahead, pipelined, idle)
 
 
 def write_shift(writes, k: int):
