@@ -51,15 +51,26 @@ def test_lane_strides_other_than_0_or_1_do_not_rotate():
         assert rotated_writes(img) == why
 
 
-def _run_ram(lanes: int, depth: int, rotated: tuple[bool, bool, bool], cycles: int, seed: int, ahead=False):
+def _run_ram(
+    lanes: int,
+    depth: int,
+    rotated: tuple[bool, bool, bool],
+    cycles: int,
+    seed: int,
+    ahead=False,
+    pipelined=False,
+):
     """Random rotation-shaped writes (lane p to bank p + r, rows at random) and stride-0/1 reads
-    of both groups, every cycle; each read's data (a cycle later) against a dictionary holding
-    every write up to the cycle it was addressed in (the banked RAM's reads see that cycle's
-    write; the next cycle's is the forwarding's). ``ahead``: the next cycle's r is given a cycle
-    early."""
+    of both groups, every cycle; each read's data (a cycle later, two where ``pipelined``; the
+    idle read of lane 0's A port always one) against a dictionary holding every write up to the
+    cycle it was addressed in (the banked RAM's reads see that cycle's write; later ones are the
+    forwarding's). ``ahead``: the next cycle's r is given a cycle early."""
     rng = random.Random(seed)
     m = Module()
-    ram = build_scratch(m, lanes, depth, (16, 16), lanes, (True, True), rotated, ahead=ahead)
+    ram = build_scratch(
+        m, lanes, depth, (16, 16), lanes, (True, True), rotated, ahead=ahead, pipelined=pipelined
+    )
+    assert (ram.idle_read is ram.read_a[0]) == (not pipelined)
     assert (ram.shift_next is not None) == (ahead and rotated[0])
     rows = depth // lanes
     shifts = [rng.randrange(lanes) for _ in range(cycles + 1)]
@@ -67,7 +78,7 @@ def _run_ram(lanes: int, depth: int, rotated: tuple[bool, bool, bool], cycles: i
     mismatches: list[tuple] = []
 
     async def bench(ctx):
-        expected = None
+        expected = [None, None]  # the reads addressed one and two cycles ago, with the words then
         if ram.shift_next is not None:  # the first cycle's r, a cycle before it (no writes meanwhile)
             ctx.set(ram.shift_next, shifts[0])
             await ctx.tick()
@@ -93,13 +104,15 @@ def _run_ram(lanes: int, depth: int, rotated: tuple[bool, bool, bool], cycles: i
                     ctx.set(rp.addr, base + stride * p)
                     ctx.set(rp.en, 1)
                     reads.append(base + stride * p)
-            if expected is not None:
+            lanes_read = expected[1 if pipelined else 0]
+            if lanes_read is not None:
                 got = [ctx.get(rp.data) for rp in (*ram.read_a, *ram.read_b)]
-                want = [words.get(a, 0) for a in expected]
-                if got != want:
-                    mismatches.append((t, expected, got, want))
+                if got != lanes_read[1]:
+                    mismatches.append((t, lanes_read, got))
+            if expected[0] is not None and ctx.get(ram.idle_read.data) != expected[0][1][0]:
+                mismatches.append((t, "idle read", expected[0], ctx.get(ram.idle_read.data)))
             words.update(writes)  # this cycle's writes: seen by this cycle's reads
-            expected = reads
+            expected = [(reads, [words.get(a, 0) for a in reads]), expected[0]]
             await ctx.tick()
 
     sim = Simulator(m)
@@ -110,15 +123,17 @@ def _run_ram(lanes: int, depth: int, rotated: tuple[bool, bool, bool], cycles: i
 
 
 @pytest.mark.parametrize(
-    ("rotated", "ahead"),
+    ("rotated", "ahead", "pipelined"),
     [
-        ((True, True, True), False),
-        ((True, True, True), True),
-        ((False, False, False), False),
-        ((True, False, True), True),
+        ((True, True, True), False, False),
+        ((True, True, True), True, False),
+        ((False, False, False), False, False),
+        ((True, False, True), True, False),
+        ((True, True, True), True, True),
+        ((True, False, False), True, True),
     ],
 )
-def test_banked_ram_reads_what_was_written(rotated, ahead):
+def test_banked_ram_reads_what_was_written(rotated, ahead, pipelined):
     # the crossbars (no rotation) against the same dictionary: both networks are one memory
-    assert _run_ram(8, 64, rotated, 300, seed=1, ahead=ahead) == []
-    assert _run_ram(4, 32, rotated, 200, seed=2, ahead=ahead) == []
+    assert _run_ram(8, 64, rotated, 300, seed=1, ahead=ahead, pipelined=pipelined) == []
+    assert _run_ram(4, 32, rotated, 200, seed=2, ahead=ahead, pipelined=pipelined) == []
