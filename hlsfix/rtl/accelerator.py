@@ -8,7 +8,9 @@ reading its instruction's fields from registers (S1's the sequencer's word delay
 stages' a microcode block-RAM row read at pc, registered and delayed stage by stage):
 
   S0 issue      counters and running addresses → entry-table read
-  S1 address    + table column/row (gathers, sparse) → RAM/ROM operand reads
+  S1 address    + table column/row (gathers, sparse) → RAM/ROM operand reads (a banked scratch
+                RAM's at S2 below 8 lanes; from 8 on at S1, its data registered after the read
+                network: ``scratch.py``)
   S2 select     operands selected (forwarded from this cycle's write) and registered; the next
                 cycle's write matched against their addresses (late forwarding; with the
                 multi-port RAM, P = 1, its word is chosen before the register)

@@ -24,8 +24,8 @@ COPY_ATTR = "hlsfix_lane_copy"
 # microcode words, of the rotation network's shift in ``scratch.py``), makes its entry addresses
 # (``sequencer.EntryAddresses``) and registers its write of the cycle after next
 # (``write_stage.lane_write_ahead``); the pipeline's busy flag is registered
-# (``sequencer.PipeBusy``). Below, one register drives a few lanes close together, and the
-# Verilog stays as it was.
+# (``sequencer.PipeBusy``); the scratch RAM's reads are pipelined (``scratch.py``). Below, one
+# register drives a few lanes close together, and the Verilog stays as it was.
 SPREAD_FROM = 8
 
 
