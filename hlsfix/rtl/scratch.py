@@ -33,7 +33,7 @@ Built one of two ways (``scratch_banks``):
   critical path (12-15 ns, 80 % routing). There the reads are **pipelined**: addressed at S1,
   like the multi-port RAM's, their data registered in the lane after the read network, and the
   operand selected from that register a cycle later, in the same cycle as before. The read then
-  misses the writes of the two cycles before the select, which the forwarding supplies
+  misses the writes of the select's cycle and of the one before, which the forwarding supplies
   (``BankForwarding`` with ``pipelined``); cycle counts do not change.
 - **multi-port** (otherwise): one memory with P write and 2P read ports, which no RAM primitive
   holds beyond P = 1 (flip-flops and LUT read multiplexers).
