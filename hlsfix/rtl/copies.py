@@ -34,6 +34,16 @@ def spread_lanes(lanes: int) -> bool:
     return lanes >= SPREAD_FROM
 
 
+def delayed(m: Module, sig, name: str | None = None) -> Signal:
+    """``sig`` registered: its value of the previous cycle (of its shape, signed or not)."""
+    if isinstance(sig, Signal):
+        out = Signal.like(sig, name=name or f"{sig.name}b")
+    else:
+        out = Signal(sig.shape(), name=name)
+    m.d.sync += out.eq(sig)
+    return out
+
+
 def copy_register(m: Module, sig, name: str) -> Signal:
     """``sig`` registered into a lane's own copy (marked ``COPY_ATTR``): its value of the
     previous cycle."""

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal, signed
 
+from hlsfix.rtl.copies import delayed
 from hlsfix.rtl.isa import ADDR
 from hlsfix.rtl.schedule import late_forwarding
 from hlsfix.rtl.scratch import gated, sum_or
@@ -186,18 +187,12 @@ class BankForwarding(Forwarding):
         """Nothing where the banked RAM's read covers the write of the cycle before the select;
         a pipelined RAM's does not: each lane's write data of the cycle before, registered."""
         if self.pipelined:
-            self.prev_data = [Signal(signed(self.word_bits), name=f"fw1_data_{q}") for q in range(self.lanes)]
-            m.d.sync += [kept.eq(data) for kept, data in zip(self.prev_data, self.data, strict=True)]
+            self.prev_data = [delayed(m, data, f"fw1_data_{q}") for q, data in enumerate(self.data)]
 
     def _now_writes(self, m: Module) -> Array:
         """Per bank, its write of this cycle: the table of next writes a cycle older."""
         if self._now is None:
-            now = []
-            for b, w in enumerate(self._next_writes(m)):
-                kept = Signal(len(w), name=f"fwnow_{b}")
-                m.d.sync += kept.eq(w)
-                now.append(kept)
-            self._now = Array(now)
+            self._now = Array(delayed(m, w, f"fwnow_{b}") for b, w in enumerate(self._next_writes(m)))
         return self._now
 
     def _next_writes(self, m: Module) -> Array:

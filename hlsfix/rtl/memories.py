@@ -22,7 +22,7 @@ from amaranth.hdl import Cat, Const, Module, Signal, signed, unsigned
 from amaranth.lib import data
 from amaranth.lib.memory import Memory
 
-from hlsfix.rtl.copies import copy_register, spread_lanes
+from hlsfix.rtl.copies import copy_register, delayed, spread_lanes
 from hlsfix.rtl.image import Image
 from hlsfix.rtl.isa import ADDR, Op, entry_layout, insn_layout
 from hlsfix.rtl.ucode_words import (  # noqa: F401 - the word helpers, where the accelerator and tests import them
@@ -181,14 +181,3 @@ class NoTable:
 def fields(word) -> data.View:
     """A microcode word's instruction fields (the sequencer's bits above them left out)."""
     return data.View(insn_layout, word[: insn_layout.size])
-
-
-def delayed(m: Module, sig, name: str | None = None) -> Signal:
-    """``sig`` registered: its value of the previous cycle."""
-    out = (
-        Signal.like(sig, name=name or f"{sig.name}b")
-        if isinstance(sig, Signal)
-        else Signal(len(sig), name=name)
-    )
-    m.d.sync += out.eq(sig)
-    return out

@@ -50,7 +50,7 @@ from dataclasses import dataclass
 from amaranth.hdl import Array, Cat, Module, Mux, Signal, signed
 from amaranth.lib.memory import Memory
 
-from hlsfix.rtl.copies import copy_register, spread_lanes
+from hlsfix.rtl.copies import copy_register, delayed, spread_lanes
 from hlsfix.rtl.isa import ADDR, SEQUENCER_OPS, Op, Src
 from hlsfix.rtl.rotation import rotate
 
@@ -235,18 +235,13 @@ def build_scratch(
             # each lane's rotated data registered, and the stride's choice (its own or lane 0's)
             # made after the register, in the operand select's cycle
             m.d.comb += ports[0].data.eq(datas[0].as_signed())  # the idle read's
-            own = [registered(f"{name}{p}_q", datas[p].as_signed()) for p in range(P)]
-            stride = [registered(f"{name}_stride1_q{p}", s1[p]) for p in range(P)]
+            own = [delayed(m, datas[p].as_signed(), f"{name}{p}_q") for p in range(P)]
+            stride = [delayed(m, s1[p], f"{name}_stride1_q{p}") for p in range(P)]
             lanes_data = [own[0]] + [Mux(stride[p], own[p], own[0]) for p in range(1, P)]
             return [ports[0], *(lane_port(rp, d) for rp, d in zip(ports, lanes_data, strict=True))]
         for p, rp in enumerate(ports):
             m.d.comb += rp.data.eq((datas[p] if p == 0 else Mux(s1[p], datas[p], datas[0])).as_signed())
         return ports
-
-    def registered(name: str, value) -> Signal:
-        out = Signal.like(value, name=name) if isinstance(value, Signal) else Signal(value.shape(), name=name)
-        m.d.sync += out.eq(value)
-        return out
 
     def lane_port(rp: ReadPort, data_) -> ReadPort:
         """``rp`` as the lane sees it, with ``data_`` (a pipelined group's, a cycle later)."""
@@ -262,7 +257,7 @@ def build_scratch(
             return ports, None
         if build is rotated_group:
             return ports[1:], ports[0]
-        return [lane_port(rp, registered(f"{name}{p}_q", rp.data)) for p, rp in enumerate(ports)], ports[0]
+        return [lane_port(rp, delayed(m, rp.data, f"{name}{p}_q")) for p, rp in enumerate(ports)], ports[0]
 
     groups = [
         rotated_group if rotated[1 + g] else shared_group if shared[g] else copied_group for g in (0, 1)
