@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import hlsfix  # noqa: E402
 from hlsfix.board import timing  # noqa: E402
 from hlsfix.board.timing import ECP5_DEVICES, ECP5_ROUTERS, place_and_route_ecp5  # noqa: E402
+from hlsfix.errors import ToolError  # noqa: E402
 from hlsfix.rtl.microcode import compile_image  # noqa: E402
 from hlsfix.rtl.verilog import TOP, emit_verilog  # noqa: E402
 
@@ -46,9 +47,14 @@ def main() -> None:
             with tempfile.TemporaryDirectory(prefix="hlsfix-fmax-") as tmp:
                 path = emit_verilog(cm.program, lanes, Path(tmp), image=image)
                 t0 = time.time()
-                t = place_and_route_ecp5(
-                    path, TOP, device=args.device, seeds=tuple(args.seeds), router=args.router
-                )
+                try:
+                    t = place_and_route_ecp5(
+                        path, TOP, device=args.device, seeds=tuple(args.seeds), router=args.router
+                    )
+                except ToolError as e:  # a row of its own: the other models and lane counts still run
+                    took = time.time() - t0
+                    print(f"| {model} | {lanes} | {args.device} | — | {e} | {took:.0f} |", flush=True)
+                    continue
             print(
                 f"| {model} | {lanes} | {args.device} | {t.fmax_mhz:.1f} | {t.estimator} "
                 f"| {time.time() - t0:.0f} |",
