@@ -63,7 +63,7 @@ from hlsfix.rtl.memories import (
 )
 from hlsfix.rtl.microcode import Image
 from hlsfix.rtl.rotation_plan import scratch_plan
-from hlsfix.rtl.scratch import build_scratch, connect_reads, connect_writes
+from hlsfix.rtl.scratch import build_scratch, bypass_banks, connect_reads, connect_writes
 from hlsfix.rtl.sequencer import AddressProducts, EntryAddresses, PipeBusy, WaitOver, early_again
 from hlsfix.rtl.stream_states import output_states
 from hlsfix.rtl.units import DIV_BITS_PER_STAGE, Divider, rescale_sat, round_half, shift_exact, times_constant
@@ -131,7 +131,14 @@ class Accelerator(wiring.Component):
         # A kernel may read a word in the cycle its producer writes it: a banked read is
         # transparent to that write, a multi-port read gets it from the forwarding.
         scratch = build_scratch(
-            m, P, img.ram_depth, (img.ram_bits, WB), *scratch_plan(img), ahead=True, pipelined=spread_lanes(P)
+            m,
+            P,
+            img.ram_depth,
+            (img.ram_bits, WB),
+            *scratch_plan(img),
+            ahead=True,
+            pipelined=spread_lanes(P),
+            bypassed=bypass_banks(P),
         )
         ram_ra, ram_rb = scratch.read_a, scratch.read_b
         waited = WaitOver(m, issue, u_reg)
@@ -296,7 +303,7 @@ class Accelerator(wiring.Component):
             busy.add((div.busy, div.busy_next))
         # Forwarding (``forwarding.py``): every lane's writes, seen by every lane's operands.
         if scratch.banks > 1:
-            fwd = BankForwarding(P, WB, img.ram_depth, pipelined=scratch.pipelined)
+            fwd = BankForwarding(P, WB, img.ram_depth, pipelined=scratch.pipelined, bypassed=scratch.bypassed)
         else:
             fwd = Forwarding(P, WB, img.ram_depth)
         fw_en, fw_addr, fw_data, pw_en, pw_addr = fwd.en, fwd.addr, fwd.data, fwd.pen, fwd.paddr
@@ -312,9 +319,9 @@ class Accelerator(wiring.Component):
             u1, u2, u3, u4, u7 = (fields(words[i]) for i in (1, 3, 4, 5, 8))
             rom = roms[p % len(roms)]
             rom_a, rom_b = rom.read_port(domain="sync"), rom.read_port(domain="sync")
-            if tables:
+            if p < len(tables):  # ``Image.table_lanes``
                 rom_t1, rom_t2 = tables[p].read_port(domain="sync"), tables[p].read_port(domain="sync")
-            else:  # no table kernel: nothing reads these
+            else:  # no table kernel runs on this lane: nothing reads these
                 rom_t1, rom_t2 = (NoTable(f"notable{i}_{p}") for i in (1, 2))
             ent_r = ents[p].read_port(domain="sync")
             e_reg = Signal(ent_layout.size, name=f"ent1_{p}")

@@ -25,13 +25,17 @@ COPY_ATTR = "hlsfix_lane_copy"
 # (``sequencer.EntryAddresses``) and registers its write of the cycle after next
 # (``write_stage.lane_write_ahead``); the pipeline's busy flag is registered
 # (``sequencer.PipeBusy``); the scratch RAM's reads are pipelined (``scratch.py``). Below, one
-# register drives a few lanes close together, and the Verilog stays as it was.
+# register drives a few lanes close together, and the Verilog stays as it was. From
+# ``SPREAD_BELOW`` lanes on the accelerator is built to fit the part, not for the clock: the
+# copies, the registers ahead and the pipelined reads cost 5,600-6,500 LUTs at 16 lanes (ProtoNN, the
+# MLP no longer fitted the xc7a35t), and that design did not route to a useful clock anyway.
 SPREAD_FROM = 8
+SPREAD_BELOW = 16
 
 
 def spread_lanes(lanes: int) -> bool:
     """Whether an accelerator of ``lanes`` lanes is built for lanes spread over the die."""
-    return lanes >= SPREAD_FROM
+    return SPREAD_FROM <= lanes < SPREAD_BELOW
 
 
 def delayed(m: Module, sig, name: str | None = None) -> Signal:

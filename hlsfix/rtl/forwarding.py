@@ -30,7 +30,8 @@ The table is registered too, built by a crossbar from every lane's write of the 
 lane is in series with a look-up. A pipelined banked RAM (``scratch.py``, from 8 lanes on) reads
 a cycle earlier and misses the write of the cycle before the select too: the operand looks that
 one up in the same table a cycle older, and takes its data from the writing lane's write register
-kept a cycle (``keep_previous``).
+kept a cycle (``keep_previous``). A bypassed banked RAM (``scratch.py``, from 16 lanes on) holds
+the select cycle's write itself: an operand looks nothing up, and there is no table.
 """
 
 from __future__ import annotations
@@ -174,8 +175,13 @@ class BankForwarding(Forwarding):
 
     AHEAD_NAME = "aw"
 
-    def __init__(self, lanes: int, word_bits: int, ram_depth: int, *, pipelined: bool = False) -> None:
+    def __init__(
+        self, lanes: int, word_bits: int, ram_depth: int, *, pipelined: bool = False, bypassed: bool = False
+    ) -> None:
+        if pipelined and bypassed:
+            raise ValueError("a pipelined scratch RAM must not be bypassed")
         super().__init__(lanes, word_bits, ram_depth)
+        self.bypassed = bypassed
         self.k = lanes.bit_length() - 1
         rows = -(-ram_depth // lanes)
         self.row_bits = max(1, (rows - 1).bit_length())
@@ -229,7 +235,10 @@ class BankForwarding(Forwarding):
 
     def operand(self, m: Module, name: str, *, ram, address, ram_en, rom, rest=(), early_address=None):
         """This cycle's write to the operand's word, looked up a cycle ahead (at
-        ``early_address``) like the late forwarding's: the RAM data never hold it."""
+        ``early_address``) like the late forwarding's: the RAM data never hold it (a bypassed
+        RAM's do)."""
+        if self.bypassed:
+            return and_or(m, name, [(ram_en, ram), rom, *rest], self.word_bits)
         hit, lane = self._match(m, early_address, Const(1), f"{name}_cur")
         terms = [(ram_en & ~hit, ram), rom, *rest, (ram_en & hit, Array(self.data)[lane])]
         if self.pipelined:  # and the write of the cycle before, where this cycle's does not hit

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from hlsfix.errors import CompileError
 from hlsfix.fixedpoint import program as kp
 from hlsfix.fixedpoint.program import KernelProgram
-from hlsfix.rtl.isa import Src, signed_bits
+from hlsfix.rtl.isa import Op, Src, signed_bits
 from hlsfix.rtl.schedule import InsnUse
 from hlsfix.rtl.ucode_words import late_bits, microcode_words
 
@@ -86,11 +86,21 @@ class Image:
         return len(self.entries) * bits >= BLOCK_MIN_BITS and need <= BLOCK_BUDGET
 
     @property
+    def table_lanes(self) -> int:
+        """The lanes that run a table kernel (Exp, SigmoidTanh): each has its copy of the table
+        ROM, its table index and its table product; the others never read a table (a kernel of
+        n0 elements runs on its first min(P, n0) lanes: ProtoNN's Exp of one element on lane 0)."""
+        table_ops = (Op.EXP, Op.SIGTANH)
+        P = self.lanes
+        live = (P if w.get("split") else min(P, w.get("n0", 1)) for w in self.insns if w["op"] in table_ops)
+        return 0 if not self.table_words else max(live, default=0)
+
+    @property
     def table_block(self) -> bool:
         """The table ROM's per-lane copies in block RAM: as ``entry_block``, after it."""
         if not self.table_words:
             return False
-        need = self._weight_blocks() + self.lanes * ramb36(self.table_words, self.word_bits)
+        need = self._weight_blocks() + self.table_lanes * ramb36(self.table_words, self.word_bits)
         if self.entry_block:
             need += self.lanes * ramb36(len(self.entries), sum(self.entry_widths) + 3)
         return self.table_words * self.word_bits >= BLOCK_MIN_BITS and need <= BLOCK_BUDGET
@@ -158,13 +168,13 @@ class Image:
                     "memory": "table ROM",
                     "words": self.table_words,
                     "bits": self.word_bits,
-                    "copies": P,
+                    "copies": self.table_lanes,
                     "read_ports": 2,
                     "write_ports": 0,
                     "style": (
-                        "block RAM, a dual-port copy per lane"
+                        "block RAM, a dual-port copy per table lane"
                         if self.table_block
-                        else "logic, a dual-port copy per lane"
+                        else "logic, a dual-port copy per table lane"
                     ),
                 }
             )

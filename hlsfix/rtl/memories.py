@@ -8,7 +8,8 @@
 - the weight ROM, one copy per lane while that fits the block-RAM budget (two read ports each: a
   dual-port block RAM), else one shared ROM;
 - the table ROM (Exp/SigmoidTanh tables, the weight ROM's first words) and the entry table, one
-  copy per lane (two ports, one port): no memory with 4P read ports that only flip-flops and LUT
+  copy per lane (two ports, one port; the table only on the lanes that run a table kernel,
+  ``Image.table_lanes``): no memory with 4P read ports that only flip-flops and LUT
   multiplexers can build (and that crashed Yosys' memory_libmap at 16 read ports); in block RAM
   where big enough (``Image.entry_block``, ``Image.table_block``), else Yosys builds them as logic;
 - the scratch RAM: ``scratch.py`` (banks with a copy per read port, or one multi-port memory).
@@ -105,7 +106,7 @@ def build_memories(m: Module, img: Image) -> Memories:
             init=img.rom[: img.table_words],
             attrs=block if img.table_block else None,
         )
-        for _ in range(P if img.table_words else 0)
+        for _ in range(img.table_lanes)
     ]
     ent_init = [pack(ent_layout, e) for e in img.entries]
     ents = [

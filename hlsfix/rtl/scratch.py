@@ -35,6 +35,15 @@ Built one of two ways (``scratch_banks``):
   operand selected from that register a cycle later, in the same cycle as before. The read then
   misses the writes of the select's cycle and of the one before, which the forwarding supplies
   (``BankForwarding`` with ``pipelined``); cycle counts do not change.
+
+  From 16 lanes on (``bypass_banks``) the design is built to fit the part rather than for the
+  clock: the reads are **bypassed**: in the cycle after its read each bank (a copied group's port,
+  after its choice of bank) compares the row it read with the row of the write it takes, and
+  where they meet returns that write's data instead of its own. The read then holds the write of
+  the operand select's cycle too, which the forwarding no longer looks up per operand: P
+  comparisons and 2:1 multiplexers per read group instead of, per operand, a look-up in a table of
+  the banks' next writes and a P-input multiplexer over the lanes' writes. The written word then
+  crosses the write network, the bypass and the read network in one cycle.
 - **multi-port** (otherwise): one memory with P write and 2P read ports, which no RAM primitive
   holds beyond P = 1 (flip-flops and LUT read multiplexers).
 
@@ -85,6 +94,8 @@ class ScratchRAM:
     # lane 0's A port as the output and host read it while idle: its data a cycle after its
     # address (the lanes' ports of a pipelined RAM give theirs a cycle later); None: read_a[0]
     idle_port: ReadPort | None = None
+    # reads return the write of the cycle after them (the operand select's) too (the module's text)
+    bypassed: bool = False
 
     @property
     def idle_read(self) -> ReadPort:
@@ -107,6 +118,7 @@ def build_scratch(
     *,
     ahead: bool = False,
     pipelined: bool = False,
+    bypassed: bool = False,
 ) -> ScratchRAM:
     """The scratch RAM of ``depth`` words for ``lanes`` lanes, added to ``m``: ``bits`` = (stored
     bits, port bits: reads sign-extend, writes keep the low bits, which hold every value the
@@ -117,7 +129,8 @@ def build_scratch(
     shift is registered from the next cycle's writes (``ScratchRAM.shift_next``, driven by
     ``connect_writes``), not computed from the write ports; ``pipelined`` (banked only): the
     lanes address their reads at S1 and register the data after the read network
-    (``ScratchRAM.pipelined``, the module's text)."""
+    (``ScratchRAM.pipelined``, the module's text); ``bypassed`` (banked, not pipelined): each
+    read also returns the write of the cycle after it (``ScratchRAM.bypassed``)."""
     P = lanes
     ram_bits, word_bits = bits
     if banks == 1:
@@ -141,6 +154,10 @@ def build_scratch(
         return ScratchRAM(w, ports[:P], ports[P:], 1)
     if banks != P or P & (P - 1):
         raise ValueError(f"banks must be 1 or the lane count {P} (a power of two), not {banks}")
+    if bypassed and pipelined:
+        raise ValueError(
+            "a pipelined scratch RAM's reads must not be bypassed: they miss two writes, not one"
+        )
     k = P.bit_length() - 1
     rows = -(-depth // P)
     row_bits = max(1, (rows - 1).bit_length())
@@ -169,7 +186,18 @@ def build_scratch(
         ]
         bank_w.append((en, row, data_))
 
-    def bank_memory(name: str, b: int, row_addr) -> Signal:
+    def bypass(name: str, write, row_addr, read) -> Signal:
+        """``read`` (a bank's data, read at ``row_addr`` in the cycle before), or ``write``'s data
+        (enable, row, data: the bank's write of this cycle) where it lands on that row; the data
+        as the bank stores them (the low ``ram_bits``, read back signed)."""
+        en, row, data_ = write
+        row_read = Signal(row_bits, name=f"{name}_row_q")
+        m.d.sync += row_read.eq(row_addr)
+        out = Signal(signed(ram_bits), name=f"{name}_q", attrs={"keep": 1})
+        m.d.comb += out.eq(Mux(en & (row == row_read), data_[:ram_bits].as_signed(), read))
+        return out
+
+    def bank_memory(name: str, b: int, row_addr, *, bypass_here: bool = True) -> Signal:
         en, row, data_ = bank_w[b]
         mem = Memory(shape=signed(ram_bits), depth=rows, init=[], attrs={"ram_style": "distributed"})
         m.submodules[f"{name}_bank{b}"] = mem
@@ -177,7 +205,9 @@ def build_scratch(
         m.d.comb += [wp.en.eq(en), wp.addr.eq(row), wp.data.eq(data_)]
         rp = mem.read_port(domain="sync", transparent_for=[wp])
         m.d.comb += rp.addr.eq(row_addr)
-        return rp.data
+        if not bypassed or not bypass_here:
+            return rp.data
+        return bypass(f"{name}_bank{b}", bank_w[b], row_addr, rp.data)
 
     def port(name: str) -> tuple[ReadPort, Signal]:
         """A read port's signals and its bank, registered (the bank is selected after the RAM)."""
@@ -190,8 +220,13 @@ def build_scratch(
         out = []
         for p in range(P):
             rp, sel = port(f"{name}{p}")
-            datas = [bank_memory(f"{name}{p}", b, rp.addr[k : k + row_bits]) for b in range(P)]
-            m.d.comb += rp.data.eq(Array(datas)[sel])
+            row = rp.addr[k : k + row_bits]
+            datas = [bank_memory(f"{name}{p}", b, row, bypass_here=False) for b in range(P)]
+            data_ = Array(datas)[sel]
+            if bypassed:  # after the bank's choice: one comparison per port, not P
+                write = tuple(Array(w[i] for w in bank_w)[sel] for i in range(3))
+                data_ = bypass(f"{name}{p}", write, row, data_)
+            m.d.comb += rp.data.eq(data_)
             out.append(rp)
         return out
 
@@ -264,7 +299,16 @@ def build_scratch(
     ]
     (ra, idle), (rb, _) = pipelined_group(groups[0], "sra"), pipelined_group(groups[1], "srb")
     shared = (shared[0] or rotated[1], shared[1] or rotated[2])
-    return ScratchRAM(writes, ra, rb, P, shared, rotated, shift_ahead, pipelined, idle)
+    return ScratchRAM(writes, ra, rb, P, shared, rotated, shift_ahead, pipelined, idle, bypassed)
+
+
+# Lanes from which the banked scratch RAM's reads are bypassed (the module's text).
+BYPASS_FROM = 16
+
+
+def bypass_banks(lanes: int) -> bool:
+    """Whether the banked scratch RAM of an accelerator of ``lanes`` lanes bypasses its reads."""
+    return lanes >= BYPASS_FROM
 
 
 def write_shift(writes, k: int):

@@ -100,3 +100,20 @@ def test_loopnext_compares_in_its_own_cycle_when_its_register_may_have_just_chan
     image, pc, w = _protonn_loop()
     image.segment_entries = [0, pc]  # the host may write it just before
     assert facts.early_loop_compares(image) is None
+
+
+def test_only_the_lanes_that_run_a_table_kernel_get_a_table_rom():
+    # ProtoNN's Exp is one element per prototype: on lane 0 alone, whatever P; FastGRNN's
+    # SigmoidTanh of 16-element vectors: every lane up to 16
+    for model, lanes, table_lanes in (
+        ("protonn", 8, 1),
+        ("protonn", 16, 1),
+        ("fastgrnn", 8, 8),
+        ("mlp", 8, 0),
+    ):
+        image = compile_image(hlsfix.compile(model, bits="16").program, lanes)
+        assert image.table_lanes == table_lanes, model
+        widths = [w.get("n0", 1) for w in image.insns if w["op"] in (Op.EXP, Op.SIGTANH)]
+        assert max(widths, default=0) >= table_lanes  # no lane without an element gets a table
+        tables = [m for m in image.memories() if m["memory"] == "table ROM"]
+        assert [m["copies"] for m in tables] == ([table_lanes] if table_lanes else [])

@@ -59,17 +59,24 @@ def _run_ram(
     seed: int,
     ahead=False,
     pipelined=False,
+    bypassed=False,
+    shared=(True, True),
+    sees_next=None,
 ):
     """Random rotation-shaped writes (lane p to bank p + r, rows at random) and stride-0/1 reads
     of both groups, every cycle; each read's data (a cycle later, two where ``pipelined``; the
     idle read of lane 0's A port always one) against a dictionary holding every write up to the
     cycle it was addressed in (the banked RAM's reads see that cycle's write; later ones are the
-    forwarding's). ``ahead``: the next cycle's r is given a cycle early."""
+    forwarding's; a ``bypassed`` RAM's hold the write of the cycle after too). ``ahead``: the next
+    cycle's r is given a cycle early; ``shared``: whether the read groups share their banks (else
+    every port reads its own copy); ``sees_next``: whether the dictionary's reads see the write of
+    the cycle after them (as ``bypassed`` unless given)."""
     rng = random.Random(seed)
     m = Module()
     ram = build_scratch(
-        m, lanes, depth, (16, 16), lanes, (True, True), rotated, ahead=ahead, pipelined=pipelined
+        m, lanes, depth, (16, 16), lanes, shared, rotated, ahead=ahead, pipelined=pipelined, bypassed=bypassed
     )
+    assert ram.bypassed == bypassed
     assert (ram.idle_read is ram.read_a[0]) == (not pipelined)
     assert (ram.shift_next is not None) == (ahead and rotated[0])
     rows = depth // lanes
@@ -104,6 +111,9 @@ def _run_ram(
                     ctx.set(rp.addr, base + stride * p)
                     ctx.set(rp.en, 1)
                     reads.append(base + stride * p)
+            if bypassed if sees_next is None else sees_next:  # the last cycle's reads see these writes
+                words.update(writes)
+                expected = [e and (e[0], [words.get(a, 0) for a in e[0]]) for e in expected]
             lanes_read = expected[1 if pipelined else 0]
             if lanes_read is not None:
                 got = [ctx.get(rp.data) for rp in (*ram.read_a, *ram.read_b)]
@@ -137,3 +147,20 @@ def test_banked_ram_reads_what_was_written(rotated, ahead, pipelined):
     # the crossbars (no rotation) against the same dictionary: both networks are one memory
     assert _run_ram(8, 64, rotated, 300, seed=1, ahead=ahead, pipelined=pipelined) == []
     assert _run_ram(4, 32, rotated, 200, seed=2, ahead=ahead, pipelined=pipelined) == []
+
+
+@pytest.mark.parametrize(
+    ("rotated", "shared"),
+    [
+        ((True, True, True), (True, True)),
+        ((False, False, False), (True, True)),
+        ((True, False, False), (False, False)),  # every port its own copy: bypassed after its bank
+    ],
+)
+def test_bypassed_banked_ram_reads_the_write_of_the_cycle_after(rotated, shared):
+    # 16 lanes' bypass: each read holds the write landing in the cycle after it (the operand
+    # select's), which the forwarding then no longer supplies
+    assert _run_ram(16, 128, rotated, 200, seed=3, ahead=True, bypassed=True, shared=shared) == []
+    assert _run_ram(4, 32, rotated, 200, seed=4, ahead=True, bypassed=True, shared=shared) == []
+    # without the bypass the same reads miss those writes
+    assert _run_ram(4, 32, rotated, 200, seed=4, ahead=True, shared=shared, sees_next=True) != []
