@@ -36,6 +36,14 @@ if TYPE_CHECKING:
     from hlsfix.fixedpoint.program import KernelProgram
 
 LANE_CHOICES = (16, 8, 4, 2, 1)
+# From 16 lanes on (``rtl/copies.py``'s ``SPREAD_BELOW``) the accelerator is built to fit the part,
+# not for the clock (its bypassed scratch reads cross the write and the read network in one cycle),
+# and its post-route clock is not measured: the automatic choice stops below, ``--lanes 16`` builds it.
+AUTO_LANE_CHOICES = (8, 4, 2, 1)
+REQUEST_ONLY = (
+    "built to fit the part, not for the clock (its post-route clock is not measured): "
+    "only on request (--lanes 16)"
+)
 FIT_MARGIN = 0.9
 # The line through two measured P overestimates a wider design that drops per-lane parts (late
 # forwarding above 8 lanes: ProtoNN's P = 1 and 8 predict 21,286 LUT at P = 16, which takes 16,446);
@@ -327,7 +335,8 @@ def choose_lanes(
         for p in choices
         if p not in measured and p not in failed
     }
-    return LaneChoice(best, measured[best], measured, failed, skipped | ruled)
+    request_only = {p: REQUEST_ONLY for p in LANE_CHOICES if p > max(choices)}
+    return LaneChoice(best, measured[best], measured, failed, skipped | ruled | request_only)
 
 
 def memory_misfit(program: KernelProgram, board: FpgaBoard, margin: float = FIT_MARGIN):
@@ -515,6 +524,7 @@ def build_arty(
         margin=margin,
         progress=progress,
         known_misfit=memory_misfit(program, board, margin),
+        choices=AUTO_LANE_CHOICES,
     )
     p = choice.lanes
     progress(f"writing the Vivado project (P={p})")

@@ -305,6 +305,7 @@ def build_open_board(
     board's project into ``out_dir/<board>``, build it to a bitstream, and check the accelerator
     bit-exact in cocotb on ``n_inputs`` test inputs."""
     from hlsfix.board.arty import (
+        AUTO_LANE_CHOICES,
         board_top,
         choose_lanes,
         image_for,
@@ -325,6 +326,7 @@ def build_open_board(
             margin=margin,
             progress=progress,
             known_misfit=memory_misfit(program, board, margin),
+            choices=AUTO_LANE_CHOICES,
         )
         lanes = choice.lanes
     image = image_for(program, lanes)

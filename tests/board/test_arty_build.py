@@ -193,6 +193,22 @@ def test_auto_lanes_try_a_p_the_line_predicts_to_overflow_a_little() -> None:
     assert choice.lanes == 8 and calls == [1, 8, 16]
 
 
+def test_builds_choose_at_most_8_lanes_and_say_why_not_16() -> None:
+    # 16 lanes are built to fit, not for the clock (rtl/copies.py): the builds' automatic choice
+    # never synthesises them, though they would fit here, and the report says why
+    pytest.importorskip("amaranth")
+    from hlsfix.board.arty import AUTO_LANE_CHOICES, lanes_tried
+    from hlsfix.rtl.copies import SPREAD_BELOW, spread_lanes
+
+    assert max(AUTO_LANE_CHOICES) < SPREAD_BELOW and not spread_lanes(SPREAD_BELOW)
+    estimate, calls = _linear(Resources(2000, 800, 1, 0, ""), Resources(500, 300, 4, 0, ""))
+    choice = choose_lanes(estimate, ARTY, choices=AUTO_LANE_CHOICES)
+    assert choice.lanes == 8 and 16 not in calls
+    rows = {r["lanes"]: r["verdict"] for r in lanes_tried(choice, ARTY)}
+    assert rows[16].startswith("rejected, not synthesised: built to fit the part, not for the clock")
+    assert "--lanes 16" in rows[16]
+
+
 def test_auto_lanes_step_down_when_a_big_synthesis_fails() -> None:
     linear, calls = _linear(Resources(2000, 800, 1, 0, ""), Resources(500, 300, 4, 0, ""))
 
