@@ -306,6 +306,8 @@ def choose_lanes(
         check_fit(r, board, margin)
         return LaneChoice(requested, r, measured, failed)
     choices = tuple(sorted(choices, reverse=True))
+    # the P above what the caller offers: built only on request (``AUTO_LANE_CHOICES``)
+    request_only = {p: REQUEST_ONLY for p in LANE_CHOICES if p > choices[0]}
     ruled = {p: why for p in choices[:-1] if known_misfit and (why := known_misfit(p))}
     choices = tuple(p for p in choices if p not in ruled)
     check_fit(run(choices[-1]), board, margin)  # the clear error: what overflowed, by how much
@@ -335,8 +337,7 @@ def choose_lanes(
         for p in choices
         if p not in measured and p not in failed
     }
-    request_only = {p: REQUEST_ONLY for p in LANE_CHOICES if p > max(choices)}
-    return LaneChoice(best, measured[best], measured, failed, skipped | ruled | request_only)
+    return LaneChoice(best, measured[best], measured, failed, request_only | skipped | ruled)
 
 
 def memory_misfit(program: KernelProgram, board: FpgaBoard, margin: float = FIT_MARGIN):
