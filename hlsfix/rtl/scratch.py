@@ -59,7 +59,7 @@ from dataclasses import dataclass
 from amaranth.hdl import Array, Cat, Module, Mux, Signal, signed
 from amaranth.lib.memory import Memory
 
-from hlsfix.rtl.copies import copy_register, delayed, spread_lanes
+from hlsfix.rtl.copies import SPREAD_BELOW, copy_register, delayed, spread_lanes
 from hlsfix.rtl.isa import ADDR, SEQUENCER_OPS, Op, Src
 from hlsfix.rtl.rotation import rotate
 
@@ -193,6 +193,8 @@ def build_scratch(
         en, row, data_ = write
         row_read = Signal(row_bits, name=f"{name}_row_q")
         m.d.sync += row_read.eq(row_addr)
+        # kept: else Yosys' ABC folds the 2:1 multiplexer into each reader of the bank (ProtoNN at
+        # P = 16: ~200 LUT more)
         out = Signal(signed(ram_bits), name=f"{name}_q", attrs={"keep": 1})
         m.d.comb += out.eq(Mux(en & (row == row_read), data_[:ram_bits].as_signed(), read))
         return out
@@ -302,13 +304,10 @@ def build_scratch(
     return ScratchRAM(writes, ra, rb, P, shared, rotated, shift_ahead, pipelined, idle, bypassed)
 
 
-# Lanes from which the banked scratch RAM's reads are bypassed (the module's text).
-BYPASS_FROM = 16
-
-
 def bypass_banks(lanes: int) -> bool:
-    """Whether the banked scratch RAM of an accelerator of ``lanes`` lanes bypasses its reads."""
-    return lanes >= BYPASS_FROM
+    """Whether the banked scratch RAM of an accelerator of ``lanes`` lanes bypasses its reads
+    (the module's text): where the accelerator is built to fit, not for the clock."""
+    return lanes >= SPREAD_BELOW
 
 
 def write_shift(writes, k: int):
