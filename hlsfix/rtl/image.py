@@ -182,7 +182,13 @@ class Image:
 
     def _scratch_memory(self) -> dict:
         from hlsfix.rtl.rotation_plan import rotated_writes, rotation_plan
-        from hlsfix.rtl.scratch import read_conflict, scratch_banks, shared_reads, write_conflict
+        from hlsfix.rtl.scratch import (
+            bypass_banks,
+            read_conflict,
+            scratch_banks,
+            shared_reads,
+            write_conflict,
+        )
 
         P, banks = self.lanes, scratch_banks(self)
         row = {"memory": "scratch RAM", "words": self.ram_depth, "bits": self.ram_bits, "write_ports": 1}
@@ -198,6 +204,8 @@ class Image:
                     if together
                     else f"{name} reads: a copy per lane ({why})"
                 )
+            if bypass_banks(P):
+                groups.append("reads bypassed at the bank (they hold the write of the cycle after)")
             return row | {
                 "words": -(-self.ram_depth // banks) * banks,
                 "copies": sum(1 if s else P for s in shared),

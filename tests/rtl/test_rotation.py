@@ -38,6 +38,9 @@ def test_dense_models_rotate_everything_and_gathers_keep_the_crossbar():
     assert rotation_plan(img) == (True, True, False)
     scratch = next(m for m in img.memories() if m["memory"] == "scratch RAM")
     assert "A reads: rotated, one copy" in scratch["style"] and "B reads: one copy shared" in scratch["style"]
+    assert "reads bypassed at the bank" in scratch["style"]  # 16 lanes: built to fit (rtl/scratch.py)
+    eight = next(m for m in compile_image(mlp, 8).memories() if m["memory"] == "scratch RAM")
+    assert "bypassed" not in eight["style"]
 
 
 def test_lane_strides_other_than_0_or_1_do_not_rotate():
