@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from hlsfix.errors import CompileError
 from hlsfix.fixedpoint import program as kp
 from hlsfix.fixedpoint.program import KernelProgram
-from hlsfix.rtl.isa import Op, Src, signed_bits
+from hlsfix.rtl.isa import Op, Src, live_lanes, signed_bits
 from hlsfix.rtl.schedule import InsnUse
 from hlsfix.rtl.ucode_words import late_bits, microcode_words
 
@@ -91,8 +91,7 @@ class Image:
         ROM, its table index and its table product; the others never read a table (a kernel of
         n0 elements runs on its first min(P, n0) lanes: ProtoNN's Exp of one element on lane 0)."""
         table_ops = (Op.EXP, Op.SIGTANH)
-        P = self.lanes
-        live = (P if w.get("split") else min(P, w.get("n0", 1)) for w in self.insns if w["op"] in table_ops)
+        live = (len(live_lanes(w, self.lanes)) for w in self.insns if w["op"] in table_ops)
         return 0 if not self.table_words else max(live, default=0)
 
     @property

@@ -126,6 +126,14 @@ insn_layout = data.StructLayout(
 INTOPS = {"+": 0, "-": 1, "*": 2, "=": 3}
 
 
+def live_lanes(insn: dict, lanes: int, chunk: int = 0) -> range:
+    """The lanes that issue in a beat of ``chunk`` of a kernel (element ``chunk * lanes + p`` on
+    lane p; a split dot product's beats: every lane)."""
+    if insn.get("split"):
+        return range(lanes)
+    return range(max(0, min(lanes, insn.get("n0", 1) - chunk * lanes)))
+
+
 def signed_bits(values) -> int:
     """The fewest bits of a signed field that holds every one of ``values`` (at least 1)."""
     return max([1, *(int(v).bit_length() + 1 for v in values)])

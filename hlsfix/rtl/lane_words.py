@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from hlsfix.rtl.isa import SEQUENCER_OPS, Src
+from hlsfix.rtl.isa import SEQUENCER_OPS, Src, live_lanes
 from hlsfix.rtl.schedule import InsnUse
 
 LaneWords = frozenset[tuple[int, int]]  # (RAM word, lane)
@@ -33,13 +33,6 @@ def _last_beat(insn: dict, stream: str) -> int:
     n1, chunks, m1, m0 = (insn.get(k, 1) for k in ("n1", "chunks", "m1", "m0"))
     steps = (n1 * chunks * m1 * (m0 - 1), n1 * chunks * (m1 - 1), n1 * (chunks - 1), n1 - 1)
     return s.get("base", 0) + sum(n * s.get(f"d{i}", 0) for i, n in enumerate(steps))
-
-
-def _live(insn: dict, lanes: int, chunk: int) -> range:
-    """The lanes that issue in a beat of ``chunk`` (a split dot product's: every lane)."""
-    if insn.get("split"):
-        return range(lanes)
-    return range(max(0, min(lanes, insn.get("n0", 1) - chunk * lanes)))
 
 
 def first_reads(img, insn: dict) -> LaneWords | None:
@@ -55,7 +48,7 @@ def first_reads(img, insn: dict) -> LaneWords | None:
         s = insn.get(group, {})
         if s.get("reg_en"):
             return None
-        for p in _live(insn, img.lanes, 0):
+        for p in live_lanes(insn, img.lanes):
             word = s.get("base", 0) + s.get("lane", 0) * p
             if insn.get(f"{group}_ind"):
                 e = img.entries[x.get("base", 0) + x.get("lane", 0) * p]
@@ -79,7 +72,7 @@ def last_writes(img, insn: dict, use: InsnUse) -> LaneWords | None:
         return frozenset({(base, 0)})
     out = set()
     x_last, sparse = _last_beat(insn, "x"), insn.get("sparse")
-    for p in _live(insn, img.lanes, insn.get("chunks", 1) - 1):
+    for p in live_lanes(insn, img.lanes, insn.get("chunks", 1) - 1):
         word = base + o.get("lane", 0) * p
         if insn.get("o_ind"):
             e = img.entries[x_last + x.get("lane", 0) * p]

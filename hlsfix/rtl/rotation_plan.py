@@ -5,7 +5,7 @@ rotation apart."""
 
 from __future__ import annotations
 
-from hlsfix.rtl.isa import SEQUENCER_OPS, Op, Src
+from hlsfix.rtl.isa import SEQUENCER_OPS, Op, Src, live_lanes
 from hlsfix.rtl.scratch import REG_WRITING, indirect_write_beats, scratch_banks, shared_reads
 
 
@@ -43,8 +43,7 @@ def rotated_reads(img, group: str) -> str | None:
         if insn.get(f"{group}_ind"):
             return f"instruction {pc} ({Op(op).name}): a gather"
         lane = insn.get(group, {}).get("lane", 0)
-        live = P if insn.get("split") else min(P, insn.get("n0", 1))
-        if live > 1 and lane not in (0, 1):
+        if len(live_lanes(insn, P)) > 1 and lane not in (0, 1):
             return f"instruction {pc} ({Op(op).name}): lanes read with stride {lane}"
     return None
 

@@ -60,7 +60,7 @@ from amaranth.hdl import Array, Cat, Module, Mux, Signal, signed
 from amaranth.lib.memory import Memory
 
 from hlsfix.rtl.copies import SPREAD_BELOW, copy_register, delayed, spread_lanes
-from hlsfix.rtl.isa import ADDR, SEQUENCER_OPS, Op, Src
+from hlsfix.rtl.isa import ADDR, SEQUENCER_OPS, Op, Src, live_lanes
 from hlsfix.rtl.rotation import rotate
 
 
@@ -453,7 +453,7 @@ def entry_beats(img, insn: dict):
     """The beats of a kernel whose addresses come from its entries (a gather, a sparse row), in
     issue order: per beat, whether it ends a reduction and each live lane's (lane, entry)."""
     P, x = img.lanes, insn.get("x", {})
-    n1, n0, chunks = insn.get("n1", 1), insn.get("n0", 1), insn.get("chunks", 1)
+    n1, chunks = insn.get("n1", 1), insn.get("chunks", 1)
     m1, m0 = insn.get("m1", 1), insn.get("m0", 1)
     lane_x = x.get("lane", 0)
     addr = x.get("base", 0)
@@ -461,7 +461,7 @@ def entry_beats(img, insn: dict):
         for c in range(chunks):
             for r1 in range(m1):
                 for r0 in range(m0):
-                    live = [p for p in range(P) if insn.get("split") or c * P + p < n0]
+                    live = live_lanes(insn, P, c)
                     yield r0 == m0 - 1 and r1 == m1 - 1, [(p, img.entries[addr + lane_x * p]) for p in live]
                     # the address generator's one step per beat (accelerator.py's ISSUE state)
                     if r0 < m0 - 1:
@@ -517,8 +517,7 @@ def read_conflict(img, group: str) -> str | None:
             continue
         lane = insn.get(group, {}).get("lane", 0)
         if not insn.get(f"{group}_ind"):
-            live = P if insn.get("split") else min(P, insn.get("n0", 1))
-            if _two_rows_of_a_bank([lane * p for p in range(live)], P):
+            if _two_rows_of_a_bank([lane * p for p in live_lanes(insn, P)], P):
                 return f"instruction {pc} ({Op(op).name}): lanes read with stride {lane}"
             continue
         if insn.get("x", {}).get("reg_en"):
