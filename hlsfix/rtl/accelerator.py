@@ -53,6 +53,8 @@ from hlsfix.rtl.lane_ops import early_register_write, is_early, reduce_beat, tab
 from hlsfix.rtl.memories import (
     FAST_NEXT,
     NEEDS_NEXT,
+    REGISTER_WRITE_OPS,
+    SEQ_WRITE,
     WORD_BITS,
     NoTable,
     adder_tree,
@@ -187,20 +189,23 @@ class Accelerator(wiring.Component):
         # a few flip-flops (the word, ``waited``, ``again``) rather than a chain of every case.
         hold = (u.drain & pipe_busy) | ~waited.over
         kernel_go = ~hold & (~products.needed(u) | products.ready(pc))
-        seq_words = [w for w in img.insns if w["op"] in (Op.INTOP, Op.LOOPINIT, Op.LOOPNEXT)]
+        seq_words = [w for w in img.insns if w["op"] in REGISTER_WRITE_OPS]
         drains, waits = (any(w.get(f) for w in seq_words) for f in ("drain", "wait"))
         # 1, not ~0, where nothing drains: a signed -1 in a condition is what Amaranth warns of
         sequencer_go = (~(u.drain & pipe_busy) if drains else 1) & (waited.over if waits else 1)
         ops_present = sorted({Op(w["op"]) for w in seq_words})
+
+        # Among the register writers the opcode's low two bits tell them apart.
+        assert len({op & 3 for op in REGISTER_WRITE_OPS}) == len(REGISTER_WRITE_OPS)
 
         def sequencer_instruction():
             for i, op in enumerate(ops_present):  # the last one present needs no comparison
                 if len(ops_present) == 1:
                     branch = nullcontext()
                 elif i == 0:
-                    branch = m.If(u.op == op)
+                    branch = m.If(u.op[:2] == op & 3)
                 else:
-                    branch = m.Elif(u.op == op) if i < len(ops_present) - 1 else m.Else()
+                    branch = m.Elif(u.op[:2] == op & 3) if i < len(ops_present) - 1 else m.Else()
                 with branch:
                     if op == Op.INTOP:
                         a, b = operand(u.opa_reg, u.opa), operand(u.opb_reg, u.opb)
@@ -239,13 +244,14 @@ class Accelerator(wiring.Component):
                 # SETUP's kernel start or the fast path enters it: loading them for the word
                 # held in every SETUP cycle keeps SETUP's decision out of their logic.
                 start_kernel(u, pc)
-                with m.If(u.op == Op.DONE), m.If(~pipe_busy):
+                if ops_present:  # first, so that the registers' write enable is the word's bit
+                    with m.If(u_reg[SEQ_WRITE]), m.If(sequencer_go):
+                        sequencer_instruction()
+                done = m.Elif(u.op == Op.DONE) if ops_present else m.If(u.op == Op.DONE)
+                with done, m.If(~pipe_busy):
                     m.d.sync += out_count.eq(0)
                     out_read = "OUTSEND" if img.program.output_is_class else "OUTREAD"  # a class: a register
                     m.next = "IDLE" if self.host_port else out_read
-                if ops_present:
-                    with m.Elif(u.op >= Op.INTOP), m.If(sequencer_go):
-                        sequencer_instruction()
                 with m.Elif(kernel_go):
                     m.next = "ISSUE"
             with m.State("ISSUE"):
@@ -506,8 +512,12 @@ class Accelerator(wiring.Component):
                 m.d.sync += [w1v.eq(w1_ahead[0]), w1val.eq(Mux(ws7, total7, tprod)), w1a.eq(oa7)]
                 busy.add((ws, v4 & l4 & u4.split), (ws6, ws), (ws7, ws6))
             else:
-                w1_ahead = (v7 & (u7.op == Op.EXP), oa7, words[8])
-                w1_early = (v6 & (fields(words[7]).op == Op.EXP), oa6, words[7])
+                # no Exp beat reaches a lane past ``Image.table_lanes``: there the write stage
+                # takes the class-0 result (``w0``) alone, one input fewer on its path
+                exp7, exp6 = v7 & (u7.op == Op.EXP), v6 & (fields(words[7]).op == Op.EXP)
+                if p >= len(tables):
+                    exp7, exp6 = Const(0), Const(0)
+                w1_ahead, w1_early = (exp7, oa7, words[8]), (exp6, oa6, words[7])
                 m.d.sync += [w1v.eq(w1_ahead[0]), w1val.eq(tprod), w1a.eq(oa7)]
             busy.add((v1, v1_next), (v2, v2_in), (v3, v2), (v4, v3 & ~is_early(u3)), (v5, v4 & ~class0))
             busy.add((v6, v5), (v7, v6))

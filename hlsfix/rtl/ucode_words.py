@@ -14,19 +14,26 @@ from hlsfix.rtl.isa import Op, insn_layout
 # Above the instruction's fields, each microcode word carries two facts about the next word
 # for the sequencer's end-of-kernel decision, so that it starts from flip-flops: the next
 # instruction may start with the next beat (a kernel with no wait and no drain), and it needs
-# an address product (a register-indexed stream).
-FAST_NEXT, NEEDS_NEXT = insn_layout.size, insn_layout.size + 1
-WORD_BITS = insn_layout.size + 2
+# an address product (a register-indexed stream). A third bit says the word itself is a
+# sequencer instruction that writes a register (INTOP, LOOPINIT, LOOPNEXT): the registers'
+# write enable then starts from one flip-flop, not from a decode of the opcode (at 8 lanes that
+# decode, placed by the sequencer's many readers, sat a route across the die from the
+# registers, ProtoNN's critical path).
+FAST_NEXT, NEEDS_NEXT, SEQ_WRITE = insn_layout.size, insn_layout.size + 1, insn_layout.size + 2
+WORD_BITS = insn_layout.size + 3
+REGISTER_WRITE_OPS = (Op.INTOP, Op.LOOPINIT, Op.LOOPNEXT)
 
 
 def sequencer_bits(insns: list[dict], pc: int) -> int:
-    """The word at ``pc``'s FAST_NEXT and NEEDS_NEXT bits (of the instruction at ``pc`` + 1)."""
+    """The word at ``pc``'s SEQ_WRITE bit, and its FAST_NEXT and NEEDS_NEXT bits (of the
+    instruction at ``pc`` + 1)."""
+    writes = int(insns[pc]["op"] in REGISTER_WRITE_OPS) << SEQ_WRITE
     if pc + 1 >= len(insns):
-        return 0
+        return writes
     w = insns[pc + 1]
     fast = w["op"] < Op.INTOP and not w.get("drain") and not w.get("wait")
     needs = any(w.get(s, {}).get("reg_en") for s in ("a", "b", "x", "o"))
-    return int(fast) << FAST_NEXT | int(needs) << NEEDS_NEXT
+    return writes | int(fast) << FAST_NEXT | int(needs) << NEEDS_NEXT
 
 
 # The fields only the sequencer and the issue stage read (loop counts, address streams, the

@@ -1,5 +1,6 @@
-"""Facts the sequencer is built from (no simulation): the loop compare's width and the
-end-of-kernel bits each microcode word carries about the next one."""
+"""Facts the sequencer is built from (no simulation): the loop compare's width, the
+end-of-kernel bits each microcode word carries about the next one and its own register-write
+bit."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ pytest.importorskip("amaranth")
 import hlsfix  # noqa: E402
 from hlsfix.rtl import program_facts as facts  # noqa: E402
 from hlsfix.rtl.isa import INTOPS, Op  # noqa: E402
-from hlsfix.rtl.memories import FAST_NEXT, NEEDS_NEXT, sequencer_bits  # noqa: E402
+from hlsfix.rtl.memories import FAST_NEXT, NEEDS_NEXT, SEQ_WRITE, sequencer_bits  # noqa: E402
 from hlsfix.rtl.microcode import compile_image  # noqa: E402
 
 
@@ -46,3 +47,16 @@ def test_each_word_says_whether_the_next_kernel_starts_without_a_setup_cycle():
     fast, needs = ([b >> k & 1 for b in bits] for k in (FAST_NEXT, NEEDS_NEXT))
     assert fast == [1, 0, 0, 0, 0]
     assert needs == [1, 0, 0, 0, 0]
+
+
+def test_each_word_says_whether_the_sequencer_writes_a_register_with_it():
+    insns = [
+        {"op": Op.LOOPINIT},
+        {"op": Op.MAC},
+        {"op": Op.INTOP},
+        {"op": Op.ARGMAX},  # a lane writes this register, not the sequencer
+        {"op": Op.LOOPNEXT},
+        {"op": Op.DONE},
+    ]
+    bits = [sequencer_bits(insns, pc) >> SEQ_WRITE & 1 for pc in range(len(insns))]
+    assert bits == [1, 0, 1, 0, 1, 0]
