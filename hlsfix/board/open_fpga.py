@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 from hlsfix.board.accel_report import rtl_section
 from hlsfix.board.fpga_boards import FpgaBoard
 from hlsfix.board.resources import Resources, memory_cells
-from hlsfix.board.timing import Timing, parse_nextpnr_report
+from hlsfix.board.timing import ECP5_PLACER_NAME, ECP5_PLACER_OPTIONS, Timing, parse_nextpnr_report
 from hlsfix.errors import BoardError, ToolError
 from hlsfix.rtl.copies import keep_copies_script
 
@@ -107,6 +107,8 @@ def write_open_project(top, board: FpgaBoard, directory: Path, name: str = OPEN_
     report = f"{name}_nextpnr.json"
     # The timing verdict is ours (from the report), so that a slow design is one clear line.
     nextpnr_opts = f"--report {report} --timing-allow-fail --seed {NEXTPNR_SEED}"
+    if board.toolchain == "ecp5":  # placed as the ECP5 timing check places (``timing.py``)
+        nextpnr_opts += " " + " ".join(ECP5_PLACER_OPTIONS)
     overrides = {"nextpnr_opts": nextpnr_opts}
     if board.toolchain == "ice40":
         overrides["synth_opts"] = "-dsp"  # multipliers into the SB_MAC16s (synth_ice40 leaves them in LUTs)
@@ -206,7 +208,10 @@ def run_open_flow(
     mhz = board.clock_hz / 1e6
     device = f"{board.device}{('-' + board.speed) if board.speed else ''} {board.package}"
     nextpnr = Path(flow_environment(board)[FLOW_TOOLS[board.toolchain][1].upper().replace("-", "_")]).name
-    timing = parse_nextpnr_report(report, mhz, f"{nextpnr} on the {device}, post-route (seed {NEXTPNR_SEED})")
+    placer = f" ({ECP5_PLACER_NAME})" if board.toolchain == "ecp5" else ""
+    timing = parse_nextpnr_report(
+        report, mhz, f"{nextpnr} on the {device}{placer}, post-route (seed {NEXTPNR_SEED})"
+    )
     util = {k: v.get("used", 0) for k, v in report.get("utilization", {}).items()} or {
         k: u for k, (u, _) in used.items()
     }

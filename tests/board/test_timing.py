@@ -7,7 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from hlsfix.board.timing import Timing, parse_nextpnr_report, parse_sta, place_and_route_ecp5
+from hlsfix.board import timing
+from hlsfix.board.timing import (
+    ECP5_PLACER_NAME,
+    ECP5_PLACER_OPTIONS,
+    Timing,
+    parse_nextpnr_report,
+    parse_sta,
+    place_and_route_ecp5,
+)
 from hlsfix.errors import ToolError
 from tests.tools import tool_missing
 
@@ -91,11 +99,20 @@ endmodule
 """
 
 
-def test_a_registered_mac_places_and_routes_on_the_ecp5(tmp_path: Path) -> None:
+def test_a_registered_mac_places_and_routes_on_the_ecp5(tmp_path: Path, monkeypatch) -> None:
     """The real flow, on a design small enough for seconds: a figure nextpnr measured, the
-    speed grade in the estimator, and a path that starts and ends in registers of the design."""
+    speed grade and the placer's weights in the estimator (and on nextpnr's command line), and
+    a path that starts and ends in registers of the design."""
     src = tmp_path / "mac.v"
     src.write_text(MAC_VERILOG)
+    commands = []
+    real_run = timing._run
+
+    def recording_run(cmd, *args, **kwargs):
+        commands.append(cmd)
+        return real_run(cmd, *args, **kwargs)
+
+    monkeypatch.setattr(timing, "_run", recording_run)
     try:
         t = place_and_route_ecp5(src, "mac", device="25k", target_mhz=100.0)
     except ToolError as e:
@@ -105,6 +122,10 @@ def test_a_registered_mac_places_and_routes_on_the_ecp5(tmp_path: Path) -> None:
     assert isinstance(t, Timing)
     assert 20.0 < t.fmax_mhz < 1000.0
     assert "--speed 6" in t.estimator and "post-route" in t.estimator
+    assert ECP5_PLACER_NAME in t.estimator  # the placer's weights are part of how it was obtained
+    nextpnr = commands[-1]
+    at = nextpnr.index(ECP5_PLACER_OPTIONS[0])
+    assert tuple(nextpnr[at : at + len(ECP5_PLACER_OPTIONS)]) == ECP5_PLACER_OPTIONS
     assert t.logic_ns > 0 and t.steps
     used = {name: (n, cap) for name, n, cap in t.cells_used}
     assert 0 < used["TRELLIS_FF"][0] < used["TRELLIS_FF"][1] and used["TRELLIS_COMB"][0] > 0
