@@ -48,12 +48,11 @@ from hlsfix.rtl import program_facts as facts
 from hlsfix.rtl.copies import spread_lanes
 from hlsfix.rtl.forwarding import BankForwarding, Forwarding
 from hlsfix.rtl.hostport import HOST_PORT, check_segments, host_idle_state
-from hlsfix.rtl.isa import ADDR, CNT, PC, Op, Src
+from hlsfix.rtl.isa import ADDR, CNT, PC, REGISTER_WRITE_OPS, Op, Src
 from hlsfix.rtl.lane_ops import early_register_write, is_early, reduce_beat, table_index, table_product
 from hlsfix.rtl.memories import (
     FAST_NEXT,
     NEEDS_NEXT,
-    REGISTER_WRITE_OPS,
     SEQ_WRITE,
     WORD_BITS,
     NoTable,
@@ -195,10 +194,7 @@ class Accelerator(wiring.Component):
         sequencer_go = (~(u.drain & pipe_busy) if drains else 1) & (waited.over if waits else 1)
         ops_present = sorted({Op(w["op"]) for w in seq_words})
 
-        # Among the register writers the opcode's low two bits tell them apart.
-        assert len({op & 3 for op in REGISTER_WRITE_OPS}) == len(REGISTER_WRITE_OPS)
-
-        def sequencer_instruction():
+        def sequencer_instruction():  # the writers told apart by the opcode's low bits (``isa``)
             for i, op in enumerate(ops_present):  # the last one present needs no comparison
                 if len(ops_present) == 1:
                     branch = nullcontext()

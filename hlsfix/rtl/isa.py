@@ -41,6 +41,9 @@ class Op(enum.IntEnum):
 
 
 SEQUENCER_OPS = frozenset({Op.INTOP, Op.LOOPINIT, Op.LOOPNEXT, Op.DONE})
+# the sequencer instructions that write a register; the opcode's low two bits tell them apart
+REGISTER_WRITE_OPS = (Op.INTOP, Op.LOOPINIT, Op.LOOPNEXT)
+assert len({op & 3 for op in REGISTER_WRITE_OPS}) == len(REGISTER_WRITE_OPS)
 
 
 class Src(enum.IntEnum):

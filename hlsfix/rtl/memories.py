@@ -29,7 +29,6 @@ from hlsfix.rtl.isa import ADDR, Op, entry_layout, insn_layout
 from hlsfix.rtl.ucode_words import (  # noqa: F401 - the word helpers, where the accelerator and tests import them
     FAST_NEXT,
     NEEDS_NEXT,
-    REGISTER_WRITE_OPS,
     SEQ_WRITE,
     WORD_BITS,
     late_bits,

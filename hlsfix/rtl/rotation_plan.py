@@ -21,7 +21,7 @@ def rotated_writes(img) -> str | None:
             continue
         lane_o = insn.get("o", {}).get("lane", 0)
         if not insn.get("o_ind"):
-            if min(P, insn.get("n0", 1)) > 1 and lane_o % P != 1:
+            if len(live_lanes(insn, P)) > 1 and lane_o % P != 1:
                 return f"instruction {pc} ({Op(op).name}): lanes write with stride {lane_o}"
             continue
         if insn.get("x", {}).get("reg_en"):

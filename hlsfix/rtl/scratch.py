@@ -437,10 +437,9 @@ def write_conflict(img) -> str | None:
             continue
         o = insn.get("o", {})
         lane_o = o.get("lane", 0)
-        n0 = insn.get("n0", 1)
         if not insn.get("o_ind"):
-            live = min(P, n0)
-            if len({(lane_o * p) % P for p in range(live)}) != live:
+            live = live_lanes(insn, P)
+            if len({(lane_o * p) % P for p in live}) != len(live):
                 return f"instruction {pc} ({Op(op).name}): lanes write with stride {lane_o}"
             continue
         why = _indirect_conflict(img, pc, insn)

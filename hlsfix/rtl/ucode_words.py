@@ -9,7 +9,7 @@ from __future__ import annotations
 from amaranth.hdl import Value
 from amaranth.lib import data
 
-from hlsfix.rtl.isa import Op, insn_layout
+from hlsfix.rtl.isa import REGISTER_WRITE_OPS, Op, insn_layout
 
 # Above the instruction's fields, each microcode word carries two facts about the next word
 # for the sequencer's end-of-kernel decision, so that it starts from flip-flops: the next
@@ -21,7 +21,6 @@ from hlsfix.rtl.isa import Op, insn_layout
 # registers, ProtoNN's critical path).
 FAST_NEXT, NEEDS_NEXT, SEQ_WRITE = insn_layout.size, insn_layout.size + 1, insn_layout.size + 2
 WORD_BITS = insn_layout.size + 3
-REGISTER_WRITE_OPS = (Op.INTOP, Op.LOOPINIT, Op.LOOPNEXT)
 
 
 def sequencer_bits(insns: list[dict], pc: int) -> int:
