@@ -64,6 +64,7 @@ class Forwarding:
         P = self.lanes = lanes
         self.has_late = late_forwarding(lanes)
         self.word_bits = word_bits
+        self.operand_terms: dict[str, list] = {}  # ``operand``'s (select, value) terms, by name
         self.en = [Signal(name=f"fw_en_{q}") for q in range(P)]
         self.addr = [Signal(signed(ADDR), name=f"fw_addr_{q}") for q in range(P)]
         self.data = [Signal(signed(word_bits), name=f"fw_data_{q}") for q in range(P)]
@@ -104,6 +105,12 @@ class Forwarding:
             self.prev = kept + self.prev  # oldest first
             newer = kept
 
+    def _selected(self, m: Module, name: str, terms: list) -> Signal:
+        """``and_or`` of an operand's terms, kept by the operand's name for ``own_late``."""
+        out = and_or(m, name, terms, self.word_bits)
+        self.operand_terms[name] = terms
+        return out
+
     def _same(self, x, y):
         return x[: self.ram_bits] == y[: self.ram_bits]
 
@@ -130,7 +137,7 @@ class Forwarding:
         for i, (_, _, data) in enumerate(writes):
             later = Cat(*hits[i + 1 :]).any() if i + 1 < len(writes) else Const(0)
             terms.append((ram_en & hits[i] & ~later, data))
-        return and_or(m, name, terms, self.word_bits)
+        return self._selected(m, name, terms)
 
     def late(self, m: Module, p: int, name: str, value, address, enable, *, raw, early_address):
         """``value`` (``raw`` registered) into S3, replaced there by a write that lands in S3's
@@ -156,16 +163,24 @@ class Forwarding:
     def own_late(self, m: Module, p: int, name: str, enable, *, raw, early_address):
         """``late`` from lane ``p``'s own write stage alone, as ``Forwarding.late`` makes it at
         P = 1: its write of the cycle after next matched a cycle early, the word chosen from its
-        next write data before S3's register. One comparison and a 2:1 multiplexer, all within
-        the lane (``schedule.own_lane`` starts a kernel early only where this serves it).
-        (Chosen after the register instead, from the lane's write register, the multiplexer
-        sits before the multiplier: the MLP at P = 8 went from 95.8 to 86.9 MHz, its path the
-        write register → that multiplexer → the DSP block.)"""
+        next write data before S3's register. One comparison, and the choice made inside the
+        operand's own AND-OR (``raw``'s terms, from ``operand``: each select also "not taken",
+        one more term for the write), all within the lane (``schedule.own_lane`` starts a kernel
+        early only where this serves it). As a 2:1 multiplexer after that AND-OR it was one
+        logic level more on the path from the writes' data to the register, the MLP's critical
+        one at P = 8 (94.8 MHz; folded, 101.1). (Chosen after the register instead, from the
+        lane's write register, the multiplexer sits before the multiplier: the MLP at P = 8 went
+        from 95.8 to 86.9 MHz, its path the write register → that multiplexer → the DSP block.)"""
         en, addr = self.ahead[p]
         hit = Signal(name=f"{name}_own_hit_{p}")
         m.d.sync += hit.eq(en & self._same(addr, early_address))
+        take = enable & hit
+        if raw.name not in self.operand_terms:
+            raise ValueError(f"raw must be an operand's selection, not {raw.name!r}")
+        terms = [(select & ~take, value) for select, value in self.operand_terms[raw.name]]
+        chosen = and_or(m, f"{name}_own_{p}", [*terms, (take, self.pdata[p])], self.word_bits)
         out = Signal(signed(self.word_bits), name=f"{name}_fwd_{p}")
-        m.d.sync += out.eq(Mux(enable & hit, self.pdata[p], raw))
+        m.d.sync += out.eq(chosen)
         return out
 
 
@@ -238,14 +253,14 @@ class BankForwarding(Forwarding):
         ``early_address``) like the late forwarding's: the RAM data never hold it (a bypassed
         RAM's do)."""
         if self.bypassed:
-            return and_or(m, name, [(ram_en, ram), rom, *rest], self.word_bits)
+            return self._selected(m, name, [(ram_en, ram), rom, *rest])
         hit, lane = self._match(m, early_address, Const(1), f"{name}_cur")
         terms = [(ram_en & ~hit, ram), rom, *rest, (ram_en & hit, Array(self.data)[lane])]
         if self.pipelined:  # and the write of the cycle before, where this cycle's does not hit
             hit1, lane1 = self._match(m, early_address, Const(1), f"{name}_prev", self._now_writes(m))
             terms[0] = (ram_en & ~hit & ~hit1, ram)
             terms.append((ram_en & hit1 & ~hit, Array(self.prev_data)[lane1]))
-        return and_or(m, name, terms, self.word_bits)
+        return self._selected(m, name, terms)
 
     def late(self, m: Module, p: int, name: str, value, address, enable, *, raw, early_address):
         """``value`` registered into S3, replaced there by a write that lands in S3's cycle: the
