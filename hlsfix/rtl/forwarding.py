@@ -65,6 +65,7 @@ class Forwarding:
         self.has_late = late_forwarding(lanes)
         self.word_bits = word_bits
         self.operand_terms: dict[str, list] = {}  # ``operand``'s (select, value) terms, by name
+        self.bypassed = False  # a bypassed scratch RAM: 16 lanes, built to fit (``BankForwarding``)
         self.en = [Signal(name=f"fw_en_{q}") for q in range(P)]
         self.addr = [Signal(signed(ADDR), name=f"fw_addr_{q}") for q in range(P)]
         self.data = [Signal(signed(word_bits), name=f"fw_data_{q}") for q in range(P)]
@@ -168,19 +169,22 @@ class Forwarding:
         one more term for the write), all within the lane (``schedule.own_lane`` starts a kernel
         early only where this serves it). As a 2:1 multiplexer after that AND-OR it was one
         logic level more on the path from the writes' data to the register, the MLP's critical
-        one at P = 8 (94.8 MHz; folded, 101.1). (Chosen after the register instead, from the
-        lane's write register, the multiplexer sits before the multiplier: the MLP at P = 8 went
-        from 95.8 to 86.9 MHz, its path the write register → that multiplexer → the DSP block.)"""
+        one at P = 8 (94.8 MHz; folded, 101.1); at 16 lanes, built to fit, the multiplexer stays.
+        (Chosen after the register instead, from the lane's write register, the multiplexer sits
+        before the multiplier: the MLP at P = 8 went from 95.8 to 86.9 MHz, its path the write
+        register → that multiplexer → the DSP block.)"""
         en, addr = self.ahead[p]
         hit = Signal(name=f"{name}_own_hit_{p}")
         m.d.sync += hit.eq(en & self._same(addr, early_address))
         take = enable & hit
+        out = Signal(signed(self.word_bits), name=f"{name}_fwd_{p}")
+        if self.bypassed:  # built to fit: the folded AND-OR cost ProtoNN 2,350 LUT at P = 16
+            m.d.sync += out.eq(Mux(take, self.pdata[p], raw))
+            return out
         if raw.name not in self.operand_terms:
             raise ValueError(f"raw must be an operand's selection, not {raw.name!r}")
         terms = [(select & ~take, value) for select, value in self.operand_terms[raw.name]]
-        chosen = and_or(m, f"{name}_own_{p}", [*terms, (take, self.pdata[p])], self.word_bits)
-        out = Signal(signed(self.word_bits), name=f"{name}_fwd_{p}")
-        m.d.sync += out.eq(chosen)
+        m.d.sync += out.eq(and_or(m, f"{name}_own_{p}", [*terms, (take, self.pdata[p])], self.word_bits))
         return out
 
 
