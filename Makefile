@@ -21,7 +21,7 @@ main: setup
 	$(VENV)/bin/hlsfix build --board arty-a7 -o $(OUT)/protonn-arty
 
 test: setup
-	$(VENV)/bin/python -m pytest -q
+	$(VENV)/bin/python -m pytest -q --durations=15
 
 lint: setup
 	$(VENV)/bin/ruff check hlsfix tests benchmarks examples

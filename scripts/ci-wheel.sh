@@ -1,17 +1,22 @@
 #!/usr/bin/env bash
 # The product as a user gets it: build the wheel, install it into a fresh virtualenv OUTSIDE the
 # checkout, and run the main job and one simulation there (and check the base install needs no extra
-# for compile). Used by .ci/run after the test suite.
+# for compile). .ci/run runs it beside the test suite (HLSFIX_WHEEL: a wheel built already).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 WORK="$(mktemp -d /tmp/hlsfix-wheel-XXXXXX)"
 trap 'rm -rf "$WORK"' EXIT
 PY="${PYTHON:-python3}"
 
-echo "== wheel: build"
-"$ROOT/.venv/bin/pip" wheel -q --no-deps -w "$WORK/dist" "$ROOT"
-WHEEL="$(ls "$WORK"/dist/hlsfix-*.whl)"
-echo "built $(basename "$WHEEL")"
+if [ -n "${HLSFIX_WHEEL:-}" ]; then  # built already (.ci/run builds it before the suite starts)
+    WHEEL="$HLSFIX_WHEEL"
+    echo "== wheel: $(basename "$WHEEL") (built before)"
+else
+    echo "== wheel: build"
+    "$ROOT/.venv/bin/pip" wheel -q --no-deps -w "$WORK/dist" "$ROOT"
+    WHEEL="$(ls "$WORK"/dist/hlsfix-*.whl)"
+    echo "built $(basename "$WHEEL")"
+fi
 
 echo "== wheel: base install (no extras) compiles and builds for the Uno"
 "$PY" -m venv "$WORK/base"
