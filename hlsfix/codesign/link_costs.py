@@ -260,9 +260,9 @@ def measure_driver(program: KernelProgram, host: str, *, cache_dir: Path | None 
     """The driver's costs on ``host`` for ``program``'s RAM word width (cached in the process and
     on disk, by the driver's sources)."""
     from hlsfix.mcu import runners
-    from hlsfix.rtl.microcode import compile_image
+    from hlsfix.rtl.microcode import image_word_bits
 
-    word_bits = compile_image(program, 1).word_bits
+    word_bits = image_word_bits(program)
     key = (host, word_bits)
     if key in _DRIVERS:
         return _DRIVERS[key]
@@ -285,9 +285,9 @@ def measure_driver(program: KernelProgram, host: str, *, cache_dir: Path | None 
 
 def host_link(program: KernelProgram, host: str) -> HostLink:
     """The link of ``host`` ("arduino-uno" or "microblaze") with the driver measured for ``program``."""
-    from hlsfix.rtl.microcode import compile_image
+    from hlsfix.rtl.microcode import image_word_bits
 
-    word_bits = compile_image(program, 1).word_bits
+    word_bits = image_word_bits(program)
     uno = host == "arduino-uno"
     return HostLink(
         host=host,

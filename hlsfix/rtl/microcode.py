@@ -119,7 +119,7 @@ class _Compiler(MacKernels, AluKernels, SpeculativeKernels):
             self.img.rom.extend(int(v) for v in program.constants[b.name].reshape(-1))
             if b.name in tables:
                 self.img.table_words = len(self.img.rom)
-        self.img.word_bits = max(b.fmt.bits for b in program.buffers)
+        self.img.word_bits = image_word_bits(program)
         self.img.ram_bits = ram_bits  # the scratch RAM's words: its buffers', not the constants'
         wides = [k.wide for k in program.walk() if hasattr(k, "wide")]
         self.img.value_bits = max([32, *wides])
@@ -340,6 +340,12 @@ class _Compiler(MacKernels, AluKernels, SpeculativeKernels):
             out[name] = Loc(Src.RAM, self.img.ram_depth, loc.scale)
             self.img.ram_depth += self.bufs[name].size * loc.scale
         return out
+
+
+def image_word_bits(program: KernelProgram) -> int:
+    """The width of the image's data words (RAM, ROM, host port): its widest buffer's. Known
+    without compiling the image (the co-design costs ask for it once per predicted partition)."""
+    return max(b.fmt.bits for b in program.buffers)
 
 
 def compile_image(
