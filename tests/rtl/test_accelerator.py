@@ -20,7 +20,9 @@ from tests.tools import require_tool
 pytest.importorskip("amaranth")
 pytest.importorskip("cocotb_tools")
 
-N_INPUTS = int(os.environ.get("HLSFIX_RTL_INPUTS", "50"))
+# 20 inputs by default (most of a test's time is Icarus, about 0.5 s per ProtoNN inference);
+# HLSFIX_RTL_INPUTS=50 or more for a deeper run, benchmarks/bench_rtl.py --inputs N for whole sets
+N_INPUTS = int(os.environ.get("HLSFIX_RTL_INPUTS", "20"))
 SLOW = {"cnn": 10, "fastgrnn": 2}  # inputs divided by this: long inferences in a slow simulator
 
 

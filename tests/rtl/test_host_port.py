@@ -103,7 +103,7 @@ def _run_partition(program, x_q: np.ndarray, sides: tuple[str, ...], lanes: int 
     ],
 )
 def test_protonn_segments_match_golden(sides):
-    program, x_q = _program_and_inputs("protonn", 3)
+    program, x_q = _program_and_inputs("protonn", 2)  # each input ~15 s of Amaranth simulation
     outputs, seg_cycles, image = _run_partition(program, x_q, sides)
     assert outputs.tolist() == run_golden(program, x_q).output.tolist()
     # every segment takes exactly the schedule's predicted cycles (START to idle), every input
