@@ -20,9 +20,10 @@ $(STAMP): pyproject.toml scripts/install-system-tools.sh
 main: setup
 	$(VENV)/bin/hlsfix build --board arty-a7 -o $(OUT)/protonn-arty
 
-# two workers (pytest-xdist): most of the suite is Python (Amaranth, simulation drivers) on one core
+# two workers (pytest-xdist): most of the suite is Python (Amaranth, simulation drivers) on one core;
+# work-stealing, so that one worker is not left with the last minutes of long tests alone
 test: setup
-	$(VENV)/bin/python -m pytest -q -n 2 --durations=15
+	$(VENV)/bin/python -m pytest -q -n 2 --dist worksteal --durations=15
 
 lint: setup
 	$(VENV)/bin/ruff check hlsfix tests benchmarks examples
