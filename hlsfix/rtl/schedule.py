@@ -186,6 +186,7 @@ def schedule(
     div_latency: int,
     starts: list | None = None,
     late: bool = True,
+    needs: dict[tuple[int, int], int] | None = None,
 ) -> tuple[list[bool], list[int], int]:
     """Per instruction (drain, wait), and the cycles of one inference under that schedule;
     ``starts`` (if given) receives (instruction, acceptance cycle) along the dynamic trace.
@@ -193,8 +194,13 @@ def schedule(
     The sequencer's timing is simulated exactly over the dynamic trace: when an instruction is
     considered, each pending producer j (last beat at t_j) requires acceptance at s >= t_j + need,
     which the instruction's wait turns into a bound from the latest beat. Waits only grow between
-    passes and larger waits only spread the trace, so the fixed point satisfies every bound."""
+    passes and larger waits only spread the trace, so the fixed point satisfies every bound.
+
+    ``needs``: a memo of ``need`` by the ``id`` of its two ``InsnUse`` (a pure function of them
+    and the timing), which a caller scheduling permutations of the same uses (``reorder.py``)
+    shares between calls; the caller keeps those uses alive while the memo is in use."""
     order = trace(insns)
+    needs = {} if needs is None else needs
     writes = write_at(div_latency, late)
     free_after = {k: v + 1 for k, v in writes.items()}  # the pipeline is empty from then on
     drain, wait = [False] * len(insns), [0] * len(insns)
@@ -211,7 +217,14 @@ def schedule(
             use = uses[pc]
             # producers retired before the earliest acceptance (s0 - 1: the fast path) impose nothing
             pending = [(j, t) for j, t in pending if t + free_after[uses[j].latency] > s0 - 1]
-            req = max([t + need(uses[j], use, writes) - t_latest for j, t in pending], default=0)
+            req = -(1 << 30)
+            for j, t in pending:
+                key = (id(uses[j]), id(use))
+                wait_after = needs.get(key)
+                if wait_after is None:
+                    wait_after = needs[key] = need(uses[j], use, writes)
+                req = max(req, t + wait_after - t_latest)
+            req = max(req, 0)
             if req > MAX_WAIT and not drain[pc]:
                 drain[pc] = changed = True
             if not drain[pc] and req > wait[pc]:
