@@ -19,6 +19,7 @@ rows 10, 34 and 58.
 import json
 import re
 import sys
+from pathlib import Path
 
 
 def layout(kind: str) -> tuple[dict[str, str], dict[int, str], str, list[str]]:
@@ -51,7 +52,7 @@ def layout(kind: str) -> tuple[dict[str, str], dict[int, str], str, list[str]]:
 
 def main() -> None:
     source, target, kind = sys.argv[1:4]
-    design = json.loads(open(source).read())
+    design = json.loads(Path(source).read_text())
     module = design["modules"]["hlsfix_accel"]
     ebr, mult, table_site, sequencer = layout(kind)
     net_of = {}
@@ -62,7 +63,8 @@ def main() -> None:
         if cell["type"] == "DP16KD":
             site = ebr[name if name.startswith("ucode") else re.sub(r"\.0\.0$", "", name)]
         elif cell["type"] == "MULT18X18D":
-            inputs = {net_of.get(b, "") for p, bits in cell["connections"].items() if p[0] in "AB" for b in bits}
+            ports = [bits for port, bits in cell["connections"].items() if port[0] in "AB"]
+            inputs = {net_of.get(bit, "") for bits in ports for bit in bits}
             lane = next((int(m.group(1)) for n in inputs if (m := re.fullmatch(r"a_fwd_(\d+)", n))), None)
             if lane is not None:
                 site = mult[lane]  # the lane's product: a_fwd_k × b_fwd_k
@@ -75,7 +77,7 @@ def main() -> None:
         else:
             continue
         cell["attributes"]["BEL"] = site
-    open(target, "w").write(json.dumps(design))
+    Path(target).write_text(json.dumps(design))
 
 
 if __name__ == "__main__":

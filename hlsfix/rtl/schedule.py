@@ -206,6 +206,19 @@ def schedule(
     drain, wait = [False] * len(insns), [0] * len(insns)
     for pc, use in enumerate(uses):
         drain[pc] = use.op == Op.DONE
+    # per instruction, read once: the trace visits each many times and every pass again
+    ids = [id(use) for use in uses]
+    latency = [use.latency for use in uses]
+    # a producer whose last beat was t imposes nothing on an acceptance after t + retired_after
+    retired_after = [free_after[use.latency] - 1 for use in uses]
+    written: dict[tuple[int, int], range] = {}  # a placed kernel's write cycles by (pc, start)
+
+    def writes_of(pc: int, start: int) -> range:
+        key = (pc, start)
+        if key not in written:
+            written[key] = _write_cycles(insns[pc], start, beats[pc], latency[pc], writes)
+        return written[key]
+
     while True:
         changed = False
         accepted = []
@@ -216,10 +229,10 @@ def schedule(
         for pc in order:
             use = uses[pc]
             # producers retired before the earliest acceptance (s0 - 1: the fast path) impose nothing
-            pending = [(j, t) for j, t in pending if t + free_after[uses[j].latency] > s0 - 1]
+            pending = [(j, t) for j, t in pending if t + retired_after[j] >= s0 - 1]
             req = -(1 << 30)
             for j, t in pending:
-                key = (id(uses[j]), id(use))
+                key = (ids[j], ids[pc])
                 wait_after = needs.get(key)
                 if wait_after is None:
                     wait_after = needs[key] = need(uses[j], use, writes)
@@ -245,12 +258,11 @@ def schedule(
                 # Each lane has one write stage: a short-latency kernel may overtake a longer one
                 # (Exp, SigmoidTanh) only if their writes never meet in one cycle (the cycles of each
                 # kernel's writes, not their span); else it follows.
-                mine = _write_cycles(insns[pc], s, beats[pc], use.latency, writes)
                 for j, t in pending:
-                    if uses[j].latency <= use.latency:
+                    if latency[j] <= use.latency:
                         continue
-                    if _meet(mine, _write_cycles(insns[j], t - beats[j], beats[j], uses[j].latency, writes)):
-                        req = t + writes[uses[j].latency] - writes[use.latency] - t_latest
+                    if _meet(writes_of(pc, s), writes_of(j, t - beats[j])):
+                        req = t + writes[latency[j]] - writes[use.latency] - t_latest
                         if req > MAX_WAIT:
                             drain[pc] = changed = True
                         elif req > wait[pc]:
