@@ -198,7 +198,8 @@ def schedule(
 
     ``needs``: a memo of ``need`` by the ``id`` of its two ``InsnUse`` (a pure function of them
     and the timing), which a caller scheduling permutations of the same uses (``reorder.py``)
-    shares between calls; the caller keeps those uses alive while the memo is in use."""
+    shares between calls of one ``div_latency`` and ``late``; the caller keeps those uses alive
+    while the memo is in use."""
     order = trace(insns)
     needs = {} if needs is None else needs
     writes = write_at(div_latency, late)
