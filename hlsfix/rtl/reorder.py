@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from hlsfix.rtl.image import Image
 from hlsfix.rtl.isa import SEQUENCER_OPS
-from hlsfix.rtl.schedule import InsnUse, late_forwarding, need, schedule, write_at
+from hlsfix.rtl.schedule import InsnUse, NeedMemo, late_forwarding, need, schedule, write_at
 
 # How many cycles a kernel of the longest remaining chain may wait before a ready kernel that
 # starts earlier goes first: each is tried, and the exact model keeps the shortest schedule
@@ -46,25 +46,18 @@ class _Timing:
     accepted (its producers' ``need`` and the fast path), ignoring the write-stage ordering of
     latency classes. Only a heuristic: ``schedule`` times the chosen order exactly."""
 
-    def __init__(self, writes: dict[int, int], needs: dict[tuple[int, int], int]) -> None:
-        self.writes = writes
-        self.needs = needs  # ``need`` by the ids of its uses (see ``schedule``)
+    def __init__(self, needs: NeedMemo) -> None:
+        self.needs = needs
         self.done: list[tuple[InsnUse, int]] = []  # (use, last beat) of every placed kernel
         self.t_latest, self.s0, self.prev_beats, self.after_kernel = 0, 0, 0, False
 
     def start(self, use: InsnUse) -> int:
-        req = max((t + self._need(u, use) for u, t in self.done), default=-math.inf)
+        req = max((t + self.needs(u, use) for u, t in self.done), default=-math.inf)
         kernel = use.op not in SEQUENCER_OPS
         fast = not use.regs_issue or self.prev_beats >= 2
         if kernel and self.after_kernel and fast and req <= self.t_latest:
             return self.t_latest
         return int(max(self.s0 + (kernel and bool(use.regs_issue) and not self.after_kernel), req))
-
-    def _need(self, pending: InsnUse, new: InsnUse) -> int:
-        key = (id(pending), id(new))
-        if key not in self.needs:
-            self.needs[key] = need(pending, new, self.writes)
-        return self.needs[key]
 
     def place(self, use: InsnUse, beats: int) -> None:
         s = self.start(use)
@@ -128,20 +121,20 @@ def _list_scheduled(
     div_latency: int,
     slack: int | None,
     exact: bool,
-    needs: dict[tuple[int, int], int],
+    needs: NeedMemo,
 ) -> list[int]:
     """The run's kernels list-scheduled: kernels keep every memory and register dependence (on
     the actual addresses, so the memory plan's reuse is respected). Among the kernels whose
     producers are placed, the one heading the longest chain of dependent latencies goes first
     unless another starts more than ``slack`` cycles earlier (by ``_Timing``), so independent
     work fills the pipeline's waits (a SigmoidTanh's divider, a Select's register, a dot
-    product's adder tree). ``needs``: ``_Timing``'s memo, shared by the runs of one segment."""
+    product's adder tree). ``needs``: the segment's memo of ``need`` (``_Timing``'s)."""
     writes = write_at(div_latency, late_forwarding(img.lanes))
     chain = _chains(img, run, beats, writes, exact)
     n, deps = len(run.groups), run.deps
     placed: list[int] = []
     left = set(range(n))
-    clock = _Timing(writes, needs)
+    clock = _Timing(needs)
     while left:
         ready = [i for i in sorted(left) if not deps[i] & left]
         if slack is None:
@@ -201,8 +194,8 @@ def schedule_segment(
         return order
 
     cache: dict[tuple[int, ...], tuple] = {}
-    needs: dict[tuple[int, int], int] = {}  # schedule()'s memo: every trial permutes ``uses``
-    list_needs: dict[tuple[int, int], int] = {}  # the list scheduler's, of the same uses
+    # every trial, list-scheduled or timed, permutes the same uses under one timing
+    needs = NeedMemo(write_at(div_latency, late_forwarding(img.lanes)))
 
     def timed(seqs: list[list[int]]) -> tuple:
         order = tuple(order_of(seqs))
@@ -219,7 +212,7 @@ def schedule_segment(
 
     best_seqs = [list(range(len(run.groups))) for run in runs]
     for slack, exact in itertools.product(SLACKS, (False, True)):
-        seqs = [_list_scheduled(sub, run, seg_beats, div_latency, slack, exact, list_needs) for run in runs]
+        seqs = [_list_scheduled(sub, run, seg_beats, div_latency, slack, exact, needs) for run in runs]
         if timed(seqs)[2] < timed(best_seqs)[2]:
             best_seqs = seqs
     improved = search

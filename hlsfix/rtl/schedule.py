@@ -126,6 +126,23 @@ def need(pending: InsnUse, new: InsnUse, writes: WriteTiming) -> int:
     return need
 
 
+class NeedMemo:
+    """``need`` under one timing, remembered by the ``id`` of its two ``InsnUse``: the reorder
+    search (``reorder.py``) times thousands of permutations of the same uses, and ``need`` is a
+    pure function of them. Whoever holds a memo keeps the uses it has seen alive."""
+
+    def __init__(self, writes: WriteTiming) -> None:
+        self.writes = writes
+        self._table: dict[tuple[int, int], int] = {}
+
+    def __call__(self, pending: InsnUse, new: InsnUse) -> int:
+        key = (id(pending), id(new))
+        value = self._table.get(key)
+        if value is None:
+            value = self._table[key] = need(pending, new, self.writes)
+        return value
+
+
 def own_lane(pending: InsnUse, new: InsnUse) -> bool:
     """Does every word ``new``'s first beat reads from ``pending``'s last beat's writes come from
     the reading lane's own write stage? Then forwarding from that lane alone serves it at the
@@ -186,7 +203,7 @@ def schedule(
     div_latency: int,
     starts: list | None = None,
     late: bool = True,
-    needs: dict[tuple[int, int], int] | None = None,
+    needs: NeedMemo | None = None,
 ) -> tuple[list[bool], list[int], int]:
     """Per instruction (drain, wait), and the cycles of one inference under that schedule;
     ``starts`` (if given) receives (instruction, acceptance cycle) along the dynamic trace.
@@ -196,19 +213,17 @@ def schedule(
     which the instruction's wait turns into a bound from the latest beat. Waits only grow between
     passes and larger waits only spread the trace, so the fixed point satisfies every bound.
 
-    ``needs``: a memo of ``need`` by the ``id`` of its two ``InsnUse`` (a pure function of them
-    and the timing), which a caller scheduling permutations of the same uses (``reorder.py``)
-    shares between calls of one ``div_latency`` and ``late``; the caller keeps those uses alive
-    while the memo is in use."""
+    ``needs``: a memo of ``need`` of this timing that a caller shares between calls."""
     order = trace(insns)
-    needs = {} if needs is None else needs
     writes = write_at(div_latency, late)
+    needs = NeedMemo(writes) if needs is None else needs
+    if needs.writes != writes or needs.writes.late != writes.late:
+        raise ValueError("the need memo must be of this schedule's timing, not another")
     free_after = {k: v + 1 for k, v in writes.items()}  # the pipeline is empty from then on
     drain, wait = [False] * len(insns), [0] * len(insns)
     for pc, use in enumerate(uses):
         drain[pc] = use.op == Op.DONE
     # per instruction, read once: the trace visits each many times and every pass again
-    ids = [id(use) for use in uses]
     latency = [use.latency for use in uses]
     # a producer whose last beat was t imposes nothing on an acceptance after t + retired_after
     retired_after = [free_after[use.latency] - 1 for use in uses]
@@ -231,14 +246,7 @@ def schedule(
             use = uses[pc]
             # producers retired before the earliest acceptance (s0 - 1: the fast path) impose nothing
             pending = [(j, t) for j, t in pending if t + retired_after[j] >= s0 - 1]
-            req = -(1 << 30)
-            for j, t in pending:
-                key = (ids[j], ids[pc])
-                wait_after = needs.get(key)
-                if wait_after is None:
-                    wait_after = needs[key] = need(uses[j], use, writes)
-                req = max(req, t + wait_after - t_latest)
-            req = max(req, 0)
+            req = max([t + needs(uses[j], use) - t_latest for j, t in pending], default=0)
             if req > MAX_WAIT and not drain[pc]:
                 drain[pc] = changed = True
             if not drain[pc] and req > wait[pc]:
