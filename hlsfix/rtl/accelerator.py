@@ -9,7 +9,7 @@ stages' a microcode block-RAM row read at pc, registered and delayed stage by st
 
   S0 issue      counters and running addresses → entry-table read
   S1 address    + table column/row (gathers, sparse) → RAM/ROM operand reads (a banked scratch
-                RAM's at S2 below 8 lanes; from 8 on at S1, its data registered after the read
+                RAM's at S2 at 16 lanes; from 2 to 8 at S1, its data registered after the read
                 network: ``scratch.py``)
   S2 select     operands selected (forwarded from this cycle's write) and registered; the next
                 cycle's write matched against their addresses (late forwarding; with the
@@ -296,7 +296,7 @@ class Accelerator(wiring.Component):
         m.d.sync += [pcs[i].eq(pcs[i - 1]) for i in range(1, 10)]
         # the word at pcs[i]: S1's the sequencer's word registered, the later stages' from the
         # microcode block RAM (read at pc, its data registered, then delayed stage by stage)
-        # (from 8 lanes on, each lane its own copies: ``copies.py``)
+        # (from 2 lanes on, each lane its own copies: ``copies.py``)
         lane_words = late_words(m, mems, pc, u_reg, P)
         div_args = (*facts.divider_operands(img), img.div_bits, 1 + ADDR + PC, DIV_BITS_PER_STAGE)
         div = Divider(*div_args, early=spread_lanes(P)) if img.div_bits else None

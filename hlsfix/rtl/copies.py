@@ -1,6 +1,6 @@
 """Per-lane copies of registers that every lane reads, and the Yosys steps that keep them.
 
-At 8 lanes and more the lanes spread over the die, and a register that every lane reads (a late
+From 2 lanes on the lanes are built as spread over the die, and a register that every lane reads (a late
 stage's microcode word) feeds all of them through routes across it; worse, the synthesis shares
 the lanes' identical logic on that register's bits (``u2.b_src == RAM``, computed once), so a
 lane's operand path runs through another lane's LUTs. Each lane instead reads its own copy,
@@ -24,12 +24,18 @@ COPY_ATTR = "hlsfix_lane_copy"
 # microcode words, of the rotation network's shift in ``scratch.py``), makes its entry addresses
 # (``sequencer.EntryAddresses``) and registers its write of the cycle after next
 # (``write_stage.lane_write_ahead``); the pipeline's busy flag is registered
-# (``sequencer.PipeBusy``); the scratch RAM's reads are pipelined (``scratch.py``). Below, one
-# register drives a few lanes close together, and the Verilog stays as it was. From
+# (``sequencer.PipeBusy``); the scratch RAM's reads are pipelined (``scratch.py``); and the late
+# forwarding serves a lane's own writes only (``schedule.LATE_FORWARDING_LANES``). Below, one
+# register drives the one lane. Up to session 19 only 8 lanes were built so; 2 and 4, built with
+# shared registers and late forwarding across the lanes, placed and routed at 102.0 / 85.2 MHz
+# (ProtoNN), 104.2 / 86.5 (the MLP) and 98.8 / 84.1 (the CNN), their critical path a lane's write
+# register → the late forwarding → another lane's multiplier; spread, at 110.4 / 107.4, 114.9 /
+# 113.8 and — / 99.6, the zoo's cycles unchanged (``bench_rtl_fmax.py --lanes 2 4 --seeds 1``,
+# ECP5-45F; ``bench_rtl.py --lanes 2 3 4``). From
 # ``SPREAD_BELOW`` lanes on the accelerator is built to fit the part, not for the clock: the
 # copies, the registers ahead and the pipelined reads cost 5,600-6,500 LUTs at 16 lanes (ProtoNN, the
 # MLP no longer fitted the xc7a35t), and that design did not route to a useful clock anyway.
-SPREAD_FROM = 8
+SPREAD_FROM = 2
 SPREAD_BELOW = 16
 
 

@@ -27,7 +27,7 @@ Every operand does so for the write of its select cycle (early) and of the cycle
 that the select cycle starts from registers alone: the bank's read data, the hit, the lane's write.
 The table is registered too, built by a crossbar from every lane's write of the cycle after next
 (``write_stage.write_ahead``), so that neither the write stage's logic nor a crossing of every
-lane is in series with a look-up. A pipelined banked RAM (``scratch.py``, from 8 lanes on) reads
+lane is in series with a look-up. A pipelined banked RAM (``scratch.py``, from 2 lanes on) reads
 a cycle earlier and misses the write of the cycle before the select too: the operand looks that
 one up in the same table a cycle older, and takes its data from the writing lane's write register
 kept a cycle (``keep_previous``). A bypassed banked RAM (``scratch.py``, from 16 lanes on) holds

@@ -28,7 +28,7 @@ Built one of two ways (``scratch_banks``):
   For the same reason the input stream's (or host's) write is registered before the write
   network (``connect_writes``): it lands a cycle later, long before any kernel reads it.
 
-  From 8 lanes on (``copies.spread_lanes``) the banks and the lanes lie far apart, and a bank's
+  From 2 lanes on (``copies.spread_lanes``) the banks and the lanes lie far apart, and a bank's
   data crossing the die through the read network and then the operand select was the
   critical path (12-15 ns, 80 % routing). There the reads are **pipelined**: addressed at S1,
   like the multi-port RAM's, their data registered in the lane after the read network, and the
