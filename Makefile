@@ -20,10 +20,11 @@ $(STAMP): pyproject.toml scripts/install-system-tools.sh
 main: setup
 	$(VENV)/bin/hlsfix build --board arty-a7 -o $(OUT)/protonn-arty
 
-# two workers (pytest-xdist): most of the suite is Python (Amaranth, simulation drivers) on one core;
-# work-stealing, so that one worker is not left with the last minutes of long tests alone
+# two workers (pytest-xdist): most of the suite is Python (Amaranth, simulation drivers) on one core.
+# One test at a time to whichever worker is free, the tests marked slow first (tests/conftest.py):
+# longest-first, so that the last minutes are short tests on both workers, not one long test alone
 test: setup
-	$(VENV)/bin/python -m pytest -q -n 2 --dist worksteal --durations=15
+	$(VENV)/bin/python -m pytest -q -n 2 --dist load --maxschedchunk 1 --durations=15
 
 lint: setup
 	$(VENV)/bin/ruff check hlsfix tests benchmarks examples

@@ -342,6 +342,7 @@ def test_every_lane_count_tried_has_its_reason() -> None:
     )
 
 
+@pytest.mark.slow
 def test_an_arty_build_checks_on_the_simulator_asked_for(tmp_path: Path) -> None:
     """``--simulator verilator`` on an Arty build runs the cocotb check on Verilator (it used to be
     accepted and ignored: the check always ran on Icarus), and the report says which ran."""

@@ -14,6 +14,7 @@ from tests.tools import require_tool
 pytest.importorskip("cocotb_tools")
 
 
+@pytest.mark.slow
 def test_build_for_an_uno_host_writes_both_sides_and_the_report(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -49,6 +50,7 @@ def test_build_for_an_uno_host_writes_both_sides_and_the_report(
     assert "Co-design: arduino-uno + FPGA over spi" in html and "host cycles per inference" in html
 
 
+@pytest.mark.slow
 def test_sim_for_a_microblaze_host_reports_estimates(tmp_path: Path) -> None:
     for tool in ("iverilog", "gcc", "arm-none-eabi-gcc", "qemu-system-arm"):
         require_tool(tool)

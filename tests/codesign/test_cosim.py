@@ -51,6 +51,7 @@ def _tools(host: str) -> None:
     require_tool("simavr" if host == "arduino-uno" else "qemu-system-arm")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("host", HOSTS)
 @pytest.mark.parametrize("name", ["protonn", "bonsai", "fastgrnn"])
 def test_chosen_partition_is_bit_exact_and_no_slower(name, host, tmp_path):
@@ -76,6 +77,7 @@ def test_chosen_partition_is_bit_exact_and_no_slower(name, host, tmp_path):
     assert chosen.fpga_cycles == plan.prediction.fpga_cycles
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("host", HOSTS)
 @pytest.mark.parametrize("name", sorted(SPLITS))
 def test_split_partitions_are_bit_exact(name, host, tmp_path):
@@ -89,6 +91,7 @@ def test_split_partitions_are_bit_exact(name, host, tmp_path):
     assert run.link_cycles > 0 and run.mcu_cycles > mcu.entry_cycles
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("host", HOSTS)
 def test_misbehaving_host_gets_defined_errors_never_a_hang(host, tmp_path):
     """Malformed command / bad address, START of a missing segment, and a read of the result

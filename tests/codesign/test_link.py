@@ -615,6 +615,7 @@ def protonn():
     return program, image, x_q[rows], [int(expected[row]) for row in rows]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("link", ["spi", "axi"])
 def test_protonn_segments_run_through_the_link_bit_exact(protonn, link):
     """The real accelerator driven only over the link: for two inputs of different classes,

@@ -118,6 +118,7 @@ def test_uno_link_costs_per_byte_at_least_the_wire(programs) -> None:
 # -- the search ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("host", costs.HOSTS)
 @pytest.mark.parametrize("name", MODELS)
 def test_chosen_plan_beats_or_ties_both_baselines(programs, measured, name: str, host: str) -> None:
@@ -129,6 +130,7 @@ def test_chosen_plan_beats_or_ties_both_baselines(programs, measured, name: str,
     assert plan.all_mcu.link_bytes == 0 and plan.all_fpga.link_bytes > 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("host", costs.HOSTS)
 def test_search_equals_brute_force_over_all_protonn_partitions(programs, measured, host: str) -> None:
     program, _ = programs["protonn"]
@@ -144,6 +146,7 @@ def test_search_equals_brute_force_over_all_protonn_partitions(programs, measure
     assert exact[plan.partition.sides] == pytest.approx(min(exact.values()))
 
 
+@pytest.mark.slow
 def test_search_costs_equal_exact_recosting_on_bonsai(programs, measured) -> None:
     """The search's fast replay of the transfer rule and its all-segments cycle table agree with
     plan_partition + predict (an image compiled for just those segments) on sampled partitions."""

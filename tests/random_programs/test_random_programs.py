@@ -46,6 +46,7 @@ def test_avr_equals_golden(seed: int, tmp_path: Path) -> None:
     _assert_exact(seed, ("avr",), tmp_path, inputs=8)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", RTL_SEEDS)
 def test_accelerator_equals_golden_at_1_2_4_lanes(seed: int, tmp_path: Path) -> None:
     _assert_exact(seed, ("rtl1", "rtl2", "rtl4"), tmp_path, inputs=3)

@@ -42,6 +42,7 @@ def _check(model, program, x_q, lanes, tmp_path, **kw):
     return res
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model", hlsfix.ZOO_NAMES)
 def test_zoo_model_is_bit_exact_in_icarus(model, tmp_path):
     require_tool("iverilog")
@@ -64,6 +65,7 @@ def test_mixed_bitwidth_model_is_bit_exact_in_icarus(model, tmp_path):
 @pytest.mark.parametrize(
     ("model", "lanes"), [("bonsai", 4), ("protonn", 3), ("protonn", 8), ("mlp", 4), ("fastgrnn", 8)]
 )
+@pytest.mark.slow
 def test_lanes_keep_the_model_bit_exact(model, lanes, tmp_path):
     require_tool("iverilog")
     program, x_q = _inputs(model, max(1, N_INPUTS // 5))
@@ -138,6 +140,7 @@ def test_independent_kernels_fill_the_latency_of_a_dependent_chain():
     )
 
 
+@pytest.mark.slow
 def test_memory_plan_layout_stays_bit_exact(tmp_path):
     require_tool("iverilog")
     program, x_q = _inputs("bonsai", max(1, N_INPUTS // 5))

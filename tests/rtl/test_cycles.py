@@ -181,6 +181,7 @@ def test_arithmetic_on_a_select_of_immediates_is_folded_into_selects():
     assert img.predicted_cycles <= 1.15 * sum(img.ideal)
 
 
+@pytest.mark.slow
 def test_a_fold_ends_where_the_memory_plan_reuses_its_words(tmp_path):
     """Under the memory plan's layout bonsai-binary's W[k1]·ZX result takes the words of the
     first test's T[0]·ZX (its last reader in the program is the Select of k1), so the child

@@ -102,6 +102,7 @@ def _run_partition(program, x_q: np.ndarray, sides: tuple[str, ...], lanes: int 
         (MCU, FPGA, FPGA, MCU),
     ],
 )
+@pytest.mark.slow
 def test_protonn_segments_match_golden(sides):
     program, x_q = _program_and_inputs("protonn", 2)  # each input ~15 s of Amaranth simulation
     outputs, seg_cycles, image = _run_partition(program, x_q, sides)

@@ -160,6 +160,7 @@ def test_banked_ram_reads_what_was_written(rotated, ahead, pipelined):
         ((True, False, False), (False, False)),  # every port its own copy: bypassed after its bank
     ],
 )
+@pytest.mark.slow
 def test_bypassed_banked_ram_reads_the_write_of_the_cycle_after(rotated, shared):
     # 16 lanes' bypass: each read holds the write landing in the cycle after it (the operand
     # select's), which the forwarding then no longer supplies

@@ -117,6 +117,7 @@ def test_8_bit_data_keep_8_bit_scratch_words_beside_16_bit_constants():
     assert _memory(img, "weight ROM")["bits"] == 16
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("model", "bits", "lanes"), [("protonn", "mixed", 2), ("bonsai", "mixed", 8)])
 def test_banked_8_bit_scratch_ram_is_bit_exact(model, bits, lanes, tmp_path):
     require_tool("iverilog")
@@ -130,6 +131,7 @@ def test_banked_8_bit_scratch_ram_is_bit_exact(model, bits, lanes, tmp_path):
     assert res.cycles_per_inference == res.predicted_cycles
 
 
+@pytest.mark.slow
 def test_a_cnn_of_22_k_parameters_is_bit_exact(tmp_path):
     """The wider CNN (``benchmarks/wide_cnn.py``): its weights need block RAM, its scratch RAM is
     banked at P = 8; bit-exact with the golden model, cycle for cycle as the schedule predicts."""

