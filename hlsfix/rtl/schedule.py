@@ -48,7 +48,7 @@ WRITE_AT = 7  # a class-0 result's write cycle after its beat's issue (accelerat
 # Only a single lane (its own write stage is every lane's) forwards late from every lane: from 2
 # lanes on the lanes are spread over the die (``copies.SPREAD_FROM``), and at 2 and 4 lanes the
 # zoo's cycles are the same either way but bonsai-binary's at 4 (80 → 81; at 3 lanes ProtoNN's
-# 661 → 651, its reorder search landing elsewhere), while the path across the lanes bounded the
+# 661 → 651, not looked into), while the path across the lanes bounded the
 # clock at 2 and 4 (ProtoNN 102.0 and 85.2 MHz).
 LATE_FORWARDING_LANES = 1
 # Sgn and Select write their register from the operand at t + 4 (``lane_ops.early_register_write``),
