@@ -118,7 +118,6 @@ def _list_scheduled(
     img: Image,
     run: _Run,
     beats: list[int],
-    div_latency: int,
     slack: int | None,
     exact: bool,
     needs: NeedMemo,
@@ -128,9 +127,8 @@ def _list_scheduled(
     producers are placed, the one heading the longest chain of dependent latencies goes first
     unless another starts more than ``slack`` cycles earlier (by ``_Timing``), so independent
     work fills the pipeline's waits (a SigmoidTanh's divider, a Select's register, a dot
-    product's adder tree). ``needs``: the segment's memo of ``need`` (``_Timing``'s)."""
-    writes = write_at(div_latency, late_forwarding(img.lanes))
-    chain = _chains(img, run, beats, writes, exact)
+    product's adder tree). ``needs``: the segment's memo of ``need``, of the run's timing."""
+    chain = _chains(img, run, beats, needs.writes, exact)
     n, deps = len(run.groups), run.deps
     placed: list[int] = []
     left = set(range(n))
@@ -212,7 +210,7 @@ def schedule_segment(
 
     best_seqs = [list(range(len(run.groups))) for run in runs]
     for slack, exact in itertools.product(SLACKS, (False, True)):
-        seqs = [_list_scheduled(sub, run, seg_beats, div_latency, slack, exact, needs) for run in runs]
+        seqs = [_list_scheduled(sub, run, seg_beats, slack, exact, needs) for run in runs]
         if timed(seqs)[2] < timed(best_seqs)[2]:
             best_seqs = seqs
     improved = search

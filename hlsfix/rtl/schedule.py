@@ -251,7 +251,7 @@ def schedule(
             use = uses[pc]
             # producers retired before the earliest acceptance (s0 - 1: the fast path) impose nothing
             pending = [(j, t) for j, t in pending if t + retired_after[j] >= s0 - 1]
-            req = max([t + needs(uses[j], use) - t_latest for j, t in pending], default=0)
+            req = max([0, *(t + needs(uses[j], use) - t_latest for j, t in pending)])
             if req > MAX_WAIT and not drain[pc]:
                 drain[pc] = changed = True
             if not drain[pc] and req > wait[pc]:
