@@ -44,9 +44,15 @@ arty = json.loads((out / "protonn-arty" / "report.json").read_text())
 sim = json.loads((out / "mlp-sim" / "report.json").read_text())
 assert arty["rtl"]["bit_exact"] is True and arty["fpga"]["fits"] is True, arty["rtl"]
 assert sim["rtl"]["bit_exact"] is True and sim["rtl"]["checked_inputs"] == 5, sim["rtl"]
+# the main job's clock is a real place-and-route (the suite's test of this command stands one in)
+fpga, rtl = arty["fpga"], arty["rtl"]
+assert "nextpnr" in fpga["timing_estimator"] and "post-route" in fpga["timing_estimator"], fpga
+assert fpga["fmax_mhz"] > 0 and rtl["us_at_fmax"] > 0, (fpga, rtl)
+assert abs(rtl["us_at_fmax"] - rtl["cycles"] / min(fpga["fmax_mhz"], 100.0)) <= 0.01, (fpga, rtl)
 for d in ("protonn-arty", "mlp-sim"):
     assert {"report.md", "report.html", "report.json", "hlsfix.toml"} <= {p.name for p in (out / d).iterdir()}
 print(f"wheel outside the checkout: main job bit-exact on {arty['rtl']['checked_inputs']} inputs "
-      f"(P={arty['rtl']['lanes']}, {arty['rtl']['cycles']} cycles); sim bit-exact on 5 inputs")
+      f"(P={rtl['lanes']}, {rtl['cycles']} cycles, {fpga['fmax_mhz']} MHz post-route: {rtl['us_at_fmax']} us); "
+      "sim bit-exact on 5 inputs")
 PY
 echo "== wheel: passed"

@@ -96,8 +96,8 @@ def _run_partition(program, x_q: np.ndarray, sides: tuple[str, ...], lanes: int 
 
 @pytest.mark.parametrize(
     "sides",
+    # every kernel on the FPGA: tests/codesign/test_link.py, through the SPI and AXI links too
     [
-        (FPGA, FPGA, FPGA, FPGA),
         (FPGA, MCU, FPGA, MCU),  # the loop on the FPGA, its accumulator filled by the host
         (MCU, FPGA, FPGA, MCU),
     ],
