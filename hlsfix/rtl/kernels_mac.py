@@ -201,6 +201,9 @@ class MacKernels:
                             cols.append(((b * h + ih) * w + iw) * cin * lx.scale if inside else None)
         tb = self.gather(("conv", k.in_shape, k.filter_shape, k.pads, k.strides, k.dilations, lx.scale), cols)
         taps = hf * wf
+        if groups > 1 and cin_g == cout == 1:
+            self._depthwise(k, tb, taps, groups)
+            return
         g = self.geom(n * ho * wo, cout, taps, cin_g)
         for gi in range(groups):
             self.emit(
@@ -224,6 +227,31 @@ class MacKernels:
                 o=_stream(lo.base + gi * cout * lo.scale, groups * cout * lo.scale, lo.scale, g=g),
                 **self.mac_tail(k, k.out, k.prod_shift, k.out_shift),
             )
+
+    def _depthwise(self, k: kp.Conv2d, tb: int, taps: int, groups: int) -> None:
+        """A depthwise convolution (one input and one output channel per group) as one kernel with
+        the channels across the lanes, as MaxPool's: a group a lane, each lane reading its own
+        channel of the same input pixels and its own filter taps. Group by group instead, the
+        lanes would share one output channel, and all but one would idle."""
+        lx, x0, rx = self.ref(k.x)
+        lf, f0, rf = self.ref(k.filters)
+        lo = self.out(k.out)
+        n, _, _, _ = k.in_shape
+        _, ho, wo, _ = k.out_shape
+        g = self.geom(n * ho * wo, groups, taps, 1)
+        self.emit(
+            k,
+            self.use(k, Op.MAC, (k.x, k.filters), k.out),
+            **{kk: v for kk, v in g.items() if kk != "lanes"},
+            x=_stream(tb, taps, 0, 1, 0, g=g, lane=0),
+            a=_stream(x0, 0, lx.scale, g=g, **rx),
+            a_ind=1,
+            a_src=lx.space,
+            b=_stream(f0, 0, taps * lf.scale, lf.scale, 0, g=g, **rf),  # filters [G, HF, WF, 1, 1]
+            b_src=lf.space,
+            o=_stream(lo.base, groups * lo.scale, lo.scale, g=g),
+            **self.mac_tail(k, k.out, k.prod_shift, k.out_shift),
+        )
 
     def k_MaxPool(self, k: kp.MaxPool) -> None:
         n, h, w, c = k.in_shape
