@@ -1,4 +1,5 @@
-"""The accelerator's microinstruction: one word per kernel (or per group of a grouped conv).
+"""The accelerator's microinstruction: one word per kernel (or per group of a grouped conv with more
+than one channel per group; a depthwise one is one word, its channels across the lanes).
 
 Every beat-producing instruction walks the same four-level loop nest — output counters ``o1``
 (outer) and ``o0`` (split across the P lanes), reduction counters ``r1`` and ``r0`` (innermost) —
