@@ -202,56 +202,50 @@ class MacKernels:
         tb = self.gather(("conv", k.in_shape, k.filter_shape, k.pads, k.strides, k.dilations, lx.scale), cols)
         taps = hf * wf
         if groups > 1 and cin_g == cout == 1:
-            self._depthwise(k, tb, taps, groups)
-            return
-        g = self.geom(n * ho * wo, cout, taps, cin_g)
-        for gi in range(groups):
+            # Depthwise (one input and one output channel per group): one kernel with the channels
+            # across the lanes, as MaxPool's, each lane reading its own channel of the same pixels
+            # and its own taps (filters [G, HF, WF, 1, 1]). Group by group, the lanes would share
+            # a group's one output channel and all but one would idle.
+            g = self.geom(n * ho * wo, groups, taps, 1)
+            parts = [
+                (
+                    _stream(x0, 0, lx.scale, g=g, **rx),
+                    _stream(f0, 0, taps * lf.scale, lf.scale, 0, g=g, **rf),
+                    _stream(lo.base, groups * lo.scale, lo.scale, g=g),
+                )
+            ]
+        else:  # a kernel per group, its output channels across the lanes
+            g = self.geom(n * ho * wo, cout, taps, cin_g)
+            parts = [
+                (
+                    _stream(x0 + gi * cin_g * lx.scale, 0, 0, 0, lx.scale, g=g, lane=0, **rx),
+                    _stream(
+                        f0 + gi * taps * cin_g * cout * lf.scale,
+                        0,
+                        lf.scale,
+                        cin_g * cout * lf.scale,
+                        cout * lf.scale,
+                        g=g,
+                        **rf,
+                    ),
+                    _stream(lo.base + gi * cout * lo.scale, groups * cout * lo.scale, lo.scale, g=g),
+                )
+                for gi in range(groups)
+            ]
+        for a, b, o in parts:
             self.emit(
                 k,
                 self.use(k, Op.MAC, (k.x, k.filters), k.out),
                 **{kk: v for kk, v in g.items() if kk != "lanes"},
                 x=_stream(tb, taps, 0, 1, 0, g=g, lane=0),
-                a=_stream(x0 + gi * cin_g * lx.scale, 0, 0, 0, lx.scale, g=g, lane=0, **rx),
+                a=a,
                 a_ind=1,
                 a_src=lx.space,
-                b=_stream(
-                    f0 + gi * taps * cin_g * cout * lf.scale,
-                    0,
-                    lf.scale,
-                    cin_g * cout * lf.scale,
-                    cout * lf.scale,
-                    g=g,
-                    **rf,
-                ),
+                b=b,
                 b_src=lf.space,
-                o=_stream(lo.base + gi * cout * lo.scale, groups * cout * lo.scale, lo.scale, g=g),
+                o=o,
                 **self.mac_tail(k, k.out, k.prod_shift, k.out_shift),
             )
-
-    def _depthwise(self, k: kp.Conv2d, tb: int, taps: int, groups: int) -> None:
-        """A depthwise convolution (one input and one output channel per group) as one kernel with
-        the channels across the lanes, as MaxPool's: a group a lane, each lane reading its own
-        channel of the same input pixels and its own filter taps. Group by group instead, the
-        lanes would share one output channel, and all but one would idle."""
-        lx, x0, rx = self.ref(k.x)
-        lf, f0, rf = self.ref(k.filters)
-        lo = self.out(k.out)
-        n, _, _, _ = k.in_shape
-        _, ho, wo, _ = k.out_shape
-        g = self.geom(n * ho * wo, groups, taps, 1)
-        self.emit(
-            k,
-            self.use(k, Op.MAC, (k.x, k.filters), k.out),
-            **{kk: v for kk, v in g.items() if kk != "lanes"},
-            x=_stream(tb, taps, 0, 1, 0, g=g, lane=0),
-            a=_stream(x0, 0, lx.scale, g=g, **rx),
-            a_ind=1,
-            a_src=lx.space,
-            b=_stream(f0, 0, taps * lf.scale, lf.scale, 0, g=g, **rf),  # filters [G, HF, WF, 1, 1]
-            b_src=lf.space,
-            o=_stream(lo.base, groups * lo.scale, lo.scale, g=g),
-            **self.mac_tail(k, k.out, k.prod_shift, k.out_shift),
-        )
 
     def k_MaxPool(self, k: kp.MaxPool) -> None:
         n, h, w, c = k.in_shape
