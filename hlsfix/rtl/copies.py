@@ -26,12 +26,9 @@ COPY_ATTR = "hlsfix_lane_copy"
 # (``write_stage.lane_write_ahead``); the pipeline's busy flag is registered
 # (``sequencer.PipeBusy``); the scratch RAM's reads are pipelined (``scratch.py``); and the late
 # forwarding serves a lane's own writes only (``schedule.LATE_FORWARDING_LANES``). One lane
-# needs none of it. Only 8 lanes were built so before; 2 and 4, built with shared
-# registers and late forwarding across the lanes, placed and routed at 102.0 / 85.2 MHz (ProtoNN),
-# 104.2 / 86.5 (the MLP) and 98.8 / 84.1 (the CNN), their critical path a lane's write register →
-# the late forwarding → another lane's multiplier; spread, at 110.4 / 107.4, 114.9 / 113.8 and
-# 106.7 / 99.6, the zoo's cycles unchanged but bonsai-binary's at 4 lanes (80 → 81)
-# (``bench_rtl_fmax.py --lanes 2 4 --seeds 1``, ECP5-45F; ``bench_rtl.py --lanes 2 3 4``). From
+# needs none of it. 2 and 4 lanes built with shared registers and late forwarding across the
+# lanes were bound by a lane's write register → the late forwarding → another lane's multiplier
+# (ProtoNN at 4 lanes 85 MHz, spread 107; docs/accelerator-timing.md, session 20). From
 # ``SPREAD_BELOW`` lanes on the accelerator is built to fit the part, not for the clock: the
 # copies, the registers ahead and the pipelined reads cost 5,600-6,500 LUTs at 16 lanes (ProtoNN, the
 # MLP no longer fitted the xc7a35t), and that design did not route to a useful clock anyway.

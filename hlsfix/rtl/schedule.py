@@ -46,10 +46,9 @@ WRITE_AT = 7  # a class-0 result's write cycle after its beat's issue (accelerat
 # at 66.7 MHz without any late forwarding, 60.1 with it across lanes; ECP5-45F), and a dependent
 # kernel waits one cycle longer unless every word it needs so is its own lane's (``own_lane``).
 # Only a single lane (its own write stage is every lane's) forwards late from every lane: from 2
-# lanes on the lanes are spread over the die (``copies.SPREAD_FROM``), and at 2 and 4 lanes the
-# zoo's cycles are the same either way but bonsai-binary's at 4 (80 → 81; at 3 lanes ProtoNN's
-# 661 → 651, not looked into), while the path across the lanes bounded the
-# clock at 2 and 4 (ProtoNN 102.0 and 85.2 MHz).
+# lanes on the lanes are spread over the die (``copies.SPREAD_FROM``), where the path across the
+# lanes bounded the clock and the own-lane rule costs the zoo at most a cycle
+# (docs/accelerator-timing.md, session 20).
 LATE_FORWARDING_LANES = 1
 # Sgn and Select write their register from the operand at t + 4 (``lane_ops.early_register_write``),
 # this many cycles before a write-stage result, and never use the write stage.

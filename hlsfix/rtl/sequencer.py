@@ -97,12 +97,12 @@ class EntryAddresses:
     """The entry table's read address of the next beat, per lane: the entry stream's next
     address (``x_next``, its register ``addr_x``) plus the lane's offset, the lane stride × p.
 
-    Otherwise (one lane, or 16 built to fit) that sum is made after the sequencer's decision
-    (``x_next`` + the offset). With ``per_lane`` (from 2 lanes on, ``copies.spread_lanes``) each
-    lane p > 0 keeps its own stream address, p lane strides on, in a register of its own and
-    makes every candidate (held, stepped, a kernel's start) in the lane, so that the decision,
-    broadcast from the sequencer, only picks among them before the block RAM's address: no adder
-    after a route across the die.
+    With ``per_lane`` (from 2 lanes on, ``copies.spread_lanes``) each lane p > 0 keeps its own
+    stream address, p lane strides on, in a register of its own and makes every candidate (held,
+    stepped, a kernel's start) in the lane, so that the decision, broadcast from the sequencer,
+    only picks among them before the block RAM's address: no adder after a route across the die.
+    Otherwise (one lane, or 16 built to fit) the sum is made after the sequencer's decision
+    (``x_next`` + the offset).
     The strides of one kernel are the same in every lane, and each kernel's start sets the offset,
     so the lane's register stays the stream's address plus its offset while the kernel issues."""
 
