@@ -4,7 +4,7 @@ per backend and a small reproducer for each failure.
 
     python scripts/random_programs.py --seeds 0:2000 --backends host,hls --jobs 2
     python scripts/random_programs.py --seeds 0:200 --backends avr --out out/random
-    python scripts/random_programs.py --seeds 0:100 --backends rtl1,rtl2,rtl4 --inputs 4
+    python scripts/random_programs.py --seeds 0:100 --backends rtl1,rtl2,rtl4,rtl8 --inputs 4
 
 Each program runs in a child process with a wall-clock limit (a hang is a failure). A mismatch or
 failure is shrunk — the chain of ``let``s cut at the earliest value that still fails, unused

@@ -49,7 +49,14 @@ from hlsfix.rtl.copies import spread_lanes
 from hlsfix.rtl.forwarding import BankForwarding, Forwarding
 from hlsfix.rtl.hostport import HOST_PORT, check_segments, host_idle_state
 from hlsfix.rtl.isa import ADDR, CNT, PC, REGISTER_WRITE_OPS, Op, Src
-from hlsfix.rtl.lane_ops import early_register_write, is_early, reduce_beat, table_index, table_product
+from hlsfix.rtl.lane_ops import (
+    early_register_write,
+    is_early,
+    reduce_beat,
+    table_index,
+    table_product,
+    write_register,
+)
 from hlsfix.rtl.memories import (
     FAST_NEXT,
     NEEDS_NEXT,
@@ -357,8 +364,9 @@ class Accelerator(wiring.Component):
             l1_ = Mux(u1.sparse, e.last, l1)
             pad1 = (u1.a_ind | u1.b_ind) & ~u1.sparse & ~e.valid
             kill1 = u1.split & l1_ & (u1.split_rem <= p)
+            v2_next = v1 & (~u1.sparse | e.valid)
             m.d.sync += [
-                v2.eq(v1 & (~u1.sparse | e.valid)),
+                v2.eq(v2_next),
                 aa2.eq(a_addr),
                 ba2.eq(b_addr),
                 f2.eq(Mux(u1.sparse, e.first, f1)),
@@ -515,7 +523,8 @@ class Accelerator(wiring.Component):
                     exp7, exp6 = Const(0), Const(0)
                 w1_ahead, w1_early = (exp7, oa7, words[8]), (exp6, oa6, words[7])
                 m.d.sync += [w1v.eq(w1_ahead[0]), w1val.eq(tprod), w1a.eq(oa7)]
-            busy.add((v1, v1_next), (v2, v2_in), (v3, v2), (v4, v3 & ~is_early(u3)), (v5, v4 & ~class0))
+            busy.add((v1, v1_next), (v2_in, v2_next), (v2, v2_in), (v3, v2), (v4, v3 & ~is_early(u3)))
+            busy.add((v5, v4 & ~class0))
             busy.add((v6, v5), (v7, v6))
             busy.add((w0v, w0_ahead[0]), (w1v, w1_ahead[0]))
             # S7 → divider (SigmoidTanh): only lane-parallel if the program has one
@@ -564,7 +573,7 @@ class Accelerator(wiring.Component):
                 # an Argmax result is written from the pre-write stage (no rescale): visible a
                 # cycle before a RAM result (``schedule.py``)
                 with m.If(wv & is_reg):
-                    m.d.sync += regs[uw.dst].eq(wval)
+                    write_register(m, img, regs, uw.dst, wval)
             lane_writes.append((wr_en, wr_addr, wr_data))
         idle_write = (self.running, in_we, in_addr, in_data)  # the input stream's or the host's
         next_writes = list(zip(pw_en, pw_addr, strict=True))

@@ -42,6 +42,25 @@ def table_index(m: Module, img: Image, p: int, u3, a3r) -> Signal:
     return y
 
 
+def write_register(m: Module, img: Image, regs, index: Value, value: Value) -> None:
+    """``regs[index]`` takes ``value`` (synchronously). A late stage's word keeps only the bits
+    that differ between the program's words (``memories.expand``), so its register field may
+    reach fewer registers than there are: then each one it reaches is its own case. (Assigned
+    through all of them, each register out of reach is an empty case statement to Yosys, whose
+    Verilog writer prints it as a bare ``(* full_case *)`` that Icarus cannot parse.)"""
+    used = 0
+    for v in facts.values(img, "dst"):
+        used |= v
+    reached = [r for r in range(len(regs)) if not r & ~used]
+    if len(reached) == len(regs):
+        m.d.sync += regs[index].eq(value)
+        return
+    with m.Switch(index):
+        for r in reached:
+            with m.Case(r):
+                m.d.sync += regs[r].eq(value)
+
+
 def is_early(u) -> Value:
     """Whether the word ``u`` is a Sgn or Select: done at S3 (``early_register_write``)."""
     return Cat(*(u.op == op for op in sorted(EARLY_OPS))).any()
@@ -57,9 +76,10 @@ def early_register_write(m: Module, img: Image, u3, v3, a3, regs, operand) -> No
         return
     at_least = a3 >= u3.imm[: img.word_bits + 2].as_signed()
     with m.If(v3 & (u3.op == Op.SGN)):
-        m.d.sync += regs[u3.dst].eq(a3 > 0)
+        write_register(m, img, regs, u3.dst, a3 > 0)
     with m.If(v3 & (u3.op == Op.SELECT)):
-        m.d.sync += regs[u3.dst].eq(Mux(at_least, operand(u3.opa_reg, u3.opa), operand(u3.opb_reg, u3.opb)))
+        chosen = Mux(at_least, operand(u3.opa_reg, u3.opa), operand(u3.opb_reg, u3.opb))
+        write_register(m, img, regs, u3.dst, chosen)
 
 
 def reduce_beat(m: Module, img: Image, p: int, u3, u4, *, v4, f4, ri4, a3, a4, prod4, ap4, bp4):

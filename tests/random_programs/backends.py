@@ -22,7 +22,7 @@ from hlsfix.fixedpoint.golden import run_golden
 from hlsfix.fixedpoint.program import KernelProgram
 
 Outcome = Literal["ok", "mismatch", "refused", "skipped", "failure"]
-BACKENDS = ("host", "hls", "avr", "rtl1", "rtl2", "rtl4")
+BACKENDS = ("host", "hls", "avr", "rtl1", "rtl2", "rtl4", "rtl8")
 HLS_PART = "xc7a35ticsg324-1L"
 
 

@@ -48,8 +48,8 @@ def test_avr_equals_golden(seed: int, tmp_path: Path) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", RTL_SEEDS)
-def test_accelerator_equals_golden_at_1_2_4_lanes(seed: int, tmp_path: Path) -> None:
-    _assert_exact(seed, ("rtl1", "rtl2", "rtl4"), tmp_path, inputs=3)
+def test_accelerator_equals_golden_at_1_2_4_8_lanes(seed: int, tmp_path: Path) -> None:
+    _assert_exact(seed, ("rtl1", "rtl2", "rtl4", "rtl8"), tmp_path, inputs=3)
 
 
 def test_golden_follows_float_at_16_bits() -> None:

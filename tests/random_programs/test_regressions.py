@@ -150,3 +150,48 @@ def test_a_program_without_intermediate_tensors_compiles_warning_free(tmp_path: 
     calib = np.random.default_rng(6).uniform(-1, 1, size=(30, 4, 1))
     program = build("let X = (4, 1) in [-1, 1] in\nargmax(X)\n", {}, calib)
     assert_backends_exact(program, calib, tmp_path, ("host", "avr"))
+
+
+def test_a_register_field_that_reaches_fewer_registers_gives_valid_verilog(tmp_path: Path) -> None:
+    """Found by the campaign at 8 lanes (seed 84), at every lane count: the Select writes register
+    0 and the loop over i register 1; the loop over j, unrolled, leaves register 2 that no word
+    names, so the late stages' word keeps one bit of the register field and no register write
+    reaches register 2. Written through all the registers, that case was a bare ``(* full_case
+    *)`` in Yosys' Verilog, which Icarus refused."""
+    text = (
+        "let X = (7, 1) in [-4, 4] in\nlet P1 = (2, 2, 7) in [-1, 1] in\n"
+        "let P5 = (1, 2, 2) in [0, 1] in\nlet P7 = (2, 2, 1) in [-0.5, 0.5] in\n"
+        "let k = (X[0:+1]) >= 10000.0 ? 1 : 1 in\nlet v = exp(-0.5 * relu(P1[k] * X)) in\n"
+        "$(i = [0:1]) (P5[i] * ($(j = [0:2]) (P7[j] <*> v)))\n"
+    )
+    rng = np.random.default_rng(84)
+    weights = {
+        "P1": rng.uniform(-1, 1, (2, 2, 7)),
+        "P5": rng.uniform(0, 1, (1, 2, 2)),
+        "P7": rng.uniform(-0.5, 0.5, (2, 2, 1)),
+    }
+    calib = rng.uniform(-4, 4, size=(12, 7, 1))
+    program = build(text, weights, calib)
+    assert_backends_exact(program, calib[:4], tmp_path, ("rtl1",))
+
+
+def test_a_last_kernel_of_one_beat_is_drained_before_the_output(tmp_path: Path) -> None:
+    """Found by the campaign at 8 lanes (seed 171): the last kernel, a 6-term dot product split
+    across the lanes (one beat), starts after its index register's arithmetic has emptied the
+    pipeline. The pipeline's busy flag missed a beat in S2 (it counted S2's register only as
+    the input of the next stage's), so in that one cycle DONE saw the pipeline empty and
+    streamed the output word before the product was written: zero for every input."""
+    text = (
+        "let X = (7, 1) in [0, 2] in\nlet P2 = (2, 6, 7) in [0, 2] in\nlet P8 = (6, 1) in [-0.3, 1] in\n"
+        "let P10 = (2, 1, 6) in [-0.1, 0.1] in\nlet v = P8 <*> (P2[0] * X) in\n"
+        "let k = (v[0:+1]) >= 0.0 ? 0 : 1 in\nlet k2 = k * 0 + k in\nP10[k2] * v\n"
+    )
+    rng = np.random.default_rng(171)
+    weights = {
+        "P2": rng.uniform(0, 2, (2, 6, 7)),
+        "P8": rng.uniform(-0.3, 1, (6, 1)),
+        "P10": rng.uniform(-0.1, 0.1, (2, 1, 6)),
+    }
+    calib = rng.uniform(0, 2, size=(12, 7, 1))
+    program = build(text, weights, calib)
+    assert_backends_exact(program, calib[:4], tmp_path, ("rtl8",))
