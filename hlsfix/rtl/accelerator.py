@@ -415,6 +415,7 @@ class Accelerator(wiring.Component):
             a_raw = fwd.operand(
                 m,
                 f"a_raw_{p}",
+                lane=p,
                 ram=ram_a,
                 address=aa2,
                 early_address=aa1,
@@ -429,6 +430,7 @@ class Accelerator(wiring.Component):
             b_raw = fwd.operand(
                 m,
                 f"b_raw_{p}",
+                lane=p,
                 ram=ram_b,
                 address=ba2,
                 early_address=ba1,

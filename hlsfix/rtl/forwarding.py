@@ -30,17 +30,22 @@ The table is registered too, built by a crossbar from every lane's write of the 
 lane is in series with a look-up. A pipelined banked RAM (``scratch.py``, from 2 lanes on) reads
 a cycle earlier and misses the write of the cycle before the select too: the operand looks that
 one up in the same table a cycle older, and takes its data from the writing lane's write register
-kept a cycle (``keep_previous``). A bypassed banked RAM (``scratch.py``, from 16 lanes on) holds
-the select cycle's write itself: an operand looks nothing up, and there is no table.
+kept a cycle (``keep_previous``). From ``schedule.LOCAL_SELECT_FROM`` lanes on (8) the select
+cycle's write comes from the reading lane's own write stage only (``_local_operand``: one
+comparison within the lane, where the table's look-up and a P-input multiplexer after a route
+across the die were), and the write of the cycle before from the lane's own copies of every
+lane's write register; the schedule waits a cycle where another lane's write would land in the
+select cycle (``schedule.own_lane_near``). A bypassed banked RAM (``scratch.py``, from 16 lanes on)
+holds the select cycle's write itself: an operand looks nothing up, and there is no table.
 """
 
 from __future__ import annotations
 
 from amaranth.hdl import Array, Cat, Const, Module, Mux, Signal, signed
 
-from hlsfix.rtl.copies import delayed
+from hlsfix.rtl.copies import copy_register, delayed
 from hlsfix.rtl.isa import ADDR
-from hlsfix.rtl.schedule import late_forwarding
+from hlsfix.rtl.schedule import late_forwarding, local_select
 from hlsfix.rtl.scratch import gated, sum_or
 
 
@@ -115,7 +120,9 @@ class Forwarding:
     def _same(self, x, y):
         return x[: self.ram_bits] == y[: self.ram_bits]
 
-    def operand(self, m: Module, name: str, *, ram, address, ram_en, rom, rest=(), early_address=None):
+    def operand(
+        self, m: Module, name: str, *, ram, address, ram_en, rom, rest=(), early_address=None, lane=0
+    ):
         """An operand selected at S2, before its register: the RAM word at ``address`` when
         ``ram_en`` (or a write to that address in this cycle or the two before: the newest, and
         of one cycle the last lane's, wins), ``rom`` (select, data) or one of ``rest``'s
@@ -123,7 +130,7 @@ class Forwarding:
         registers, so that the RAM's data and the writes' pass one AND-OR level on their way to
         the operand register: each write's match with ``address`` is made a cycle early, with
         the write one cycle younger and ``early_address`` (the operand's address a cycle before),
-        and registered."""
+        and registered. (``lane``, the reading lane, serves ``BankForwarding``'s local select.)"""
         P = self.lanes
         writes = [(en, addr, data) for en, addr, data in self.prev]  # oldest first
         writes += [(self.en[q], self.addr[q], self.data[q]) for q in range(P)]
@@ -205,13 +212,15 @@ class BankForwarding(Forwarding):
         rows = -(-ram_depth // lanes)
         self.row_bits = max(1, (rows - 1).bit_length())
         self.pipelined = pipelined
+        self.local = pipelined and local_select(lanes)  # the select cycle's write: the lane's own
+        self._local: dict[int, tuple] = {}
         self._next: Array | None = None
         self._now: Array | None = None
 
     def keep_previous(self, m: Module) -> None:
         """Nothing where the banked RAM's read covers the write of the cycle before the select;
         a pipelined RAM's does not: each lane's write data of the cycle before, registered."""
-        if self.pipelined:
+        if self.pipelined and not self.local:  # (a local lane keeps copies: ``_lane_local``)
             self.prev_data = [delayed(m, data, f"fw1_data_{q}") for q, data in enumerate(self.data)]
 
     def _now_writes(self, m: Module) -> Array:
@@ -252,18 +261,48 @@ class BankForwarding(Forwarding):
         m.d.sync += [hit.eq(enable & w[0] & (w[1 : 1 + rb] == address[k : k + rb])), lane.eq(w[1 + rb :])]
         return hit, lane
 
-    def operand(self, m: Module, name: str, *, ram, address, ram_en, rom, rest=(), early_address=None):
+    def operand(
+        self, m: Module, name: str, *, ram, address, ram_en, rom, rest=(), early_address=None, lane=0
+    ):
         """This cycle's write to the operand's word, looked up a cycle ahead (at
         ``early_address``) like the late forwarding's: the RAM data never hold it (a bypassed
-        RAM's do)."""
+        RAM's do); from ``LOCAL_SELECT_FROM`` lanes on, lane ``lane``'s own write only."""
         if self.bypassed:
             return self._selected(m, name, [(ram_en, ram), rom, *rest])
+        if self.local:
+            local = {"ram": ram, "ram_en": ram_en, "rom": rom, "rest": rest, "early_address": early_address}
+            return self._local_operand(m, lane, name, **local)
         hit, lane = self._match(m, early_address, Const(1), f"{name}_cur")
         terms = [(ram_en & ~hit, ram), rom, *rest, (ram_en & hit, Array(self.data)[lane])]
         if self.pipelined:  # and the write of the cycle before, where this cycle's does not hit
             hit1, lane1 = self._match(m, early_address, Const(1), f"{name}_prev", self._now_writes(m))
             terms[0] = (ram_en & ~hit & ~hit1, ram)
             terms.append((ram_en & hit1 & ~hit, Array(self.prev_data)[lane1]))
+        return self._selected(m, name, terms)
+
+    def _lane_local(self, m: Module, p: int) -> tuple:
+        """Lane ``p``'s own write of the next cycle (enable, address: its write of the cycle after
+        next, registered) and its copies of every lane's write data of the cycle before
+        (``copy_register``: one route across the die from register to register), made once."""
+        if p not in self._local:
+            en, addr = self.ahead[p]
+            own_next = (delayed(m, en, f"own_nen_{p}"), delayed(m, addr, f"own_naddr_{p}"))
+            copies = [copy_register(m, self.data[q], f"fw1_data_{q}_at_{p}") for q in range(self.lanes)]
+            self._local[p] = own_next, copies
+        return self._local[p]
+
+    def _local_operand(self, m: Module, p: int, name: str, *, ram, ram_en, rom, rest, early_address):
+        """``operand`` from ``LOCAL_SELECT_FROM`` lanes on: the write of the select cycle from
+        lane ``p``'s own write stage (one comparison within the lane; the schedule waits a cycle
+        where another lane's would land there: ``schedule.own_lane_near``), the write of the
+        cycle before from the lane's copies of every lane's write data, looked up in the table."""
+        (nen, naddr), copies = self._lane_local(m, p)
+        hit = Signal(name=f"{name}_own_cur_hit")
+        m.d.sync += hit.eq(nen & self._same(naddr, early_address))
+        hit1, lane1 = self._match(m, early_address, Const(1), f"{name}_prev", self._now_writes(m))
+        older = Array(v.as_signed() for v in copies)[lane1]
+        terms = [(ram_en & ~hit & ~hit1, ram), rom, *rest]
+        terms += [(ram_en & hit, self.data[p]), (ram_en & hit1 & ~hit, older)]
         return self._selected(m, name, terms)
 
     def late(self, m: Module, p: int, name: str, value, address, enable, *, raw, early_address):

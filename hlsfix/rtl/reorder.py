@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from hlsfix.rtl.image import Image
 from hlsfix.rtl.isa import SEQUENCER_OPS
-from hlsfix.rtl.schedule import InsnUse, NeedMemo, late_forwarding, need, schedule, write_at
+from hlsfix.rtl.schedule import InsnUse, NeedMemo, late_forwarding, local_select, need, schedule, write_at
 
 # How many cycles a kernel of the longest remaining chain may wait before a ready kernel that
 # starts earlier goes first: each is tried, and the exact model keeps the shortest schedule
@@ -193,7 +193,7 @@ def schedule_segment(
 
     cache: dict[tuple[int, ...], tuple] = {}
     # every trial, list-scheduled or timed, permutes the same uses under one timing
-    needs = NeedMemo(write_at(div_latency, late_forwarding(img.lanes)))
+    needs = NeedMemo(write_at(div_latency, late_forwarding(img.lanes), local_select(img.lanes)))
 
     def timed(seqs: list[list[int]]) -> tuple:
         order = tuple(order_of(seqs))
@@ -205,6 +205,7 @@ def schedule_segment(
                 div_latency,
                 late=late_forwarding(img.lanes),
                 needs=needs,
+                local=local_select(img.lanes),
             )
         return cache[order]
 

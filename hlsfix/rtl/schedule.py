@@ -9,7 +9,8 @@ to back. ``drain`` (wait for the pipeline to empty) is left for the end of the p
 
 The pipeline (``accelerator.py``), counted from a beat issued at t: its RAM and ROM operands are
 read at t + 1 (transparent to a write in that cycle), the block RAMs' data registered at t + 2,
-selected at t + 3 (forwarded from a write in that cycle or the one before) and used at t + 4
+selected at t + 3 (forwarded from a write in that cycle, from ``LOCAL_SELECT_FROM`` lanes on the
+reading lane's own where ``own_lane_near`` decides, or from any lane's in the one before) and used at t + 4
 (forwarded late from a write in that cycle: any lane's up to ``LATE_FORWARDING_LANES`` lanes, the
 reading lane's own beyond, where ``own_lane`` decides); a result is
 written at t + 7 (RAM, or a register visible from t + 7: register results skip the rescale;
@@ -35,6 +36,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hlsfix.rtl.copies import spread_lanes
 from hlsfix.rtl.isa import SEQUENCER_OPS, Op
 
 MAX_WAIT = 63  # the instruction field is 6 bits wide
@@ -56,6 +58,17 @@ EARLY_REGISTER = 2
 EARLY_OPS = frozenset({Op.SGN, Op.SELECT})
 
 
+# From this many lanes an operand takes the write of its select cycle from its own lane only too
+# (``forwarding.BankForwarding``), not through a P-input multiplexer after a route across the
+# die; a dependent kernel waits a cycle more where another lane's write would land there.
+LOCAL_SELECT_FROM = 8
+
+
+def local_select(lanes: int) -> bool:
+    """Whether the accelerator of ``lanes`` lanes forwards its select cycle's write lane-locally."""
+    return lanes >= LOCAL_SELECT_FROM and spread_lanes(lanes)
+
+
 def late_forwarding(lanes: int) -> bool:
     """Whether the accelerator of ``lanes`` lanes has late forwarding (``accelerator.py``)."""
     return lanes <= LATE_FORWARDING_LANES
@@ -63,16 +76,24 @@ def late_forwarding(lanes: int) -> bool:
 
 class WriteTiming(dict):
     """Write-stage cycle after a beat's issue, per latency class; ``late``: operands are
-    late-forwarded from every lane (else from their own lane's only: ``own_lane``)."""
+    late-forwarded from every lane (else from their own lane's only: ``own_lane``); ``local``:
+    the write of an operand's select cycle is forwarded from its own lane's only too."""
 
-    def __init__(self, cycles: dict[int, int], late: bool) -> None:
+    def __init__(self, cycles: dict[int, int], late: bool, local: bool = False) -> None:
         super().__init__(cycles)
         self.late = late
+        self.local = local
+
+    def __eq__(self, other: object) -> bool:
+        same = isinstance(other, WriteTiming) and (self.late, self.local) == (other.late, other.local)
+        return same and super().__eq__(other)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
-def write_at(div_latency: int, late: bool = True) -> WriteTiming:
+def write_at(div_latency: int, late: bool = True, local: bool = False) -> WriteTiming:
     """Write-stage cycle after a beat's issue, per latency class (2: through the divider)."""
-    return WriteTiming({0: WRITE_AT, 1: WRITE_AT + 3, 2: WRITE_AT + 2 + div_latency}, late)
+    return WriteTiming({0: WRITE_AT, 1: WRITE_AT + 3, 2: WRITE_AT + 2 + div_latency}, late, local)
 
 
 @dataclass(frozen=True)
@@ -88,6 +109,10 @@ class InsnUse:
     # own-lane late forwarding (``lane_words.py``); None: not known (not own-lane)
     first_reads: frozenset[tuple[int, int]] | None = None
     last_writes: frozenset[tuple[int, int]] | None = None
+    # the second beat's reads and the one before the last beat's writes, likewise: the pairs of
+    # beats whose write lands in the operand's select cycle at the early start
+    second_reads: frozenset[tuple[int, int]] | None = None
+    penult_writes: frozenset[tuple[int, int]] | None = None
 
 
 def _overlap(a: tuple[int, int], b: tuple[int, int]) -> bool:
@@ -117,6 +142,11 @@ def need(pending: InsnUse, new: InsnUse, writes: WriteTiming) -> int:
         # a table kernel's index is computed from the operand before late forwarding
         if new.op in (Op.EXP, Op.SIGTANH) or not (writes.late or own_lane(pending, new)):
             need = write_at - 4
+        if writes.local:  # the write of the select cycle is served from the reading lane's own
+            if not own_lane(pending, new):
+                need = write_at - 3
+            elif need == write_at - 5 and not own_lane_near(pending, new):
+                need = write_at - 4
     if late_w & new.regs_issue:
         need = reg_at + 1  # address products are computed at s - 1 from registers, which
         # a register result reaches at ``register_at``
@@ -157,6 +187,14 @@ def own_lane(pending: InsnUse, new: InsnUse) -> bool:
     for word, lane in pending.last_writes:
         writers.setdefault(word, set()).add(lane)
     return all(writers.get(word, {lane}) == {lane} for word, lane in new.first_reads)
+
+
+def own_lane_near(pending: InsnUse, new: InsnUse) -> bool:
+    """``own_lane`` for the pairs of beats one cycle further apart than the first and last ones
+    (``new``'s first beat and ``pending``'s beat before the last, ``new``'s second and
+    ``pending``'s last): their writes land in the operand's select cycle at the early start."""
+    pairs = ((pending.penult_writes, new.first_reads), (pending.last_writes, new.second_reads))
+    return all(own_lane(InsnUse(pending.op, last_writes=w), InsnUse(new.op, first_reads=r)) for w, r in pairs)
 
 
 def _same_target(a: InsnUse, b: InsnUse) -> bool:
@@ -208,6 +246,7 @@ def schedule(
     starts: list | None = None,
     late: bool = True,
     needs: NeedMemo | None = None,
+    local: bool = False,
 ) -> tuple[list[bool], list[int], int]:
     """Per instruction (drain, wait), and the cycles of one inference under that schedule;
     ``starts`` (if given) receives (instruction, acceptance cycle) along the dynamic trace.
@@ -219,9 +258,9 @@ def schedule(
 
     ``needs``: a memo of ``need`` of this timing that a caller shares between calls."""
     order = trace(insns)
-    writes = write_at(div_latency, late)
+    writes = write_at(div_latency, late, local)
     needs = NeedMemo(writes) if needs is None else needs
-    if needs.writes != writes or needs.writes.late != writes.late:
+    if needs.writes != writes:
         raise ValueError("the need memo must be of this schedule's timing, not another")
     free_after = {k: v + 1 for k, v in writes.items()}  # the pipeline is empty from then on
     drain, wait = [False] * len(insns), [0] * len(insns)

@@ -102,7 +102,9 @@ def test_fastgrnn_stays_within_one_and_a_half_times_its_ideal_at_8_lanes():
     """FastGRNN's recurrent loop is a chain of element-wise kernels on 16-element vectors (2
     beats at 8 lanes): without late forwarding each waited a cycle (915 cycles, 1.51 × the
     ideal 604); no first beat reads its producer's last beat's words, so none waits now. The
-    MLP and Bonsai get back the cycles of late forwarding across the lanes (337, 186)."""
+    MLP and Bonsai get back the cycles of late forwarding across the lanes (337, 186). The
+    select cycle's write served from the reading lane's own (``schedule.local_select``) costs
+    FastGRNN 10 cycles, the MLP 1 and Bonsai 4."""
     assert not late_forwarding(P)
     cycles = {}
     for model in ("fastgrnn", "mlp", "bonsai"):
@@ -110,7 +112,7 @@ def test_fastgrnn_stays_within_one_and_a_half_times_its_ideal_at_8_lanes():
         cycles[model] = img.predicted_cycles
         if model == "fastgrnn":
             assert img.predicted_cycles <= 1.5 * sum(img.ideal) and sum(img.ideal) == 604
-    assert cycles == {"fastgrnn": 839, "mlp": 337, "bonsai": 186}
+    assert cycles == {"fastgrnn": 849, "mlp": 338, "bonsai": 190}
 
 
 def _score_program():
@@ -165,3 +167,69 @@ def test_a_schedule_that_trusts_forwarding_across_lanes_is_wrong(tmp_path, monke
     broken = _simulate(program, tmp_path)
     assert broken.predicted_cycles < honest
     assert not broken.bit_exact
+
+
+LOCAL = write_at(9, late=False, local=True)
+
+
+def test_from_8_lanes_the_select_cycles_write_must_be_the_reading_lanes_own():
+    """Counted by hand at 8 lanes, where the write that lands in an operand's select cycle comes
+    from the reading lane's own write stage only (``schedule.local_select``). A 16-word vector
+    writes words 0-7 in its first beat and 8-15 in its last, lane p word p and 8 + p. At the early
+    start (2 cycles after the last beat) the last beat's writes reach the next kernel's first
+    beat in S3 and its second beat in the select cycle, the beat before's reach its first beat
+    in the select cycle: every one of those words must be read by the lane that writes it. A
+    16-word reader on the same lanes starts early; a 7-word one reading word p + 1 on lane p
+    (the first beat's writes, another lane's) waits a cycle, its first beat's operand selected as
+    the last beat writes; a broadcast of word 9 (the last beat's, lane 1's) waits two, so that
+    the write lands before the select. Without the rule (``ALONE``, up to 4 lanes) each waits a
+    cycle less or not at all."""
+    _, producer = _vector(Op.ALU, 16, None, 0)
+    assert producer.penult_writes == {(p, p) for p in range(P)}
+    assert producer.last_writes == {(8 + p, p) for p in range(P)}
+    _, same = _vector(Op.ALU, 16, 0, 32)
+    assert same.second_reads == {(8 + p, p) for p in range(P)}
+    _, shifted = _vector(Op.ALU, 7, 1, 32)
+    assert shifted.first_reads == {(p + 1, p) for p in range(7)} and shifted.second_reads == frozenset()
+    _, broadcast = _vector(Op.ALU, 8, 9, 32, lane_a=0)
+    early = LOCAL[0] - 5
+    assert early == 2
+    assert need(producer, same, LOCAL) == early
+    assert need(producer, shifted, LOCAL) == early + 1 and need(producer, shifted, ALONE) == early
+    assert need(producer, broadcast, LOCAL) == early + 2 and need(producer, broadcast, ALONE) == early + 1
+    # a table kernel's index is taken before the late forwarding: its select cycle decides
+    _, table = _vector(Op.EXP, 16, 0, 32)
+    _, table_broadcast = _vector(Op.EXP, 8, 9, 32, lane_a=0)
+    assert need(producer, table, LOCAL) == early + 1
+    assert need(producer, table_broadcast, LOCAL) == early + 2
+
+
+def test_a_reduction_writes_at_its_last_beat_only():
+    """A 2-beat dot product per output (m0 = 2) writes once per output, at the beat that ends it:
+    the beat before the last writes nothing, so no reader's first beat can meet it."""
+    g = {"n1": 3, "n0": 8, "chunks": 1, "m1": 1, "m0": 2, "lanes": P}
+    dot = {"op": int(Op.MAC), "n1": 3, "n0": 8, "chunks": 1, "m1": 1, "m0": 2}
+    dot["o"] = stream(40, 8, 1, g=g, lane=1)
+    use = with_beat_words(IMG, dot, InsnUse(Op.MAC, ram_write=(40, 64)))
+    assert use.last_writes == {(56 + p, p) for p in range(P)}
+    assert use.penult_writes == frozenset()
+
+
+@pytest.mark.slow
+def test_a_schedule_that_trusts_the_select_cycles_write_across_lanes_is_wrong(tmp_path, monkeypatch):
+    """The MLP at 8 lanes, whose hardware forwards the select cycle's write from the reading
+    lane's own write stage only: bit-exact with measured = predicted cycles; scheduled as if it
+    forwarded from every lane (``reorder.local_select`` off: one cycle fewer), it computes wrong
+    outputs."""
+    from hlsfix.rtl import reorder
+    from hlsfix.sim.runner import run_cocotb
+
+    require_tool("iverilog")
+    cm = hlsfix.compile("mlp", bits="16")
+    x_q = quantize_input(cm.program, cm.test[0][:10])
+    res = run_cocotb(cm.program, x_q, P, build_dir=tmp_path / "local", trace=False)
+    assert res.bit_exact, f"inputs {res.mismatches} differ"
+    assert res.cycles_per_inference == res.predicted_cycles
+    monkeypatch.setattr(reorder, "local_select", lambda lanes: False)
+    broken = run_cocotb(cm.program, x_q, P, build_dir=tmp_path / "broken", trace=False)
+    assert broken.predicted_cycles < res.predicted_cycles and not broken.bit_exact
