@@ -9,8 +9,9 @@ to back. ``drain`` (wait for the pipeline to empty) is left for the end of the p
 
 The pipeline (``accelerator.py``), counted from a beat issued at t: its RAM and ROM operands are
 read at t + 1 (transparent to a write in that cycle), the block RAMs' data registered at t + 2,
-selected at t + 3 (forwarded from a write in that cycle, from ``LOCAL_SELECT_FROM`` lanes on the
-reading lane's own where ``own_lane_near`` decides, or from any lane's in the one before) and used at t + 4
+selected at t + 3 (forwarded from a write in that cycle or the one before; from
+``LOCAL_SELECT_FROM`` lanes on, that cycle's from the reading lane's own where ``own_lane_near``
+decides) and used at t + 4
 (forwarded late from a write in that cycle: any lane's up to ``LATE_FORWARDING_LANES`` lanes, the
 reading lane's own beyond, where ``own_lane`` decides); a result is
 written at t + 7 (RAM, or a register visible from t + 7: register results skip the rescale;
