@@ -270,8 +270,9 @@ class BankForwarding(Forwarding):
         if self.bypassed:
             return self._selected(m, name, [(ram_en, ram), rom, *rest])
         if self.local:
-            local = {"ram": ram, "ram_en": ram_en, "rom": rom, "rest": rest, "early_address": early_address}
-            return self._local_operand(m, lane, name, **local)
+            return self._local_operand(
+                m, lane, name, ram=ram, ram_en=ram_en, rom=rom, rest=rest, early_address=early_address
+            )
         hit, lane = self._match(m, early_address, Const(1), f"{name}_cur")
         terms = [(ram_en & ~hit, ram), rom, *rest, (ram_en & hit, Array(self.data)[lane])]
         if self.pipelined:  # and the write of the cycle before, where this cycle's does not hit

@@ -130,6 +130,11 @@ insn_layout = data.StructLayout(
 INTOPS = {"+": 0, "-": 1, "*": 2, "=": 3}
 
 
+def beats(insn: dict) -> int:
+    """The beats an instruction issues: its four loop levels' trips (0 for a sequencer one)."""
+    return insn.get("n1", 0) * insn.get("chunks", 0) * insn.get("m1", 0) * insn.get("m0", 0)
+
+
 def live_lanes(insn: dict, lanes: int, chunk: int = 0) -> range:
     """The lanes that issue in a beat of ``chunk`` of a kernel (element ``chunk * lanes + p`` on
     lane p; a split dot product's beats: every lane)."""

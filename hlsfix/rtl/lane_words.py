@@ -24,14 +24,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from hlsfix.rtl.isa import SEQUENCER_OPS, Src, live_lanes
+from hlsfix.rtl.isa import SEQUENCER_OPS, Src, beats, live_lanes
 from hlsfix.rtl.schedule import InsnUse
 
 LaneWords = frozenset[tuple[int, int]]  # (RAM word, lane)
-
-
-def _beats(insn: dict) -> int:
-    return insn.get("n1", 1) * insn.get("chunks", 1) * insn.get("m1", 1) * insn.get("m0", 1)
 
 
 def _at_beat(insn: dict, stream: str, beat: int) -> int:
@@ -57,7 +53,7 @@ def first_reads(img, insn: dict, beat: int = 0) -> LaneWords | None:
     reads each; empty past the last beat."""
     if insn.get("x", {}).get("reg_en") and (insn.get("a_ind") or insn.get("b_ind")):
         return None
-    if beat >= _beats(insn):
+    if beat >= beats(insn):
         return frozenset()
     x = insn.get("x", {})
     sparse = insn.get("sparse")
@@ -88,7 +84,7 @@ def last_writes(img, insn: dict, use: InsnUse, back: int = 0) -> LaneWords | Non
     o, x = insn.get("o", {}), insn.get("x", {})
     if o.get("reg_en") or (insn.get("o_ind") and (x.get("reg_en") or insn.get("split"))):
         return None
-    beat = _beats(insn) - 1 - back
+    beat = beats(insn) - 1 - back
     sparse = insn.get("sparse")
     reduction = insn.get("m1", 1) * insn.get("m0", 1)
     if beat < 0 or (not sparse and (beat + 1) % reduction):

@@ -25,6 +25,7 @@ from hlsfix.rtl.cones import NO_CONES, plan_cones
 from hlsfix.rtl.image import BRAM_BITS, RAM_LAYOUTS, Image, Loc, UnsupportedKernel, bram_blocks
 from hlsfix.rtl.image import stream as _stream
 from hlsfix.rtl.isa import INTOPS, Op, Src
+from hlsfix.rtl.isa import beats as insn_beats
 from hlsfix.rtl.kernels_alu import AluKernels
 from hlsfix.rtl.kernels_mac import MacKernels
 from hlsfix.rtl.lane_words import with_beat_words
@@ -447,7 +448,7 @@ def _compile(
         c.img.uses.append(InsnUse(Op.DONE))
         bounds.append((lo, len(c.img.insns)))
     c.img.runs = c.runs
-    beats = [i.get("n1", 0) * i.get("chunks", 0) * i.get("m1", 0) * i.get("m0", 0) for i in c.img.insns]
+    beats = [insn_beats(i) for i in c.img.insns]
     div_latency = divider_latency(c.img.div_bits)
     if not late_forwarding(lanes):  # the schedule's own-lane check needs the beats' words
         c.img.uses = [with_beat_words(c.img, i, u) for i, u in zip(c.img.insns, c.img.uses, strict=True)]

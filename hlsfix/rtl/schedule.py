@@ -182,20 +182,27 @@ def own_lane(pending: InsnUse, new: InsnUse) -> bool:
     """Does every word ``new``'s first beat reads from ``pending``'s last beat's writes come from
     the reading lane's own write stage? Then forwarding from that lane alone serves it at the
     early start (``lane_words.py``: no other pair of their beats is as close)."""
-    if pending.last_writes is None or new.first_reads is None:
-        return False
-    writers: dict[int, set[int]] = {}
-    for word, lane in pending.last_writes:
-        writers.setdefault(word, set()).add(lane)
-    return all(writers.get(word, {lane}) == {lane} for word, lane in new.first_reads)
+    return _read_where_written(pending.last_writes, new.first_reads)
 
 
 def own_lane_near(pending: InsnUse, new: InsnUse) -> bool:
     """``own_lane`` for the pairs of beats one cycle further apart than the first and last ones
     (``new``'s first beat and ``pending``'s beat before the last, ``new``'s second and
     ``pending``'s last): their writes land in the operand's select cycle at the early start."""
-    pairs = ((pending.penult_writes, new.first_reads), (pending.last_writes, new.second_reads))
-    return all(own_lane(InsnUse(pending.op, last_writes=w), InsnUse(new.op, first_reads=r)) for w, r in pairs)
+    return _read_where_written(pending.penult_writes, new.first_reads) and _read_where_written(
+        pending.last_writes, new.second_reads
+    )
+
+
+def _read_where_written(writes, reads) -> bool:
+    """Is each (word, lane) of ``reads`` whose word ``writes`` holds read by the one lane that
+    writes it? (None, a beat's words not known: no.)"""
+    if writes is None or reads is None:
+        return False
+    writers: dict[int, set[int]] = {}
+    for word, lane in writes:
+        writers.setdefault(word, set()).add(lane)
+    return all(writers.get(word, {lane}) == {lane} for word, lane in reads)
 
 
 def _same_target(a: InsnUse, b: InsnUse) -> bool:

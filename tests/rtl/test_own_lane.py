@@ -163,7 +163,7 @@ def test_a_schedule_that_trusts_forwarding_across_lanes_is_wrong(tmp_path, monke
     require_tool("iverilog")
     program = _score_program()
     honest = compile_image(program, P).predicted_cycles
-    monkeypatch.setattr(sched, "own_lane", lambda pending, new: True)
+    monkeypatch.setattr(sched, "_read_where_written", lambda writes, reads: True)  # every pair
     broken = _simulate(program, tmp_path)
     assert broken.predicted_cycles < honest
     assert not broken.bit_exact
