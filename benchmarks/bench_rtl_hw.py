@@ -158,7 +158,8 @@ def main() -> None:
                 device=args.device,
             )
             print(fmt(r), flush=True)
-            for k in ("memory_cells", "critical_path", "xc7_error", "pnr_error"):
+            # the estimator names every seed's Fmax where several were placed (the row has the worst)
+            for k in ("memory_cells", "estimator", "critical_path", "xc7_error", "pnr_error"):
                 if k in r:
                     print(f"    {k}: {r[k]}", flush=True)
             if args.json:
